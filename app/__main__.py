@@ -1,0 +1,59 @@
+"""Serve AstroML Explorer: ``python -m app [--port 5006] [--address 127.0.0.1] [--num-procs N]``.
+
+Makes the demo data first if it is missing, then serves every page with Panel.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m app", description="Serve AstroML Explorer")
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", 5006)))
+    p.add_argument("--address", default="127.0.0.1", help="0.0.0.0 to serve other machines")
+    p.add_argument("--num-procs", type=int, default=1, help="server processes sharing the port")
+    p.add_argument("--allow-websocket-origin", action="append", default=None,
+                   help="host[:port] browsers may connect from (repeatable); default: the address and port")
+    p.add_argument("--data-root", help="folder whose files may be opened by path (ASTROML_DATA_ROOT)")
+    p.add_argument("--max-upload-mb", type=float, help="largest upload (ASTROML_MAX_UPLOAD_MB)")
+    p.add_argument("--show", action="store_true", help="open a browser tab")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse options into the environment (so forked processes agree), make demo data, serve."""
+    args = _parser().parse_args(argv)
+    if args.data_root:
+        os.environ["ASTROML_DATA_ROOT"] = os.path.abspath(args.data_root)
+    if args.max_upload_mb:
+        os.environ["ASTROML_MAX_UPLOAD_MB"] = str(args.max_upload_mb)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    from astroml_core.config import settings
+    from astroml_core.sim.hi import ensure_demo_cube
+
+    cfg = settings()
+    logging.getLogger("astroml").info("demo data in %s", cfg.demo_dir)
+    ensure_demo_cube(cfg.demo_dir)
+
+    import panel as pn
+
+    from .shell import ROUTES
+
+    pn.extension(notifications=False, design="bootstrap")
+    origins = args.allow_websocket_origin or [f"{args.address}:{args.port}", f"localhost:{args.port}",
+                                              f"127.0.0.1:{args.port}"]
+    if args.address == "0.0.0.0" and not args.allow_websocket_origin:
+        origins = ["*"]
+    pn.serve(ROUTES, port=args.port, address=args.address, show=args.show, num_procs=args.num_procs,
+             websocket_origin=origins, title="AstroML Explorer", threaded=True,
+             websocket_max_message_size=64 * 2**20, admin=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

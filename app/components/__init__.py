@@ -1,0 +1,1 @@
+"""Widgets shared by pages: error banner, cube source chooser, image and spectrum views."""

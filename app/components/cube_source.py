@@ -1,0 +1,92 @@
+"""Where a cube comes from: the built-in demo, an upload, or a path under the server's data root.
+
+The chooser only turns a user action into a local file path (or a typed error); the page opens it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import panel as pn
+
+from astroml_core.config import settings
+from astroml_core.data import list_fits, resolve_under_root, save_upload
+from astroml_core.errors import InvalidFITSError
+
+__all__ = ["CubeSource"]
+
+
+class CubeSource(pn.viewable.Viewer):
+    """Three tabs (Demo, Upload, Server path) that call ``on_path(path, label)`` or ``on_error(exc)``."""
+
+    def __init__(self, *, on_path: Callable[[Path, str], None], on_error: Callable[[BaseException], None],
+                 **params) -> None:
+        super().__init__(**params)
+        self._on_path, self._on_error = on_path, on_error
+        cfg = settings()
+        self._cfg = cfg
+        self._uploads: list[Path] = []
+        demos = list_fits(cfg.demo_dir)
+        self.demo_select = pn.widgets.Select(name="Demo cube", options=demos, value=demos[0] if demos else None,
+                                             width=260)
+        self.demo_button = pn.widgets.Button(name="Open demo", button_type="primary", width=120,
+                                             css_classes=["open-demo"])
+        self.demo_button.on_click(lambda e: self.open_demo())
+        limit_mb = cfg.max_upload_bytes // 2**20
+        self.dropper = pn.widgets.FileDropper(
+            accepted_filetypes=[".fits", ".fit", ".fts", ".fz", ".gz", "application/fits"],
+            max_file_size=f"{limit_mb}MB", multiple=False, width=380, height=110, layout="compact",
+            css_classes=["cube-upload"])
+        self.dropper.param.watch(self._uploaded, "value")
+        self.path_input = pn.widgets.AutocompleteInput(
+            name=f"Path under the data root ({cfg.data_root})", options=list_fits(cfg.data_root),
+            restrict=False, min_characters=1, case_sensitive=False, search_strategy="includes",
+            placeholder="e.g. demo/hi_demo.fits", width=380, css_classes=["cube-path"])
+        self.path_button = pn.widgets.Button(name="Open path", button_type="primary", width=120,
+                                             css_classes=["open-path"])
+        self.path_button.on_click(lambda e: self.open_path(self.path_input.value_input or self.path_input.value))
+        if pn.state.curdoc is not None:
+            pn.state.on_session_destroyed(lambda ctx: self._forget_uploads())
+
+    def open_demo(self) -> None:
+        if not self.demo_select.value:
+            self._on_error(InvalidFITSError("no demo cube found; run `make serve` or "
+                                            "`astroml sim hi-cube --seed 0 -o data/demo/hi_demo.fits`"))
+            return
+        self._on_path(self._cfg.demo_dir / self.demo_select.value, f"demo: {self.demo_select.value}")
+
+    def open_path(self, text: str) -> None:
+        try:
+            path = resolve_under_root(text or "", self._cfg.data_root)
+        except Exception as exc:  # typed PathNotAllowedError; shown by the page
+            self._on_error(exc)
+            return
+        self._on_path(path, str(path.relative_to(self._cfg.data_root)))
+
+    def _uploaded(self, event) -> None:
+        for name, content in (event.new or {}).items():
+            try:
+                if isinstance(content, str):
+                    content = content.encode("utf-8", "surrogateescape")
+                path = save_upload(name, content, self._cfg.upload_dir, max_bytes=self._cfg.max_upload_bytes)
+            except Exception as exc:
+                self._on_error(exc)
+                continue
+            self._uploads.append(path)
+            self._on_path(path, f"upload: {name}")
+
+    def _forget_uploads(self) -> None:
+        """Delete this session's uploaded files when the session ends."""
+        for path in self._uploads:
+            path.unlink(missing_ok=True)
+
+    def __panel__(self):
+        limit = self._cfg.max_upload_bytes / 2**20
+        return pn.Tabs(
+            ("Demo", pn.Row(self.demo_select, pn.Column(pn.Spacer(height=18), self.demo_button))),
+            ("Upload", pn.Column(self.dropper, pn.pane.Markdown(
+                f"FITS cube, up to {limit:,.0f} MB. Bigger cubes: put them under the data root.",
+                styles={"font-size": "12px"}, margin=(0, 10)))),
+            ("Server path", pn.Row(self.path_input, pn.Column(pn.Spacer(height=18), self.path_button))),
+            css_classes=["cube-source"], margin=(0, 5), dynamic=True,
+        )

@@ -1,0 +1,95 @@
+"""A Bokeh image plot of one cube plane: sky-coordinate ticks, colour bar in data units, pixel marker.
+
+The plot is built once per session and updated in place (new image data, ticks, colour-bar labels),
+so changing channel sends one screen-sized array, not a whole new figure.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from bokeh import palettes
+from bokeh.events import MouseMove, RangesUpdate, Tap
+from bokeh.models import (ColorBar, ColumnDataSource, FixedTicker, LinearColorMapper, Range1d,
+                          Title)
+from bokeh.plotting import figure
+
+from astroml_core.display import PlaneView, Tick
+
+__all__ = ["ImageView", "COLORMAPS"]
+
+COLORMAPS = {
+    "viridis": palettes.Viridis256, "inferno": palettes.Inferno256, "magma": palettes.Magma256,
+    "cividis": palettes.Cividis256, "gray": palettes.Greys256[::-1], "gray (inverted)": palettes.Greys256,
+    "turbo": palettes.Turbo256,
+}
+
+
+class ImageView:
+    """The figure, its data source and colour bar, plus callbacks for tap, pointer move and zoom."""
+
+    def __init__(self, *, on_tap: Callable[[float, float], None], on_move: Callable[[float, float], None],
+                 on_ranges: Callable[[], None], size: int = 560) -> None:
+        self.size = size
+        self.mapper = LinearColorMapper(palette=COLORMAPS["viridis"], low=0, high=1, nan_color=(0, 0, 0, 0))
+        self.source = ColumnDataSource(dict(image=[np.full((2, 2), np.nan, np.float32)], x=[-0.5], y=[-0.5],
+                                            dw=[2.0], dh=[2.0]), name="cube-image-source")
+        self.marker = ColumnDataSource(dict(x=[], y=[]), name="cube-marker-source")
+        fig = figure(name="cube-figure", tools="pan,wheel_zoom,box_zoom,reset,crosshair,save",
+                     active_scroll="wheel_zoom", x_range=Range1d(-0.5, 1.5), y_range=Range1d(-0.5, 1.5),
+                     frame_width=size, frame_height=size, toolbar_location="above",
+                     background_fill_color="#20232a", border_fill_color="white")
+        fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.source, color_mapper=self.mapper)
+        fig.scatter("x", "y", source=self.marker, marker="circle_cross", size=16, fill_alpha=0,
+                    line_color="#ff4d4d", line_width=2)
+        fig.grid.visible = False
+        fig.xaxis.ticker = FixedTicker(ticks=[])
+        fig.yaxis.ticker = FixedTicker(ticks=[])
+        self.colorbar = ColorBar(color_mapper=self.mapper, ticker=FixedTicker(ticks=[]), name="cube-colorbar",
+                                 title="", width=16, label_standoff=6, title_standoff=8)
+        fig.add_layout(self.colorbar, "right")
+        self.title = Title(text="")
+        fig.title = self.title
+        fig.on_event(Tap, lambda e: on_tap(e.x, e.y))
+        fig.on_event(MouseMove, lambda e: on_move(e.x, e.y))
+        fig.on_event(RangesUpdate, lambda e: on_ranges())
+        self.fig = fig
+
+    # --- geometry ------------------------------------------------------------------------------
+    def set_extent(self, ny: int, nx: int) -> None:
+        """Fit the frame to an (ny, nx) image and show all of it."""
+        scale = self.size / max(nx, ny)
+        self.fig.frame_width = int(round(nx * scale))
+        self.fig.frame_height = int(round(ny * scale))
+        for rng, n in ((self.fig.x_range, nx), (self.fig.y_range, ny)):
+            rng.update(start=-0.5, end=n - 0.5, bounds=(-0.5 - n, n - 0.5 + n))
+        self._full = (nx, ny)
+
+    def visible(self) -> tuple[float, float, float, float]:
+        """Visible pixel region (x0, x1, y0, y1)."""
+        xr, yr = self.fig.x_range, self.fig.y_range
+        return xr.start, xr.end, yr.start, yr.end
+
+    # --- content --------------------------------------------------------------------------------
+    def show(self, view: PlaneView) -> None:
+        """Draw a rasterised, stretched plane (data in [0, 1]) where it belongs in pixel space."""
+        r = view.raster
+        self.source.data = dict(image=[view.display.values], x=[r.x0 - 0.5], y=[r.y0 - 0.5],
+                                dw=[float(r.x1 - r.x0)], dh=[float(r.y1 - r.y0)])
+
+    def set_colorbar(self, ticks: dict[float, str], title: str) -> None:
+        self.colorbar.ticker.ticks = list(ticks)
+        self.colorbar.major_label_overrides = ticks
+        self.colorbar.title = title
+
+    def set_axis_ticks(self, x_ticks: list[Tick], y_ticks: list[Tick], x_label: str, y_label: str) -> None:
+        for axis, ticks, label in ((self.fig.xaxis[0], x_ticks, x_label), (self.fig.yaxis[0], y_ticks, y_label)):
+            axis.ticker.ticks = [t.position for t in ticks]
+            axis.major_label_overrides = {t.position: t.label for t in ticks}
+            axis.axis_label = label
+
+    def set_cmap(self, name: str) -> None:
+        self.mapper.palette = COLORMAPS[name]
+
+    def set_marker(self, x: float | None, y: float | None) -> None:
+        self.marker.data = dict(x=[] if x is None else [x], y=[] if y is None else [y])

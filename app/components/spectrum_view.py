@@ -1,0 +1,58 @@
+"""A Bokeh spectrum plot: flux vs frequency (MHz), velocity on the top axis, a marker at the channel.
+
+Clicking the plot reports the clicked frequency so the page can jump to that channel.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from bokeh.events import Tap
+from bokeh.models import (ColumnDataSource, CustomJSTickFormatter, LinearAxis, Range1d, Span)
+from bokeh.plotting import figure
+
+__all__ = ["SpectrumView"]
+
+C_KMS = 299792.458
+
+
+class SpectrumView:
+    """Step plot of one spectrum with the current channel marked; the source is named for tests."""
+
+    def __init__(self, *, on_tap: Callable[[float], None], width: int = 560, height: int = 260) -> None:
+        self.source = ColumnDataSource(dict(freq=[], flux=[]), name="spectrum-source")
+        fig = figure(name="spectrum-figure", frame_width=width, frame_height=height,
+                     tools="xpan,xwheel_zoom,box_zoom,reset,save,crosshair", active_scroll="xwheel_zoom",
+                     x_axis_label="Frequency (MHz)", y_axis_label="Flux density",
+                     toolbar_location="right", title="Click a pixel in the image to see its spectrum")
+        fig.step("freq", "flux", source=self.source, mode="center", line_width=1.4, color="#1f4e99")
+        self.cursor = Span(location=0, dimension="height", line_color="#d62728", line_width=2,
+                           line_dash="dashed", name="spectrum-channel-marker", visible=False)
+        fig.add_layout(self.cursor)
+        fig.add_layout(Span(location=0, dimension="width", line_color="#888", line_width=1))
+        fig.extra_x_ranges = {"velocity": Range1d(0, 1)}
+        self.velocity_axis = LinearAxis(x_range_name="velocity", axis_label="Velocity (km/s)")
+        fig.add_layout(self.velocity_axis, "above")
+        fig.on_event(Tap, lambda e: on_tap(e.x) if e.x is not None else None)
+        self.fig = fig
+
+    def set_axis(self, rest_mhz: float, convention: str, frequencies_mhz: np.ndarray) -> None:
+        """Top axis: velocity of each frequency tick (exact for the cube's convention)."""
+        formula = {"radio": "c * (1 - tick / nu0)", "optical": "c * (nu0 / tick - 1)",
+                   "relativistic": "c * (nu0*nu0 - tick*tick) / (nu0*nu0 + tick*tick)"}[convention]
+        self.fig.extra_x_ranges["velocity"] = self.fig.x_range
+        self.velocity_axis.formatter = CustomJSTickFormatter(
+            args=dict(nu0=rest_mhz, c=C_KMS),
+            code=f"const v = {formula}; return Math.round(v).toLocaleString('en-US');")
+        self.velocity_axis.axis_label = f"Velocity, {convention} convention (km/s)"
+        lo, hi = float(np.min(frequencies_mhz)), float(np.max(frequencies_mhz))
+        pad = (hi - lo) * 0.01 or 1.0
+        self.fig.x_range.update(start=lo - pad, end=hi + pad)
+
+    def show(self, frequencies_mhz: np.ndarray, flux: np.ndarray, title: str, y_label: str) -> None:
+        self.source.data = dict(freq=np.asarray(frequencies_mhz, dtype=float), flux=np.asarray(flux, dtype=float))
+        self.fig.title.text = title
+        self.fig.yaxis[0].axis_label = y_label
+
+    def mark(self, frequency_mhz: float) -> None:
+        self.cursor.update(location=frequency_mhz, visible=True)

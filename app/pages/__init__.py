@@ -1,0 +1,1 @@
+"""One module per page; each exposes a ``pn.viewable.Viewer`` subclass and a ``PAGE`` description."""

@@ -1,0 +1,310 @@
+"""The HI cube page: browse a FITS cube channel by channel, moment maps, spectra, sky coordinates."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import astropy.units as u
+import numpy as np
+import panel as pn
+import param
+
+from astroml_core.data import Cube, open_cube
+from astroml_core.display import INTERVALS, STRETCHES, axis_labels, colorbar_ticks, pixel_ticks, sky_ticks, view_plane
+from astroml_core.display.units import display_unit, pretty_unit
+
+from ..components.banner import Banner
+from ..components.cube_source import CubeSource
+from ..components.image_view import COLORMAPS, ImageView
+from ..components.spectrum_view import SpectrumView
+
+__all__ = ["CubePage", "PAGE"]
+
+PAGE = dict(slug="cubes", title="HI cubes",
+            blurb="Browse radio HI data cubes slice by slice: channel player with frequency and velocity, "
+                  "sky axes from the WCS, DS9-style stretches, moment-0 and peak maps, the spectrum under "
+                  "any pixel. Open the SDC2-style demo cube, upload a FITS cube, or open one on the server.")
+
+VIEWS = ["Channel", "Moment 0", "Peak"]
+_MOVE_INTERVAL_S = 0.03
+
+
+class CubePage(pn.viewable.Viewer):
+    """Page state (channel, view, stretch, limits, colour map, selected pixel) and its widgets."""
+
+    channel = param.Integer(default=0, bounds=(0, 1), doc="Channel shown (0-based)")
+    view = param.Selector(default="Channel", objects=VIEWS, doc="Channel image, moment-0 or peak map")
+    stretch = param.Selector(default="linear", objects=list(STRETCHES))
+    limits = param.Selector(default="99.5%", objects=list(INTERVALS))
+    cmap = param.Selector(default="viridis", objects=list(COLORMAPS), label="Colour map")
+    moment_channels = param.Range(default=(0, 1), bounds=(0, 1), label="Channels for the maps")
+    pixel = param.Tuple(default=None, allow_None=True, length=2, doc="Selected pixel (y, x)")
+
+    def __init__(self, **params) -> None:
+        super().__init__(**params)
+        self.cube: Cube | None = None
+        self._plane: np.ndarray | None = None
+        self._plane_unit: u.UnitBase = u.one
+        self._maps: dict[tuple, np.ndarray] = {}
+        self._last_move = 0.0
+        self._busy = False
+        self._player = None
+        self.banner = Banner()
+        self.image = ImageView(on_tap=self._tap_image, on_move=self._pointer, on_ranges=self._ranges)
+        self.spectrum_view = SpectrumView(on_tap=self._tap_spectrum)
+        self.source = CubeSource(on_path=self.open, on_error=self.banner.error)
+        self.title = pn.pane.Markdown("### No cube open", margin=(0, 10))
+        self.info = pn.pane.Markdown("", css_classes=["cube-info"], styles={"font-size": "13px"}, margin=(0, 10))
+        self.channel_label = pn.pane.HTML("", css_classes=["channel-label"], styles={"font-size": "14px"},
+                                          margin=(0, 10))
+        self.limits_label = pn.pane.HTML("", css_classes=["limits-label"], margin=(0, 10))
+        self.readout = pn.pane.HTML("Move the pointer over the image", css_classes=["pointer-readout"],
+                                    styles={"font-family": "monospace", "font-size": "13px"}, margin=(0, 10),
+                                    min_height=22)
+        self._widgets = self._make_widgets()
+        self.source.open_demo()
+
+    # --- widgets -------------------------------------------------------------------------------
+    def _make_widgets(self) -> dict:
+        w = dict(
+            view=pn.widgets.RadioButtonGroup.from_param(self.param.view, button_type="primary",
+                                                        button_style="outline", name="", css_classes=["view-choice"]),
+            channel=pn.widgets.IntSlider.from_param(self.param.channel, name="Channel", width=330,
+                                                    css_classes=["channel-slider"]),
+            back=pn.widgets.Button(name="◀", width=45, css_classes=["channel-back"], description="Previous channel"),
+            play=pn.widgets.Toggle(name="▶ Play", width=110, css_classes=["channel-play"], button_type="success"),
+            forward=pn.widgets.Button(name="▶", width=45, css_classes=["channel-forward"], description="Next channel"),
+            speed=pn.widgets.Select(options={"2 fps": 500, "5 fps": 200, "10 fps": 100}, value=200, width=90),
+            moments=pn.widgets.IntRangeSlider(name=self.param.moment_channels.label, start=0, end=1,
+                                              value=(0, 1), width=330, visible=False,
+                                              css_classes=["moment-range"]),
+            stretch=pn.widgets.Select.from_param(self.param.stretch, width=160, css_classes=["stretch-select"]),
+            limits=pn.widgets.Select.from_param(self.param.limits, width=160, css_classes=["limits-select"]),
+            cmap=pn.widgets.Select.from_param(self.param.cmap, width=160),
+        )
+        # maps are slow on big cubes: recompute when the handle is released, not while dragging
+        w["moments"].param.watch(lambda e: setattr(self, "moment_channels", e.new), "value_throttled")
+        w["back"].on_click(lambda e: self.step(-1))
+        w["forward"].on_click(lambda e: self.step(+1))
+        w["play"].param.watch(self._play, "value")
+        w["speed"].param.watch(lambda e: setattr(self._player, "period", e.new) if self._player else None, "value")
+        return w
+
+    def step(self, delta: int) -> None:
+        """Move ``delta`` channels, wrapping round at the ends (the player loops)."""
+        if self.cube is not None:
+            self.channel = (self.channel + delta) % self.cube.n_channels
+
+    def _play(self, event) -> None:
+        w = self._widgets
+        w["play"].name = "❚❚ Pause" if event.new else "▶ Play"
+        if event.new:
+            if self._player is None:
+                self._player = pn.state.add_periodic_callback(lambda: self.step(+1),
+                                                              period=w["speed"].value, start=False)
+            self._player.start()
+        elif self._player is not None:
+            self._player.stop()
+
+    def __panel__(self):
+        w = self._widgets
+        controls = pn.Column(
+            w["view"], w["channel"], pn.Row(w["back"], w["play"], w["forward"], w["speed"]), w["moments"],
+            self.channel_label,
+            pn.Row(w["stretch"], w["limits"]), w["cmap"], self.limits_label, self.info,
+            width=360, margin=(0, 10))
+        plots = pn.Column(
+            pn.pane.Bokeh(self.image.fig, margin=0), self.readout,
+            pn.pane.Bokeh(self.spectrum_view.fig, margin=(10, 0)), margin=0)
+        return pn.Column(
+            pn.Row(pn.Column(self.title, width=380), self.source, margin=(0, 0, 5, 0)),
+            self.banner,
+            pn.Row(controls, plots),
+            sizing_mode="stretch_width",
+        )
+
+    # --- opening -------------------------------------------------------------------------------
+    def open(self, path: Path, label: str) -> None:
+        """Open a cube file and show its middle channel; a bad file leaves the current cube as it was."""
+        try:
+            cube = open_cube(path)
+        except Exception as exc:
+            self.banner.error(exc)
+            return
+        self.cube, self._maps, self._busy = cube, {}, True
+        n = cube.n_channels
+        self.param.channel.bounds = (0, n - 1)
+        self.param.moment_channels.bounds = (0, n - 1)
+        self.param.update(channel=n // 2, moment_channels=(0, n - 1), pixel=None)
+        self._widgets["moments"].param.update(start=0, end=n - 1, value=(0, n - 1))
+        self._busy = False
+        self.banner.clear()
+        self.banner.warn(cube.warnings)
+        self.title.object = f"### {label}"
+        self.info.object = self._describe(cube)
+        self.image.set_extent(*cube.shape[1:])
+        f = cube.frequencies.to_value(u.MHz)
+        self.spectrum_view.set_axis(cube.rest_frequency.to_value(u.MHz), cube.velocity_convention, f)
+        self.spectrum_view.show([], [], "Click a pixel in the image to see its spectrum", "Flux density")
+        self.image.set_marker(None, None)
+        self._refresh_plane()
+        self._update_ticks()
+
+    @staticmethod
+    def _describe(cube: Cube) -> str:
+        f = cube.frequencies.to_value(u.MHz)
+        lines = [f"**Shape** {cube.n_channels} channels × {cube.shape[1]} × {cube.shape[2]} px",
+                 f"**Band** {f.min():.3f}–{f.max():.3f} MHz, Δν {abs(f[1] - f[0]) * 1e3:.1f} kHz"
+                 if cube.n_channels > 1 else f"**Frequency** {f[0]:.3f} MHz",
+                 f"**Unit** {pretty_unit(cube.unit) or 'none'}"]
+        if cube.pixel_scale is not None:
+            lines.append(f"**Pixel** {cube.pixel_scale.to_value(u.arcsec):.2f}″")
+        if cube.beam is not None:
+            b = cube.beam
+            lines.append(f"**Beam** {b.major.to_value(u.arcsec):.1f}″ × {b.minor.to_value(u.arcsec):.1f}″, "
+                         f"PA {b.pa.to_value(u.deg):.0f}°")
+        lines.append(f"**Rest frequency** {cube.rest_frequency.to_value(u.MHz):.4f} MHz")
+        return "  \n".join(lines)
+
+    # --- what is drawn ---------------------------------------------------------------------------
+    @param.depends("view", "moment_channels", watch=True)
+    def _refresh_plane(self) -> None:
+        """Read the plane for the current view (channel, or cached moment map) and draw it."""
+        if self.cube is None or self._busy:
+            return
+        self._widgets["moments"].visible = self.view != "Channel"
+        try:
+            if self.view == "Channel":
+                self._plane, self._plane_unit = self.cube.channel(self.channel), self.cube.unit
+            else:
+                self._plane, self._plane_unit = self._map(self.view, tuple(self.moment_channels))
+        except Exception as exc:
+            self.banner.error(exc)
+            return
+        self._draw()
+        self._update_label()
+
+    def _map(self, kind: str, channels: tuple[int, int]) -> tuple[np.ndarray, u.UnitBase]:
+        key = (kind, channels)
+        if key not in self._maps:
+            q = self.cube.moment0(channels) if kind == "Moment 0" else self.cube.peak(channels)
+            self._maps = {key: (q.value, q.unit)}  # keep one map: they can be large
+        return self._maps[key]
+
+    @param.depends("stretch", "limits", watch=True)
+    def _draw(self) -> None:
+        """Stretch the current plane into the image and relabel the colour bar in data units."""
+        if self._plane is None or self._busy:
+            return
+        x0, x1, y0, y1 = self.image.visible()
+        view = view_plane(self._plane, interval=self.limits, stretch=self.stretch, region=(x0, x1, y0, y1))
+        self.image.show(view)
+        d = view.display
+        scale, unit = display_unit(self._plane_unit, max(abs(d.vmin), abs(d.vmax)))
+        self.image.set_colorbar(colorbar_ticks(d.vmin, d.vmax, d.stretch, scale), unit)
+        self.limits_label.object = (f"Colour limits <b>{d.vmin * scale:.4g} … {d.vmax * scale:.4g}</b> {unit} "
+                                    f"({self.limits}, {self.stretch})")
+
+    @param.depends("cmap", watch=True)
+    def _recolour(self) -> None:
+        self.image.set_cmap(self.cmap)
+
+    @param.depends("channel", watch=True)
+    def _on_channel(self) -> None:
+        if self.cube is None or self._busy:
+            return
+        if self.view == "Channel":
+            self._refresh_plane()
+        else:
+            self._update_label()
+        self.spectrum_view.mark(float(self.cube.frequencies[self.channel].to_value(u.MHz)))
+
+    def _update_label(self) -> None:
+        c = self.cube
+        i = self.channel
+        f = c.frequencies[i].to_value(u.MHz)
+        v = c.velocities[i].to_value(u.km / u.s)
+        z = c.rest_frequency.to_value(u.MHz) / f - 1
+        conv = {"optical": "v<sub>opt</sub>", "radio": "v<sub>rad</sub>"}.get(c.velocity_convention, "v")
+        text = (f"Channel <b>{i}</b> / {c.n_channels - 1} · <b>{f:.4f} MHz</b> · {conv} = {v:,.1f} km/s · "
+                f"z = {z:.5f}")
+        if self.view != "Channel":
+            lo, hi = self.moment_channels
+            flo, fhi = sorted(c.frequencies[[lo, hi]].to_value(u.MHz))
+            text = f"{self.view} over channels {lo}–{hi} ({flo:.3f}–{fhi:.3f} MHz)<br>" + text
+        self.channel_label.object = text
+
+    def _update_ticks(self) -> None:
+        if self.cube is None:
+            return
+        x0, x1, y0, y1 = self.image.visible()
+        wcs = self.cube.celestial
+        if wcs is not None:
+            xt, yt = sky_ticks(wcs, "x", x0, x1, y0), sky_ticks(wcs, "y", y0, y1, x0)
+        else:
+            xt, yt = pixel_ticks(x0, x1), pixel_ticks(y0, y1)
+        self.image.set_axis_ticks(xt, yt, *axis_labels(wcs))
+
+    # --- events from the plots -------------------------------------------------------------------
+    def _ranges(self) -> None:
+        """After pan/zoom: new sky ticks; for big planes, re-rasterise the visible region."""
+        self._update_ticks()
+        if self._plane is not None and max(self._plane.shape) > 1024:
+            self._draw()
+
+    def _inside(self, x: float | None, y: float | None) -> tuple[int, int] | None:
+        if self.cube is None or x is None or y is None:
+            return None
+        ix, iy = int(round(x)), int(round(y))
+        ny, nx = self.cube.shape[1:]
+        return (iy, ix) if 0 <= ix < nx and 0 <= iy < ny else None
+
+    def _pointer(self, x: float | None, y: float | None) -> None:
+        """Cursor readout: sky position, pixel and value with unit (throttled)."""
+        now = time.monotonic()
+        if now - self._last_move < _MOVE_INTERVAL_S:
+            return
+        self._last_move = now
+        pix = self._inside(x, y)
+        if pix is None or self._plane is None:
+            return
+        iy, ix = pix
+        value = self._plane[iy, ix]
+        scale, unit = display_unit(self._plane_unit, float(np.nanmax(np.abs(self._plane[::8, ::8]))) or 1.0)
+        sky = self.cube.world(self.channel, y, x).sky
+        where = ("RA " + sky.icrs.ra.to_string(unit=u.hour, sep="hms", precision=2, pad=True)
+                 + "  Dec " + sky.icrs.dec.to_string(sep=("°", "′", "″"), precision=1, alwayssign=True, pad=True)
+                 if sky is not None else "no sky WCS")
+        if sky is not None and not self.cube.celestial.wcs.ctype[0].startswith("RA"):
+            g = sky.galactic
+            where = f"l {g.l.deg:.5f}°  b {g.b.deg:+.5f}°"
+        self.readout.object = f"{where} · pixel ({ix}, {iy}) · value {value * scale:.4g} {unit}"
+
+    def _tap_image(self, x: float | None, y: float | None) -> None:
+        pix = self._inside(x, y)
+        if pix is not None:
+            self.pixel = pix
+
+    @param.depends("pixel", watch=True)
+    def _show_spectrum(self) -> None:
+        if self.cube is None or self.pixel is None:
+            return
+        iy, ix = self.pixel
+        try:
+            flux = self.cube.spectrum(iy, ix)
+        except Exception as exc:
+            self.banner.error(exc)
+            return
+        finite = flux[np.isfinite(flux)]
+        scale, unit = display_unit(self.cube.unit, float(np.max(np.abs(finite))) if finite.size else 1.0)
+        sky = self.cube.world(self.channel, iy, ix).sky
+        where = sky.to_string("hmsdms", precision=1) if sky is not None else "no sky WCS"
+        self.spectrum_view.show(self.cube.frequencies.to_value(u.MHz), flux * scale,
+                                f"Spectrum at pixel ({ix}, {iy}) · {where} · {flux.size} channels",
+                                f"Flux density ({unit})")
+        self.spectrum_view.mark(float(self.cube.frequencies[self.channel].to_value(u.MHz)))
+        self.image.set_marker(ix, iy)
+
+    def _tap_spectrum(self, freq_mhz: float) -> None:
+        if self.cube is not None:
+            self.channel = self.cube.channel_of(freq_mhz * u.MHz)

@@ -1,0 +1,38 @@
+"""The one template every page lives in: header, navigation to each page, the page's content."""
+from __future__ import annotations
+
+from typing import Callable
+
+import panel as pn
+
+from .pages import cubes
+from .pages.landing import LandingPage
+
+__all__ = ["ROUTES", "PAGES", "build"]
+
+PAGES = [cubes.PAGE]
+_BUILDERS: dict[str, Callable[[], pn.viewable.Viewable]] = {"cubes": cubes.CubePage}
+
+
+def _nav(active: str) -> pn.pane.HTML:
+    items = [("", "Home")] + [(p["slug"], p["title"]) for p in PAGES]
+    links = "".join(
+        f"<li><a href='./{slug}' class='nav-link{' active' if slug == active else ''}'"
+        f" style='font-weight:{'700' if slug == active else '400'}'>{label}</a></li>"
+        for slug, label in items)
+    return pn.pane.HTML(f"<ul class='app-nav' style='list-style:none;padding-left:4px;line-height:2.2;"
+                        f"font-size:16px'>{links}</ul>", css_classes=["app-nav"])
+
+
+def build(slug: str) -> pn.template.base.BasicTemplate:
+    """A fresh template for one session of the page ``slug`` ('' is the landing page)."""
+    content = LandingPage(PAGES) if slug == "" else _BUILDERS[slug]()
+    title = "Home" if slug == "" else next(p["title"] for p in PAGES if p["slug"] == slug)
+    template = pn.template.BootstrapTemplate(
+        title=f"AstroML Explorer · {title}", sidebar=[_nav(slug)], main=[content], sidebar_width=220,
+        header_background="#1f2a44")
+    return template
+
+
+ROUTES: dict[str, Callable[[], pn.viewable.Viewable]] = {
+    "/": lambda: build(""), **{f"/{p['slug']}": (lambda s=p["slug"]: build(s)) for p in PAGES}}

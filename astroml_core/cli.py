@@ -1,0 +1,80 @@
+"""The ``astroml`` command line: every task runs headless on a file, for batch work and scripts.
+
+    astroml sim hi-cube --seed S -o CUBE.fits [--truth TRUTH.ecsv] [--small]
+    astroml info CUBE.fits
+    astroml serve [--port 5006] [--address 127.0.0.1] [--num-procs N]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import AstroMLError
+
+__all__ = ["main"]
+
+
+def _sim_hi_cube(args: argparse.Namespace) -> int:
+    from .sim.hi import small_config, write_hi_cube
+
+    truth = write_hi_cube(args.output, args.seed, args.truth, small_config() if args.small else None)
+    print(f"wrote {args.output} with {len(truth)} sources" + (f"; truth in {args.truth}" if args.truth else ""))
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from .data import open_cube
+
+    cube = open_cube(args.cube)
+    f = cube.frequencies
+    print(f"{cube.path}: {cube.n_channels} channels × {cube.shape[1]} × {cube.shape[2]} pixels, unit {cube.unit}")
+    print(f"spectral: {f[0].to('MHz'):.4f} … {f[-1].to('MHz'):.4f}; velocity {cube.velocity_convention}")
+    if cube.has_sky:
+        c = cube.world(0, (cube.shape[1] - 1) / 2, (cube.shape[2] - 1) / 2).sky
+        print(f"centre: {c.to_string('hmsdms')}  pixel {cube.pixel_scale:.3f}")
+    if cube.beam:
+        print(f"beam: {cube.beam.major:.2f} × {cube.beam.minor:.2f}, PA {cube.beam.pa:.1f} ({cube.beam.source})")
+    for note in cube.warnings:
+        print(f"note: {note}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import importlib
+
+    return importlib.import_module("app.__main__").main(args.rest)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``astroml`` command."""
+    parser = argparse.ArgumentParser(prog="astroml", description="AstroML Explorer on the command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sim = sub.add_parser("sim", help="simulate data").add_subparsers(dest="kind", required=True)
+    hi = sim.add_parser("hi-cube", help="an SDC2-style HI cube and its truth catalogue")
+    hi.add_argument("--seed", type=int, required=True)
+    hi.add_argument("-o", "--output", type=Path, required=True, help="FITS cube to write")
+    hi.add_argument("--truth", type=Path, help="ECSV truth catalogue to write")
+    hi.add_argument("--small", action="store_true", help="64×64×96 instead of 256×256×512")
+    hi.set_defaults(func=_sim_hi_cube)
+    info = sub.add_parser("info", help="validate a cube and print its axes, unit and beam")
+    info.add_argument("cube", type=Path)
+    info.set_defaults(func=_info)
+    serve = sub.add_parser("serve", help="serve the app (same options as python -m app)")
+    serve.add_argument("rest", nargs=argparse.REMAINDER)
+    serve.set_defaults(func=_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command; typed errors print their message and exit with status 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except AstroMLError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

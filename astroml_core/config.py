@@ -1,0 +1,45 @@
+"""Settings read from the environment, so that the app, the CLI and forked server processes agree."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Settings", "settings"]
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where data lives and how big an input may be.
+
+    data_root : folder whose files the app may open by path (``ASTROML_DATA_ROOT``, default ``./data``).
+    demo_dir : folder of the built-in demo data (``ASTROML_DEMO_DIR``, default ``<data_root>/demo``).
+    upload_dir : where uploads are written (``ASTROML_UPLOAD_DIR``, default ``<data_root>/uploads``).
+    max_upload_bytes : largest upload accepted (``ASTROML_MAX_UPLOAD_MB``, default 2048 MB).
+    max_cube_bytes : largest FITS file opened (``ASTROML_MAX_CUBE_GB``, default 64 GB).
+    """
+
+    data_root: Path
+    demo_dir: Path
+    upload_dir: Path
+    max_upload_bytes: int
+    max_cube_bytes: int
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        """Read the settings from the ``ASTROML_*`` environment variables."""
+        root = Path(os.environ.get("ASTROML_DATA_ROOT", _REPO_ROOT / "data")).resolve()
+        return cls(
+            data_root=root,
+            demo_dir=Path(os.environ.get("ASTROML_DEMO_DIR", root / "demo")).resolve(),
+            upload_dir=Path(os.environ.get("ASTROML_UPLOAD_DIR", root / "uploads")).resolve(),
+            max_upload_bytes=int(float(os.environ.get("ASTROML_MAX_UPLOAD_MB", 2048)) * 2**20),
+            max_cube_bytes=int(float(os.environ.get("ASTROML_MAX_CUBE_GB", 64)) * 2**30),
+        )
+
+
+def settings() -> Settings:
+    """The current settings (read afresh, so tests and the CLI can change the environment)."""
+    return Settings.from_env()

@@ -1,0 +1,78 @@
+"""Typed errors of AstroML Explorer.
+
+Every message says what was wrong and what to do about it, so the app can show it as it is.
+"""
+from __future__ import annotations
+
+import warnings
+
+__all__ = [
+    "AstroMLError", "InvalidFITSError", "TruncatedFITSError", "ShapeError", "AxisOrderError",
+    "MissingWCSError", "SpectralAxisError", "NonFiniteError", "TooLargeError",
+    "PathNotAllowedError", "UnknownModelError", "AstroMLWarning", "NoCelestialWCSWarning",
+    "ArchivalHeaderWarning",
+]
+
+
+class AstroMLError(Exception):
+    """Base of every error the core raises on purpose; the app shows its message in a banner."""
+
+
+class InvalidFITSError(AstroMLError, ValueError):
+    """The file is not FITS, or its FITS structure cannot be read."""
+
+
+class TruncatedFITSError(InvalidFITSError):
+    """The file ends before the data its header announces."""
+
+
+class ShapeError(AstroMLError, ValueError):
+    """The data has the wrong number or size of axes for what was asked."""
+
+
+class AxisOrderError(ShapeError):
+    """The axes are in an order we cannot browse (celestial axes must be FITS axes 1 and 2)."""
+
+
+class MissingWCSError(AstroMLError, ValueError):
+    """A world coordinate system needed for the operation is missing."""
+
+
+class SpectralAxisError(MissingWCSError):
+    """No axis of the cube is spectral (frequency, velocity, wavelength or redshift)."""
+
+
+class NonFiniteError(AstroMLError, ValueError):
+    """The data holds no finite value (all NaN, all blank or all infinite)."""
+
+
+class TooLargeError(AstroMLError, ValueError):
+    """The input is bigger than the configured limit."""
+
+
+class PathNotAllowedError(AstroMLError, PermissionError):
+    """A path lies outside the configured data root, or does not exist inside it."""
+
+
+class UnknownModelError(AstroMLError, KeyError):
+    """No shipped model has that name."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class AstroMLWarning(UserWarning):
+    """Base of the warnings the core emits for recoverable oddities in the input."""
+
+
+class NoCelestialWCSWarning(AstroMLWarning):
+    """The cube has no celestial WCS: it is shown in pixel coordinates."""
+
+
+class ArchivalHeaderWarning(AstroMLWarning):
+    """An archival header convention was translated (AIPS beam, missing rest frequency, ...)."""
+
+
+def warn(message: str, category: type[AstroMLWarning] = AstroMLWarning) -> None:
+    """Emit an AstroML warning pointing at the caller's caller."""
+    warnings.warn(message, category, stacklevel=3)

@@ -1,0 +1,64 @@
+"""Shared fixtures: FITS cube builders for every header convention, and a private data root."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+
+def sdc2_header(nx: int = 16, ny: int = 12, nchan: int = 10) -> fits.Header:
+    """A modern RA---SIN/DEC--SIN/FREQ header with beam and unit (like SDC2's cubes)."""
+    h = fits.Header()
+    h["BUNIT"] = "Jy/beam"
+    h["CTYPE1"], h["CRVAL1"], h["CDELT1"], h["CRPIX1"], h["CUNIT1"] = "RA---SIN", 180.0, -2.8 / 3600, nx / 2, "deg"
+    h["CTYPE2"], h["CRVAL2"], h["CDELT2"], h["CRPIX2"], h["CUNIT2"] = "DEC--SIN", -30.0, 2.8 / 3600, ny / 2, "deg"
+    h["CTYPE3"], h["CRVAL3"], h["CDELT3"], h["CRPIX3"], h["CUNIT3"] = "FREQ", 1.1e9, 3e4, 1.0, "Hz"
+    h["RESTFRQ"] = 1.420405752e9
+    h["BMAJ"] = h["BMIN"] = 7 / 3600
+    h["BPA"] = 0.0
+    h["RADESYS"], h["EQUINOX"], h["SPECSYS"] = "ICRS", 2000.0, "BARYCENT"
+    return h
+
+
+def write_fits(path: Path, data: np.ndarray, header: fits.Header) -> Path:
+    """Write ``data`` with ``header`` (NAXIS cards come from the data) and return the path."""
+    fits.PrimaryHDU(data, header).writeto(path, overwrite=True)
+    return path
+
+
+def ramp_cube(nchan: int = 10, ny: int = 12, nx: int = 16, seed: int = 0) -> np.ndarray:
+    """A seeded float32 cube where every voxel differs (so a wrong slice is caught)."""
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=(nchan, ny, nx)) + np.arange(nchan)[:, None, None]).astype(np.float32)
+
+
+@pytest.fixture
+def make_cube(tmp_path):
+    """make_cube(name, data=None, **header_changes) → path of a FITS cube (None values delete cards)."""
+
+    def _make(name: str = "cube.fits", data: np.ndarray | None = None, header: fits.Header | None = None,
+              **changes) -> Path:
+        data = ramp_cube() if data is None else data
+        h = header.copy() if header is not None else sdc2_header(data.shape[-1], data.shape[-2], data.shape[-3]
+                                                                 if data.ndim >= 3 else 1)
+        for key, value in changes.items():
+            if value is None:
+                h.remove(key, ignore_missing=True)
+            else:
+                h[key] = value
+        return write_fits(tmp_path / name, data, h)
+
+    return _make
+
+
+@pytest.fixture
+def data_root(tmp_path, monkeypatch):
+    """A private data root for settings(), with demo/ and uploads/ inside it."""
+    root = tmp_path / "data"
+    (root / "demo").mkdir(parents=True)
+    monkeypatch.setenv("ASTROML_DATA_ROOT", str(root))
+    monkeypatch.delenv("ASTROML_DEMO_DIR", raising=False)
+    monkeypatch.delenv("ASTROML_UPLOAD_DIR", raising=False)
+    return root
