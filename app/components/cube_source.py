@@ -88,5 +88,5 @@ class CubeSource(pn.viewable.Viewer):
                 f"FITS cube, up to {limit:,.0f} MB. Bigger cubes: put them under the data root.",
                 styles={"font-size": "12px"}, margin=(0, 10)))),
             ("Server path", pn.Row(self.path_input, pn.Column(pn.Spacer(height=18), self.path_button))),
-            css_classes=["cube-source"], margin=(0, 5), dynamic=True,
+            css_classes=["cube-source"], margin=(0, 5),
         )

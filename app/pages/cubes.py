@@ -1,7 +1,6 @@
 """The HI cube page: browse a FITS cube channel by channel, moment maps, spectra, sky coordinates."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import astropy.units as u
@@ -10,7 +9,8 @@ import panel as pn
 import param
 
 from astroml_core.data import Cube, open_cube
-from astroml_core.display import INTERVALS, STRETCHES, axis_labels, colorbar_ticks, pixel_ticks, sky_ticks, view_plane
+from astroml_core.display import (INTERVALS, STRETCHES, axis_labels, colorbar_ticks, limits, pixel_ticks,
+                                  sky_ticks, view_plane)
 from astroml_core.display.units import display_unit, pretty_unit
 
 from ..components.banner import Banner
@@ -45,15 +45,17 @@ class CubePage(pn.viewable.Viewer):
         self.cube: Cube | None = None
         self._plane: np.ndarray | None = None
         self._plane_unit: u.UnitBase = u.one
+        self._units: dict[str, tuple[float, str]] = {}
         self._maps: dict[tuple, np.ndarray] = {}
-        self._last_move = 0.0
+        self._pending_move: tuple[float | None, float | None] = (None, None)
+        self._move_scheduled = False
         self._busy = False
         self._player = None
         self.banner = Banner()
         self.image = ImageView(on_tap=self._tap_image, on_move=self._pointer, on_ranges=self._ranges)
         self.spectrum_view = SpectrumView(on_tap=self._tap_spectrum)
         self.source = CubeSource(on_path=self.open, on_error=self.banner.error)
-        self.title = pn.pane.Markdown("### No cube open", margin=(0, 10))
+        self.title = pn.pane.Markdown("### No cube open", margin=(0, 10), css_classes=["page-title"])
         self.info = pn.pane.Markdown("", css_classes=["cube-info"], styles={"font-size": "13px"}, margin=(0, 10))
         self.channel_label = pn.pane.HTML("", css_classes=["channel-label"], styles={"font-size": "14px"},
                                           margin=(0, 10))
@@ -131,7 +133,7 @@ class CubePage(pn.viewable.Viewer):
         except Exception as exc:
             self.banner.error(exc)
             return
-        self.cube, self._maps, self._busy = cube, {}, True
+        self.cube, self._maps, self._units, self._busy = cube, {}, {}, True
         n = cube.n_channels
         self.param.channel.bounds = (0, n - 1)
         self.param.moment_channels.bounds = (0, n - 1)
@@ -200,10 +202,19 @@ class CubePage(pn.viewable.Viewer):
         view = view_plane(self._plane, interval=self.limits, stretch=self.stretch, region=(x0, x1, y0, y1))
         self.image.show(view)
         d = view.display
-        scale, unit = display_unit(self._plane_unit, max(abs(d.vmin), abs(d.vmax)))
+        scale, unit = self._display_unit()
         self.image.set_colorbar(colorbar_ticks(d.vmin, d.vmax, d.stretch, scale), unit)
         self.limits_label.object = (f"Colour limits <b>{d.vmin * scale:.4g} … {d.vmax * scale:.4g}</b> {unit} "
                                     f"({self.limits}, {self.stretch})")
+
+    def _display_unit(self, kind: str | None = None) -> tuple[float, str]:
+        """(scale, label) for a kind of plane, fixed per cube from its first view so labels never jump."""
+        kind = kind or self.view
+        if kind not in self._units:
+            plane = self._plane if kind == self.view else self.cube.channel(self.channel)
+            unit = self._plane_unit if kind == self.view else self.cube.unit
+            self._units[kind] = display_unit(unit, max(abs(v) for v in limits(plane, "99.5%")))
+        return self._units[kind]
 
     @param.depends("cmap", watch=True)
     def _recolour(self) -> None:
@@ -260,17 +271,25 @@ class CubePage(pn.viewable.Viewer):
         return (iy, ix) if 0 <= ix < nx and 0 <= iy < ny else None
 
     def _pointer(self, x: float | None, y: float | None) -> None:
-        """Cursor readout: sky position, pixel and value with unit (throttled)."""
-        now = time.monotonic()
-        if now - self._last_move < _MOVE_INTERVAL_S:
-            return
-        self._last_move = now
-        pix = self._inside(x, y)
+        """Pointer moved: update the readout at most every 30 ms, always ending on the last position."""
+        self._pending_move = (x, y)
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:
+            self._flush_pointer()
+        elif not self._move_scheduled:
+            self._move_scheduled = True
+            doc.add_timeout_callback(self._flush_pointer, int(_MOVE_INTERVAL_S * 1000))
+
+    def _flush_pointer(self) -> None:
+        """Cursor readout: sky position, pixel and value with unit."""
+        self._move_scheduled = False
+        pix = self._inside(*self._pending_move)
         if pix is None or self._plane is None:
             return
+        y, x = self._pending_move[1], self._pending_move[0]
         iy, ix = pix
         value = self._plane[iy, ix]
-        scale, unit = display_unit(self._plane_unit, float(np.nanmax(np.abs(self._plane[::8, ::8]))) or 1.0)
+        scale, unit = self._display_unit()
         sky = self.cube.world(self.channel, y, x).sky
         where = ("RA " + sky.icrs.ra.to_string(unit=u.hour, sep="hms", precision=2, pad=True)
                  + "  Dec " + sky.icrs.dec.to_string(sep=("°", "′", "″"), precision=1, alwayssign=True, pad=True)
@@ -295,8 +314,7 @@ class CubePage(pn.viewable.Viewer):
         except Exception as exc:
             self.banner.error(exc)
             return
-        finite = flux[np.isfinite(flux)]
-        scale, unit = display_unit(self.cube.unit, float(np.max(np.abs(finite))) if finite.size else 1.0)
+        scale, unit = self._display_unit("Channel")
         sky = self.cube.world(self.channel, iy, ix).sky
         where = sky.to_string("hmsdms", precision=1) if sky is not None else "no sky WCS"
         self.spectrum_view.show(self.cube.frequencies.to_value(u.MHz), flux * scale,

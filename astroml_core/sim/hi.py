@@ -76,7 +76,7 @@ class HICubeConfig:
 # --- population -------------------------------------------------------------------------------
 def _himf_log_masses(n: int, lo: float, rng: np.random.Generator) -> np.ndarray:
     """log10 M_HI drawn from the Jones+2018 ALFALFA Schechter HIMF (α = −1.25, log M* = 9.94 h70⁻²)."""
-    grid = np.linspace(lo, 11.5, 2000)
+    grid = np.linspace(lo, max(lo, 12.0), 2000)
     m_star = 10**9.94 * (70 / 67) ** 2
     x = 10**grid / m_star
     pdf = x ** (-1.25 + 1) * np.exp(-x)
@@ -87,6 +87,8 @@ def _himf_log_masses(n: int, lo: float, rng: np.random.Generator) -> np.ndarray:
 
 def _number_density(lo: float) -> float:
     """Comoving number density (Mpc⁻³) of HI sources above 10^lo M☉ from the same HIMF."""
+    if lo >= 12.0:  # nothing above the top of the HIMF
+        return 0.0
     grid = np.linspace(lo, 12, 4000)
     phi_star = 4.5e-3 * (67 / 70) ** 3
     x = 10**grid / (10**9.94 * (70 / 67) ** 2)
@@ -255,7 +257,8 @@ def _integrated_snr(cfg: HICubeConfig, src: dict, w20_rest: np.ndarray) -> np.nd
     minor = np.hypot(src["hi_size"] * q, cfg.beam_arcsec)
     n_beams = major * minor / cfg.beam_arcsec**2
     sigma = cfg.noise_jy_950 + (nu - 950e6) / 200e6 * (cfg.noise_jy_1150 - cfg.noise_jy_950)
-    return src["flux"] / (sigma * cfg.channel_width_hz * np.sqrt(n_chan * n_beams))
+    with np.errstate(divide="ignore"):  # a noiseless cube has infinite S/N
+        return src["flux"] / (sigma * cfg.channel_width_hz * np.sqrt(n_chan * n_beams))
 
 
 def cube_header(cfg: HICubeConfig) -> fits.Header:

@@ -1,0 +1,29 @@
+"""``python -m astroml_core.bench <name> [-o OUT.json]``: run one benchmark and write its JSON."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+BENCHES = ("cube",)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m astroml_core.bench")
+    parser.add_argument("name", choices=BENCHES)
+    parser.add_argument("-o", "--output", type=Path, help="JSON file (default bench-results/<name>.json)")
+    parser.add_argument("--keep", action="store_true", help="keep the large synthetic files for the next run")
+    args = parser.parse_args(argv)
+    out = args.output or Path("bench-results") / f"{args.name}.json"
+    if args.name == "cube":
+        from .cube import run
+
+        results = run(out, keep_big=args.keep)
+    print(json.dumps(results, indent=2))
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
