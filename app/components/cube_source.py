@@ -82,11 +82,17 @@ class CubeSource(pn.viewable.Viewer):
 
     def __panel__(self):
         limit = self._cfg.max_upload_bytes / 2**20
-        return pn.Tabs(
-            ("Demo", pn.Row(self.demo_select, pn.Column(pn.Spacer(height=18), self.demo_button))),
-            ("Upload", pn.Column(self.dropper, pn.pane.Markdown(
-                f"FITS cube, up to {limit:,.0f} MB. Bigger cubes: put them under the data root.",
-                styles={"font-size": "12px"}, margin=(0, 10)))),
-            ("Server path", pn.Row(self.path_input, pn.Column(pn.Spacer(height=18), self.path_button))),
-            css_classes=["cube-source"], margin=(0, 5),
-        )
+        panes = {
+            "Demo": pn.Row(self.demo_select, pn.Column(pn.Spacer(height=18), self.demo_button)),
+            "Upload": pn.Row(self.dropper, pn.pane.Markdown(
+                f"FITS cube up to {limit:,.0f} MB.<br>Bigger cubes: put them under the data root and "
+                "open them by path.", styles={"font-size": "12px"}, width=200)),
+            "Server path": pn.Row(self.path_input, pn.Column(pn.Spacer(height=18), self.path_button)),
+        }
+        choice = pn.widgets.RadioButtonGroup(options=list(panes), value="Demo", button_type="default",
+                                             css_classes=["source-choice"], margin=(5, 10))
+        for name, pane in panes.items():
+            pane.visible = pane.visible and name == "Demo"
+        choice.param.watch(lambda e: [setattr(p, "visible", n == e.new) for n, p in panes.items()], "value")
+        return pn.Column(pn.Row(pn.pane.HTML("<b>Open a cube</b>", margin=(12, 5, 5, 10)), choice),
+                         *panes.values(), css_classes=["cube-source"], margin=(0, 5))

@@ -42,6 +42,9 @@ class ImageView:
         fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.source, color_mapper=self.mapper)
         fig.scatter("x", "y", source=self.marker, marker="circle_cross", size=16, fill_alpha=0,
                     line_color="#ff4d4d", line_width=2)
+        self.beam = ColumnDataSource(dict(x=[], y=[], w=[], h=[], angle=[]), name="cube-beam-source")
+        fig.ellipse("x", "y", "w", "h", angle="angle", source=self.beam, fill_color="white", fill_alpha=0.35,
+                    line_color="white", line_width=1.5)
         fig.grid.visible = False
         fig.xaxis.ticker = FixedTicker(ticks=[])
         fig.yaxis.ticker = FixedTicker(ticks=[])
@@ -87,6 +90,19 @@ class ImageView:
             axis.ticker.ticks = [t.position for t in ticks]
             axis.major_label_overrides = {t.position: t.label for t in ticks}
             axis.axis_label = label
+
+    def set_beam(self, major_px: float | None, minor_px: float | None, pa_deg: float | None) -> None:
+        """Draw the restoring beam in the lower-left corner of the visible region (None hides it).
+
+        Pixel x grows to the West, so a PA East of North is a counter-clockwise angle from +y.
+        """
+        if major_px is None:
+            self.beam.data = dict(x=[], y=[], w=[], h=[], angle=[])
+            return
+        x0, _, y0, _ = self.visible()
+        pad = max(major_px, 3) * 0.5 + 3
+        self.beam.data = dict(x=[x0 + pad], y=[y0 + pad], w=[minor_px], h=[major_px],
+                              angle=[float(np.radians(pa_deg))])
 
     def set_cmap(self, name: str) -> None:
         self.mapper.palette = COLORMAPS[name]

@@ -24,7 +24,7 @@ class SpectrumView:
         fig = figure(name="spectrum-figure", frame_width=width, frame_height=height,
                      tools="xpan,xwheel_zoom,box_zoom,reset,save,crosshair", active_scroll="xwheel_zoom",
                      x_axis_label="Frequency (MHz)", y_axis_label="Flux density",
-                     toolbar_location="right", title="Click a pixel in the image to see its spectrum")
+                     toolbar_location="below", title="Click a pixel in the image to see its spectrum")
         fig.step("freq", "flux", source=self.source, mode="center", line_width=1.4, color="#1f4e99")
         self.cursor = Span(location=0, dimension="height", line_color="#d62728", line_width=2,
                            line_dash="dashed", name="spectrum-channel-marker", visible=False)

@@ -9,6 +9,7 @@ import panel as pn
 import param
 
 from astroml_core.data import Cube, open_cube
+from astroml_core.errors import AstroMLError
 from astroml_core.display import (INTERVALS, STRETCHES, axis_labels, colorbar_ticks, limits, pixel_ticks,
                                   sky_ticks, view_plane)
 from astroml_core.display.units import display_unit, pretty_unit
@@ -35,7 +36,9 @@ class CubePage(pn.viewable.Viewer):
     channel = param.Integer(default=0, bounds=(0, 1), doc="Channel shown (0-based)")
     view = param.Selector(default="Channel", objects=VIEWS, doc="Channel image, moment-0 or peak map")
     stretch = param.Selector(default="linear", objects=list(STRETCHES))
-    limits = param.Selector(default="99.5%", objects=list(INTERVALS))
+    limits = param.Selector(default="99.5%", objects=list(INTERVALS) + ["custom"])
+    vmin = param.Number(default=0.0, label="Lower limit", doc="Custom lower colour limit, in the shown unit")
+    vmax = param.Number(default=1.0, label="Upper limit", doc="Custom upper colour limit, in the shown unit")
     cmap = param.Selector(default="viridis", objects=list(COLORMAPS), label="Colour map")
     moment_channels = param.Range(default=(0, 1), bounds=(0, 1), label="Channels for the maps")
     pixel = param.Tuple(default=None, allow_None=True, length=2, doc="Selected pixel (y, x)")
@@ -46,6 +49,7 @@ class CubePage(pn.viewable.Viewer):
         self._plane: np.ndarray | None = None
         self._plane_unit: u.UnitBase = u.one
         self._units: dict[str, tuple[float, str]] = {}
+        self._last_limits: tuple[float, float] | None = None
         self._maps: dict[tuple, np.ndarray] = {}
         self._pending_move: tuple[float | None, float | None] = (None, None)
         self._move_scheduled = False
@@ -57,6 +61,8 @@ class CubePage(pn.viewable.Viewer):
         self.source = CubeSource(on_path=self.open, on_error=self.banner.error)
         self.title = pn.pane.Markdown("### No cube open", margin=(0, 10), css_classes=["page-title"])
         self.info = pn.pane.Markdown("", css_classes=["cube-info"], styles={"font-size": "13px"}, margin=(0, 10))
+        self.header_text = pn.pane.Str("", styles={"font-size": "11px"}, max_height=400, css_classes=["fits-header"],
+                                       sizing_mode="stretch_width")
         self.channel_label = pn.pane.HTML("", css_classes=["channel-label"], styles={"font-size": "14px"},
                                           margin=(0, 10))
         self.limits_label = pn.pane.HTML("", css_classes=["limits-label"], margin=(0, 10))
@@ -83,6 +89,8 @@ class CubePage(pn.viewable.Viewer):
             stretch=pn.widgets.Select.from_param(self.param.stretch, width=160, css_classes=["stretch-select"]),
             limits=pn.widgets.Select.from_param(self.param.limits, width=160, css_classes=["limits-select"]),
             cmap=pn.widgets.Select.from_param(self.param.cmap, width=160),
+            vmin=pn.widgets.FloatInput.from_param(self.param.vmin, width=160, visible=False, css_classes=["vmin-input"]),
+            vmax=pn.widgets.FloatInput.from_param(self.param.vmax, width=160, visible=False, css_classes=["vmax-input"]),
         )
         # maps are slow on big cubes: recompute when the handle is released, not while dragging
         w["moments"].param.watch(lambda e: setattr(self, "moment_channels", e.new), "value_throttled")
@@ -113,7 +121,9 @@ class CubePage(pn.viewable.Viewer):
         controls = pn.Column(
             w["view"], w["channel"], pn.Row(w["back"], w["play"], w["forward"], w["speed"]), w["moments"],
             self.channel_label,
-            pn.Row(w["stretch"], w["limits"]), w["cmap"], self.limits_label, self.info,
+            pn.Row(w["stretch"], w["limits"]), pn.Row(w["vmin"], w["vmax"]), w["cmap"], self.limits_label,
+            self.info, pn.Card(self.header_text, title="FITS header", collapsed=True, width=340,
+                               styles={"overflow": "auto"}),
             width=360, margin=(0, 10))
         plots = pn.Column(
             pn.pane.Bokeh(self.image.fig, margin=0), self.readout,
@@ -144,6 +154,7 @@ class CubePage(pn.viewable.Viewer):
         self.banner.warn(cube.warnings)
         self.title.object = f"### {label}"
         self.info.object = self._describe(cube)
+        self.header_text.object = cube.header.tostring(sep="\n", endcard=False, padding=False)
         self.image.set_extent(*cube.shape[1:])
         f = cube.frequencies.to_value(u.MHz)
         self.spectrum_view.set_axis(cube.rest_frequency.to_value(u.MHz), cube.velocity_convention, f)
@@ -169,6 +180,12 @@ class CubePage(pn.viewable.Viewer):
         return "  \n".join(lines)
 
     # --- what is drawn ---------------------------------------------------------------------------
+    @param.depends("view", watch=True, on_init=False)
+    def _reset_custom_limits(self) -> None:
+        """Custom limits belong to one kind of map: a new view starts from the 99.5% interval."""
+        if self.limits == "custom":
+            self._busy, self.limits, self._busy = True, "99.5%", False
+
     @param.depends("view", "moment_channels", watch=True)
     def _refresh_plane(self) -> None:
         """Read the plane for the current view (channel, or cached moment map) and draw it."""
@@ -193,16 +210,35 @@ class CubePage(pn.viewable.Viewer):
             self._maps = {key: (q.value, q.unit)}  # keep one map: they can be large
         return self._maps[key]
 
-    @param.depends("stretch", "limits", watch=True)
+    @param.depends("limits", watch=True)
+    def _limits_mode(self) -> None:
+        """Custom limits start from the limits in use, so typing one end keeps the other sensible."""
+        custom = self.limits == "custom"
+        self._widgets["vmin"].visible = self._widgets["vmax"].visible = custom
+        if custom and self._last_limits is not None:
+            scale, _ = self._display_unit()
+            self._busy = True
+            self.param.update(vmin=float(f"{self._last_limits[0] * scale:.4g}"),
+                              vmax=float(f"{self._last_limits[1] * scale:.4g}"))
+            self._busy = False
+
+    @param.depends("stretch", "limits", "vmin", "vmax", watch=True)
     def _draw(self) -> None:
         """Stretch the current plane into the image and relabel the colour bar in data units."""
         if self._plane is None or self._busy:
             return
         x0, x1, y0, y1 = self.image.visible()
-        view = view_plane(self._plane, interval=self.limits, stretch=self.stretch, region=(x0, x1, y0, y1))
+        scale, unit = self._display_unit()
+        given = (self.vmin / scale, self.vmax / scale) if self.limits == "custom" else (None, None)
+        if given[0] is not None and not given[1] > given[0]:
+            self.banner.error(AstroMLError("the upper colour limit must be above the lower one"))
+            return
+        interval = "99.5%" if self.limits == "custom" else self.limits
+        view = view_plane(self._plane, interval=interval, stretch=self.stretch, region=(x0, x1, y0, y1),
+                          vmin=given[0], vmax=given[1])
         self.image.show(view)
         d = view.display
-        scale, unit = self._display_unit()
+        self._last_limits = (d.vmin, d.vmax)
         self.image.set_colorbar(colorbar_ticks(d.vmin, d.vmax, d.stretch, scale), unit)
         self.limits_label.object = (f"Colour limits <b>{d.vmin * scale:.4g} … {d.vmax * scale:.4g}</b> {unit} "
                                     f"({self.limits}, {self.stretch})")
@@ -255,6 +291,12 @@ class CubePage(pn.viewable.Viewer):
         else:
             xt, yt = pixel_ticks(x0, x1), pixel_ticks(y0, y1)
         self.image.set_axis_ticks(xt, yt, *axis_labels(wcs))
+        beam, scale = self.cube.beam, self.cube.pixel_scale
+        if beam is not None and scale is not None:
+            self.image.set_beam((beam.major / scale).to_value(u.one), (beam.minor / scale).to_value(u.one),
+                                beam.pa.to_value(u.deg))
+        else:
+            self.image.set_beam(None, None, None)
 
     # --- events from the plots -------------------------------------------------------------------
     def _ranges(self) -> None:

@@ -167,7 +167,7 @@ def test_switching_limits_and_stretch_changes_the_colour_mapping(page, server):
 def test_corrupt_upload_shows_the_error_then_the_demo_opens_again(page, server):
     url, _ = server
     open_cube_page(page, url)
-    page.locator(".bk-tab", has_text="Upload").click()
+    page.locator(".source-choice .bk-btn", has_text="Upload").click()
     junk = b"SIMPLE  =                    T / truncated garbage follows" + bytes(range(256)) * 20
     page.locator("input.filepond--browser").set_input_files(
         files=[{"name": "broken.fits", "mimeType": "application/fits", "buffer": junk}])
@@ -175,7 +175,7 @@ def test_corrupt_upload_shows_the_error_then_the_demo_opens_again(page, server):
     banner.wait_for(state="visible")
     assert "InvalidFITSError" in text(page, ".error-banner") and "broken.fits" in text(page, ".error-banner")
     ch0, _ = channel_state(page)             # the cube that was open is still shown
-    page.locator(".bk-tab", has_text="Demo").click()
+    page.locator(".source-choice .bk-btn", has_text="Demo").click()
     page.locator(".open-demo button").click()
     banner.wait_for(state="hidden")
     page.locator(".channel-slider .noUi-handle").focus()
@@ -186,7 +186,7 @@ def test_corrupt_upload_shows_the_error_then_the_demo_opens_again(page, server):
 def test_server_path_outside_the_data_root_is_refused_and_inside_opens(page, server):
     url, root = server
     open_cube_page(page, url)
-    page.locator(".bk-tab", has_text="Server path").click()
+    page.locator(".source-choice .bk-btn", has_text="Server path").click()
     box = page.locator(".cube-path input")
     box.fill("../../etc/passwd")
     page.locator(".open-path button").click()

@@ -1,0 +1,458 @@
+"""Spectral cubes on disk, opened lazily and validated: ``open_cube(path) -> Cube``.
+
+A ``Cube`` reads one channel or one spectrum at a time (never the whole file), knows its celestial
+WCS, spectral axis (frequency and velocity with units), brightness unit and beam, and accepts the
+archival conventions observatories wrote (AIPS NCP / VELO-xxx / FELO-xxx, beams in HISTORY cards,
+Galactic frames, velocities in m/s, integer data with BLANK, 4-D cubes with a Stokes axis).
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import astropy.units as u
+import numpy as np
+from astropy.coordinates import SkyCoord
+from astropy.io import fits
+from astropy.wcs import WCS, FITSFixedWarning
+
+from ..errors import (ArchivalHeaderWarning, AxisOrderError, InvalidFITSError, NoCelestialWCSWarning,
+                      NonFiniteError, ShapeError, SpectralAxisError, TooLargeError,
+                      TruncatedFITSError, warn)
+from ._reader import PlaneReader, PreadReader, SectionReader, scaling_from_header
+
+__all__ = ["Cube", "Beam", "WorldCoord", "open_cube", "HI_REST_FREQ"]
+
+HI_REST_FREQ = 1420.40575177 * u.MHz
+_BITPIX = {8: np.uint8, 16: np.int16, 32: np.int32, 64: np.int64, -32: np.float32, -64: np.float64}
+# spectral CTYPE (first 4 letters, after wcslib's fixes) → astropy doppler convention
+_DOPPLER = {"VRAD": u.doppler_radio, "VOPT": u.doppler_optical, "FELO": u.doppler_optical,
+            "VELO": u.doppler_relativistic, "ZOPT": u.doppler_optical}
+_CHUNK_BYTES = 64 * 2**20
+
+
+@dataclass(frozen=True)
+class Beam:
+    """Restoring beam: FWHM major/minor axes and position angle (East of North)."""
+
+    major: u.Quantity
+    minor: u.Quantity
+    pa: u.Quantity
+    source: str = "header"  # "header" (BMAJ/BMIN/BPA) or "history" (AIPS CLEAN card)
+
+    def area_pixels(self, pixel_scale: u.Quantity) -> float:
+        """Beam solid angle in pixels: π·major·minor / (4 ln 2) / pixel²."""
+        ratio = (self.major * self.minor / pixel_scale**2).to_value(u.one)
+        return float(np.pi * ratio / (4 * np.log(2)))
+
+
+@dataclass(frozen=True)
+class WorldCoord:
+    """World coordinates of one voxel: sky position (None without celestial WCS) and spectral values."""
+
+    sky: SkyCoord | None
+    frequency: u.Quantity
+    velocity: u.Quantity
+    velocity_convention: str
+
+
+class Cube:
+    """A validated, lazily read spectral cube of shape (n_channels, ny, nx).
+
+    Build it with :func:`open_cube`. Values are float32 in :attr:`unit`, blanks as NaN.
+    """
+
+    def __init__(self, path: Path, header: fits.Header, reader: PlaneReader, leads: list[tuple],
+                 celestial: WCS | None, spectral: WCS, native_unit: u.Unit, doppler_name: str | None,
+                 rest_frequency: u.Quantity, unit: u.Unit, beam: Beam | None,
+                 warnings_: tuple[str, ...]) -> None:
+        self.path = path
+        self.header = header
+        self._reader = reader
+        self._leads = leads
+        self.celestial = celestial
+        self._spectral = spectral
+        self._native_unit = native_unit
+        self._doppler_name = doppler_name
+        self.rest_frequency = rest_frequency
+        self.unit = unit
+        self.beam = beam
+        self.warnings = warnings_
+        ny, nx = reader.shape[-2:]
+        self.shape = (len(leads), ny, nx)
+
+    def __repr__(self) -> str:
+        return f"<Cube {self.path.name} shape={self.shape} unit={self.unit}>"
+
+    @property
+    def n_channels(self) -> int:
+        return self.shape[0]
+
+    @property
+    def has_sky(self) -> bool:
+        """True when the cube has a celestial WCS (else it is shown in pixel coordinates)."""
+        return self.celestial is not None
+
+    @property
+    def pixel_scale(self) -> u.Quantity | None:
+        """Angular size of a pixel along y (None without celestial WCS)."""
+        if self.celestial is None:
+            return None
+        return abs(self.celestial.proj_plane_pixel_scales()[1]).to(u.arcsec)
+
+    # --- spectral axis -------------------------------------------------------------------
+    @cached_property
+    def _native_values(self) -> u.Quantity:
+        values = self._spectral.pixel_to_world_values(np.arange(self.n_channels, dtype=float))
+        return np.asarray(values, dtype=float) * self._native_unit
+
+    @cached_property
+    def frequencies(self) -> u.Quantity:
+        """Frequency of every channel (Hz), converted from velocity axes with the rest frequency."""
+        native = self._native_values
+        if native.unit.physical_type == "frequency":
+            return native.to(u.Hz)
+        if native.unit.physical_type == "length":
+            return native.to(u.Hz, equivalencies=u.spectral())
+        if self._doppler_name == "ZOPT":
+            native = (native.to_value(u.one) * u.one * 299792.458 * u.km / u.s)
+        return native.to(u.Hz, equivalencies=_DOPPLER[self._doppler_name](self.rest_frequency))
+
+    @property
+    def velocity_convention(self) -> str:
+        """'radio', 'optical' or 'relativistic': the cube's own, or optical (cz) for frequency axes."""
+        return {"VRAD": "radio", "VELO": "relativistic"}.get(self._doppler_name or "", "optical")
+
+    @cached_property
+    def velocities(self) -> u.Quantity:
+        """Velocity of every channel (km/s) relative to the rest frequency, in :attr:`velocity_convention`."""
+        doppler = {"radio": u.doppler_radio, "relativistic": u.doppler_relativistic,
+                   "optical": u.doppler_optical}[self.velocity_convention]
+        return self.frequencies.to(u.km / u.s, equivalencies=doppler(self.rest_frequency))
+
+    @property
+    def spectral_unit(self) -> u.Unit:
+        """The unit of the cube's own spectral axis (Hz or km/s): the unit moment-0 integrates over."""
+        return u.Hz if self._native_unit.physical_type == "frequency" else u.km / u.s
+
+    def channel_of(self, frequency: u.Quantity) -> int:
+        """Nearest channel to a frequency (or velocity, in the cube's convention)."""
+        ref = self.frequencies if frequency.unit.physical_type == "frequency" else self.velocities
+        return int(np.argmin(np.abs((ref - frequency).value)))
+
+    # --- data access -----------------------------------------------------------------------
+    def _check_channel(self, i: int) -> int:
+        i = int(i)
+        if not 0 <= i < self.n_channels:
+            raise ShapeError(f"channel {i} is outside 0..{self.n_channels - 1}")
+        return i
+
+    def _check_pixel(self, y: int, x: int) -> tuple[int, int]:
+        y, x = int(y), int(x)
+        if not (0 <= y < self.shape[1] and 0 <= x < self.shape[2]):
+            raise ShapeError(f"pixel (y={y}, x={x}) is outside the {self.shape[1]}×{self.shape[2]} image")
+        return y, x
+
+    def channel(self, i: int) -> np.ndarray:
+        """The image of channel ``i`` (ny, nx), float32 in :attr:`unit`; reads only that plane."""
+        return self._reader.plane(self._leads[self._check_channel(i)])
+
+    def spectrum(self, y: int, x: int) -> np.ndarray:
+        """The spectrum at pixel (y, x), float32 in :attr:`unit`, one value per channel."""
+        y, x = self._check_pixel(y, x)
+        return self._reader.column(self._leads, y, x)
+
+    def _reduce(self, channels: range, step) -> None:
+        per_chunk = max(1, _CHUNK_BYTES // (4 * self.shape[1] * self.shape[2]))
+        for start in range(0, len(channels), per_chunk):
+            chunk = channels[start:start + per_chunk]
+            step(self._reader.block([self._leads[c] for c in chunk]), chunk)
+
+    def _channel_range(self, channels) -> range:
+        if channels is None:
+            return range(self.n_channels)
+        lo, hi = int(channels[0]), int(channels[1])
+        lo, hi = max(0, min(lo, hi)), min(self.n_channels - 1, max(lo, hi))
+        return range(lo, hi + 1)
+
+    def moment0(self, channels: tuple[int, int] | None = None) -> u.Quantity:
+        """Integrated intensity Σ S·|Δspectral| over channels [lo, hi] (all by default), NaN-safe.
+
+        In :attr:`unit` × the cube's spectral unit (Jy/beam·Hz for frequency cubes, Jy/beam·km/s
+        for velocity cubes). Reads the channels in ~64 MB chunks so memory stays bounded.
+        """
+        rng = self._channel_range(channels)
+        native = self._native_values.to(self.spectral_unit,
+                                        equivalencies=u.spectral()).value
+        widths = np.abs(np.gradient(native)) if native.size > 1 else np.ones(1)
+        total = np.zeros(self.shape[1:], dtype=np.float64)
+        seen = np.zeros(self.shape[1:], dtype=bool)
+
+        def add(block: np.ndarray, chunk: range) -> None:
+            w = widths[chunk.start:chunk.stop, None, None]
+            total[...] += np.nansum(block * w, axis=0)
+            seen[...] |= np.isfinite(block).any(axis=0)
+
+        self._reduce(rng, add)
+        total[~seen] = np.nan
+        return total.astype(np.float32) * (self.unit * self.spectral_unit)
+
+    def peak(self, channels: tuple[int, int] | None = None) -> u.Quantity:
+        """Peak value along the spectral axis at each pixel (NaN where all blank), in :attr:`unit`."""
+        best = np.full(self.shape[1:], -np.inf, dtype=np.float32)
+
+        def take(block: np.ndarray, chunk: range) -> None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                np.fmax(best, np.nanmax(block, axis=0), out=best)
+
+        self._reduce(self._channel_range(channels), take)
+        best[~np.isfinite(best)] = np.nan
+        return best * self.unit
+
+    def world(self, i: int, y: float, x: float) -> WorldCoord:
+        """Sky position and frequency/velocity of voxel (channel i, pixel y, x)."""
+        i = self._check_channel(i)
+        sky = self.celestial.pixel_to_world(x, y) if self.celestial is not None else None
+        return WorldCoord(sky, self.frequencies[i], self.velocities[i], self.velocity_convention)
+
+    def pixel_of(self, sky: SkyCoord) -> tuple[float, float]:
+        """Pixel (y, x) of a sky position (requires a celestial WCS)."""
+        if self.celestial is None:
+            raise SpectralAxisError("this cube has no celestial WCS")
+        x, y = self.celestial.world_to_pixel(sky)
+        return float(y), float(x)
+
+
+# --- opening and validation ------------------------------------------------------------------
+def open_cube(path: str | os.PathLike, *, max_bytes: int | None = None) -> Cube:
+    """Open a FITS spectral cube lazily and validate it.
+
+    Parameters
+    ----------
+    path : file path of a FITS cube (3-D, or 4-D with a degenerate Stokes axis).
+    max_bytes : refuse files bigger than this (default: ``settings().max_cube_bytes``).
+
+    Raises
+    ------
+    InvalidFITSError, TruncatedFITSError, ShapeError, AxisOrderError, SpectralAxisError,
+    NonFiniteError, TooLargeError — each with a message saying what to do.
+    """
+    from ..config import settings
+
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidFITSError(f"{path.name}: no such file")
+    limit = settings().max_cube_bytes if max_bytes is None else max_bytes
+    size = path.stat().st_size
+    if size > limit:
+        raise TooLargeError(f"{path.name} is {size / 2**30:.2f} GB, above the limit of "
+                            f"{limit / 2**30:.2f} GB; raise ASTROML_MAX_CUBE_GB or cut the cube")
+    hdul = _open_fits(path)
+    hdu = _image_hdu(hdul, path.name)
+    header = hdu.header
+    shape = tuple(hdu.shape)
+    if len(shape) < 3:
+        raise ShapeError(f"{path.name} holds a {len(shape)}-D image {shape[::-1]}, not a cube: "
+                         "a spectral cube needs two sky axes and a spectral axis")
+    if len(shape) > 4:
+        raise ShapeError(f"{path.name} has {len(shape)} axes; only 3-D cubes and 4-D cubes with a "
+                         "single Stokes plane can be browsed")
+    reader = _reader_for(hdu, path)
+    notes: list[str] = []
+    wcs = _wcs(header, len(shape), path.name)
+    spec, stokes_axis = _classify_axes(wcs, header, path.name)
+    leads = _channel_leads(shape, spec, stokes_axis, wcs, notes)
+    celestial = _celestial(wcs, notes, path.name)
+    spectral = wcs.sub([spec + 1])
+    native_unit = u.Unit(spectral.wcs.cunit[0] or _default_spectral_unit(spectral.wcs.ctype[0]))
+    kind = spectral.wcs.ctype[0][:4].upper()
+    doppler = kind if kind in _DOPPLER else None
+    if native_unit.physical_type not in ("frequency", "length") and doppler is None:
+        raise SpectralAxisError(f"{path.name}: axis {spec + 1} ({spectral.wcs.ctype[0]}) is not a "
+                                "frequency, velocity, wavelength or redshift axis")
+    rest = _rest_frequency(wcs, notes, needed=doppler is not None)
+    beam = _beam(header, notes)
+    cube = Cube(path, header, reader, leads, celestial, spectral, native_unit, doppler, rest,
+                _brightness_unit(header, notes), beam, tuple(notes))
+    _check_finite(cube, path.name)
+    for note in notes:
+        warn(note, NoCelestialWCSWarning if "pixel coordinates" in note else ArchivalHeaderWarning)
+    return cube
+
+
+def _open_fits(path: Path) -> fits.HDUList:
+    with open(path, "rb") as fh:
+        magic = fh.read(30)
+    if not magic.startswith(b"SIMPLE  =") and not magic.startswith(b"\x1f\x8b"):
+        raise InvalidFITSError(f"{path.name} is not a FITS file (it does not start with 'SIMPLE  =')")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            hdul = fits.open(path, memmap=False, lazy_load_hdus=True, do_not_scale_image_data=True)
+            hdul.readall()
+    except Exception as exc:  # astropy raises OSError, ValueError, VerifyError, ... on bad headers
+        raise InvalidFITSError(f"{path.name} could not be read as FITS ({exc}); the file may be "
+                               "corrupt or truncated inside its header") from exc
+    return hdul
+
+
+def _image_hdu(hdul: fits.HDUList, name: str):
+    """The first HDU holding image data; FITS truncation is checked against the file size."""
+    for hdu in hdul:
+        if isinstance(hdu, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)) and hdu.header.get("NAXIS", 0) > 0 \
+                and all(n > 0 for n in hdu.shape):
+            return hdu
+    raise ShapeError(f"{name} holds no image data (no HDU with NAXIS > 0)")
+
+
+def _reader_for(hdu, path: Path) -> PlaneReader:
+    info = hdu.fileinfo()
+    compressed = isinstance(hdu, fits.CompImageHDU) or path.suffix == ".gz"
+    if compressed:
+        return SectionReader(hdu)
+    bitpix = hdu.header["BITPIX"]
+    if bitpix not in _BITPIX:
+        raise InvalidFITSError(f"{path.name}: BITPIX = {bitpix} is not a FITS data type")
+    shape = tuple(hdu.shape)
+    need = info["datLoc"] + int(np.prod(shape)) * abs(bitpix) // 8
+    size = path.stat().st_size
+    if size < need:
+        raise TruncatedFITSError(f"{path.name} is truncated: the header announces {need:,} bytes but "
+                                 f"the file has {size:,}; copy or download it again")
+    return PreadReader(str(path), info["datLoc"], shape, _BITPIX[bitpix], scaling_from_header(hdu.header))
+
+
+_UPPER_UNITS = {"M/S": "m/s", "KM/S": "km/s", "HZ": "Hz", "KHZ": "kHz", "MHZ": "MHz", "GHZ": "GHz",
+                "DEG": "deg", "DEGREES": "deg", "M": "m", "ANGSTROM": "Angstrom"}
+
+
+def _wcs(header: fits.Header, naxis: int, name: str) -> WCS:
+    """The header's WCS after wcslib's fixes; upper-case CUNITs ('M/S', 'HZ') are spelt as FITS wants."""
+    header = header.copy()
+    for k in range(1, naxis + 1):
+        unit = str(header.get(f"CUNIT{k}", "")).strip()
+        if unit.upper() in _UPPER_UNITS:
+            header[f"CUNIT{k}"] = _UPPER_UNITS[unit.upper()]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FITSFixedWarning)
+            return WCS(header, naxis=naxis, fix=True)
+    except Exception as exc:  # astropy raises several wcslib error types
+        raise InvalidFITSError(f"{name}: its WCS cannot be read ({exc}); check the CTYPE/CUNIT cards") from exc
+
+
+def _classify_axes(wcs: WCS, header: fits.Header, name: str) -> tuple[int, int | None]:
+    """(spectral axis index, stokes axis index or None), 0-based FITS order; checks the axis order."""
+    ctypes = [c.upper() for c in wcs.wcs.ctype]
+    spec = wcs.wcs.spec
+    if spec < 0:
+        raise SpectralAxisError(f"{name}: no spectral axis among CTYPEs {ctypes}; a cube needs a "
+                                "FREQ, VRAD, VOPT (or AIPS VELO-/FELO-) axis")
+    stokes = next((k for k, c in enumerate(ctypes) if c.startswith("STOKES")), None)
+    if wcs.wcs.lng >= 0 and (wcs.wcs.lng, wcs.wcs.lat) != (0, 1):
+        raise AxisOrderError(f"{name}: the sky axes are FITS axes {wcs.wcs.lng + 1} and {wcs.wcs.lat + 1} "
+                             f"({ctypes}); expected longitude, latitude, spectral as axes 1, 2, 3 — "
+                             "reorder the cube (e.g. with spectral-cube or CASA imtrans)")
+    if spec < 2:
+        raise AxisOrderError(f"{name}: the spectral axis is FITS axis {spec + 1} ({ctypes[spec]}); "
+                             "expected the two sky axes first (axes 1, 2) and the spectral axis after")
+    return spec, stokes
+
+
+def _channel_leads(shape: tuple, spec: int, stokes: int | None, wcs: WCS, notes: list[str]) -> list[tuple]:
+    """Numpy leading-axis index of every channel plane, picking Stokes I (or the only plane)."""
+    ndim = len(shape)
+    if ndim == 3:
+        return [(c,) for c in range(shape[0])]
+    other = 5 - spec  # the non-spectral extra FITS axis (2 or 3, 0-based), numpy index ndim-1-other
+    n_other = shape[ndim - 1 - other]
+    pick = 0
+    if n_other > 1:
+        if stokes != other:
+            raise ShapeError(f"4-D cube with {n_other} planes on axis {other + 1} which is not STOKES; "
+                             "only a degenerate fourth axis can be browsed")
+        values = wcs.sub([other + 1]).pixel_to_world_values(np.arange(n_other, dtype=float))
+        hits = np.flatnonzero(np.isclose(np.asarray(values), 1.0))
+        pick = int(hits[0]) if hits.size else 0
+        notes.append(f"showing Stokes plane {pick + 1} of {n_other} (I when present)")
+    spec_np, other_np = ndim - 1 - spec, ndim - 1 - other
+    leads = []
+    for c in range(shape[spec_np]):
+        idx = [0, 0]
+        idx[spec_np], idx[other_np] = c, pick
+        leads.append(tuple(idx))
+    return leads
+
+
+def _celestial(wcs: WCS, notes: list[str], name: str) -> WCS | None:
+    if not wcs.has_celestial:
+        notes.append(f"{name} has no celestial WCS: positions are shown in pixel coordinates")
+        return None
+    return wcs.celestial
+
+
+def _default_spectral_unit(ctype: str) -> str:
+    """AIPS wrote velocity axes without CUNIT, in m/s; wavelength defaults to m, frequency to Hz."""
+    kind = ctype[:4].upper()
+    return {"FREQ": "Hz", "WAVE": "m", "AWAV": "m", "ZOPT": ""}.get(kind, "m/s")
+
+
+def _rest_frequency(wcs: WCS, notes: list[str], *, needed: bool) -> u.Quantity:
+    if wcs.wcs.restfrq > 0:
+        return (wcs.wcs.restfrq * u.Hz).to(u.MHz)
+    if wcs.wcs.restwav > 0:
+        return (wcs.wcs.restwav * u.m).to(u.MHz, equivalencies=u.spectral())
+    if needed:
+        notes.append("no rest frequency in the header (RESTFRQ/RESTFREQ): assuming HI 21 cm, "
+                     "1420.405752 MHz")
+    return HI_REST_FREQ
+
+
+def _beam(header: fits.Header, notes: list[str]) -> Beam | None:
+    """BMAJ/BMIN/BPA (degrees), or the last AIPS 'CLEAN BMAJ=' HISTORY card, or None."""
+    from radio_beam import Beam as RBeam
+    from radio_beam.beam import NoBeamException
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rb = RBeam.from_fits_header(header)
+    except (NoBeamException, ValueError, KeyError):
+        return None
+    source = "header" if "BMAJ" in header else "history"
+    if source == "history":
+        notes.append("beam read from an AIPS CLEAN HISTORY card")
+    return Beam(rb.major.to(u.arcsec), rb.minor.to(u.arcsec), rb.pa.to(u.deg), source)
+
+
+def _brightness_unit(header: fits.Header, notes: list[str]) -> u.Unit:
+    text = str(header.get("BUNIT", "")).strip()
+    if not text:
+        notes.append("no BUNIT in the header: values are shown without a unit")
+        return u.dimensionless_unscaled
+    fixes = {"JY/BEAM": "Jy/beam", "JY/BM": "Jy/beam", "MJY/BEAM": "mJy/beam", "K": "K"}
+    try:
+        return u.Unit(fixes.get(text.upper(), text), parse_strict="raise")
+    except ValueError:
+        notes.append(f"BUNIT '{text}' is not a unit astropy knows: values shown without a unit")
+        return u.dimensionless_unscaled
+
+
+def _check_finite(cube: Cube, name: str) -> None:
+    """Raise NonFiniteError if no value is finite: a few channels first, the whole cube only if those are blank."""
+    probe = np.unique(np.linspace(0, cube.n_channels - 1, min(8, cube.n_channels)).astype(int))
+    if any(np.isfinite(cube.channel(int(c))).any() for c in probe):
+        return
+    found = False
+
+    def look(block: np.ndarray, chunk: range) -> None:
+        nonlocal found
+        found = found or bool(np.isfinite(block).any())
+
+    cube._reduce(range(cube.n_channels), look)
+    if not found:
+        raise NonFiniteError(f"{name}: every value is NaN, blank or infinite; nothing to show")
