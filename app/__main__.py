@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.address == "0.0.0.0" and not args.allow_websocket_origin:
         origins = ["*"]
     pn.serve(ROUTES, port=args.port, address=args.address, show=args.show, num_procs=args.num_procs,
-             websocket_origin=origins, title="AstroML Explorer", threaded=True,
+             websocket_origin=origins, title="AstroML Explorer", threaded=False,
              websocket_max_message_size=64 * 2**20, admin=False)
     return 0
 

@@ -40,8 +40,8 @@ class ImageView:
                      frame_width=size, frame_height=size, toolbar_location="above",
                      background_fill_color="#20232a", border_fill_color="white")
         fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.source, color_mapper=self.mapper)
-        fig.scatter("x", "y", source=self.marker, marker="circle_cross", size=16, fill_alpha=0,
-                    line_color="#ff4d4d", line_width=2)
+        fig.scatter("x", "y", source=self.marker, marker="circle", size=26, fill_alpha=0,
+                    line_color="#ff4d4d", line_width=1.5)  # a ring: the selected pixel stays visible
         self.beam = ColumnDataSource(dict(x=[], y=[], w=[], h=[], angle=[]), name="cube-beam-source")
         fig.ellipse("x", "y", "w", "h", angle="angle", source=self.beam, fill_color="white", fill_alpha=0.35,
                     line_color="white", line_width=1.5)

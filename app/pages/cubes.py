@@ -1,6 +1,8 @@
 """The HI cube page: browse a FITS cube channel by channel, moment maps, spectra, sky coordinates."""
 from __future__ import annotations
 
+import asyncio
+from functools import partial
 from pathlib import Path
 
 import astropy.units as u
@@ -36,7 +38,7 @@ class CubePage(pn.viewable.Viewer):
     channel = param.Integer(default=0, bounds=(0, 1), doc="Channel shown (0-based)")
     view = param.Selector(default="Channel", objects=VIEWS, doc="Channel image, moment-0 or peak map")
     stretch = param.Selector(default="linear", objects=list(STRETCHES))
-    limits = param.Selector(default="99.5%", objects=list(INTERVALS) + ["custom"])
+    limits = param.Selector(default="99.9%", objects=list(INTERVALS) + ["custom"])  # CARTA's default
     vmin = param.Number(default=0.0, label="Lower limit", doc="Custom lower colour limit, in the shown unit")
     vmax = param.Number(default=1.0, label="Upper limit", doc="Custom upper colour limit, in the shown unit")
     cmap = param.Selector(default="viridis", objects=list(COLORMAPS), label="Colour map")
@@ -70,6 +72,7 @@ class CubePage(pn.viewable.Viewer):
                                     styles={"font-family": "monospace", "font-size": "13px"}, margin=(0, 10),
                                     min_height=22)
         self._widgets = self._make_widgets()
+        self._image_pane = pn.pane.Bokeh(self.image.fig, margin=0)
         self.source.open_demo()
 
     # --- widgets -------------------------------------------------------------------------------
@@ -89,16 +92,28 @@ class CubePage(pn.viewable.Viewer):
             stretch=pn.widgets.Select.from_param(self.param.stretch, width=160, css_classes=["stretch-select"]),
             limits=pn.widgets.Select.from_param(self.param.limits, width=160, css_classes=["limits-select"]),
             cmap=pn.widgets.Select.from_param(self.param.cmap, width=160),
+            halfwidth=pn.widgets.IntInput(name="± channels", value=20, start=1, width=90),
+            around=pn.widgets.Button(name="Moment 0 around this channel", width=230, css_classes=["map-around"],
+                                     description="Integrate the channels either side of the current one"),
             vmin=pn.widgets.FloatInput.from_param(self.param.vmin, width=160, visible=False, css_classes=["vmin-input"]),
             vmax=pn.widgets.FloatInput.from_param(self.param.vmax, width=160, visible=False, css_classes=["vmax-input"]),
         )
         # maps are slow on big cubes: recompute when the handle is released, not while dragging
         w["moments"].param.watch(lambda e: setattr(self, "moment_channels", e.new), "value_throttled")
+        w["around"].on_click(lambda e: self.map_around(w["halfwidth"].value))
         w["back"].on_click(lambda e: self.step(-1))
         w["forward"].on_click(lambda e: self.step(+1))
         w["play"].param.watch(self._play, "value")
         w["speed"].param.watch(lambda e: setattr(self._player, "period", e.new) if self._player else None, "value")
         return w
+
+    def map_around(self, halfwidth: int) -> None:
+        """Show the moment-0 map of channels [channel − halfwidth, channel + halfwidth]."""
+        if self.cube is None:
+            return
+        lo, hi = max(0, self.channel - halfwidth), min(self.cube.n_channels - 1, self.channel + halfwidth)
+        self._widgets["moments"].value = (lo, hi)
+        self.param.update(moment_channels=(lo, hi), view="Moment 0")
 
     def step(self, delta: int) -> None:
         """Move ``delta`` channels, wrapping round at the ends (the player loops)."""
@@ -119,14 +134,15 @@ class CubePage(pn.viewable.Viewer):
     def __panel__(self):
         w = self._widgets
         controls = pn.Column(
-            w["view"], w["channel"], pn.Row(w["back"], w["play"], w["forward"], w["speed"]), w["moments"],
+            w["view"], w["channel"], pn.Row(w["back"], w["play"], w["forward"], w["speed"]),
+            pn.Row(w["around"], w["halfwidth"]), w["moments"],
             self.channel_label,
             pn.Row(w["stretch"], w["limits"]), pn.Row(w["vmin"], w["vmax"]), w["cmap"], self.limits_label,
             self.info, pn.Card(self.header_text, title="FITS header", collapsed=True, width=340,
                                styles={"overflow": "auto"}),
             width=360, margin=(0, 10))
         plots = pn.Column(
-            pn.pane.Bokeh(self.image.fig, margin=0), self.readout,
+            self._image_pane, self.readout,
             pn.pane.Bokeh(self.spectrum_view.fig, margin=(10, 0)), margin=0)
         return pn.Column(
             pn.Row(pn.Column(self.title, width=380), self.source, margin=(0, 0, 5, 0)),
@@ -188,27 +204,57 @@ class CubePage(pn.viewable.Viewer):
 
     @param.depends("view", "moment_channels", watch=True)
     def _refresh_plane(self) -> None:
-        """Read the plane for the current view (channel, or cached moment map) and draw it."""
+        """Show the plane for the current view: the channel, or a moment map (computed off the event loop)."""
         if self.cube is None or self._busy:
             return
         self._widgets["moments"].visible = self.view != "Channel"
+        key = (self.view, tuple(self.moment_channels))
+        if self.view != "Channel" and key not in self._maps:
+            doc = pn.state.curdoc
+            if doc is not None and doc.session_context is not None:
+                self._image_pane.loading = True
+                pn.state.execute(partial(self._compute_map, key))
+                return
+            self._store_map(key, self._map_quantity(key))   # no server (tests, notebooks): just compute
         try:
             if self.view == "Channel":
                 self._plane, self._plane_unit = self.cube.channel(self.channel), self.cube.unit
             else:
-                self._plane, self._plane_unit = self._map(self.view, tuple(self.moment_channels))
+                self._plane, self._plane_unit = self._maps[key]
         except Exception as exc:
             self.banner.error(exc)
             return
         self._draw()
         self._update_label()
 
-    def _map(self, kind: str, channels: tuple[int, int]) -> tuple[np.ndarray, u.UnitBase]:
-        key = (kind, channels)
-        if key not in self._maps:
-            q = self.cube.moment0(channels) if kind == "Moment 0" else self.cube.peak(channels)
-            self._maps = {key: (q.value, q.unit)}  # keep one map: they can be large
-        return self._maps[key]
+    def _map_quantity(self, key: tuple) -> u.Quantity:
+        kind, channels = key
+        return self.cube.moment0(channels) if kind == "Moment 0" else self.cube.peak(channels)
+
+    def _store_map(self, key: tuple, q: u.Quantity) -> None:
+        self._maps = {key: (q.value, q.unit)}  # keep one map: they can be large
+
+    async def _compute_map(self, key: tuple) -> None:
+        """Moment/peak maps read the whole channel range: do it in a thread so other sessions go on.
+
+        Back from the thread, the page is updated in a next-tick callback, which holds the document lock.
+        """
+        doc = pn.state.curdoc
+        try:
+            q = await asyncio.to_thread(self._map_quantity, key)
+        except Exception as exc:
+            doc.add_next_tick_callback(partial(self._map_done, key, None, exc))
+            return
+        doc.add_next_tick_callback(partial(self._map_done, key, q, None))
+
+    def _map_done(self, key: tuple, q: u.Quantity | None, exc: BaseException | None) -> None:
+        self._image_pane.loading = False
+        if exc is not None:
+            self.banner.error(exc)
+            return
+        self._store_map(key, q)
+        if (self.view, tuple(self.moment_channels)) == key:
+            self._refresh_plane()
 
     @param.depends("limits", watch=True)
     def _limits_mode(self) -> None:

@@ -153,7 +153,7 @@ def test_switching_limits_and_stretch_changes_the_colour_mapping(page, server):
     lo, hi = limits()
     page.locator(".limits-select select").select_option("min/max")
     lo2, hi2 = wait_until(lambda: (v := limits()) != (lo, hi) and v, what="new colour limits")
-    assert lo2 < lo and hi2 > hi            # min/max is wider than the 99.5% interval
+    assert lo2 < lo and hi2 > hi            # min/max is wider than the 99.9% interval
     page.locator(".limits-select select").select_option("zscale")
     lo3, hi3 = wait_until(lambda: (v := limits()) != (lo2, hi2) and v, what="zscale limits")
     assert lo2 < lo3 < hi3 < hi2
@@ -162,6 +162,14 @@ def test_switching_limits_and_stretch_changes_the_colour_mapping(page, server):
     log_ticks = wait_until(lambda: (t := page.evaluate(ticks)) != linear_ticks and t, what="log colour bar")
     assert len(log_ticks) >= 2 and all(0 <= t <= 1 for t in log_ticks)
     assert "log" in text(page, ".limits-label")
+    page.locator(".limits-select select").select_option("custom")
+    vmax_box = page.locator(".vmax-input input")
+    vmax_box.wait_for(state="visible")
+    _, unit_hi = limits()
+    vmax_box.fill(f"{float(vmax_box.input_value()) / 2:.4g}")
+    vmax_box.press("Enter")
+    _, hi4 = wait_until(lambda: (v := limits())[1] != unit_hi and v, what="the typed upper limit")
+    assert hi4 == pytest.approx(unit_hi / 2, rel=1e-3)
 
 
 def test_corrupt_upload_shows_the_error_then_the_demo_opens_again(page, server):

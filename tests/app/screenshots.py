@@ -1,0 +1,53 @@
+"""Take the README's screenshots from the running app: ``python -m tests.app.screenshots [URL]``.
+
+Serve first (``make serve``), then run this; PNGs go to assets/screenshots/.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from tests.app.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.app.test_cube_page import TO_SCREEN
+
+OUT = Path(__file__).resolve().parents[2] / "assets" / "screenshots"
+
+
+def main(url: str = "http://localhost:5006") -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1420})
+        page.goto(url + "/")
+        page.wait_for_selector(".page-card")
+        time.sleep(1)
+        page.screenshot(path=OUT / "landing.png")
+        page.goto(url + "/cubes")
+        page.wait_for_selector(".channel-label >> text=MHz")
+        # a pixel on one of the demo field's brighter galaxies, then its channel from the spectrum
+        page.mouse.click(*page.evaluate(TO_SCREEN, ["cube-figure", 104, 50]))
+        time.sleep(1.5)
+        page.mouse.click(*page.evaluate(TO_SCREEN, ["spectrum-figure", 1137.75, 0.0]))
+        time.sleep(1.0)
+        page.locator(".map-around button").click()
+        time.sleep(1.5)
+        page.locator(".limits-select select").select_option("min/max")
+        time.sleep(1.0)
+        page.mouse.move(*page.evaluate(TO_SCREEN, ["cube-figure", 104, 50]))
+        for _ in range(4):  # zoom in on the galaxy with the mouse wheel
+            page.mouse.wheel(0, -150)
+            time.sleep(0.3)
+        time.sleep(1.0)
+        page.mouse.move(*page.evaluate(TO_SCREEN, ["cube-figure", 104, 50]))
+        time.sleep(0.5)
+        page.mouse.move(5, 600)
+        page.screenshot(path=OUT / "cubes.png")
+        browser.close()
+    print(f"wrote {OUT}/landing.png and cubes.png")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
