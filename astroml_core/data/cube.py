@@ -59,6 +59,16 @@ class WorldCoord:
     velocity_convention: str
 
 
+@dataclass(frozen=True)
+class _SpectralAxis:
+    """The cube's spectral WCS, its native unit (Hz, m/s, m or none for redshift) and Doppler kind."""
+
+    wcs: WCS
+    native_unit: u.UnitBase
+    doppler: str | None
+    rest_frequency: u.Quantity
+
+
 class Cube:
     """A validated, lazily read spectral cube of shape (n_channels, ny, nx).
 
@@ -66,21 +76,12 @@ class Cube:
     """
 
     def __init__(self, path: Path, header: fits.Header, reader: PlaneReader, leads: list[tuple],
-                 celestial: WCS | None, spectral: WCS, native_unit: u.Unit, doppler_name: str | None,
-                 rest_frequency: u.Quantity, unit: u.Unit, beam: Beam | None,
-                 warnings_: tuple[str, ...]) -> None:
-        self.path = path
-        self.header = header
-        self._reader = reader
-        self._leads = leads
-        self.celestial = celestial
-        self._spectral = spectral
-        self._native_unit = native_unit
-        self._doppler_name = doppler_name
-        self.rest_frequency = rest_frequency
-        self.unit = unit
-        self.beam = beam
-        self.warnings = warnings_
+                 celestial: WCS | None, spectral: _SpectralAxis, unit: u.UnitBase, beam: Beam | None,
+                 notes: tuple[str, ...]) -> None:
+        self.path, self.header, self._reader, self._leads = path, header, reader, leads
+        self.celestial, self._spec, self.unit, self.beam, self.warnings = celestial, spectral, unit, beam, notes
+        self.rest_frequency = spectral.rest_frequency
+        self._native_unit, self._doppler_name = spectral.native_unit, spectral.doppler
         ny, nx = reader.shape[-2:]
         self.shape = (len(leads), ny, nx)
 
@@ -106,7 +107,7 @@ class Cube:
     # --- spectral axis -------------------------------------------------------------------
     @cached_property
     def _native_values(self) -> u.Quantity:
-        values = self._spectral.pixel_to_world_values(np.arange(self.n_channels, dtype=float))
+        values = self._spec.wcs.pixel_to_world_values(np.arange(self.n_channels, dtype=float))
         return np.asarray(values, dtype=float) * self._native_unit
 
     @cached_property
@@ -276,7 +277,7 @@ def open_cube(path: str | os.PathLike, *, max_bytes: int | None = None) -> Cube:
                                 "frequency, velocity, wavelength or redshift axis")
     rest = _rest_frequency(wcs, notes, needed=doppler is not None)
     beam = _beam(header, notes)
-    cube = Cube(path, header, reader, leads, celestial, spectral, native_unit, doppler, rest,
+    cube = Cube(path, header, reader, leads, celestial, _SpectralAxis(spectral, native_unit, doppler, rest),
                 _brightness_unit(header, notes), beam, tuple(notes))
     _check_finite(cube, path.name)
     for note in notes:
