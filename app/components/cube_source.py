@@ -27,9 +27,9 @@ class CubeSource(pn.viewable.Viewer):
         self._cfg = cfg
         self._uploads: list[Path] = []
         demos = list_fits(cfg.demo_dir)
-        self.demo_select = pn.widgets.Select(name="Demo cube", options=demos, value=demos[0] if demos else None,
+        self.demo_select = pn.widgets.Select(label="Demo cube", options=demos, value=demos[0] if demos else None,
                                              width=260)
-        self.demo_button = pn.widgets.Button(name="Open demo", button_type="primary", width=120,
+        self.demo_button = pn.widgets.Button(label="Open demo", color="primary", width=120,
                                              css_classes=["open-demo"])
         self.demo_button.on_click(lambda e: self.open_demo())
         limit_mb = cfg.max_upload_bytes // 2**20
@@ -39,10 +39,10 @@ class CubeSource(pn.viewable.Viewer):
             css_classes=["cube-upload"])
         self.dropper.param.watch(self._uploaded, "value")
         self.path_input = pn.widgets.AutocompleteInput(
-            name=f"Path under the data root ({cfg.data_root})", options=list_fits(cfg.data_root),
+            label=f"Path under the data root ({cfg.data_root})", options=list_fits(cfg.data_root),
             restrict=False, min_characters=1, case_sensitive=False, search_strategy="includes",
             placeholder="e.g. demo/hi_demo.fits", width=380, css_classes=["cube-path"])
-        self.path_button = pn.widgets.Button(name="Open path", button_type="primary", width=120,
+        self.path_button = pn.widgets.Button(label="Open path", color="primary", width=120,
                                              css_classes=["open-path"])
         self.path_button.on_click(lambda e: self.open_path(self.path_input.value_input or self.path_input.value))
         if pn.state.curdoc is not None:
@@ -89,7 +89,7 @@ class CubeSource(pn.viewable.Viewer):
                 "open them by path.", styles={"font-size": "12px"}, width=200)),
             "Server path": pn.Row(self.path_input, pn.Column(pn.Spacer(height=18), self.path_button)),
         }
-        choice = pn.widgets.RadioButtonGroup(options=list(panes), value="Demo", button_type="default",
+        choice = pn.widgets.RadioButtonGroup(options=list(panes), value="Demo", color="default",
                                              css_classes=["source-choice"], margin=(5, 10))
         for name, pane in panes.items():
             pane.visible = pane.visible and name == "Demo"

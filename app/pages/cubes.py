@@ -78,22 +78,22 @@ class CubePage(pn.viewable.Viewer):
     # --- widgets -------------------------------------------------------------------------------
     def _make_widgets(self) -> dict:
         w = dict(
-            view=pn.widgets.RadioButtonGroup.from_param(self.param.view, button_type="primary",
-                                                        button_style="outline", name="", css_classes=["view-choice"]),
-            channel=pn.widgets.IntSlider.from_param(self.param.channel, name="Channel", width=330,
+            view=pn.widgets.RadioButtonGroup.from_param(self.param.view, color="primary",
+                                                        variant="outline", label="", css_classes=["view-choice"]),
+            channel=pn.widgets.IntSlider.from_param(self.param.channel, label="Channel", width=330,
                                                     css_classes=["channel-slider"]),
-            back=pn.widgets.Button(name="◀", width=45, css_classes=["channel-back"], description="Previous channel"),
-            play=pn.widgets.Toggle(name="▶ Play", width=110, css_classes=["channel-play"], button_type="success"),
-            forward=pn.widgets.Button(name="▶", width=45, css_classes=["channel-forward"], description="Next channel"),
+            back=pn.widgets.Button(label="◀", width=45, css_classes=["channel-back"], description="Previous channel"),
+            play=pn.widgets.Toggle(label="▶ Play", width=110, css_classes=["channel-play"], color="success"),
+            forward=pn.widgets.Button(label="▶", width=45, css_classes=["channel-forward"], description="Next channel"),
             speed=pn.widgets.Select(options={"2 fps": 500, "5 fps": 200, "10 fps": 100}, value=200, width=90),
-            moments=pn.widgets.IntRangeSlider(name=self.param.moment_channels.label, start=0, end=1,
+            moments=pn.widgets.IntRangeSlider(label=self.param.moment_channels.label, start=0, end=1,
                                               value=(0, 1), width=330, visible=False,
                                               css_classes=["moment-range"]),
             stretch=pn.widgets.Select.from_param(self.param.stretch, width=160, css_classes=["stretch-select"]),
             limits=pn.widgets.Select.from_param(self.param.limits, width=160, css_classes=["limits-select"]),
             cmap=pn.widgets.Select.from_param(self.param.cmap, width=160),
-            halfwidth=pn.widgets.IntInput(name="± channels", value=20, start=1, width=90),
-            around=pn.widgets.Button(name="Moment 0 around this channel", width=230, css_classes=["map-around"],
+            halfwidth=pn.widgets.IntInput(label="± channels", value=20, start=1, width=90),
+            around=pn.widgets.Button(label="Moment 0 around this channel", width=230, css_classes=["map-around"],
                                      description="Integrate the channels either side of the current one"),
             vmin=pn.widgets.FloatInput.from_param(self.param.vmin, width=160, visible=False, css_classes=["vmin-input"]),
             vmax=pn.widgets.FloatInput.from_param(self.param.vmax, width=160, visible=False, css_classes=["vmax-input"]),
@@ -122,7 +122,7 @@ class CubePage(pn.viewable.Viewer):
 
     def _play(self, event) -> None:
         w = self._widgets
-        w["play"].name = "❚❚ Pause" if event.new else "▶ Play"
+        w["play"].label = "❚❚ Pause" if event.new else "▶ Play"
         if event.new:
             if self._player is None:
                 self._player = pn.state.add_periodic_callback(lambda: self.step(+1),

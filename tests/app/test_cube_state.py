@@ -1,0 +1,82 @@
+"""The cube page's state without a browser: opening, bad files, maps, limits, readout, spectrum."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from astroml_core.sim.hi import DEMO_CUBE, small_config, write_hi_cube
+from tests.conftest import ramp_cube, sdc2_header, write_fits
+
+
+@pytest.fixture
+def page(data_root):
+    """A CubePage over a private data root whose demo is a small simulated cube."""
+    write_hi_cube(data_root / "demo" / DEMO_CUBE, seed=9, config=small_config())
+    from app.pages.cubes import CubePage
+
+    return CubePage()
+
+
+def test_page_opens_the_demo_on_its_middle_channel(page):
+    assert page.cube is not None and page.cube.n_channels == 96
+    assert page.channel == 48
+    assert "Channel <b>48</b> / 95" in page.channel_label.object
+    np.testing.assert_array_equal(page._plane, page.cube.channel(48))
+
+
+def test_a_bad_file_shows_the_error_and_keeps_the_open_cube(page, tmp_path):
+    before = page.cube
+    junk = tmp_path / "junk.fits"
+    junk.write_bytes(b"SIMPLE  =                    T" + b"\xff" * 5000)
+    page.open(junk, "junk")
+    assert "InvalidFITSError" in page.banner.error_text
+    assert page.cube is before
+    page.source.open_demo()
+    assert page.banner.error_text == ""
+
+
+def test_map_around_shows_the_moment0_of_the_channel_window(page):
+    page.channel = 30
+    page.map_around(5)
+    assert page.view == "Moment 0" and page.moment_channels == (25, 35)
+    np.testing.assert_allclose(page._plane, page.cube.moment0((25, 35)).value, rtol=1e-6, equal_nan=True)
+    assert "Moment 0 over channels 25–35" in page.channel_label.object
+
+
+def test_custom_limits_are_used_and_a_reversed_pair_is_refused(page):
+    page.limits = "custom"
+    scale, _ = page._display_unit()
+    page.param.update(vmin=-10.0, vmax=20.0)
+    assert page._last_limits == pytest.approx((-10 / scale, 20 / scale))
+    page.vmax = -20.0
+    assert "upper colour limit" in page.banner.error_text
+
+
+def test_pointer_readout_and_pixel_spectrum(page):
+    page._pointer(10.2, 20.4)
+    text = page.readout.object
+    assert "pixel (10, 20)" in text and "Dec -30°" in text and "Jy/beam" in text
+    page._tap_image(10.2, 20.4)
+    assert page.pixel == (20, 10)
+    data = page.spectrum_view.source.data
+    assert len(data["flux"]) == page.cube.n_channels
+    scale, _ = page._display_unit("Channel")
+    np.testing.assert_allclose(data["flux"], page.cube.spectrum(20, 10) * scale, rtol=1e-6)
+
+
+def test_tapping_the_spectrum_moves_to_the_nearest_channel(page):
+    f = page.cube.frequencies.to_value("MHz")
+    page._tap_spectrum(f[70] + 0.004)
+    assert page.channel == 70
+
+
+def test_cube_without_celestial_wcs_opens_in_pixels_with_a_warning(page, tmp_path):
+    h = sdc2_header()
+    h["CTYPE1"], h["CTYPE2"] = "", ""
+    path = write_fits(tmp_path / "nowcs.fits", ramp_cube(), h)
+    page.open(path, "nowcs")
+    assert page.banner.error_text == ""
+    assert page.banner._warning.visible and "pixel coordinates" in page.banner._warning.object
+    assert page.image.fig.xaxis[0].axis_label == "x (pixel)"
+    page._pointer(3, 4)
+    assert "no sky WCS" in page.readout.object
