@@ -1,0 +1,190 @@
+"""The classic baseline: SoFiA-2's smooth-and-clip (S+C) finder, linker and reliability filter.
+
+Following Serra+2015 / Westmeier+2021: the cube is normalised by each channel's robust noise, smoothed
+with several spatial (Gaussian, in beam units) and spectral (boxcar) kernels, and every voxel beyond
+``threshold`` × the smoothed cube's own noise joins the mask (positive and negative separately). The
+linker merges nearby voxels into sources; the reliability filter compares each positive source with
+the density of *negative* sources (pure noise) in (log peak, log sum, log mean) S/N space and keeps
+those with reliability ≥ ``reliability``. Sources are then measured by :mod:`.measure`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from astropy.table import QTable
+from scipy import ndimage, stats
+
+from .measure import FWHM, CubeGeometry, measure_sources
+
+__all__ = ["SofiaConfig", "sofia_find", "robust_sigma"]
+
+
+@dataclass(frozen=True)
+class SofiaConfig:
+    """S+C kernels and filters (SoFiA-2 defaults adapted to a 2.5-pixel beam)."""
+
+    spatial_fwhm_beams: tuple[float, ...] = (0.0, 1.0, 2.0)   # extra Gaussian smoothing, FWHM in beams
+    spectral_channels: tuple[int, ...] = (0, 3, 7, 15)       # boxcar widths in channels (0: none)
+    threshold: float = 4.0                                   # clip level in each smoothed cube's σ
+    merge_px: int = 2                                        # linker radius, pixels
+    merge_chan: int = 4                                      # linker radius, channels
+    min_px: int = 4                                          # smallest source footprint (pixels)
+    min_chan: int = 3                                        # fewest channels
+    reliability: float = 0.9                                 # keep sources at least this reliable
+    min_snr: float = 4.0                                     # integrated S/N floor before reliability
+    sample: int = 1_000_000                                  # voxels used for each noise estimate
+
+
+def robust_sigma(values: np.ndarray, sample: int = 1_000_000) -> float:
+    """1.4826 × median absolute deviation of the finite values (a strided sample for big arrays)."""
+    flat = values.ravel()
+    flat = flat[:: max(1, flat.size // sample)]
+    flat = flat[np.isfinite(flat)]
+    if flat.size == 0:
+        return float("nan")
+    return float(1.4826 * np.median(np.abs(flat - np.median(flat))))
+
+
+def _normalise(data: np.ndarray, sample: int) -> tuple[np.ndarray, np.ndarray]:
+    """Divide each channel by its robust σ (noise varies across the band); NaN → 0."""
+    sigma = np.array([robust_sigma(ch, sample // max(1, data.shape[0])) for ch in data], dtype=np.float32)
+    sigma[~np.isfinite(sigma) | (sigma <= 0)] = np.nanmedian(sigma[sigma > 0]) if np.any(sigma > 0) else 1.0
+    return np.nan_to_num(data / sigma[:, None, None], nan=0.0).astype(np.float32), sigma
+
+
+def _clip(norm: np.ndarray, cfg: SofiaConfig, beam_px: float, progress: Callable[[float], None]):
+    """Union over kernels of voxels above +threshold (positive mask) and below −threshold (negative)."""
+    pos = np.zeros(norm.shape, bool)
+    neg = np.zeros(norm.shape, bool)
+    n_kernels, done = len(cfg.spatial_fwhm_beams) * len(cfg.spectral_channels), 0
+    for s in cfg.spatial_fwhm_beams:
+        sig = s * beam_px / FWHM
+        spatial = ndimage.gaussian_filter(norm, (0, sig, sig), mode="constant") if s > 0 else norm
+        csum = None
+        for w in cfg.spectral_channels:
+            if w > 1:
+                csum = _cumsum0(spatial) if csum is None else csum
+                cube = _boxcar(csum, w)
+            else:
+                cube = spatial
+            level = cfg.threshold * robust_sigma(cube, cfg.sample)
+            pos |= cube > level
+            neg |= cube < -level
+            done += 1
+            progress(done / n_kernels * 0.8)
+    return pos, neg
+
+
+def _cumsum0(cube: np.ndarray) -> np.ndarray:
+    """Cumulative sum along the spectral axis with a leading zero plane (float32: noise-normalised
+    values summed over ≤ a few thousand channels keep ~1e-5 absolute accuracy)."""
+    out = np.zeros((cube.shape[0] + 1,) + cube.shape[1:], np.float32)
+    np.cumsum(cube, axis=0, out=out[1:])
+    return out
+
+
+def _boxcar(csum: np.ndarray, width: int) -> np.ndarray:
+    """Centred boxcar mean of ``width`` channels (zero beyond the band), from cumulative sums."""
+    n = csum.shape[0] - 1
+    lo = np.clip(np.arange(n) - width // 2, 0, n)
+    hi = np.clip(np.arange(n) + (width - width // 2), 0, n)
+    out = csum[hi] - csum[lo]
+    out /= np.float32(width)
+    return out
+
+
+def _grow(mask: np.ndarray, r_chan: int, r_px: int) -> np.ndarray:
+    """Box dilation by (±r_chan, ±r_px, ±r_px), done axis by axis (much faster than a 3-D structure)."""
+    out = mask.view(np.uint8)
+    for axis, r in ((0, r_chan), (1, r_px), (2, r_px)):
+        if r > 0:
+            out = ndimage.maximum_filter1d(out, 2 * r + 1, axis=axis)
+    return out.astype(bool)
+
+
+def _link(mask: np.ndarray, cfg: SofiaConfig) -> tuple[np.ndarray, int]:
+    """Label voxels, merging those within the linker radius; then drop too-small sources."""
+    grown, _ = ndimage.label(_grow(mask, cfg.merge_chan, cfg.merge_px))
+    labels = np.where(mask, grown, 0)
+    keep = []
+    for k, sl in enumerate(ndimage.find_objects(labels), start=1):
+        if sl is None:
+            continue
+        m = labels[sl] == k
+        if m.any(axis=(1, 2)).sum() >= cfg.min_chan and m.any(axis=0).sum() >= cfg.min_px:
+            keep.append(k)
+    return _relabel(labels, keep)
+
+
+def _relabel(labels: np.ndarray, keep: list[int]) -> tuple[np.ndarray, int]:
+    lut = np.zeros(labels.max() + 1 if labels.size else 1, np.int32)
+    lut[keep] = np.arange(1, len(keep) + 1)
+    return lut[labels], len(keep)
+
+
+def _label_stats(norm: np.ndarray, labels: np.ndarray, n: int, sign: float):
+    """Per-source (peak, sum, count) of ``sign`` × normalised values, reading only labelled voxels."""
+    flat = np.flatnonzero(labels)
+    lab = labels.ravel()[flat]
+    values = sign * norm.ravel()[flat]
+    peak = np.full(n + 1, -np.inf)
+    np.maximum.at(peak, lab, values)
+    total = np.bincount(lab, weights=values, minlength=n + 1)
+    count = np.bincount(lab, minlength=n + 1)
+    return peak[1:], total[1:], count[1:]
+
+
+def _parameters(peak: np.ndarray, total: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """(log peak, log sum, log mean) S/N of each source, for the reliability KDE."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.column_stack([np.log10(np.maximum(peak, 1e-3)), np.log10(np.maximum(total, 1e-3)),
+                                np.log10(np.maximum(total / np.maximum(count, 1), 1e-3))])
+
+
+def _reliability(p_pos: np.ndarray, p_neg: np.ndarray) -> np.ndarray:
+    """R = (P − N) / P from Gaussian KDEs of positive and negative sources (SoFiA's method)."""
+    if len(p_pos) == 0:
+        return np.zeros(0)
+    if len(p_neg) < 4 or len(p_pos) < 4:  # too few to estimate densities: trust what passed the clip
+        return np.ones(len(p_pos))
+    try:
+        kde_pos = stats.gaussian_kde(p_pos.T)
+        kde_neg = stats.gaussian_kde(p_neg.T, bw_method=kde_pos.factor)
+    except np.linalg.LinAlgError:
+        return np.ones(len(p_pos))
+    dens_pos = kde_pos(p_pos.T) * len(p_pos)
+    dens_neg = kde_neg(p_pos.T) * len(p_neg)
+    return np.clip((dens_pos - dens_neg) / np.maximum(dens_pos, 1e-30), 0, 1)
+
+
+def sofia_find(data: np.ndarray, geom: CubeGeometry, config: SofiaConfig | None = None, *,
+               progress: Callable[[float], None] = lambda f: None) -> tuple[QTable, np.ndarray]:
+    """Find and measure HI sources: (catalogue QTable in SDC2 columns + reliability, label cube).
+
+    ``data`` is (n_channels, ny, nx) in Jy/beam; ``progress`` gets a fraction in [0, 1].
+    """
+    cfg = config or SofiaConfig()
+    norm, sigma = _normalise(np.asarray(data, dtype=np.float32), cfg.sample)
+    beam_px = geom.beam_major_arcsec / geom.pixel_arcsec
+    pos, neg = _clip(norm, cfg, beam_px, progress)
+    lab_pos, n_pos = _link(pos, cfg)
+    lab_neg, n_neg = _link(neg, cfg)
+    stats_pos = _label_stats(norm, lab_pos, n_pos, +1)
+    rel = _reliability(_parameters(*stats_pos), _parameters(*_label_stats(norm, lab_neg, n_neg, -1)))
+    _, total, count = stats_pos
+    # noise is correlated over a beam: a sum of n voxels has σ ≈ √(n · beam area) in per-voxel σ units
+    snr_int = total / np.sqrt(np.maximum(count, 1) * geom.beam_area_px)
+    idx = np.arange(1, n_pos + 1)
+    keep = [k for k, r, s in zip(idx, rel, snr_int) if r >= cfg.reliability and s >= cfg.min_snr]
+    labels, n = _relabel(lab_pos, keep)
+    progress(0.9)
+    noisy = geom if np.isfinite(geom.noise) and geom.noise > 0 else None
+    use = noisy or CubeGeometry(geom.frequencies_hz, geom.pixel_arcsec, geom.beam_major_arcsec,
+                                geom.beam_minor_arcsec, geom.rest_hz, geom.celestial, float(np.median(sigma)))
+    table = measure_sources(np.asarray(data, dtype=np.float32), labels, use)
+    table["reliability"] = rel[np.array(keep, dtype=int) - 1] if keep else np.zeros(0)
+    table["score"] = table["reliability"]
+    progress(1.0)
+    return table, labels
