@@ -2,6 +2,7 @@
 
     astroml sim hi-cube --seed S -o CUBE.fits [--truth TRUTH.ecsv] [--small]
     astroml info CUBE.fits
+    astroml hi detect CUBE.fits -o catalogue.ecsv [--method model|baseline] [--threshold P] [--regions out.reg]
     astroml serve [--port 5006] [--address 127.0.0.1] [--num-procs N]
 """
 from __future__ import annotations
@@ -40,6 +41,28 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hi_detect(args: argparse.Namespace) -> int:
+    from .data import open_cube
+    from .tasks.hi import detect, write_catalogue
+
+    cube = open_cube(args.cube)
+    shown = [-1]
+
+    def progress(fraction: float, message: str) -> None:
+        step = int(fraction * 10)
+        if step != shown[0]:
+            shown[0] = step
+            print(f"{fraction:4.0%} {message}", file=sys.stderr)
+
+    table = detect(cube, args.method, threshold=args.threshold, progress=progress)
+    kept = table[table["accepted"]]
+    write_catalogue(kept, args.output)
+    if args.regions:
+        write_catalogue(kept, args.regions)
+    print(f"{len(kept)} sources (score ≥ {table.meta['threshold']:.2f}, {args.method}) → {args.output}")
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     import importlib
 
@@ -60,6 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="validate a cube and print its axes, unit and beam")
     info.add_argument("cube", type=Path)
     info.set_defaults(func=_info)
+    hi_cmd = sub.add_parser("hi", help="HI source finding").add_subparsers(dest="action", required=True)
+    det = hi_cmd.add_parser("detect", help="find and characterise HI sources (SDC2 columns)")
+    det.add_argument("cube", type=Path)
+    det.add_argument("-o", "--output", type=Path, required=True, help=".ecsv, .csv, .vot/.xml or .reg")
+    det.add_argument("--method", choices=("model", "baseline"), default="model")
+    det.add_argument("--threshold", type=float, help="score cut (default: the model card's, 0.9 reliability)")
+    det.add_argument("--regions", type=Path, help="also write DS9 regions here")
+    det.set_defaults(func=_hi_detect)
     serve = sub.add_parser("serve", help="serve the app (same options as python -m app)")
     serve.add_argument("rest", nargs=argparse.REMAINDER)
     serve.set_defaults(func=_serve)

@@ -12,6 +12,7 @@ from bokeh import palettes
 from bokeh.events import MouseMove, RangesUpdate, Tap
 from bokeh.models import (ColorBar, ColumnDataSource, FixedTicker, LinearColorMapper, Range1d,
                           Title)
+from bokeh.transform import linear_cmap
 from bokeh.plotting import figure
 
 from astroml_core.display import PlaneView, Tick
@@ -45,6 +46,15 @@ class ImageView:
         self.beam = ColumnDataSource(dict(x=[], y=[], w=[], h=[], angle=[]), name="cube-beam-source")
         fig.ellipse("x", "y", "w", "h", angle="angle", source=self.beam, fill_color="white", fill_alpha=0.35,
                     line_color="white", line_width=1.5)
+        self.sources = ColumnDataSource(dict(x=[], y=[], w=[], h=[], angle=[], score=[], id=[]),
+                                        name="cube-sources-source")
+        self.truth = ColumnDataSource(dict(x=[], y=[], w=[], h=[], angle=[], color=[]), name="cube-truth-source")
+        fig.ellipse("x", "y", "w", "h", angle="angle", source=self.truth, fill_alpha=0, line_width=1.5,
+                    line_dash="dashed", line_color="color")
+        fig.ellipse("x", "y", "w", "h", angle="angle", source=self.sources, fill_alpha=0, line_width=2.2,
+                    line_color=linear_cmap("score", palettes.Plasma256[40:], 0.0, 1.0), name="detections")
+        fig.text("x", "y", text="id", source=self.sources, text_color="white", text_font_size="10px",
+                 x_offset=6, y_offset=-6)
         fig.grid.visible = False
         fig.xaxis.ticker = FixedTicker(ticks=[])
         fig.yaxis.ticker = FixedTicker(ticks=[])
@@ -103,6 +113,19 @@ class ImageView:
         pad = max(major_px, 3) * 0.5 + 3
         self.beam.data = dict(x=[x0 + pad], y=[y0 + pad], w=[minor_px], h=[major_px],
                               angle=[float(np.radians(pa_deg))])
+
+    def set_sources(self, rows: dict) -> None:
+        """Detected sources to outline: x, y (px), w, h (px), angle (rad), score, id."""
+        self.sources.data = rows
+
+    def set_truth(self, rows: dict) -> None:
+        """Truth sources (demo data) to outline dashed: x, y, w, h, angle, color."""
+        self.truth.data = rows
+
+    def centre_on(self, x: float, y: float, half: float = 40.0) -> None:
+        """Zoom to a window of ±``half`` pixels around (x, y)."""
+        self.fig.x_range.update(start=x - half, end=x + half)
+        self.fig.y_range.update(start=y - half, end=y + half)
 
     def set_cmap(self, name: str) -> None:
         self.mapper.palette = COLORMAPS[name]

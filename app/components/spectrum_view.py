@@ -29,6 +29,10 @@ class SpectrumView:
         self.cursor = Span(location=0, dimension="height", line_color="#d62728", line_width=2,
                            line_dash="dashed", name="spectrum-channel-marker", visible=False)
         fig.add_layout(self.cursor)
+        self.w20 = [Span(location=0, dimension="height", line_color="#2ca02c", line_width=1.5, visible=False,
+                         name=f"spectrum-w20-{side}") for side in ("lo", "hi")]
+        for span in self.w20:
+            fig.add_layout(span)
         fig.add_layout(Span(location=0, dimension="width", line_color="#888", line_width=1))
         fig.extra_x_ranges = {"velocity": Range1d(0, 1)}
         self.velocity_axis = LinearAxis(x_range_name="velocity", axis_label="Velocity (km/s)")
@@ -53,6 +57,11 @@ class SpectrumView:
         self.source.data = dict(freq=np.asarray(frequencies_mhz, dtype=float), flux=np.asarray(flux, dtype=float))
         self.fig.title.text = title
         self.fig.yaxis[0].axis_label = y_label
+
+    def mark_width(self, lo_mhz: float | None, hi_mhz: float | None) -> None:
+        """Mark a line's W20 edges (None hides them)."""
+        for span, where in zip(self.w20, (lo_mhz, hi_mhz)):
+            span.update(location=where or 0.0, visible=where is not None)
 
     def mark(self, frequency_mhz: float) -> None:
         self.cursor.update(location=frequency_mhz, visible=True)

@@ -18,6 +18,7 @@ from astroml_core.display.units import display_unit, pretty_unit
 
 from ..components.banner import Banner
 from ..components.cube_source import CubeSource
+from ..components.hi_catalogue import C_KMS, DetectionPanel
 from ..components.image_view import COLORMAPS, ImageView
 from ..components.spectrum_view import SpectrumView
 
@@ -26,7 +27,9 @@ __all__ = ["CubePage", "PAGE"]
 PAGE = dict(slug="cubes", title="HI cubes",
             blurb="Browse radio HI data cubes slice by slice: channel player with frequency and velocity, "
                   "sky axes from the WCS, DS9-style stretches, moment-0 and peak maps, the spectrum under "
-                  "any pixel. Open the SDC2-style demo cube, upload a FITS cube, or open one on the server.")
+                  "any pixel; HI sources found by a 3-D network or a SoFiA-style baseline, drawn on the cube, "
+                  "with a linked catalogue and exports. Open the SDC2-style demo cube, upload a FITS cube, "
+                  "or open one on the server.")
 
 VIEWS = ["Channel", "Moment 0", "Peak"]
 _MOVE_INTERVAL_S = 0.03
@@ -60,6 +63,7 @@ class CubePage(pn.viewable.Viewer):
         self.banner = Banner()
         self.image = ImageView(on_tap=self._tap_image, on_move=self._pointer, on_ranges=self._ranges)
         self.spectrum_view = SpectrumView(on_tap=self._tap_spectrum)
+        self.detections = DetectionPanel(self)
         self.source = CubeSource(on_path=self.open, on_error=self.banner.error)
         self.title = pn.pane.Markdown("### No cube open", margin=(0, 10), css_classes=["page-title"])
         self.info = pn.pane.Markdown("", css_classes=["cube-info"], styles={"font-size": "13px"}, margin=(0, 10))
@@ -148,6 +152,7 @@ class CubePage(pn.viewable.Viewer):
             pn.Row(pn.Column(self.title, width=380), self.source, margin=(0, 0, 5, 0)),
             self.banner,
             pn.Row(controls, plots),
+            pn.Row(self.detections, max_width=1320),
             sizing_mode="stretch_width",
         )
 
@@ -176,6 +181,8 @@ class CubePage(pn.viewable.Viewer):
         self.spectrum_view.set_axis(cube.rest_frequency.to_value(u.MHz), cube.velocity_convention, f)
         self.spectrum_view.show([], [], "Click a pixel in the image to see its spectrum", "Flux density")
         self.image.set_marker(None, None)
+        self.spectrum_view.mark_width(None, None)
+        self.detections.reset(path)
         self._refresh_plane()
         self._update_ticks()
 
@@ -311,6 +318,7 @@ class CubePage(pn.viewable.Viewer):
         else:
             self._update_label()
         self.spectrum_view.mark(float(self.cube.frequencies[self.channel].to_value(u.MHz)))
+        self.detections.overlay()
 
     def _update_label(self) -> None:
         c = self.cube
@@ -390,7 +398,22 @@ class CubePage(pn.viewable.Viewer):
     def _tap_image(self, x: float | None, y: float | None) -> None:
         pix = self._inside(x, y)
         if pix is not None:
+            self.spectrum_view.mark_width(None, None)
             self.pixel = pix
+
+    def show_source(self, row) -> None:
+        """Go to a catalogued source: its channel, centred on it, its spectrum with W20 marked."""
+        from astropy.coordinates import SkyCoord
+
+        cube = self.cube
+        y, x = cube.pixel_of(SkyCoord(row["ra"], row["dec"], frame="icrs"))
+        nu = row["central_freq"].to_value(u.Hz)
+        half = row["w20"].to_value(u.km / u.s) * nu**2 / (C_KMS * cube.rest_frequency.to_value(u.Hz)) / 2
+        self.param.update(view="Channel", channel=cube.channel_of(nu * u.Hz))
+        self.image.centre_on(x, y)
+        self._update_ticks()
+        self.pixel = (int(np.clip(round(y), 0, cube.shape[1] - 1)), int(np.clip(round(x), 0, cube.shape[2] - 1)))
+        self.spectrum_view.mark_width((nu - half) / 1e6, (nu + half) / 1e6)
 
     @param.depends("pixel", watch=True)
     def _show_spectrum(self) -> None:

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-BENCHES = ("cube",)
+BENCHES = ("cube", "hi")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,6 +20,10 @@ def main(argv: list[str] | None = None) -> int:
         from .cube import run
 
         results = run(out, keep_big=args.keep)
+    else:
+        from .hi import run
+
+        results = run(out)
     print(json.dumps(results, indent=2))
     print(f"wrote {out}", file=sys.stderr)
     return 0

@@ -19,7 +19,7 @@ from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.wcs import WCS, FITSFixedWarning
 
-from ..errors import (ArchivalHeaderWarning, AxisOrderError, InvalidFITSError, NoCelestialWCSWarning,
+from ..errors import (ArchivalHeaderWarning, AxisOrderError, InvalidFITSError, MissingWCSError, NoCelestialWCSWarning,
                       NonFiniteError, ShapeError, SpectralAxisError, TooLargeError,
                       TruncatedFITSError, warn)
 from ._reader import PlaneReader, PreadReader, SectionReader, scaling_from_header
@@ -220,12 +220,14 @@ class Cube:
         sky = self.celestial.pixel_to_world(x, y) if self.celestial is not None else None
         return WorldCoord(sky, self.frequencies[i], self.velocities[i], self.velocity_convention)
 
-    def pixel_of(self, sky: SkyCoord) -> tuple[float, float]:
-        """Pixel (y, x) of a sky position (requires a celestial WCS)."""
+    def pixel_of(self, sky: SkyCoord):
+        """Pixel (y, x) of a sky position, floats (arrays for an array of positions); needs a celestial WCS."""
         if self.celestial is None:
-            raise SpectralAxisError("this cube has no celestial WCS")
+            raise MissingWCSError("this cube has no celestial WCS")
         x, y = self.celestial.world_to_pixel(sky)
-        return float(y), float(x)
+        if np.ndim(x) == 0:
+            return float(y), float(x)
+        return np.asarray(y, dtype=float), np.asarray(x, dtype=float)
 
 
 # --- opening and validation ------------------------------------------------------------------

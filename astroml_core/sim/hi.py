@@ -59,6 +59,7 @@ class HICubeConfig:
     noise_jy_1150: float = 30.1e-6  # ... and at 1150 MHz; linear in between
     log_mhi_min: float = 8.5
     particles: int = 6000           # Monte Carlo samples per galaxy disc
+    density_factor: float = 1.0     # × SDC2's source density (training sets use > 1 for more examples)
 
     @property
     def frequencies_hz(self) -> np.ndarray:
@@ -109,7 +110,7 @@ def _population(cfg: HICubeConfig, rng: np.random.Generator) -> dict[str, np.nda
     z_lo, z_hi = HI_REST_HZ / freqs[-1] - 1, HI_REST_HZ / freqs[0] - 1
     area_sr = (cfg.nx * cfg.ny) * (cfg.pixel_arcsec * u.arcsec).to_value(u.rad) ** 2
     volume = (COSMOLOGY.comoving_volume(z_hi) - COSMOLOGY.comoving_volume(z_lo)).value
-    n = rng.poisson(_number_density(cfg.log_mhi_min) * volume * area_sr / (4 * np.pi))
+    n = rng.poisson(cfg.density_factor * _number_density(cfg.log_mhi_min) * volume * area_sr / (4 * np.pi))
     z = _redshifts(n, z_lo, z_hi, rng)
     log_m = _himf_log_masses(n, cfg.log_mhi_min, rng)
     d_kpc = 10 ** (0.51 * log_m - 3.32 + rng.normal(0, 0.06, n))          # Wang+2016
@@ -211,17 +212,23 @@ def _noise(cfg: HICubeConfig, rng: np.random.Generator) -> np.ndarray:
 
 
 # --- public API --------------------------------------------------------------------------------
-def simulate_hi_cube(seed: int, config: HICubeConfig | None = None) -> tuple[np.ndarray, fits.Header, QTable]:
+def simulate_hi_cube(seed: int, config: HICubeConfig | None = None, *,
+                     signal_out: list | None = None) -> tuple[np.ndarray, fits.Header, QTable]:
     """Simulate one cube: (data (n_channels, ny, nx) float32 Jy/beam, FITS header, truth QTable).
 
     The truth table has SDC2's columns (id, ra, dec, hi_size, line_flux_integral, central_freq, pa,
-    i, w20) with units, plus snr (integrated S/N), z and log_mhi. w20 is the observed-frame width ((1+z) × rest frame).
+    i, w20) with units, plus snr (integrated S/N), z and log_mhi. Pass a list as ``signal_out`` to get
+    the noiseless source cube appended to it (for training masks). w20 is the observed-frame width ((1+z) × rest frame).
     """
     cfg = config or HICubeConfig()
     rng = np.random.default_rng(seed)
     src = _population(cfg, rng)
-    data = _noise(cfg, rng)
-    w20_rest = np.array([_paint(data, cfg, src, k, rng) for k in range(len(src["x"]))])
+    noise = _noise(cfg, rng)
+    signal = np.zeros_like(noise)
+    w20_rest = np.array([_paint(signal, cfg, src, k, rng) for k in range(len(src["x"]))])
+    data = noise + signal
+    if signal_out is not None:   # training wants the noiseless sources too
+        signal_out.append(signal)
     header = cube_header(cfg)
     from astropy.wcs import WCS
 

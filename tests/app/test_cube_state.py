@@ -80,3 +80,38 @@ def test_cube_without_celestial_wcs_opens_in_pixels_with_a_warning(page, tmp_pat
     assert page.image.fig.xaxis[0].axis_label == "x (pixel)"
     page._pointer(3, 4)
     assert "no sky WCS" in page.readout.object
+
+
+@pytest.fixture
+def bright_page(data_root):
+    """A CubePage whose demo is a small field with bright sources (and its truth catalogue)."""
+    from astroml_core.sim.hi import HICubeConfig
+
+    cfg = HICubeConfig(nx=96, ny=96, n_channels=160, density_factor=8.0, particles=3000)
+    write_hi_cube(data_root / "demo" / DEMO_CUBE, seed=1003, truth_path=data_root / "demo" / "hi_demo_truth.ecsv",
+                  config=cfg)
+    from app.pages.cubes import CubePage
+
+    return CubePage()
+
+
+def test_detect_threshold_table_and_jump_to_a_source(bright_page):
+    page, panel = bright_page, bright_page.detections
+    assert panel.truth is not None
+    panel.method = "baseline"
+    panel.start()
+    assert panel.catalogue is not None and len(panel.catalogue) >= 1
+    assert len(panel.table.value) == len(panel.shown())
+    panel.threshold = 1.0
+    high = len(panel.table.value)
+    panel.threshold = 0.0
+    assert len(panel.table.value) == len(panel.catalogue) >= high
+    row = panel.shown()[0]
+    page.show_source(row)
+    assert page.channel == page.cube.channel_of(row["central_freq"])
+    assert len(page.image.sources.data["x"]) >= 1          # its ellipse is on this channel
+    assert page.spectrum_view.w20[0].visible
+    panel.show_truth = True
+    assert "matched" in panel.status.object
+    exported = panel._export(".ecsv").read().decode()
+    assert "central_freq" in exported and "line_flux_integral" in exported

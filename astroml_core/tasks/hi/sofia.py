@@ -17,8 +17,10 @@ from astropy.table import QTable
 from scipy import ndimage, stats
 
 from .measure import FWHM, CubeGeometry, measure_sources
+from .linker import link, relabel
+from .noise import normalise, robust_sigma
 
-__all__ = ["SofiaConfig", "sofia_find", "robust_sigma"]
+__all__ = ["SofiaConfig", "sofia_find"]
 
 
 @dataclass(frozen=True)
@@ -35,23 +37,6 @@ class SofiaConfig:
     reliability: float = 0.9                                 # keep sources at least this reliable
     min_snr: float = 4.0                                     # integrated S/N floor before reliability
     sample: int = 1_000_000                                  # voxels used for each noise estimate
-
-
-def robust_sigma(values: np.ndarray, sample: int = 1_000_000) -> float:
-    """1.4826 × median absolute deviation of the finite values (a strided sample for big arrays)."""
-    flat = values.ravel()
-    flat = flat[:: max(1, flat.size // sample)]
-    flat = flat[np.isfinite(flat)]
-    if flat.size == 0:
-        return float("nan")
-    return float(1.4826 * np.median(np.abs(flat - np.median(flat))))
-
-
-def _normalise(data: np.ndarray, sample: int) -> tuple[np.ndarray, np.ndarray]:
-    """Divide each channel by its robust σ (noise varies across the band); NaN → 0."""
-    sigma = np.array([robust_sigma(ch, sample // max(1, data.shape[0])) for ch in data], dtype=np.float32)
-    sigma[~np.isfinite(sigma) | (sigma <= 0)] = np.nanmedian(sigma[sigma > 0]) if np.any(sigma > 0) else 1.0
-    return np.nan_to_num(data / sigma[:, None, None], nan=0.0).astype(np.float32), sigma
 
 
 def _clip(norm: np.ndarray, cfg: SofiaConfig, beam_px: float, progress: Callable[[float], None]):
@@ -93,35 +78,6 @@ def _boxcar(csum: np.ndarray, width: int) -> np.ndarray:
     out = csum[hi] - csum[lo]
     out /= np.float32(width)
     return out
-
-
-def _grow(mask: np.ndarray, r_chan: int, r_px: int) -> np.ndarray:
-    """Box dilation by (±r_chan, ±r_px, ±r_px), done axis by axis (much faster than a 3-D structure)."""
-    out = mask.view(np.uint8)
-    for axis, r in ((0, r_chan), (1, r_px), (2, r_px)):
-        if r > 0:
-            out = ndimage.maximum_filter1d(out, 2 * r + 1, axis=axis)
-    return out.astype(bool)
-
-
-def _link(mask: np.ndarray, cfg: SofiaConfig) -> tuple[np.ndarray, int]:
-    """Label voxels, merging those within the linker radius; then drop too-small sources."""
-    grown, _ = ndimage.label(_grow(mask, cfg.merge_chan, cfg.merge_px))
-    labels = np.where(mask, grown, 0)
-    keep = []
-    for k, sl in enumerate(ndimage.find_objects(labels), start=1):
-        if sl is None:
-            continue
-        m = labels[sl] == k
-        if m.any(axis=(1, 2)).sum() >= cfg.min_chan and m.any(axis=0).sum() >= cfg.min_px:
-            keep.append(k)
-    return _relabel(labels, keep)
-
-
-def _relabel(labels: np.ndarray, keep: list[int]) -> tuple[np.ndarray, int]:
-    lut = np.zeros(labels.max() + 1 if labels.size else 1, np.int32)
-    lut[keep] = np.arange(1, len(keep) + 1)
-    return lut[labels], len(keep)
 
 
 def _label_stats(norm: np.ndarray, labels: np.ndarray, n: int, sign: float):
@@ -166,11 +122,11 @@ def sofia_find(data: np.ndarray, geom: CubeGeometry, config: SofiaConfig | None 
     ``data`` is (n_channels, ny, nx) in Jy/beam; ``progress`` gets a fraction in [0, 1].
     """
     cfg = config or SofiaConfig()
-    norm, sigma = _normalise(np.asarray(data, dtype=np.float32), cfg.sample)
+    norm, sigma = normalise(np.asarray(data, dtype=np.float32), cfg.sample)
     beam_px = geom.beam_major_arcsec / geom.pixel_arcsec
     pos, neg = _clip(norm, cfg, beam_px, progress)
-    lab_pos, n_pos = _link(pos, cfg)
-    lab_neg, n_neg = _link(neg, cfg)
+    lab_pos, n_pos = link(pos, cfg.merge_chan, cfg.merge_px, cfg.min_chan, cfg.min_px)
+    lab_neg, n_neg = link(neg, cfg.merge_chan, cfg.merge_px, cfg.min_chan, cfg.min_px)
     stats_pos = _label_stats(norm, lab_pos, n_pos, +1)
     rel = _reliability(_parameters(*stats_pos), _parameters(*_label_stats(norm, lab_neg, n_neg, -1)))
     _, total, count = stats_pos
@@ -178,7 +134,7 @@ def sofia_find(data: np.ndarray, geom: CubeGeometry, config: SofiaConfig | None 
     snr_int = total / np.sqrt(np.maximum(count, 1) * geom.beam_area_px)
     idx = np.arange(1, n_pos + 1)
     keep = [k for k, r, s in zip(idx, rel, snr_int) if r >= cfg.reliability and s >= cfg.min_snr]
-    labels, n = _relabel(lab_pos, keep)
+    labels, n = relabel(lab_pos, keep)
     progress(0.9)
     noisy = geom if np.isfinite(geom.noise) and geom.noise > 0 else None
     use = noisy or CubeGeometry(geom.frequencies_hz, geom.pixel_arcsec, geom.beam_major_arcsec,

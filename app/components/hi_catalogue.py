@@ -1,0 +1,223 @@
+"""HI detections on the cube page: Detect (model or baseline) with progress, a score threshold that
+filters live, ellipses on the channels each source spans, a linked table, truth comparison, export."""
+from __future__ import annotations
+
+import asyncio
+import io
+import tempfile
+from functools import partial
+from pathlib import Path
+
+import astropy.units as u
+import numpy as np
+import panel as pn
+import param
+from astropy.table import QTable
+
+from astroml_core.metrics import score_sdc2
+from astroml_core.tasks.hi import detect, write_catalogue
+
+__all__ = ["DetectionPanel", "truth_for"]
+
+C_KMS = 299792.458
+TABLE_COLUMNS = {"id": "id", "ra": "RA (deg)", "dec": "Dec (deg)", "central_freq": "ν (MHz)",
+                 "line_flux_integral": "S (Jy Hz)", "w20": "w20 (km/s)", "hi_size": "size (″)",
+                 "pa": "PA (°)", "i": "i (°)", "score": "score"}
+
+
+def truth_for(path: Path) -> QTable | None:
+    """The truth catalogue beside a simulated cube (``<stem>_truth.ecsv``), if there is one."""
+    candidate = path.with_name(path.name.removesuffix(".fits") + "_truth.ecsv")
+    return QTable.read(candidate) if candidate.exists() else None
+
+
+class DetectionPanel(pn.viewable.Viewer):
+    """Runs detection for the page's cube and draws the result; ``page`` is the CubePage."""
+
+    method = param.Selector(default="model", objects=["model", "baseline"])
+    threshold = param.Number(default=0.5, bounds=(0.0, 1.0), step=0.01, label="Score threshold")
+    show_truth = param.Boolean(default=False, label="Compare with the truth (simulated cubes)")
+
+    def __init__(self, page, **params) -> None:
+        super().__init__(**params)
+        self.page = page
+        self.catalogue: QTable | None = None
+        self.truth: QTable | None = None
+        self._busy = False
+        self._matched: set[int] = set()
+        self.detect_button = pn.widgets.Button(label="Detect", color="primary", width=110, css_classes=["detect"])
+        self.detect_button.on_click(lambda e: self.start())
+        self.progress = pn.indicators.Progress(value=0, max=100, width=200, visible=False, css_classes=["detect-progress"])
+        self.status = pn.pane.HTML("", css_classes=["detect-status"], styles={"font-size": "13px"})
+        self.table = pn.widgets.Tabulator(None, disabled=True, selectable=1, show_index=False, height=240,
+                                          sizing_mode="stretch_width", css_classes=["hi-table"],
+                                          pagination=None, layout="fit_data_table")
+        self.table.param.watch(self._row_selected, "selection")
+        self.downloads = pn.Row(*[pn.widgets.FileDownload(callback=partial(self._export, s), filename=f"hi_catalogue{s}",
+                                                          label=f"Export {label}", width=150)
+                                  for s, label in ((".ecsv", "ECSV"), (".vot", "VOTable"), (".reg", "DS9 regions"))],
+                                visible=False)
+
+    # --- running -----------------------------------------------------------------------------------
+    def reset(self, cube_path: Path | None) -> None:
+        """A new cube: forget the catalogue, load its truth when it is a simulated cube."""
+        self.catalogue = None
+        self.truth = truth_for(cube_path) if cube_path is not None else None
+        self.status.object = "" if self.truth is None else f"Truth catalogue available ({len(self.truth)} sources)"
+        self.table.value = None
+        self.downloads.visible = False
+        self.draw()
+
+    def start(self) -> None:
+        """Detect on the page's cube, in a thread when served, reporting progress."""
+        cube = self.page.cube
+        if cube is None or self._busy:
+            return
+        self._busy = True
+        self.detect_button.disabled = True
+        self.progress.param.update(value=0, visible=True)
+        self.status.object = f"Running {self.method}…"
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:
+            try:
+                self._done(detect(cube, self.method))
+            except Exception as exc:
+                self._failed(exc)
+            return
+        pn.state.execute(partial(self._run, doc, cube, self.method))
+
+    async def _run(self, doc, cube, method: str) -> None:
+        def report(fraction: float, message: str) -> None:
+            doc.add_next_tick_callback(partial(self._report, fraction, message))
+
+        try:
+            table = await asyncio.to_thread(detect, cube, method, progress=report)
+        except Exception as exc:
+            doc.add_next_tick_callback(partial(self._failed, exc))
+            return
+        doc.add_next_tick_callback(partial(self._done, table))
+
+    def _report(self, fraction: float, message: str) -> None:
+        self.progress.value = int(100 * fraction)
+        self.status.object = f"{message}… {fraction:.0%}"
+
+    def _failed(self, exc: BaseException) -> None:
+        self._busy = False
+        self.detect_button.disabled = False
+        self.progress.visible = False
+        self.status.object = "Detection failed"
+        self.page.banner.error(exc)
+
+    def _done(self, table: QTable) -> None:
+        self._busy = False
+        self.detect_button.disabled = False
+        self.progress.visible = False
+        self.catalogue = table
+        self.threshold = float(table.meta.get("threshold", 0.5))
+        self.downloads.visible = True
+        self.draw()
+
+    # --- showing -------------------------------------------------------------------------------------
+    def shown(self) -> QTable | None:
+        """The catalogue rows at or above the threshold."""
+        if self.catalogue is None:
+            return None
+        return self.catalogue[self.catalogue["score"] >= self.threshold]
+
+    @param.depends("threshold", "show_truth", watch=True)
+    def draw(self) -> None:
+        """Refresh the table, the summary and the ellipses for the current channel."""
+        rows = self.shown()
+        if rows is None:
+            self.page.image.set_sources(dict(x=[], y=[], w=[], h=[], angle=[], score=[], id=[]))
+            self.page.image.set_truth(dict(x=[], y=[], w=[], h=[], angle=[], color=[]))
+            return
+        frame = {label: (rows[c].to_value(u.MHz) if c == "central_freq" else
+                         np.asarray(getattr(rows[c], "value", rows[c]))) for c, label in TABLE_COLUMNS.items()}
+        import pandas as pd
+
+        self.table.value = pd.DataFrame(frame).round({"RA (deg)": 5, "Dec (deg)": 5, "ν (MHz)": 4, "S (Jy Hz)": 3,
+                                                      "w20 (km/s)": 1, "size (″)": 1, "PA (°)": 0, "i (°)": 0,
+                                                      "score": 3})
+        summary = f"{len(rows)} of {len(self.catalogue)} sources with score ≥ {self.threshold:.2f} " \
+                  f"({self.catalogue.meta.get('method')})"
+        self._matched = set()
+        if self.show_truth and self.truth is not None and len(rows):
+            res = score_sdc2(rows, self.truth)
+            self._matched = set(res.matches.values())
+            summary += (f" · matched {res.n_match}, false {res.n_false}, missed {len(self.truth) - res.n_match}"
+                        f" · SDC2 score {res.score:.2f}")
+        self.status.object = summary
+        self.overlay()
+
+    def _covering(self, rows: QTable, channel: int) -> np.ndarray:
+        """Which rows' W20 range (± one channel) covers ``channel``."""
+        cube = self.page.cube
+        nu = rows["central_freq"].to_value(u.Hz)
+        half = rows["w20"].to_value(u.km / u.s) * nu**2 / (C_KMS * cube.rest_frequency.to_value(u.Hz)) / 2
+        freqs = cube.frequencies.to_value(u.Hz)
+        if freqs.size < 2:
+            return np.ones(len(rows), bool)
+        return np.abs(freqs[channel] - nu) <= half + abs(freqs[1] - freqs[0])
+
+    def _ellipses(self, rows: QTable) -> dict:
+        """Ellipse glyph data in pixels: centre, major axis hi_size (at least 0.8 beam), axis ratio from
+        i, and the major axis at PA East of North (East is −x, so the angle from +x is PA + 90°)."""
+        cube = self.page.cube
+        pix = cube.pixel_scale.to_value(u.arcsec)
+        beam = cube.beam.major.to_value(u.arcsec) if cube.beam else 3 * pix
+        y, x = cube.pixel_of(_sky(rows)) if len(rows) else ([], [])
+        major = np.maximum(rows["hi_size"].to_value(u.arcsec), 0.8 * beam) / pix
+        q = np.sqrt(np.cos(np.radians(rows["i"].to_value(u.deg))) ** 2 * 0.96 + 0.04)
+        return dict(x=list(np.atleast_1d(x)), y=list(np.atleast_1d(y)), w=list(major), h=list(major * q),
+                    angle=list(np.radians(rows["pa"].to_value(u.deg) + 90)))
+
+    def overlay(self) -> None:
+        """Outline the shown sources (and the truth, in compare mode) whose line covers the page's channel."""
+        rows = self.shown()
+        page = self.page
+        if rows is None or page.cube is None or page.cube.celestial is None:
+            return
+        on = rows[self._covering(rows, page.channel)]
+        page.image.set_sources(dict(self._ellipses(on), score=list(np.asarray(on["score"], float)),
+                                    id=[str(int(i)) for i in on["id"]]))
+        if self.show_truth and self.truth is not None:
+            truth = self.truth[self._covering(self.truth, page.channel)]
+            colours = ["#2ca02c" if int(i) in self._matched else "#ff9f1c" for i in truth["id"]]
+            page.image.set_truth(dict(self._ellipses(truth), color=colours))
+        else:
+            page.image.set_truth(dict(x=[], y=[], w=[], h=[], angle=[], color=[]))
+
+    def _row_selected(self, event) -> None:
+        rows = self.shown()
+        if not event.new or rows is None or event.new[0] >= len(rows):
+            return
+        # Tabulator events are processed in Panel's unlocked context: the page's own Bokeh models must
+        # then be changed in a next-tick callback, which holds the document lock
+        doc = pn.state.curdoc
+        if doc is not None and doc.session_context is not None:
+            doc.add_next_tick_callback(partial(self.page.show_source, rows[event.new[0]]))
+        else:
+            self.page.show_source(rows[event.new[0]])
+
+    def _export(self, suffix: str) -> io.BytesIO:
+        rows = self.shown()
+        with tempfile.TemporaryDirectory() as tmp:
+            path = write_catalogue(rows if rows is not None else QTable(), Path(tmp) / f"hi_catalogue{suffix}")
+            return io.BytesIO(path.read_bytes())
+
+    def __panel__(self):
+        return pn.Card(
+            pn.Row(pn.widgets.RadioButtonGroup.from_param(self.param.method, css_classes=["detect-method"]),
+                   self.detect_button, self.progress),
+            self.status,
+            pn.Row(pn.widgets.FloatSlider.from_param(self.param.threshold, width=260, css_classes=["threshold"]),
+                   pn.widgets.Checkbox.from_param(self.param.show_truth, css_classes=["show-truth"])),
+            self.table, self.downloads,
+            title="HI sources", collapsible=False, sizing_mode="stretch_width", css_classes=["hi-panel"])
+
+
+def _sky(rows):
+    from astropy.coordinates import SkyCoord
+
+    return SkyCoord(rows["ra"], rows["dec"], frame="icrs")

@@ -1,0 +1,1 @@
+"""torch.nn.Modules only: no I/O, no training loops."""

@@ -1,0 +1,94 @@
+"""Shipped models: weights + model cards in ``assets/models/<name>/``, loaded once per process.
+
+A card is Markdown with a YAML front matter (task, inputs, training data, exact command, seed,
+held-out metrics, weights sha256). ``load_model`` checks the weights against the card's sha256, so a
+card never describes other weights than those it ships with.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+from .errors import AstroMLError, UnknownModelError
+
+__all__ = ["ModelSpec", "MODELS", "MODEL_DIR", "load_model", "read_card", "write_card", "sha256"]
+
+MODEL_DIR = Path(__file__).resolve().parent.parent / "assets" / "models"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How to build a shipped model's module before its weights are loaded."""
+
+    name: str
+    task: str
+    factory: Callable[[], object]
+
+
+def _hi_unet():
+    from .models.hi_unet import HIUNet
+
+    return HIUNet()
+
+
+MODELS: dict[str, ModelSpec] = {"hi_unet": ModelSpec("hi_unet", "hi", _hi_unet)}
+_CACHE: dict[tuple[str, str, str], object] = {}
+_LOCK = threading.Lock()
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_card(name: str, model_dir: Path = MODEL_DIR) -> tuple[dict, str]:
+    """(front matter dict, Markdown body) of a model's card."""
+    path = model_dir / name / "card.md"
+    if not path.exists():
+        raise UnknownModelError(f"no model card at {path}; train it with `python -m astroml_core.train`")
+    text = path.read_text()
+    _, front, body = text.split("---\n", 2)
+    return yaml.safe_load(front), body
+
+
+def write_card(name: str, front: dict, body: str, model_dir: Path = MODEL_DIR) -> Path:
+    """Write ``card.md`` with the weights' sha256 filled in."""
+    folder = model_dir / name
+    front = dict(front, weights="weights.pt", weights_sha256=sha256(folder / "weights.pt"))
+    path = folder / "card.md"
+    path.write_text("---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True) + "---\n" + body)
+    return path
+
+
+def load_model(name: str, device=None, model_dir: Path = MODEL_DIR):
+    """The shipped model ``name`` in eval mode on ``device`` (default: choose_device()), cached per process."""
+    import torch
+
+    from .service.device import choose_device
+
+    if name not in MODELS:
+        raise UnknownModelError(f"unknown model '{name}'; shipped models: {sorted(MODELS)}")
+    device = torch.device(device) if device is not None else choose_device()
+    key = (name, str(device), str(model_dir))
+    with _LOCK:
+        if key in _CACHE:
+            return _CACHE[key]
+        front, _ = read_card(name, model_dir)
+        weights = model_dir / name / "weights.pt"
+        if not weights.exists() or sha256(weights) != front.get("weights_sha256"):
+            raise AstroMLError(f"{weights} is missing or does not match its card's sha256; retrain with "
+                               f"`{front.get('command', 'python -m astroml_core.train')}`")
+        module = MODELS[name].factory()
+        module.load_state_dict(torch.load(weights, map_location=device, weights_only=True))
+        module.to(device).eval()
+        _CACHE[key] = module
+        return module

@@ -1,0 +1,53 @@
+"""Catalogue files: ECSV, CSV, VOTable and DS9 regions (via the ``regions`` package)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import astropy.units as u
+import numpy as np
+from astropy.coordinates import SkyCoord
+from astropy.table import QTable
+
+from ...errors import AstroMLError
+
+__all__ = ["write_catalogue", "to_regions", "FORMATS"]
+
+FORMATS = {".ecsv": "ascii.ecsv", ".csv": "ascii.csv", ".vot": "votable", ".xml": "votable", ".reg": "ds9"}
+
+
+def to_regions(table: QTable):
+    """One sky ellipse per source: major axis hi_size (at least the 7″ beam shown as 1″), axis ratio
+    from the inclination (intrinsic q0 = 0.2), position angle PA East of North (regions' angle is
+    measured from the longitude axis, so angle = PA + 90°)."""
+    from regions import EllipseSkyRegion, Regions
+
+    out = []
+    for row in table:
+        major = max(float(row["hi_size"].to_value(u.arcsec)), 1.0)
+        q = np.sqrt(np.cos(np.radians(float(row["i"].to_value(u.deg)))) ** 2 * (1 - 0.04) + 0.04)
+        centre = SkyCoord(row["ra"], row["dec"], frame="icrs")
+        region = EllipseSkyRegion(centre, width=major * u.arcsec, height=major * q * u.arcsec,
+                                  angle=((float(row["pa"].to_value(u.deg)) + 90) % 360) * u.deg)
+        region.meta["text"] = f"{int(row['id'])}"
+        out.append(region)
+    return Regions(out)
+
+
+def write_catalogue(table: QTable, path: str | os.PathLike) -> Path:
+    """Write a catalogue in the format its suffix names (.ecsv, .csv, .vot/.xml, .reg)."""
+    path = Path(path)
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise AstroMLError(f"unknown catalogue format '{path.suffix}'; use one of {sorted(FORMATS)}")
+    if fmt == "ds9":
+        to_regions(table).write(str(path), format="ds9", overwrite=True)
+    elif fmt == "ascii.csv":
+        plain = QTable(table)
+        for name in plain.colnames:
+            if getattr(plain[name], "unit", None) is not None:
+                plain.rename_column(name, f"{name} [{plain[name].unit}]")
+        plain.write(path, format=fmt, overwrite=True)
+    else:
+        table.write(path, format=fmt, overwrite=True)
+    return path

@@ -1,0 +1,25 @@
+"""``python -m astroml_core.train <name> [--quick]``: train a shipped model, write weights and card."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+TASKS = ("hi",)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m astroml_core.train")
+    parser.add_argument("name", choices=TASKS)
+    parser.add_argument("--quick", action="store_true", help="a tiny run to check the pipeline (not shipped)")
+    parser.add_argument("--keep-weights", action="store_true",
+                        help="reuse the shipped network weights; redo the decision stage, evaluation and card")
+    args = parser.parse_args(argv)
+    if args.name == "hi":
+        from .hi_card import run
+
+        run(quick=args.quick, keep_weights=args.keep_weights)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

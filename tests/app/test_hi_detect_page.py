@@ -1,0 +1,76 @@
+"""Detect on the cube page in real Chromium: table, row → channel + ellipse, live threshold, two users."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.app.test_cube_page import F0_MHZ, DF_MHZ, channel_state, open_cube_page, text, wait_until
+
+pytestmark = pytest.mark.browser
+
+SOURCES = "() => Bokeh.documents[0].get_model_by_name('cube-sources-source').data.x.length"
+
+
+def press_detect(page) -> None:
+    page.locator(".detect button").click()
+
+
+def detected(page) -> str:
+    return wait_until(lambda: (t := text(page, ".detect-status")) and "sources with score" in t and t,
+                      timeout=120, what="the detection to finish")
+
+
+def rows(page) -> int:
+    return page.locator(".hi-table .tabulator-row").count()
+
+
+def test_detect_fills_the_table_and_a_row_jumps_to_its_channel_with_an_ellipse(page, server):
+    url, _ = server
+    open_cube_page(page, url)
+    press_detect(page)
+    detected(page)
+    assert rows(page) >= 1
+    first = page.locator(".hi-table .tabulator-row").first
+    freq = float(first.locator(".tabulator-cell[tabulator-field='ν (MHz)']").inner_text().replace(",", ""))
+    first.click()
+    expected = round((freq - F0_MHZ) / DF_MHZ)
+    ch, _ = wait_until(lambda: (s := channel_state(page))[0] != 256 and s, what="the jump to the source's channel")
+    assert abs(ch - expected) <= 1
+    assert wait_until(lambda: page.evaluate(SOURCES) >= 1, what="an ellipse on the channel")
+
+
+def test_moving_the_threshold_filters_the_table_without_rerunning(page, server):
+    url, _ = server
+    open_cube_page(page, url)
+    page.locator(".detect-method .bk-btn", has_text="baseline").click()
+    press_detect(page)
+    status = detected(page)
+    total = int(re.search(r"of (\d+) sources", status).group(1))
+    before = rows(page)
+    handle = page.locator(".threshold .noUi-handle")
+    handle.focus()
+    for _ in range(8):
+        page.keyboard.press("ArrowLeft")   # lower threshold: more rows (or as many)
+    page.keyboard.press("Home")
+    wait_until(lambda: rows(page) == total, what="all candidates at threshold 0")
+    page.keyboard.press("End")
+    wait_until(lambda: rows(page) < total, what="fewer rows at threshold 1")
+    assert rows(page) != before or before == total
+
+
+def test_two_sessions_pressing_detect_together_both_get_their_catalogue(browser, server):
+    url, _ = server
+    pages = []
+    for _ in range(2):
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1250})
+        pg = ctx.new_page()
+        pg.set_default_timeout(30_000)
+        open_cube_page(pg, url)
+        pages.append((ctx, pg))
+    for _, pg in pages:
+        press_detect(pg)
+    for ctx, pg in pages:
+        assert "sources with score" in detected(pg)
+        assert rows(pg) >= 1
+        ctx.close()
