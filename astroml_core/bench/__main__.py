@@ -14,6 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("name", choices=BENCHES)
     parser.add_argument("-o", "--output", type=Path, help="JSON file (default bench-results/<name>.json)")
     parser.add_argument("--keep", action="store_true", help="keep the large synthetic files for the next run")
+    parser.add_argument("--big", action="store_true", help="hi: also search the ≥4 GB synthetic cube in tiles")
     args = parser.parse_args(argv)
     out = args.output or Path("bench-results") / f"{args.name}.json"
     if args.name == "cube":
@@ -23,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from .hi import run
 
-        results = run(out)
+        results = run(out, big=args.big)
     print(json.dumps(results, indent=2))
     print(f"wrote {out}", file=sys.stderr)
     return 0

@@ -50,6 +50,10 @@ class PlaneReader:
         """Several planes stacked, shape (len(leads), ny, nx)."""
         return np.stack([self.plane(lead) for lead in leads])
 
+    def rows(self, lead: tuple[int, ...], y0: int, y1: int) -> np.ndarray:
+        """Rows y0..y1-1 of one plane (all x)."""
+        return self.plane(lead)[y0:y1]
+
 
 class PreadReader(PlaneReader):
     """Positional reads from an uncompressed FITS data segment starting at byte ``offset``."""
@@ -84,6 +88,11 @@ class PreadReader(PlaneReader):
         buf = os.pread(self._fd, self._plane_bytes * len(leads), offsets[0])
         raw = np.frombuffer(buf, dtype=self.dtype).reshape((len(leads),) + self.shape[-2:])
         return self.scaling.apply(raw)
+
+    def rows(self, lead: tuple[int, ...], y0: int, y1: int) -> np.ndarray:
+        row_bytes = self.shape[-1] * self.dtype.itemsize
+        buf = os.pread(self._fd, row_bytes * (y1 - y0), self._plane_offset(lead) + y0 * row_bytes)
+        return self.scaling.apply(np.frombuffer(buf, dtype=self.dtype).reshape(y1 - y0, self.shape[-1]))
 
     def column(self, leads: list[tuple[int, ...]], y: int, x: int) -> np.ndarray:
         item = self.dtype.itemsize

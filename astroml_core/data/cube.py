@@ -161,6 +161,16 @@ class Cube:
         """The image of channel ``i`` (ny, nx), float32 in :attr:`unit`; reads only that plane."""
         return self._reader.plane(self._leads[self._check_channel(i)])
 
+    def subcube(self, channels: tuple[int, int], ys: tuple[int, int], xs: tuple[int, int]) -> np.ndarray:
+        """Voxels [c0, c1) × [y0, y1) × [x0, x1) as float32, reading only those rows of those channels."""
+        (c0, c1), (y0, y1), (x0, x1) = channels, ys, xs
+        if not (0 <= c0 < c1 <= self.n_channels and 0 <= y0 < y1 <= self.shape[1] and 0 <= x0 < x1 <= self.shape[2]):
+            raise ShapeError(f"sub-cube {channels}×{ys}×{xs} is outside the cube {self.shape}")
+        out = np.empty((c1 - c0, y1 - y0, x1 - x0), np.float32)
+        for k, c in enumerate(range(c0, c1)):
+            out[k] = self._reader.rows(self._leads[c], y0, y1)[:, x0:x1]
+        return out
+
     def spectrum(self, y: int, x: int) -> np.ndarray:
         """The spectrum at pixel (y, x), float32 in :attr:`unit`, one value per channel."""
         y, x = self._check_pixel(y, x)

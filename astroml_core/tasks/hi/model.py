@@ -125,11 +125,13 @@ def candidate_scores(prob: np.ndarray, labels: np.ndarray, n: int, top: int = 10
 
 
 def model_find(data: np.ndarray, geom: CubeGeometry, model, config: ModelConfig | None = None, *,
+               origin: tuple[int, int, int] = (0, 0, 0),
                progress: Callable[[float], None] = lambda f: None) -> tuple[QTable, np.ndarray]:
     """Find and measure HI sources with the model: (catalogue with ``score``, label cube).
 
     The catalogue holds candidates with score ≥ ``min_score``; ``accepted`` marks the default
-    decision (score ≥ ``score_threshold``).
+    decision (score ≥ ``score_threshold``). ``origin`` places a tile in its cube: (channel, y, x)
+    of ``data[0, 0, 0]`` (``geom`` describes the whole cube).
     """
     from .linker import relabel
 
@@ -141,7 +143,7 @@ def model_find(data: np.ndarray, geom: CubeGeometry, model, config: ModelConfig 
     if not (np.isfinite(geom.noise) and geom.noise > 0):
         geom = CubeGeometry(geom.frequencies_hz, geom.pixel_arcsec, geom.beam_major_arcsec,
                             geom.beam_minor_arcsec, geom.rest_hz, geom.celestial, float(np.median(sigma)))
-    table = measure_sources(np.asarray(data, dtype=np.float32), labels, geom)
+    table = measure_sources(np.asarray(data, dtype=np.float32), labels, geom, origin=origin)
     table["unet_score"] = scores
     table["score"] = cfg.decision(candidate_features(table)) if cfg.decision is not None and n else scores
     keep = np.flatnonzero(np.asarray(table["score"]) >= cfg.min_score)

@@ -116,10 +116,12 @@ def _reliability(p_pos: np.ndarray, p_neg: np.ndarray) -> np.ndarray:
 
 
 def sofia_find(data: np.ndarray, geom: CubeGeometry, config: SofiaConfig | None = None, *,
+               origin: tuple[int, int, int] = (0, 0, 0),
                progress: Callable[[float], None] = lambda f: None) -> tuple[QTable, np.ndarray]:
     """Find and measure HI sources: (catalogue QTable in SDC2 columns + reliability, label cube).
 
-    ``data`` is (n_channels, ny, nx) in Jy/beam; ``progress`` gets a fraction in [0, 1].
+    ``data`` is (n_channels, ny, nx) in Jy/beam (a tile at ``origin`` = (channel, y, x) of a cube that
+    ``geom`` describes); ``progress`` gets a fraction in [0, 1].
     """
     cfg = config or SofiaConfig()
     norm, sigma = normalise(np.asarray(data, dtype=np.float32), cfg.sample)
@@ -139,7 +141,7 @@ def sofia_find(data: np.ndarray, geom: CubeGeometry, config: SofiaConfig | None 
     noisy = geom if np.isfinite(geom.noise) and geom.noise > 0 else None
     use = noisy or CubeGeometry(geom.frequencies_hz, geom.pixel_arcsec, geom.beam_major_arcsec,
                                 geom.beam_minor_arcsec, geom.rest_hz, geom.celestial, float(np.median(sigma)))
-    table = measure_sources(np.asarray(data, dtype=np.float32), labels, use)
+    table = measure_sources(np.asarray(data, dtype=np.float32), labels, use, origin=origin)
     table["reliability"] = rel[np.array(keep, dtype=int) - 1] if keep else np.zeros(0)
     table["score"] = table["reliability"]
     progress(1.0)
