@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from concurrent.futures import CancelledError
 import tempfile
 from functools import partial
 from pathlib import Path
@@ -15,6 +16,7 @@ import param
 from astropy.table import QTable
 
 from astroml_core.metrics import score_sdc2
+from astroml_core.service.worker import Cancelled, service
 from astroml_core.tasks.hi import detect, write_catalogue
 
 __all__ = ["DetectionPanel", "truth_for"]
@@ -47,6 +49,9 @@ class DetectionPanel(pn.viewable.Viewer):
         self._matched: set[int] = set()
         self.detect_button = pn.widgets.Button(label="Detect", color="primary", width=110, css_classes=["detect"])
         self.detect_button.on_click(lambda e: self.start())
+        self._job = None
+        self.cancel_button = pn.widgets.Button(label="Cancel", width=90, visible=False, css_classes=["detect-cancel"])
+        self.cancel_button.on_click(lambda e: self.cancel())
         self.progress = pn.indicators.Progress(value=0, max=100, width=200, visible=False, css_classes=["detect-progress"])
         self.status = pn.pane.HTML("", css_classes=["detect-status"], styles={"font-size": "13px"})
         self.table = pn.widgets.Tabulator(None, disabled=True, selectable=1, show_index=False, height=240,
@@ -75,6 +80,7 @@ class DetectionPanel(pn.viewable.Viewer):
             return
         self._busy = True
         self.detect_button.disabled = True
+        self.cancel_button.visible = True
         self.progress.param.update(value=0, visible=True)
         self.status.object = f"Running {self.method}…"
         doc = pn.state.curdoc
@@ -87,31 +93,51 @@ class DetectionPanel(pn.viewable.Viewer):
         pn.state.execute(partial(self._run, doc, cube, self.method))
 
     async def _run(self, doc, cube, method: str) -> None:
-        def report(fraction: float, message: str) -> None:
-            doc.add_next_tick_callback(partial(self._report, fraction, message))
-
+        """Queue the job on the process's inference service; relay its progress until it ends."""
+        job = service().submit(detect, cube, method, name=f"HI detection ({method})")
+        self._job = job
+        done = asyncio.wrap_future(job.future)
+        while not done.done():
+            await asyncio.wait([done], timeout=0.3)
+            ahead = job.ahead
+            message = f"queued behind {ahead} other job{'s' if ahead > 1 else ''}" if ahead else job.message
+            doc.add_next_tick_callback(partial(self._report, job.fraction, message))
         try:
-            table = await asyncio.to_thread(detect, cube, method, progress=report)
+            table = done.result()
+        except (Cancelled, CancelledError):
+            doc.add_next_tick_callback(self._cancelled)
+            return
         except Exception as exc:
             doc.add_next_tick_callback(partial(self._failed, exc))
             return
         doc.add_next_tick_callback(partial(self._done, table))
+
+    def cancel(self) -> None:
+        """Cancel the running or queued detection."""
+        if self._job is not None:
+            self._job.cancel()
+
+    def _cancelled(self) -> None:
+        self._finish()
+        self.status.object = "Detection cancelled"
+
+    def _finish(self) -> None:
+        self._busy, self._job = False, None
+        self.detect_button.disabled = False
+        self.cancel_button.visible = False
+        self.progress.visible = False
 
     def _report(self, fraction: float, message: str) -> None:
         self.progress.value = int(100 * fraction)
         self.status.object = f"{message}… {fraction:.0%}"
 
     def _failed(self, exc: BaseException) -> None:
-        self._busy = False
-        self.detect_button.disabled = False
-        self.progress.visible = False
+        self._finish()
         self.status.object = "Detection failed"
         self.page.banner.error(exc)
 
     def _done(self, table: QTable) -> None:
-        self._busy = False
-        self.detect_button.disabled = False
-        self.progress.visible = False
+        self._finish()
         self.catalogue = table
         self.threshold = float(table.meta.get("threshold", 0.5))
         self.downloads.visible = True
@@ -209,7 +235,7 @@ class DetectionPanel(pn.viewable.Viewer):
     def __panel__(self):
         return pn.Card(
             pn.Row(pn.widgets.RadioButtonGroup.from_param(self.param.method, css_classes=["detect-method"]),
-                   self.detect_button, self.progress),
+                   self.detect_button, self.cancel_button, self.progress),
             self.status,
             pn.Row(pn.widgets.FloatSlider.from_param(self.param.threshold, width=260, css_classes=["threshold"]),
                    pn.widgets.Checkbox.from_param(self.param.show_truth, css_classes=["show-truth"])),

@@ -45,8 +45,20 @@ def main(url: str = "http://localhost:5006") -> None:
         time.sleep(0.5)
         page.mouse.move(5, 600)
         page.screenshot(path=OUT / "cubes.png")
+        page.goto(url + "/cubes")
+        page.wait_for_selector(".channel-label >> text=MHz")
+        page.locator(".detect button").click()
+        page.wait_for_selector(".detect-status >> text=sources with score", timeout=120_000)
+        page.locator(".show-truth input").check()
+        time.sleep(1.5)
+        page.locator(".hi-table .tabulator-row").nth(1).click()
+        time.sleep(2.0)
+        page.mouse.move(5, 600)
+        page.set_viewport_size({"width": 1400, "height": 1700})
+        time.sleep(0.5)
+        page.screenshot(path=OUT / "hi_detect.png")
         browser.close()
-    print(f"wrote {OUT}/landing.png and cubes.png")
+    print(f"wrote {OUT}/landing.png, cubes.png and hi_detect.png")
 
 
 if __name__ == "__main__":

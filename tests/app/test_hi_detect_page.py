@@ -74,3 +74,15 @@ def test_two_sessions_pressing_detect_together_both_get_their_catalogue(browser,
         assert "sources with score" in detected(pg)
         assert rows(pg) >= 1
         ctx.close()
+
+
+def test_cancel_stops_a_running_detection_and_detect_works_again(page, server):
+    url, _ = server
+    open_cube_page(page, url)
+    page.locator(".detect-method .bk-btn", has_text="baseline").click()
+    press_detect(page)
+    page.locator(".detect-cancel button").click()
+    wait_until(lambda: "cancelled" in text(page, ".detect-status"), timeout=60, what="the cancellation")
+    assert rows(page) == 0
+    press_detect(page)
+    assert "sources with score" in detected(page)

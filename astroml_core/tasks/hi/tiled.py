@@ -49,7 +49,8 @@ def plan_tiles(shape: tuple[int, int, int], tile=DEFAULT_TILE, overlap=DEFAULT_O
             for c in axes[0] for y in axes[1] for x in axes[2]]
 
 
-def detect_tile(path: str, method: str, tile: Tile, threshold: float | None = None) -> QTable:
+def detect_tile(path: str, method: str, tile: Tile, threshold: float | None = None,
+                progress: Callable[[float], None] = lambda f: None) -> QTable:
     """Search one tile of the cube at ``path`` (runs on any worker: it opens the file itself)."""
     from ...data import open_cube
     from .measure import geometry_of
@@ -62,7 +63,7 @@ def detect_tile(path: str, method: str, tile: Tile, threshold: float | None = No
     if method == "baseline":
         from .sofia import sofia_find
 
-        table, _ = sofia_find(data, geom, origin=tile.start)
+        table, _ = sofia_find(data, geom, origin=tile.start, progress=progress)
         table["accepted"] = table["score"] >= (0.9 if threshold is None else threshold)
     else:
         from ...registry import load_model, read_card
@@ -70,7 +71,7 @@ def detect_tile(path: str, method: str, tile: Tile, threshold: float | None = No
 
         front, _ = read_card("hi_unet")
         table, _ = model_find(data, geom, load_model("hi_unet"), config_from_card(front, threshold),
-                              origin=tile.start)
+                              origin=tile.start, progress=progress)
     centre = np.column_stack([np.asarray(table["chan"]), np.asarray(table["y"]), np.asarray(table["x"])]) \
         if len(table) else np.zeros((0, 3))
     inside = np.all((centre >= np.array(tile.core_lo) - 0.5) & (centre < np.array(tile.core_hi) - 0.5), axis=1)
@@ -99,8 +100,8 @@ def detect_tiled(path, method: str = "model", *, threshold: float | None = None,
     tables = []
     if client is None:
         for k, t in enumerate(tiles):
-            tables.append(detect_tile(str(path), method, t, threshold))
-            progress((k + 1) / len(tiles))
+            tables.append(detect_tile(str(path), method, t, threshold,
+                                      progress=lambda f, k=k: progress((k + f) / len(tiles))))
     else:
         try:
             futures = client.map(detect_tile, [str(path)] * len(tiles), [method] * len(tiles), tiles,
