@@ -16,13 +16,15 @@ import param
 from astropy.table import QTable
 
 from astroml_core.metrics import score_sdc2
+
+from .cutout_view import CutoutView
 from astroml_core.service.worker import Cancelled, service
 from astroml_core.tasks.hi import detect, write_catalogue
 
 __all__ = ["DetectionPanel", "truth_for"]
 
 C_KMS = 299792.458
-TABLE_COLUMNS = {"id": "id", "ra": "RA (deg)", "dec": "Dec (deg)", "central_freq": "ν (MHz)",
+TABLE_COLUMNS = {"id": "id", "ra": "RA (°)", "dec": "Dec (°)", "central_freq": "ν (MHz)",
                  "line_flux_integral": "S (Jy Hz)", "w20": "w20 (km/s)", "hi_size": "size (″)",
                  "pa": "PA (°)", "i": "i (°)", "score": "score"}
 
@@ -54,10 +56,14 @@ class DetectionPanel(pn.viewable.Viewer):
         self.cancel_button.on_click(lambda e: self.cancel())
         self.progress = pn.indicators.Progress(value=0, max=100, width=200, visible=False, css_classes=["detect-progress"])
         self.status = pn.pane.HTML("", css_classes=["detect-status"], styles={"font-size": "13px"})
-        self.table = pn.widgets.Tabulator(None, disabled=True, selectable=1, show_index=False, height=240,
-                                          sizing_mode="stretch_width", css_classes=["hi-table"],
-                                          pagination=None, layout="fit_data_table")
+        self.table = pn.widgets.Tabulator(None, disabled=True, selectable=1, show_index=False, height=300,
+                                          width=900, css_classes=["hi-table"],
+                                          pagination=None, layout="fit_data_fill",
+                                          stylesheets=[".tabulator, .tabulator-cell, .tabulator-col-title "
+                                                       "{ font-size: 12px !important; } .tabulator-cell "
+                                                       "{ padding: 3px 6px !important; }"])
         self.table.param.watch(self._row_selected, "selection")
+        self.cutout = CutoutView()
         self.downloads = pn.Row(*[pn.widgets.FileDownload(callback=partial(self._export, s), filename=f"hi_catalogue{s}",
                                                           label=f"Export {label}", width=150)
                                   for s, label in ((".ecsv", "ECSV"), (".vot", "VOTable"), (".reg", "DS9 regions"))],
@@ -162,7 +168,7 @@ class DetectionPanel(pn.viewable.Viewer):
                          np.asarray(getattr(rows[c], "value", rows[c]))) for c, label in TABLE_COLUMNS.items()}
         import pandas as pd
 
-        self.table.value = pd.DataFrame(frame).round({"RA (deg)": 5, "Dec (deg)": 5, "ν (MHz)": 4, "S (Jy Hz)": 3,
+        self.table.value = pd.DataFrame(frame).round({"RA (°)": 5, "Dec (°)": 5, "ν (MHz)": 4, "S (Jy Hz)": 3,
                                                       "w20 (km/s)": 1, "size (″)": 1, "PA (°)": 0, "i (°)": 0,
                                                       "score": 3})
         summary = f"{len(rows)} of {len(self.catalogue)} sources with score ≥ {self.threshold:.2f} " \
@@ -222,9 +228,26 @@ class DetectionPanel(pn.viewable.Viewer):
         # then be changed in a next-tick callback, which holds the document lock
         doc = pn.state.curdoc
         if doc is not None and doc.session_context is not None:
-            doc.add_next_tick_callback(partial(self.page.show_source, rows[event.new[0]]))
+            doc.add_next_tick_callback(partial(self.show, rows[event.new[0]]))
         else:
-            self.page.show_source(rows[event.new[0]])
+            self.show(rows[event.new[0]])
+
+    def show(self, row) -> None:
+        """Go to a source on the page and draw its moment-0 cutout over its W20 channels."""
+        self.page.show_source(row)
+        cube = self.page.cube
+        nu = row["central_freq"].to_value(u.Hz)
+        half = row["w20"].to_value(u.km / u.s) * nu**2 / (C_KMS * cube.rest_frequency.to_value(u.Hz)) / 2
+        freqs = cube.frequencies.to_value(u.Hz)
+        lo, hi = sorted((int(np.argmin(np.abs(freqs - (nu - half)))), int(np.argmin(np.abs(freqs - (nu + half))))))
+        y, x = cube.pixel_of(_sky(row))
+        r = 16
+        y0, y1 = max(int(round(y)) - r, 0), min(int(round(y)) + r + 1, cube.shape[1])
+        x0, x1 = max(int(round(x)) - r, 0), min(int(round(x)) + r + 1, cube.shape[2])
+        block = cube.subcube((lo, hi + 1), (y0, y1), (x0, x1))
+        m0 = np.nansum(block, axis=0) * abs(freqs[1] - freqs[0]) if freqs.size > 1 else block[0]
+        self.cutout.show(m0, x0, y0, self._ellipses(rows_of(row)),
+                         f"Moment 0 · source {int(row['id'])} · ch {lo}–{hi}")
 
     def _export(self, suffix: str) -> io.BytesIO:
         rows = self.shown()
@@ -239,8 +262,13 @@ class DetectionPanel(pn.viewable.Viewer):
             self.status,
             pn.Row(pn.widgets.FloatSlider.from_param(self.param.threshold, width=260, css_classes=["threshold"]),
                    pn.widgets.Checkbox.from_param(self.param.show_truth, css_classes=["show-truth"])),
-            self.table, self.downloads,
+            pn.Row(self.table, pn.pane.Bokeh(self.cutout.fig, margin=(0, 10))), self.downloads,
             title="HI sources", collapsible=False, sizing_mode="stretch_width", css_classes=["hi-panel"])
+
+
+def rows_of(row) -> QTable:
+    """A one-row table from a table row."""
+    return row.table[[row.index]]
 
 
 def _sky(rows):

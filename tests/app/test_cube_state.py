@@ -107,8 +107,11 @@ def test_detect_threshold_table_and_jump_to_a_source(bright_page):
     panel.threshold = 0.0
     assert len(panel.table.value) == len(panel.catalogue) >= high
     row = panel.shown()[0]
-    page.show_source(row)
+    panel.show(row)
     assert page.channel == page.cube.channel_of(row["central_freq"])
+    cut = panel.cutout.image.data["image"][0]
+    assert 10 <= cut.shape[0] <= 33 and np.nanmax(cut) > 0      # the source's moment-0 cutout
+    assert len(panel.cutout.ellipse.data["x"]) == 1
     assert len(page.image.sources.data["x"]) >= 1          # its ellipse is on this channel
     assert page.spectrum_view.w20[0].visible
     panel.show_truth = True
