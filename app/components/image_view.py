@@ -76,7 +76,6 @@ class ImageView:
         self.fig.frame_height = int(round(ny * scale))
         for rng, n in ((self.fig.x_range, nx), (self.fig.y_range, ny)):
             rng.update(start=-0.5, end=n - 0.5, bounds=(-0.5 - n, n - 0.5 + n))
-        self._full = (nx, ny)
 
     def visible(self) -> tuple[float, float, float, float]:
         """Visible pixel region (x0, x1, y0, y1)."""

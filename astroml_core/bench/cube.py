@@ -34,11 +34,8 @@ def write_big_cube(path: Path, shape: tuple[int, int, int] = BIG_SHAPE, seed: in
     nchan, ny, nx = shape
     if path.exists() and path.stat().st_size >= nchan * ny * nx * 4:
         return path
-    header = cube_header(HICubeConfig(nx=nx, ny=ny, n_channels=nchan))
-    header["NAXIS"], header["BITPIX"] = 3, -32
-    hdu = fits.PrimaryHDU(header=header)
-    hdu.header["BITPIX"] = -32
-    hdu.header["NAXIS"] = 3
+    hdu = fits.PrimaryHDU(header=cube_header(HICubeConfig(nx=nx, ny=ny, n_channels=nchan)))
+    hdu.header["BITPIX"], hdu.header["NAXIS"] = -32, 3
     for k, n in enumerate((nx, ny, nchan), start=1):
         hdu.header[f"NAXIS{k}"] = n
     path.parent.mkdir(parents=True, exist_ok=True)

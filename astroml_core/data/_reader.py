@@ -7,6 +7,7 @@ it into the process (RSS stays flat) and threads never share a file position. An
 from __future__ import annotations
 
 import os
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +33,7 @@ class _Scaling:
         return out
 
 
-class PlaneReader:
+class PlaneReader(ABC):
     """Reads 2-D planes and pixel columns of an N-D FITS array whose last two axes are (y, x).
 
     ``lead`` is the numpy index of the plane in the leading axes (e.g. ``(stokes, channel)``).
@@ -40,11 +41,13 @@ class PlaneReader:
 
     shape: tuple[int, ...]
 
+    @abstractmethod
     def plane(self, lead: tuple[int, ...]) -> np.ndarray:
-        raise NotImplementedError
+        """One (ny, nx) plane as float32."""
 
+    @abstractmethod
     def column(self, leads: list[tuple[int, ...]], y: int, x: int) -> np.ndarray:
-        raise NotImplementedError
+        """The value at (y, x) of each plane in ``leads``, float32."""
 
     def block(self, leads: list[tuple[int, ...]]) -> np.ndarray:
         """Several planes stacked, shape (len(leads), ny, nx)."""

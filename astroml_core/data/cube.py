@@ -314,7 +314,7 @@ def _open_fits(path: Path) -> fits.HDUList:
 
 
 def _image_hdu(hdul: fits.HDUList, name: str):
-    """The first HDU holding image data; FITS truncation is checked against the file size."""
+    """The first HDU holding image data (truncation is checked by ``_reader_for``)."""
     for hdu in hdul:
         if isinstance(hdu, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)) and hdu.header.get("NAXIS", 0) > 0 \
                 and all(n > 0 for n in hdu.shape):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .raster import Raster, rasterize
-from .stretch import DisplayImage, render
+from .stretch import DisplayImage, limits, render
 
 __all__ = ["PlaneView", "view_plane"]
 
@@ -26,8 +26,6 @@ def view_plane(plane: np.ndarray, *, interval: str = "99.5%", stretch: str = "li
 
     Limits are computed on the full plane (a strided sample) so panning does not change the colours.
     """
-    from .stretch import limits
-
     if vmin is None or vmax is None:
         vmin, vmax = limits(plane, interval)
     x0, x1, y0, y1 = region if region is not None else (0, None, 0, None)

@@ -74,11 +74,10 @@ def score_sdc2(submission: QTable, truth: QTable) -> Sdc2Result:
                       matches, acc)
 
 
-def completeness_purity(result: Sdc2Result, truth: QTable, submission: QTable,
+def completeness_purity(result: Sdc2Result, truth: QTable,
                         bins: tuple[float, ...] = (0, 3, 5, 8, 12, 20, np.inf)) -> QTable:
-    """Completeness (truth sources matched) per integrated-S/N bin of the truth, and purity of the
-    submission per bin of the matched truth S/N (unmatched detections counted in every bin they could
-    have come from is not knowable: they are reported as one overall purity column)."""
+    """Completeness (truth sources matched) per integrated-S/N bin of the truth; the overall purity
+    and detection count go in ``meta`` (a false detection has no true S/N to be binned by)."""
     snr = np.asarray(truth["snr"], dtype=float)
     matched_truth = np.isin(np.asarray(truth["id"]), list(result.matches.values()))
     rows = []

@@ -213,7 +213,7 @@ def evaluate(model, threshold: float, geom_for, seeds=HELD_OUT_SEEDS, progress=p
         out["base_det"] += r["base_score"].n_det
         out["base_match"] += r["base_score"].n_match
         out["seconds"].append(r["model_s"])
-        tables.append(completeness_purity(res, r["truth"], r["found"]))
+        tables.append(completeness_purity(res, r["truth"]))
         for k, v in _characterisation(r["found"], r["truth"], res.matches).items():
             errs[k] += v
         progress(f"held-out seed {seed}: model {res.score:.2f} ({res.n_match}/{res.n_det}) "

@@ -85,16 +85,15 @@ def _centroid(weights: np.ndarray) -> tuple[float, float]:
     return float((yy * weights).sum() / total), float((xx * weights).sum() / total)
 
 
-def _moments(weights: np.ndarray, yc: float, xc: float) -> tuple[float, float, float]:
-    """(σ_major, σ_minor, angle of the major axis from +x, rad) of a positive weight map, in pixels."""
+def _moments(weights: np.ndarray, yc: float, xc: float) -> tuple[float, float]:
+    """(σ_major, σ_minor) of a positive weight map, in pixels."""
     total = weights.sum()
     yy, xx = np.indices(weights.shape)
     dy, dx = yy - yc, xx - xc
     cov = np.array([[(dx * dx * weights).sum(), (dx * dy * weights).sum()],
                     [(dx * dy * weights).sum(), (dy * dy * weights).sum()]]) / total
-    vals, vecs = np.linalg.eigh(cov)
-    major = vecs[:, 1]
-    return float(np.sqrt(max(vals[1], 0))), float(np.sqrt(max(vals[0], 0))), float(np.arctan2(major[1], major[0]))
+    vals = np.linalg.eigvalsh(cov)
+    return float(np.sqrt(max(vals[1], 0))), float(np.sqrt(max(vals[0], 0)))
 
 
 def _pa_east_of_north(dx: float, dy: float) -> float:
@@ -158,7 +157,7 @@ def _measure_one(data: np.ndarray, mask: np.ndarray, core: np.ndarray, geom: Cub
     w20 = abs(f_hi - f_lo) * C_KMS * geom.rest_hz / centre**2
     m0 = np.clip(flux.sum(axis=0), 0, None)
     yc, xc = _centroid(m0)
-    s_maj, s_min, theta = _moments(m0, yc, xc)
+    s_maj, s_min = _moments(m0, yc, xc)
     beam_maj, beam_min = geom.beam_major_arcsec, geom.beam_minor_arcsec
     fwhm_maj = FWHM * s_maj * geom.pixel_arcsec
     fwhm_min = FWHM * s_min * geom.pixel_arcsec
@@ -217,7 +216,7 @@ def _table(rows: list[dict], geom: CubeGeometry) -> QTable:
     t["id"] = np.arange(len(rows), dtype=np.int64)
     if geom.celestial is not None and rows:
         sky = geom.celestial.pixel_to_world(cols["x"], cols["y"])
-        t["ra"], t["dec"] = sky.icrs.ra.to(u.deg), sky.icrs.dec.to(u.deg)
+        t["ra"], t["dec"] = sky.icrs.ra.deg * u.deg, sky.icrs.dec.deg * u.deg   # plain Quantity, as when empty
     else:
         t["ra"], t["dec"] = np.full(len(rows), np.nan) * u.deg, np.full(len(rows), np.nan) * u.deg
     t["hi_size"] = cols["hi_size"] * u.arcsec

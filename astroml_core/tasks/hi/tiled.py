@@ -111,21 +111,8 @@ def detect_tiled(path, method: str = "model", *, threshold: float | None = None,
                 progress((k + 1) / len(tiles))
         finally:
             client.close()
-    tables = [t for t in tables if len(t)]
-    if not tables:
-        return _empty()
     out = vstack(tables, metadata_conflicts="silent")
     out.sort(["chan", "y", "x"])
     out["id"] = np.arange(len(out), dtype=np.int64)
     return out
 
-
-def _empty() -> QTable:
-    """An empty catalogue with the usual columns (a cube with no detections)."""
-    from .measure import CubeGeometry, measure_sources
-
-    geom = CubeGeometry(np.array([1.4e9]), 1.0, 1.0, 1.0, 1.42e9, None, 1.0)
-    table = measure_sources(np.zeros((1, 1, 1), np.float32), np.zeros((1, 1, 1), np.int32), geom)
-    table["score"] = np.zeros(0)
-    table["accepted"] = np.zeros(0, bool)
-    return table

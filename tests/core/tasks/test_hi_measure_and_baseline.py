@@ -53,7 +53,7 @@ def test_sdc2_scorer_gives_full_marks_to_the_truth_and_counts_false_detections()
     result = score_sdc2(fake, truth)
     assert result.n_match == len(truth) and result.n_false == 1
     assert result.score == pytest.approx(len(truth) - 1, abs=1e-6)
-    table = completeness_purity(result, truth, fake)
+    table = completeness_purity(result, truth)
     assert table["n_found"].sum() == len(truth)
 
 
