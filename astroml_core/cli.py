@@ -1,6 +1,7 @@
 """The ``astroml`` command line: every task runs headless on a file, for batch work and scripts.
 
     astroml sim hi-cube --seed S -o CUBE.fits [--truth TRUTH.ecsv] [--small]
+    astroml sim blends --seed S -o FIELD.fits [--truth TRUTH.ecsv] [--demo]
     astroml info CUBE.fits
     astroml hi detect CUBE.fits -o catalogue.ecsv [--method model|baseline] [--threshold P] [--regions out.reg]
     astroml serve [--port 5006] [--address 127.0.0.1] [--num-procs N]
@@ -21,6 +22,14 @@ def _sim_hi_cube(args: argparse.Namespace) -> int:
 
     truth = write_hi_cube(args.output, args.seed, args.truth, small_config() if args.small else None)
     print(f"wrote {args.output} with {len(truth)} sources" + (f"; truth in {args.truth}" if args.truth else ""))
+    return 0
+
+
+def _sim_blends(args: argparse.Namespace) -> int:
+    from .sim.blends import demo_config, write_blend_field
+
+    truth = write_blend_field(args.output, args.seed, args.truth, demo_config() if args.demo else None)
+    print(f"wrote {args.output} with {len(truth)} galaxies" + (f"; truth in {args.truth}" if args.truth else ""))
     return 0
 
 
@@ -80,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     hi.add_argument("--truth", type=Path, help="ECSV truth catalogue to write")
     hi.add_argument("--small", action="store_true", help="64×64×96 instead of 256×256×512")
     hi.set_defaults(func=_sim_hi_cube)
+    bl = sim.add_parser("blends", help="a g, r, i, z field of blended galaxies (GalSim) and its truth")
+    bl.add_argument("--seed", type=int, required=True)
+    bl.add_argument("-o", "--output", type=Path, required=True, help="FITS file to write (one HDU per band)")
+    bl.add_argument("--truth", type=Path, help="ECSV truth catalogue to write")
+    bl.add_argument("--demo", action="store_true", help="a 256×256 field of ~24 groups instead of one 64×64 blend")
+    bl.set_defaults(func=_sim_blends)
     info = sub.add_parser("info", help="validate a cube and print its axes, unit and beam")
     info.add_argument("cube", type=Path)
     info.set_defaults(func=_info)

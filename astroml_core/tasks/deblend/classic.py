@@ -1,0 +1,82 @@
+"""Classic deblenders on the same detection image as the model: sep (SExtractor) and photutils.
+
+Both threshold the S/N-weighted band sum at 1.5σ over ≥ 5 connected pixels after a small matched
+filter, split blends by multi-thresholding (32 levels, contrast 0.005: SExtractor's defaults), and
+measure each band's total flux in a Kron aperture (2.5 r_Kron) with the other sources' segments
+masked, as SExtractor's FLUX_AUTO does. Results: a QTable (id, x, y, ra, dec, flux_<band>) and the
+segmentation map (0 sky, i + 1 for row i).
+"""
+from __future__ import annotations
+
+import numpy as np
+from astropy.table import QTable
+from astropy.wcs import WCS
+
+from .detection import detection_image
+
+__all__ = ["sep_deblend", "photutils_deblend", "THRESH", "MINAREA"]
+
+THRESH, MINAREA, NLEVELS, CONTRAST = 1.5, 5, 32, 0.005
+
+
+def _catalogue(x, y, fluxes: dict[str, np.ndarray], wcs: WCS | None) -> QTable:
+    t = QTable()
+    t["id"] = np.arange(len(x), dtype=np.int64)
+    t["x"], t["y"] = np.asarray(x, float), np.asarray(y, float)
+    if wcs is not None and len(x):
+        sky = wcs.pixel_to_world(t["x"], t["y"])
+        t["ra"], t["dec"] = sky.icrs.ra.deg, sky.icrs.dec.deg
+    else:
+        t["ra"], t["dec"] = np.full(len(x), np.nan), np.full(len(x), np.nan)
+    t["ra"].unit = t["dec"].unit = "deg"
+    for band, flux in fluxes.items():
+        t[f"flux_{band}"] = np.asarray(flux, float)
+    return t
+
+
+def sep_deblend(images: np.ndarray, bands, wcs: WCS | None = None, sigma=None) -> tuple[QTable, np.ndarray]:
+    """SExtractor (via sep) on the detection image; FLUX_AUTO per band with neighbours masked."""
+    import sep
+
+    det, det_sigma = detection_image(images, sigma)
+    det = np.ascontiguousarray(det, dtype=np.float64)
+    objects, segmap = sep.extract(det, THRESH, err=det_sigma, minarea=MINAREA, deblend_nthresh=NLEVELS,
+                                  deblend_cont=CONTRAST, segmentation_map=True)
+    segmap = segmap.astype(np.int32)
+    x, y = objects["x"], objects["y"]
+    a, b = np.maximum(objects["a"], 0.5), np.maximum(objects["b"], 0.5)
+    theta = np.clip(objects["theta"], -np.pi / 2, np.pi / 2)
+    ids = np.arange(1, len(objects) + 1, dtype=np.int32)
+    kron, _ = sep.kron_radius(det, x, y, a, b, theta, 6.0, seg_id=ids, segmap=segmap)
+    radius = 2.5 * np.maximum(kron, 1.75)      # SExtractor's PHOT_AUTOPARAMS 2.5, 3.5 min (in a units)
+    fluxes = {}
+    for band, plane in zip(bands, images):
+        data = np.ascontiguousarray(np.nan_to_num(plane), dtype=np.float64)
+        flux, _, _ = sep.sum_ellipse(data, x, y, a, b, theta, radius, subpix=1, seg_id=ids, segmap=segmap)
+        fluxes[band] = flux
+    return _catalogue(x, y, fluxes, wcs), segmap
+
+
+def photutils_deblend(images: np.ndarray, bands, wcs: WCS | None = None, sigma=None) -> tuple[QTable, np.ndarray]:
+    """photutils detect_sources + deblend_sources on the smoothed detection image; Kron flux per band."""
+    from astropy.convolution import convolve
+    from photutils.segmentation import (SourceCatalog, deblend_sources, detect_sources,
+                                        make_2dgaussian_kernel)
+
+    det, det_sigma = detection_image(images, sigma)
+    kernel = make_2dgaussian_kernel(2.0, size=5)
+    smooth = convolve(det, kernel)
+    segm = detect_sources(smooth, THRESH * det_sigma, n_pixels=MINAREA)
+    if segm is None:
+        return _catalogue([], [], {b: [] for b in bands}, wcs), np.zeros(det.shape, np.int32)
+    segm = deblend_sources(smooth, segm, n_pixels=MINAREA, n_levels=NLEVELS, contrast=CONTRAST, progress_bar=False)
+    ref = SourceCatalog(det, segm, convolved_data=smooth)
+    x, y = np.asarray(ref.x_centroid), np.asarray(ref.y_centroid)
+    fluxes = {}
+    for band, plane in zip(bands, images):
+        cat = SourceCatalog(np.nan_to_num(plane), segm, convolved_data=smooth, detection_catalog=ref)
+        fluxes[band] = np.nan_to_num(np.asarray(cat.kron_flux, float))
+    # photutils labels may be sparse after deblending: renumber to 1..n in catalogue order
+    lut = np.zeros(segm.data.max() + 1, np.int32)
+    lut[np.asarray(ref.labels)] = np.arange(1, len(ref.labels) + 1)
+    return _catalogue(x, y, fluxes, wcs), lut[segm.data]

@@ -1,0 +1,86 @@
+"""The blend simulator (GalSim), the sep / photutils baselines and the deblending metrics."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from astropy.io import fits
+from astropy.table import QTable
+
+from astroml_core.cli import main
+from astroml_core.metrics.deblend import iou, match_sources, score_deblend, truth_segmentation
+from astroml_core.sim.blends import BlendConfig, blendedness, simulate_blends
+from astroml_core.tasks.deblend.classic import THRESH, photutils_deblend, sep_deblend
+
+
+def test_simulated_field_is_seeded_and_its_truth_adds_up():
+    a, b = simulate_blends(5), simulate_blends(5)
+    assert np.array_equal(a.images, b.images) and not np.array_equal(a.images, simulate_blends(6).images)
+    assert a.images.shape == (4, 64, 64) and a.isolated.shape[1:] == (4, 64, 64)
+    assert 2 <= len(a.truth) <= 6
+    # each isolated image holds its galaxy's whole flux (the stamp is large enough)
+    for band in a.config.bands:
+        drawn = a.isolated[:, a.config.bands.index(band)].sum(axis=(1, 2))
+        assert np.allclose(drawn, a.truth[f"flux_{band}"], rtol=0.02)
+    noise = (a.images - a.noiseless).std(axis=(1, 2))
+    assert np.allclose(noise, a.config.sky_sigma, rtol=0.1)
+    # both components have g − i > 0 (red bulges, blue but not UV discs)
+    assert (a.truth["mag_g"] > a.truth["mag_i"]).all()
+
+
+def test_blendedness_is_zero_alone_and_grows_with_overlap():
+    yy, xx = np.mgrid[:40, :40]
+    blob = lambda x0: np.exp(-((xx - x0) ** 2 + (yy - 20) ** 2) / 8.0)
+    far, near = np.stack([blob(8), blob(32)]), np.stack([blob(18), blob(22)])
+    assert blendedness(far) == pytest.approx([0, 0], abs=1e-3)
+    assert blendedness(near) == pytest.approx(1 - 1 / (1 + np.exp(-1)), abs=1e-3)   # Gaussians 2σ apart
+    spread = np.concatenate([simulate_blends(s).truth["blendedness"] for s in range(30)])
+    assert spread.min() < 0.05 and spread.max() > 0.6        # the simulator spans isolated to heavily blended
+
+
+def test_cli_writes_one_hdu_per_band_with_wcs_and_truth(tmp_path):
+    out, truth = tmp_path / "field.fits", tmp_path / "truth.ecsv"
+    assert main(["sim", "blends", "--seed", "3", "-o", str(out), "--truth", str(truth)]) == 0
+    with fits.open(out) as hdul:
+        assert [h.name.lower() for h in hdul[1:]] == ["g", "r", "i", "z"]
+        assert hdul["R"].header["CTYPE1"] == "RA---TAN" and hdul["R"].data.shape == (64, 64)
+        assert hdul["I"].header["PSF_FWHM"] == pytest.approx(0.75)
+    table = QTable.read(truth)
+    assert {"ra", "dec", "flux_g", "flux_z", "blendedness"} <= set(table.colnames)
+
+
+@pytest.mark.parametrize("finder", [sep_deblend, photutils_deblend])
+def test_baselines_find_isolated_galaxies_and_measure_their_flux(finder):
+    cfg = BlendConfig(nx=96, ny=96, n_groups=1, group_size=(1, 1), mag_range=(20.0, 20.5))
+    errors = []
+    for seed in range(4):
+        field = simulate_blends(seed, cfg)
+        cat, seg = finder(field.images, cfg.bands, field.wcs, np.array(cfg.sky_sigma))
+        matches = match_sources(field.truth, cat)
+        assert len(cat) == 1 and matches == {0: 0}
+        assert seg.max() == 1 and seg[int(round(cat["y"][0])), int(round(cat["x"][0]))] == 1
+        errors += [float(cat[f"flux_{b}"][0] / field.truth[f"flux_{b}"][0]) - 1 for b in ("r", "i")]
+    assert np.median(np.abs(errors)) < 0.1                     # Kron apertures catch ~all of a bright galaxy
+
+
+def test_scores_count_matches_iou_and_flux_errors():
+    truth = QTable(dict(x=[10.0, 30.0], y=[10.0, 10.0], flux_r=[100.0, 50.0], blendedness=[0.05, 0.4]))
+    found = QTable(dict(x=[30.5, 10.2, 50.0], y=[10.0, 9.8, 50.0], flux_r=[55.0, 90.0, 5.0]))
+    assert match_sources(truth, found) == {0: 1, 1: 0}
+    tseg = np.zeros((20, 40), np.int32)
+    tseg[5:15, 5:15], tseg[5:15, 25:35] = 1, 2
+    seg = np.zeros_like(tseg)
+    seg[5:15, 5:15], seg[5:15, 25:30] = 2, 1                    # found 1 covers half of truth 2
+    assert iou(seg, 1, tseg, 2) == pytest.approx(0.5)
+    score = score_deblend(truth, found, seg, tseg, ["r"])
+    assert score.found.all()
+    assert score.rel_err["r"] == pytest.approx([-0.1, 0.1])
+    assert score.iou == pytest.approx([1.0, 0.5])
+    blended = score.summary(0.1)
+    assert blended["mape"] == pytest.approx(0.1) and blended["mean_iou"] == pytest.approx(0.5)
+
+
+def test_truth_segmentation_gives_each_pixel_to_the_brightest_galaxy():
+    stamps = np.zeros((2, 5, 5))
+    stamps[0, :, :3], stamps[1, :, 2:] = 2.0, 3.0
+    seg = truth_segmentation(stamps, THRESH)
+    assert (seg[:, :2] == 1).all() and (seg[:, 2:] == 2).all()
