@@ -84,3 +84,42 @@ def test_truth_segmentation_gives_each_pixel_to_the_brightest_galaxy():
     stamps[0, :, :3], stamps[1, :, 2:] = 2.0, 3.0
     seg = truth_segmentation(stamps, THRESH)
     assert (seg[:, :2] == 1).all() and (seg[:, 2:] == 2).all()
+
+
+def test_open_multiband_reads_bands_a_band_cube_and_a_single_image(tmp_path):
+    from astroml_core.data import open_multiband
+
+    path = tmp_path / "field.fits"
+    main(["sim", "blends", "--seed", "3", "-o", str(path)])
+    img = open_multiband(path)
+    assert img.bands == ("g", "r", "i", "z") and img.data.shape == (4, 64, 64)
+    assert img.pixel_arcsec == pytest.approx(0.2) and img.psf_fwhm_arcsec[1] == pytest.approx(0.80)
+    with fits.open(path) as hdul:
+        cube = np.stack([h.data for h in hdul[1:]])
+        fits.PrimaryHDU(cube, header=hdul[1].header).writeto(tmp_path / "cube.fits")
+        fits.PrimaryHDU(hdul[2].data).writeto(tmp_path / "single.fits")
+    assert open_multiband(tmp_path / "cube.fits").data.shape == (4, 64, 64)
+    with pytest.warns(UserWarning, match="no celestial WCS"):
+        single = open_multiband(tmp_path / "single.fits")
+    assert single.data.shape == (1, 64, 64) and single.wcs is None
+
+
+def test_open_multiband_rejects_bad_input_with_typed_errors(tmp_path):
+    from astroml_core.data import open_multiband
+    from astroml_core.errors import InvalidFITSError, NonFiniteError, ShapeError, TruncatedFITSError
+
+    (tmp_path / "junk.fits").write_bytes(b"not a fits file at all" * 100)
+    with pytest.raises(InvalidFITSError, match="not a FITS file"):
+        open_multiband(tmp_path / "junk.fits")
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(np.zeros((32, 32), np.float32)),
+                  fits.ImageHDU(np.zeros((16, 32), np.float32))]).writeto(tmp_path / "mixed.fits")
+    with pytest.raises(ShapeError, match="different shapes"):
+        open_multiband(tmp_path / "mixed.fits")
+    fits.PrimaryHDU(np.full((32, 32), np.nan, np.float32)).writeto(tmp_path / "nan.fits")
+    with pytest.raises(NonFiniteError):
+        open_multiband(tmp_path / "nan.fits")
+    fits.PrimaryHDU(np.ones((64, 64), np.float32)).writeto(tmp_path / "whole.fits")
+    data = (tmp_path / "whole.fits").read_bytes()
+    (tmp_path / "cut.fits").write_bytes(data[: len(data) // 2])
+    with pytest.raises(TruncatedFITSError):
+        open_multiband(tmp_path / "cut.fits")
