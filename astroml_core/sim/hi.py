@@ -24,7 +24,7 @@ from astropy.io import fits
 from astropy.table import QTable
 from scipy.ndimage import gaussian_filter
 
-__all__ = ["HICubeConfig", "simulate_hi_cube", "write_hi_cube", "ensure_demo_cube", "DEMO_CUBE", "DEMO_SEED",
+__all__ = ["HICubeConfig", "simulate_hi_cube", "gaussian_radius_ratio", "write_hi_cube", "ensure_demo_cube", "DEMO_CUBE", "DEMO_SEED",
            "DEMO_TRUTH", "COSMOLOGY"]
 
 COSMOLOGY = FlatLambdaCDM(H0=67, Om0=0.32)
@@ -133,7 +133,7 @@ def _disc_particles(src: dict, k: int, n: int, rng: np.random.Generator):
     """
     r1 = src["hi_size"][k] / 2
     mean_sd = 10 ** src["log_mhi"][k] / (np.pi * (r1 * 1e3 * _kpc_per_arcsec(src["z"][k])) ** 2)
-    xr = _gauss_radius_ratio(mean_sd)
+    xr = gaussian_radius_ratio(mean_sd)
     r = (r1 / xr) * np.sqrt(-np.log(rng.random(n)))
     phi = rng.uniform(0, 2 * np.pi, n)
     inc, pa = np.radians(src["i"][k]), np.radians(src["pa"][k])
@@ -150,7 +150,7 @@ def _kpc_per_arcsec(z: float) -> float:
     return float(COSMOLOGY.angular_diameter_distance(z).to_value(u.kpc) * np.radians(1 / 3600))
 
 
-def _gauss_radius_ratio(mean_sd: float) -> float:
+def gaussian_radius_ratio(mean_sd: float) -> float:
     """x = R_HI/r_s for which a Gaussian disc of mean density M/(πR²) has Σ(R_HI) = 1 M☉/pc²."""
     target = max(mean_sd, np.e * 1.0001)   # e^{x²}/x² ≥ e: flatter discs are clipped to x = 1
     lo, hi = 1.0, 4.0

@@ -1,5 +1,8 @@
 """SDC2's eight properties measured on a source mask: the same code for the model's and the baseline's masks.
 
+These are the first estimates; ``disc_fit.fit_sources`` then refines line flux, w20, PA (and hi_size)
+by fitting a rotating disc to each source's voxels.
+
 For each labelled source: the mask is dilated (SoFiA-style) to take in the faint wings, then
 - line_flux_integral = Σ S·Δν / beam area (Jy Hz) over the source's footprint (every pixel the mask
   covers in any channel) and its channel range: unbiased by the mask's preference for positive noise;

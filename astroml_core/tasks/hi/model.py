@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 from astropy.table import QTable
 
+from .disc_fit import fit_sources
 from .linker import link
 from .measure import CubeGeometry, measure_sources
 from .noise import normalise
@@ -151,5 +152,6 @@ def model_find(data: np.ndarray, geom: CubeGeometry, model, config: ModelConfig 
     labels, _ = relabel(labels, list(keep + 1))
     table["id"] = np.arange(len(table), dtype=np.int64)
     table["accepted"] = table["score"] >= cfg.score_threshold
+    table = fit_sources(table, np.asarray(data, dtype=np.float32), labels, geom, origin=origin)
     progress(1.0)
     return table, labels

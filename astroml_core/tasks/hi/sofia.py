@@ -16,6 +16,7 @@ import numpy as np
 from astropy.table import QTable
 from scipy import ndimage, stats
 
+from .disc_fit import fit_sources
 from .measure import FWHM, CubeGeometry, measure_sources
 from .linker import link, relabel
 from .noise import normalise, robust_sigma
@@ -142,6 +143,7 @@ def sofia_find(data: np.ndarray, geom: CubeGeometry, config: SofiaConfig | None 
     use = noisy or CubeGeometry(geom.frequencies_hz, geom.pixel_arcsec, geom.beam_major_arcsec,
                                 geom.beam_minor_arcsec, geom.rest_hz, geom.celestial, float(np.median(sigma)))
     table = measure_sources(np.asarray(data, dtype=np.float32), labels, use, origin=origin)
+    table = fit_sources(table, np.asarray(data, dtype=np.float32), labels, use, origin=origin)
     table["reliability"] = rel[np.array(keep, dtype=int) - 1] if keep else np.zeros(0)
     table["score"] = table["reliability"]
     progress(1.0)

@@ -1,4 +1,4 @@
-"""The shipped hi_unet on held-out simulated cubes (seeds 1000–1005, never used in training or tuning),
+"""The shipped hi_unet on held-out simulated cubes (seeds 1000–1023, never used in training or tuning),
 scored by ska-sdc against the SoFiA-style baseline on the same cubes: the issue's "Must show" numbers."""
 from __future__ import annotations
 
@@ -64,20 +64,33 @@ def errors(held_out) -> dict[str, np.ndarray]:
     return {k: np.abs(v) for k, v in errs.items()}
 
 
-NOT_YET = "issue 3 open: mask measurement is noise-limited at S/N 5–20 (flux ~15%, w20 ~22 km/s on tuning " \
-          "cubes); a characterisation network or a fitted line profile is the next step"
+NOISE_FLOOR = ("issue 3 open: at the S/N of the sources the model matches, the ideal flux estimator (knowing each "
+               "source's noiseless shape) already has a median error of ~10% (model card); the disc fit reaches "
+               "~14%, 7% above S/N 12")
 
 
 def test_hi_size_median_relative_error_at_most_20_percent(errors):
     assert np.median(errors["size"]) <= 0.20
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET)
+def test_line_flux_of_bright_sources_within_10_percent_and_unbiased(held_out):
+    """Above integrated S/N 12 noise no longer dominates: the disc fit must be accurate there."""
+    rel = []
+    for r in held_out:
+        truth = {int(t["id"]): t for t in r["truth"]}
+        for row in r["found"]:
+            t = truth.get(r["model"].matches.get(int(row["id"]), -1))
+            if t is not None and t["snr"] >= 12:
+                rel.append(float(row["line_flux_integral"] / t["line_flux_integral"]) - 1)
+    assert len(rel) >= 10
+    assert np.median(np.abs(rel)) <= 0.10 and abs(np.median(rel)) <= 0.05, rel
+
+
+@pytest.mark.xfail(strict=True, reason=NOISE_FLOOR)
 def test_line_flux_median_relative_error_at_most_10_percent(errors):
     assert np.median(errors["flux"]) <= 0.10
 
 
-@pytest.mark.xfail(strict=False, reason=NOT_YET)
 def test_w20_median_error_at_most_20_km_s(errors):
     assert np.median(errors["w20"]) <= 20.0
 
