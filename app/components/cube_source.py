@@ -1,4 +1,4 @@
-"""Where a cube comes from: the built-in demo, an upload, or a path under the server's data root.
+"""Where a cube or image comes from: the built-in demo, an upload, or a path under the server's data root.
 
 The chooser only turns a user action into a local file path (or a typed error); the page opens it.
 """
@@ -17,17 +17,21 @@ __all__ = ["CubeSource"]
 
 
 class CubeSource(pn.viewable.Viewer):
-    """Three tabs (Demo, Upload, Server path) that call ``on_path(path, label)`` or ``on_error(exc)``."""
+    """Three choices (Demo, Upload, Server path) that call ``on_path(path, label)`` or ``on_error(exc)``.
+
+    ``demo_prefix`` picks this page's demo files from the demo folder; ``noun`` names what is opened.
+    """
 
     def __init__(self, *, on_path: Callable[[Path, str], None], on_error: Callable[[BaseException], None],
-                 **params) -> None:
+                 demo_prefix: str = "hi_", noun: str = "cube", **params) -> None:
         super().__init__(**params)
         self._on_path, self._on_error = on_path, on_error
+        self._noun = noun
         cfg = settings()
         self._cfg = cfg
         self._uploads: list[Path] = []
-        demos = list_fits(cfg.demo_dir)
-        self.demo_select = pn.widgets.Select(label="Demo cube", options=demos, value=demos[0] if demos else None,
+        demos = [p for p in list_fits(cfg.demo_dir) if Path(p).name.startswith(demo_prefix)]
+        self.demo_select = pn.widgets.Select(label=f"Demo {noun}", options=demos, value=demos[0] if demos else None,
                                              width=260)
         self.demo_button = pn.widgets.Button(label="Open demo", color="primary", width=120,
                                              css_classes=["open-demo"])
@@ -50,8 +54,7 @@ class CubeSource(pn.viewable.Viewer):
 
     def open_demo(self) -> None:
         if not self.demo_select.value:
-            self._on_error(InvalidFITSError("no demo cube found; run `make serve` or "
-                                            "`astroml sim hi-cube --seed 0 -o data/demo/hi_demo.fits`"))
+            self._on_error(InvalidFITSError(f"no demo {self._noun} found; `make serve` makes the demo data"))
             return
         self._on_path(self._cfg.demo_dir / self.demo_select.value, f"demo: {self.demo_select.value}")
 
@@ -85,7 +88,7 @@ class CubeSource(pn.viewable.Viewer):
         panes = {
             "Demo": pn.Row(self.demo_select, pn.Column(pn.Spacer(height=18), self.demo_button)),
             "Upload": pn.Row(self.dropper, pn.pane.Markdown(
-                f"FITS cube up to {limit:,.0f} MB.<br>Bigger cubes: put them under the data root and "
+                f"FITS {self._noun} up to {limit:,.0f} MB.<br>Bigger files: put them under the data root and "
                 "open them by path.", styles={"font-size": "12px"}, width=200)),
             "Server path": pn.Row(self.path_input, pn.Column(pn.Spacer(height=18), self.path_button)),
         }
@@ -94,5 +97,6 @@ class CubeSource(pn.viewable.Viewer):
         for name, pane in panes.items():
             pane.visible = pane.visible and name == "Demo"
         choice.param.watch(lambda e: [setattr(p, "visible", n == e.new) for n, p in panes.items()], "value")
-        return pn.Column(pn.Row(pn.pane.HTML("<b>Open a cube</b>", margin=(12, 5, 5, 10)), choice),
+        return pn.Column(pn.Row(pn.pane.HTML(f"<b>Open {'an' if self._noun[0] in 'aeiou' else 'a'} {self._noun}</b>",
+                                             margin=(12, 5, 5, 10)), choice),
                          *panes.values(), css_classes=["cube-source"], margin=(0, 5))

@@ -1,5 +1,7 @@
 """HI detections on the cube page: Detect (model or baseline) with progress, a score threshold that
-filters live, ellipses on the channels each source spans, a linked table, truth comparison, export."""
+filters live, ellipses on the channels each source spans, a linked table, export, and a compare mode
+that draws the model, the baseline and the truth (simulated cubes) together, matched / false / missed
+in their own colours."""
 from __future__ import annotations
 
 import asyncio
@@ -14,25 +16,24 @@ import numpy as np
 import panel as pn
 import param
 from astropy.table import QTable
+from bokeh import palettes
 
+from astroml_core.data import truth_beside
 from astroml_core.metrics import score_sdc2
 
 from .cutout_view import CutoutView
 from astroml_core.service.worker import Cancelled, service
 from astroml_core.tasks.hi import detect, write_catalogue
 
-__all__ = ["DetectionPanel", "truth_for"]
+__all__ = ["DetectionPanel"]
 
 C_KMS = 299792.458
+MATCHED, FALSE, MISSED = "#2ca02c", "#e0302f", "#ff9f1c"
+SCORE_PALETTE = palettes.Plasma256[40:]
+EMPTY = dict(x=[], y=[], w=[], h=[], angle=[], color=[])
 TABLE_COLUMNS = {"id": "id", "ra": "RA (°)", "dec": "Dec (°)", "central_freq": "ν (MHz)",
                  "line_flux_integral": "S (Jy Hz)", "w20": "w20 (km/s)", "hi_size": "size (″)",
                  "pa": "PA (°)", "i": "i (°)", "score": "score"}
-
-
-def truth_for(path: Path) -> QTable | None:
-    """The truth catalogue beside a simulated cube (``<stem>_truth.ecsv``), if there is one."""
-    candidate = path.with_name(path.name.removesuffix(".fits") + "_truth.ecsv")
-    return QTable.read(candidate) if candidate.exists() else None
 
 
 class DetectionPanel(pn.viewable.Viewer):
@@ -40,15 +41,15 @@ class DetectionPanel(pn.viewable.Viewer):
 
     method = param.Selector(default="model", objects=["model", "baseline"])
     threshold = param.Number(default=0.5, bounds=(0.0, 1.0), step=0.01, label="Score threshold")
-    show_truth = param.Boolean(default=False, label="Compare with the truth (simulated cubes)")
+    show_truth = param.Boolean(default=False, label="Compare model · baseline · truth")
 
     def __init__(self, page, **params) -> None:
         super().__init__(**params)
         self.page = page
-        self.catalogue: QTable | None = None
+        self.catalogues: dict[str, QTable] = {}
         self.truth: QTable | None = None
         self._busy = False
-        self._matched: set[int] = set()
+        self._verdicts: dict[str, object] = {}      # method → ska-sdc result against the truth
         self.detect_button = pn.widgets.Button(label="Detect", color="primary", width=110, css_classes=["detect"])
         self.detect_button.on_click(lambda e: self.start())
         self._job = None
@@ -56,12 +57,15 @@ class DetectionPanel(pn.viewable.Viewer):
         self.cancel_button.on_click(lambda e: self.cancel())
         self.progress = pn.indicators.Progress(value=0, max=100, width=200, visible=False, css_classes=["detect-progress"])
         self.status = pn.pane.HTML("", css_classes=["detect-status"], styles={"font-size": "13px"})
+        self.legend = pn.pane.HTML("", css_classes=["compare-legend"], styles={"font-size": "12px"})
         self.table = pn.widgets.Tabulator(None, disabled=True, selectable=1, show_index=False, height=300,
-                                          width=900, css_classes=["hi-table"],
-                                          pagination=None, layout="fit_data_fill",
+                                          width=900, widths={"id": 40}, css_classes=["hi-table"],
+                                          pagination=None, layout="fit_columns",
                                           stylesheets=[".tabulator, .tabulator-cell, .tabulator-col-title "
                                                        "{ font-size: 12px !important; } .tabulator-cell "
-                                                       "{ padding: 3px 6px !important; }"])
+                                                       "{ padding: 3px 6px !important; } .tabulator-col-content { padding: 4px 3px !important; } "
+                                                       ".tabulator-col.tabulator-sortable .tabulator-col-title "
+                                                       "{ padding-right: 11px !important; }"])
         self.table.param.watch(self._row_selected, "selection")
         self.cutout = CutoutView()
         self.downloads = pn.Row(*[pn.widgets.FileDownload(callback=partial(self._export, s), filename=f"hi_catalogue{s}",
@@ -72,8 +76,8 @@ class DetectionPanel(pn.viewable.Viewer):
     # --- running -----------------------------------------------------------------------------------
     def reset(self, cube_path: Path | None) -> None:
         """A new cube: forget the catalogue, load its truth when it is a simulated cube."""
-        self.catalogue = None
-        self.truth = truth_for(cube_path) if cube_path is not None else None
+        self.catalogues = {}
+        self.truth = truth_beside(cube_path) if cube_path is not None else None
         self.status.object = "" if self.truth is None else f"Truth catalogue available ({len(self.truth)} sources)"
         self.table.value = None
         self.downloads.visible = False
@@ -144,25 +148,64 @@ class DetectionPanel(pn.viewable.Viewer):
 
     def _done(self, table: QTable) -> None:
         self._finish()
-        self.catalogue = table
-        self.threshold = float(table.meta.get("threshold", 0.5))
-        self.downloads.visible = True
-        self.draw()
+        method = table.meta.get("method", self.method)
+        self.catalogues[method] = table
+        if method == self.method:
+            self._method_changed()
+        else:
+            self.draw()
 
     # --- showing -------------------------------------------------------------------------------------
+    @property
+    def catalogue(self) -> QTable | None:
+        """The catalogue of the selected method, if it has been run on this cube."""
+        return self.catalogues.get(self.method)
+
     def shown(self) -> QTable | None:
         """The catalogue rows at or above the threshold."""
         if self.catalogue is None:
             return None
         return self.catalogue[self.catalogue["score"] >= self.threshold]
 
+    def _other(self) -> tuple[str, QTable] | None:
+        """The other finder's accepted sources, when it has been run (for compare mode)."""
+        other = next((m for m in self.param.method.objects if m != self.method), None)
+        table = self.catalogues.get(other)
+        return None if table is None else (other, table[np.asarray(table["accepted"], bool)])
+
+    @param.depends("method", watch=True)
+    def _method_chosen(self) -> None:
+        _with_document_lock(self._method_changed)
+
+    def _method_changed(self) -> None:
+        """Show the chosen method's catalogue (if run) at its own default threshold."""
+        if self.catalogue is not None:
+            self.threshold = float(self.catalogue.meta.get("threshold", 0.5))
+        self.downloads.visible = self.catalogue is not None
+        self.draw()
+
+    def _verdict(self, method: str, rows: QTable) -> str:
+        """Score ``rows`` against the truth; remember the matches and say how it went."""
+        res = score_sdc2(rows, self.truth) if len(rows) else None
+        self._verdicts[method] = res
+        if res is None:
+            return f"{method}: no sources"
+        return (f"{method}: matched {res.n_match}, false {res.n_false}, missed {len(self.truth) - res.n_match}"
+                f" · SDC2 score {res.score:.2f}")
+
     @param.depends("threshold", "show_truth", watch=True)
     def draw(self) -> None:
         """Refresh the table, the summary and the ellipses for the current channel."""
         rows = self.shown()
+        self._verdicts = {}
+        self.legend.object = ""
         if rows is None:
-            self.page.image.set_sources(dict(x=[], y=[], w=[], h=[], angle=[], score=[], id=[]))
-            self.page.image.set_truth(dict(x=[], y=[], w=[], h=[], angle=[], color=[]))
+            self.table.value = None
+            self.status.object = (f"{self.method} not run on this cube yet"
+                                  if self.catalogues else self.status.object)
+            self.page.image.set_sources(dict(EMPTY, score=[], id=[]))
+            self.page.image.set_truth(EMPTY)
+            self.page.image.set_other(EMPTY)
             return
         frame = {label: (rows[c].to_value(u.MHz) if c == "central_freq" else
                          np.asarray(getattr(rows[c], "value", rows[c]))) for c, label in TABLE_COLUMNS.items()}
@@ -171,14 +214,13 @@ class DetectionPanel(pn.viewable.Viewer):
         self.table.value = pd.DataFrame(frame).round({"RA (°)": 5, "Dec (°)": 5, "ν (MHz)": 4, "S (Jy Hz)": 3,
                                                       "w20 (km/s)": 1, "size (″)": 1, "PA (°)": 0, "i (°)": 0,
                                                       "score": 3})
-        summary = f"{len(rows)} of {len(self.catalogue)} sources with score ≥ {self.threshold:.2f} " \
-                  f"({self.catalogue.meta.get('method')})"
-        self._matched = set()
-        if self.show_truth and self.truth is not None and len(rows):
-            res = score_sdc2(rows, self.truth)
-            self._matched = set(res.matches.values())
-            summary += (f" · matched {res.n_match}, false {res.n_false}, missed {len(self.truth) - res.n_match}"
-                        f" · SDC2 score {res.score:.2f}")
+        summary = f"{len(rows)} of {len(self.catalogue)} sources with score ≥ {self.threshold:.2f} ({self.method})"
+        if self.show_truth:
+            other = self._other()
+            if self.truth is not None:
+                lines = [self._verdict(self.method, rows)] + ([self._verdict(*other)] if other else [])
+                summary += "<br>" + "<br>".join(lines)
+            self.legend.object = _legend(self.method, other[0] if other else None, self.truth is not None)
         self.status.object = summary
         self.overlay()
 
@@ -212,25 +254,39 @@ class DetectionPanel(pn.viewable.Viewer):
             return
         on = rows[self._covering(rows, page.channel)]
         page.image.set_sources(dict(self._ellipses(on), score=list(np.asarray(on["score"], float)),
-                                    id=[str(int(i)) for i in on["id"]]))
-        if self.show_truth and self.truth is not None:
-            truth = self.truth[self._covering(self.truth, page.channel)]
-            colours = ["#2ca02c" if int(i) in self._matched else "#ff9f1c" for i in truth["id"]]
-            page.image.set_truth(dict(self._ellipses(truth), color=colours))
+                                    id=[str(int(i)) for i in on["id"]], color=self._colours(self.method, on)))
+        other = self._other() if self.show_truth else None
+        if other is not None:
+            method, table = other
+            on = table[self._covering(table, page.channel)]
+            page.image.set_other(dict(self._ellipses(on), color=self._colours(method, on, default="#4dd0e1")))
         else:
-            page.image.set_truth(dict(x=[], y=[], w=[], h=[], angle=[], color=[]))
+            page.image.set_other(EMPTY)
+        if self.show_truth and self.truth is not None:
+            found = self._verdicts.get(self.method)
+            matched = set(found.matches.values()) if found is not None else set()
+            truth = self.truth[self._covering(self.truth, page.channel)]
+            page.image.set_truth(dict(self._ellipses(truth),
+                                      color=[MATCHED if int(i) in matched else MISSED for i in truth["id"]]))
+        else:
+            page.image.set_truth(EMPTY)
+
+    def _colours(self, method: str, rows: QTable, default: str | None = None) -> list[str]:
+        """Outline colours: matched / false against the truth in compare mode, else by score."""
+        verdict = self._verdicts.get(method)
+        if self.show_truth and self.truth is not None:
+            matched = set(verdict.matches) if verdict is not None else set()
+            return [MATCHED if int(i) in matched else FALSE for i in rows["id"]]
+        if default is not None:
+            return [default] * len(rows)
+        top = len(SCORE_PALETTE) - 1
+        return [SCORE_PALETTE[int(np.clip(s, 0, 1) * top)] for s in np.asarray(rows["score"], float)]
 
     def _row_selected(self, event) -> None:
         rows = self.shown()
         if not event.new or rows is None or event.new[0] >= len(rows):
             return
-        # Tabulator events are processed in Panel's unlocked context: the page's own Bokeh models must
-        # then be changed in a next-tick callback, which holds the document lock
-        doc = pn.state.curdoc
-        if doc is not None and doc.session_context is not None:
-            doc.add_next_tick_callback(partial(self.show, rows[event.new[0]]))
-        else:
-            self.show(rows[event.new[0]])
+        _with_document_lock(partial(self.show, rows[event.new[0]]))
 
     def show(self, row) -> None:
         """Go to a source on the page and draw its moment-0 cutout over its W20 channels."""
@@ -259,11 +315,31 @@ class DetectionPanel(pn.viewable.Viewer):
         return pn.Card(
             pn.Row(pn.widgets.RadioButtonGroup.from_param(self.param.method, css_classes=["detect-method"]),
                    self.detect_button, self.cancel_button, self.progress),
-            self.status,
+            self.status, self.legend,
             pn.Row(pn.widgets.FloatSlider.from_param(self.param.threshold, width=260, css_classes=["threshold"]),
                    pn.widgets.Checkbox.from_param(self.param.show_truth, css_classes=["show-truth"])),
             pn.Row(self.table, pn.pane.Bokeh(self.cutout.fig, margin=(0, 10))), self.downloads,
             title="HI sources", collapsible=False, sizing_mode="stretch_width", css_classes=["hi-panel"])
+
+
+def _with_document_lock(callback) -> None:
+    """Run ``callback`` now, or on the next tick when served: some widget events (Tabulator selection,
+    button groups) are processed in Panel's unlocked context, where the page's own Bokeh models must
+    not be changed."""
+    doc = pn.state.curdoc
+    if doc is not None and doc.session_context is not None:
+        doc.add_next_tick_callback(callback)
+    else:
+        callback()
+
+
+def _legend(method: str, other: str | None, truth: bool) -> str:
+    """What the outlines mean in compare mode."""
+    swatch = '<span style="color:{};font-weight:bold">{}</span>'.format
+    parts = [f"solid: {method}"] + ([f"dotted: {other} (accepted)"] if other else ["run the other finder to overlay it"])
+    if truth:
+        parts += ["dashed: truth", swatch(MATCHED, "matched"), swatch(FALSE, "false"), swatch(MISSED, "missed")]
+    return " · ".join(parts)
 
 
 def rows_of(row) -> QTable:

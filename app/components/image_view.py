@@ -12,7 +12,6 @@ from bokeh import palettes
 from bokeh.events import MouseMove, RangesUpdate, Tap
 from bokeh.models import (ColorBar, ColumnDataSource, FixedTicker, LinearColorMapper, Range1d,
                           Title)
-from bokeh.transform import linear_cmap
 from bokeh.plotting import figure
 
 from astroml_core.display import PlaneView, Tick
@@ -46,13 +45,16 @@ class ImageView:
         self.beam = ColumnDataSource(dict(x=[], y=[], w=[], h=[], angle=[]), name="cube-beam-source")
         fig.ellipse("x", "y", "w", "h", angle="angle", source=self.beam, fill_color="white", fill_alpha=0.35,
                     line_color="white", line_width=1.5)
-        self.sources = ColumnDataSource(dict(x=[], y=[], w=[], h=[], angle=[], score=[], id=[]),
+        self.sources = ColumnDataSource(dict(x=[], y=[], w=[], h=[], angle=[], score=[], id=[], color=[]),
                                         name="cube-sources-source")
         self.truth = ColumnDataSource(dict(x=[], y=[], w=[], h=[], angle=[], color=[]), name="cube-truth-source")
+        self.other = ColumnDataSource(dict(x=[], y=[], w=[], h=[], angle=[], color=[]), name="cube-other-source")
         fig.ellipse("x", "y", "w", "h", angle="angle", source=self.truth, fill_alpha=0, line_width=1.5,
                     line_dash="dashed", line_color="color")
+        fig.ellipse("x", "y", "w", "h", angle="angle", source=self.other, fill_alpha=0, line_width=2.0,
+                    line_dash="dotted", line_color="color")
         fig.ellipse("x", "y", "w", "h", angle="angle", source=self.sources, fill_alpha=0, line_width=2.2,
-                    line_color=linear_cmap("score", palettes.Plasma256[40:], 0.0, 1.0), name="detections")
+                    line_color="color", name="detections")
         fig.text("x", "y", text="id", source=self.sources, text_color="white", text_font_size="10px",
                  x_offset=6, y_offset=-6)
         fig.grid.visible = False
@@ -114,8 +116,12 @@ class ImageView:
                               angle=[float(np.radians(pa_deg))])
 
     def set_sources(self, rows: dict) -> None:
-        """Detected sources to outline: x, y (px), w, h (px), angle (rad), score, id."""
+        """Detected sources to outline: x, y (px), w, h (px), angle (rad), score, id, color."""
         self.sources.data = rows
+
+    def set_other(self, rows: dict) -> None:
+        """The other finder's sources (compare mode), dotted: x, y, w, h, angle, color."""
+        self.other.data = rows
 
     def set_truth(self, rows: dict) -> None:
         """Truth sources (demo data) to outline dashed: x, y, w, h, angle, color."""

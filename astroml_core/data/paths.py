@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..errors import PathNotAllowedError
 
-__all__ = ["resolve_under_root", "list_fits"]
+__all__ = ["truth_beside", "resolve_under_root", "list_fits"]
 
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fits.fz")
 
@@ -43,3 +43,12 @@ def list_fits(root: str | os.PathLike, *, limit: int = 500, scan_limit: int = 20
         if seen >= scan_limit:
             break
     return sorted(found)[:limit]
+
+
+def truth_beside(path: str | os.PathLike):
+    """The truth catalogue written beside a simulated file (``<stem>_truth.ecsv``), or None."""
+    from astropy.table import QTable
+
+    path = Path(path)
+    candidate = path.with_name(path.name.removesuffix(".fits") + "_truth.ecsv")
+    return QTable.read(candidate) if candidate.exists() else None

@@ -47,8 +47,12 @@ def main(url: str = "http://localhost:5006") -> None:
         page.screenshot(path=OUT / "cubes.png")
         page.goto(url + "/cubes")
         page.wait_for_selector(".channel-label >> text=MHz")
+        page.locator(".detect-method button", has_text="baseline").click()
         page.locator(".detect button").click()
-        page.wait_for_selector(".detect-status >> text=sources with score", timeout=120_000)
+        page.wait_for_selector(".detect-status >> text=(baseline)", timeout=120_000)
+        page.locator(".detect-method button", has_text="model").click()
+        page.locator(".detect button").click()
+        page.wait_for_selector(".detect-status >> text=(model)", timeout=120_000)
         page.locator(".show-truth input").check()
         time.sleep(1.5)
         page.locator(".hi-table .tabulator-row").nth(1).click()
@@ -57,8 +61,22 @@ def main(url: str = "http://localhost:5006") -> None:
         page.set_viewport_size({"width": 1400, "height": 1700})
         time.sleep(0.5)
         page.screenshot(path=OUT / "hi_detect.png")
+        deblend_page(page, url)
         browser.close()
-    print(f"wrote {OUT}/landing.png, cubes.png and hi_detect.png")
+    print(f"wrote {OUT}/landing.png, cubes.png, hi_detect.png and deblend.png")
+
+
+def deblend_page(page, url: str) -> None:
+    """The deblending page: demo field deblended, a source picked from the table."""
+    page.set_viewport_size({"width": 1400, "height": 1250})
+    page.goto(url + "/deblend")
+    page.wait_for_selector(".image-info >> text=Bands")
+    page.locator(".deblend-run button").click()
+    page.wait_for_selector(".deblend-status >> text=Sources found", timeout=120_000)
+    page.locator(".deblend-table .tabulator-row").nth(2).click()
+    time.sleep(2.0)
+    page.mouse.move(5, 600)
+    page.screenshot(path=OUT / "deblend.png")
 
 
 if __name__ == "__main__":

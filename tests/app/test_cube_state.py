@@ -118,3 +118,29 @@ def test_detect_threshold_table_and_jump_to_a_source(bright_page):
     assert "matched" in panel.status.object
     exported = panel._export(".ecsv").read().decode()
     assert "central_freq" in exported and "line_flux_integral" in exported
+
+
+def test_compare_mode_draws_model_baseline_and_truth_in_status_colours(bright_page):
+    from app.components.hi_catalogue import FALSE, MATCHED, MISSED
+
+    page, panel = bright_page, bright_page.detections
+    panel.method = "baseline"
+    panel.start()
+    panel.method = "model"
+    assert panel.catalogue is None and panel.table.value is None        # the model has not run yet
+    panel.start()
+    assert set(panel.catalogues) == {"model", "baseline"}
+    assert panel.threshold == panel.catalogue.meta["threshold"]         # the model's own default
+    panel.show_truth = True
+    assert "model: matched" in panel.status.object and "baseline: matched" in panel.status.object
+    assert "dotted: baseline" in panel.legend.object
+    row = panel.shown()[0]
+    panel.show(row)                                                     # a channel where a source shines
+    image = page.image
+    assert set(image.sources.data["color"]) <= {MATCHED, FALSE} and image.sources.data["color"]
+    assert set(image.truth.data["color"]) <= {MATCHED, MISSED} and image.truth.data["color"]
+    panel.show_truth = False
+    assert image.other.data["x"] == [] and image.truth.data["x"] == []
+    assert all(c.startswith("#") and c not in (MATCHED, FALSE) for c in image.sources.data["color"])
+    panel.method = "baseline"                                           # back: its catalogue, no re-run
+    assert panel.catalogue.meta["method"] == "baseline" and panel.threshold == 0.9
