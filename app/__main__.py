@@ -34,11 +34,13 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["ASTROML_MAX_UPLOAD_MB"] = str(args.max_upload_mb)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     from astroml_core.config import settings
+    from astroml_core.sim.blends import ensure_demo_blends
     from astroml_core.sim.hi import ensure_demo_cube
 
     cfg = settings()
     logging.getLogger("astroml").info("demo data in %s", cfg.demo_dir)
     ensure_demo_cube(cfg.demo_dir)
+    ensure_demo_blends(cfg.demo_dir)
 
     import panel as pn
 

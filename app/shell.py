@@ -5,13 +5,14 @@ from typing import Callable
 
 import panel as pn
 
-from .pages import cubes
+from .pages import cubes, deblend
 from .pages.landing import LandingPage
 
 __all__ = ["ROUTES", "PAGES", "build"]
 
-PAGES = [cubes.PAGE]
-_BUILDERS: dict[str, Callable[[], pn.viewable.Viewable]] = {"cubes": cubes.CubePage}
+PAGES = [cubes.PAGE, deblend.PAGE]
+_BUILDERS: dict[str, Callable[[], pn.viewable.Viewable]] = {"cubes": cubes.CubePage,
+                                                              "deblend": deblend.DeblendPage}
 
 
 def _nav(active: str) -> pn.pane.HTML:

@@ -36,7 +36,14 @@ def _hi_unet():
     return HIUNet()
 
 
-MODELS: dict[str, ModelSpec] = {"hi_unet": ModelSpec("hi_unet", "hi", _hi_unet)}
+def _deblend_unet():
+    from .models.deblend_unet import Deblender
+
+    return Deblender()
+
+
+MODELS: dict[str, ModelSpec] = {"hi_unet": ModelSpec("hi_unet", "hi", _hi_unet),
+                                "deblend_unet": ModelSpec("deblend_unet", "deblend", _deblend_unet)}
 _CACHE: dict[tuple[str, str, str], object] = {}
 _LOCK = threading.Lock()
 

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-BENCHES = ("cube", "hi")
+BENCHES = ("cube", "hi", "deblend")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,10 +21,14 @@ def main(argv: list[str] | None = None) -> int:
         from .cube import run
 
         results = run(out, keep_big=args.keep)
-    else:
+    elif args.name == "hi":
         from .hi import run
 
         results = run(out, big=args.big)
+    else:
+        from .deblend import run as run_deblend
+
+        results = run_deblend(out)
     print(json.dumps(results, indent=2))
     print(f"wrote {out}", file=sys.stderr)
     return 0

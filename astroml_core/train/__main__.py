@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-TASKS = ("hi",)
+TASKS = ("hi", "deblend")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,6 +18,10 @@ def main(argv: list[str] | None = None) -> int:
         from .hi_card import run
 
         run(quick=args.quick, keep_weights=args.keep_weights)
+    elif args.name == "deblend":
+        from .deblend_card import run as run_deblend
+
+        run_deblend(quick=args.quick, keep_weights=args.keep_weights)
     return 0
 
 

@@ -1,0 +1,285 @@
+"""The deblending page: a multi-band image as a Lupton RGB composite or band by band, segmentation masks
+of the model and the sep / photutils baselines over it, a source table with every method's flux (and
+the truth on the demo field), and a clicked source's deblended stamps and residuals per band."""
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import CancelledError
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import panel as pn
+import param
+from astropy.table import QTable
+
+from astroml_core.data import MultibandImage, open_multiband, truth_beside
+from astroml_core.display import axis_labels, pixel_ticks, sky_ticks
+from astroml_core.display.rgb import composite, rgba_uint32, segment_rgba
+from astroml_core.service.worker import Cancelled, service
+from astroml_core.tasks.deblend import METHODS, deblend_all, joined_table, model_image
+from astroml_core.tasks.deblend.detection import band_noise
+from astroml_core.tasks.deblend.model import cut_stamp
+
+from ..components.banner import Banner
+from ..components.cube_source import CubeSource
+from ..components.rgb_view import RGBView
+from ..components.stamp_grid import StampGrid
+
+__all__ = ["DeblendPage", "PAGE"]
+
+PAGE = dict(slug="deblend", title="Deblending",
+            blurb="Overlapping galaxies on g, r, i, z images: a colour composite with the segmentation masks "
+                  "of a deblending network and of sep (SExtractor) and photutils, per-source photometry side "
+                  "by side (and the truth on the simulated demo field), each galaxy's deblended image and "
+                  "residuals. Open the demo field or upload multi-band FITS.")
+
+
+class DeblendPage(pn.viewable.Viewer):
+    """Page state (view, stretch, method, mask display, selected source) and its widgets."""
+
+    view = param.Selector(default="RGB", objects=["RGB"], doc="Colour composite or one band")
+    q = param.Number(default=8.0, bounds=(1.0, 20.0), step=0.5, label="Lupton Q (asinh softening)")
+    stretch = param.Number(default=20.0, bounds=(2.0, 200.0), step=1.0, label="Linear range (σ)")
+    method = param.Selector(default="model", objects=list(METHODS), doc="Whose masks and table are shown")
+    show_masks = param.Boolean(default=True, label="Show masks")
+    contours = param.Boolean(default=False, label="Outlines only")
+    opacity = param.Number(default=0.45, bounds=(0.0, 1.0), step=0.05, label="Mask opacity")
+    band = param.Selector(default="r", objects=["r"], label="Band compared in the table")
+    selected = param.Integer(default=None, allow_None=True, doc="Selected source (row of the method's table)")
+
+    def __init__(self, **params) -> None:
+        super().__init__(**params)
+        self.image: MultibandImage | None = None
+        self.sigma: np.ndarray | None = None
+        self.truth: QTable | None = None
+        self.results: dict = {}
+        self._job = None
+        self.banner = Banner()
+        self.view_fig = RGBView(on_tap=self._tap)
+        self.stamps = StampGrid()
+        self.source = CubeSource(on_path=self.open, on_error=self.banner.error, demo_prefix="blends_", noun="image")
+        self.title = pn.pane.Markdown("### No image open", margin=(0, 10), css_classes=["page-title"])
+        self.info = pn.pane.Markdown("", css_classes=["image-info"], styles={"font-size": "13px"}, margin=(0, 10))
+        self.status = pn.pane.HTML("", css_classes=["deblend-status"], styles={"font-size": "13px"}, margin=(0, 10))
+        self.selection = pn.pane.HTML("Click a source or a row", css_classes=["deblend-selection"],
+                                      styles={"font-size": "13px"}, margin=(0, 10))
+        self.run_button = pn.widgets.Button(label="Deblend", color="primary", width=120, css_classes=["deblend-run"])
+        self.run_button.on_click(lambda e: self.run())
+        self.progress = pn.indicators.Progress(value=0, max=100, width=160, visible=False)
+        self.table = pn.widgets.Tabulator(None, disabled=True, selectable=1, show_index=False, height=320, width=640,
+                                          layout="fit_columns", pagination=None, css_classes=["deblend-table"],
+                                          widths={"id": 36, "RA (°)": 84, "Dec (°)": 74},
+                                          stylesheets=[".tabulator, .tabulator-cell, .tabulator-col-title "
+                                                       "{ font-size: 12px !important; } .tabulator-col-content "
+                                                       "{ padding: 4px 3px !important; } .tabulator-col.tabulator-sortable "
+                                                       ".tabulator-col-title { padding-right: 11px !important; }"])
+        self.table_caption = pn.pane.HTML("", styles={"font-size": "12px"}, css_classes=["table-caption"])
+        self.table.param.watch(self._row_clicked, "selection")
+        self.source.open_demo()
+
+    # --- opening ------------------------------------------------------------------------------------
+    def open(self, path: Path, label: str) -> None:
+        """Open a multi-band FITS image; a bad file leaves the current image as it was."""
+        try:
+            image = open_multiband(path)
+        except Exception as exc:
+            self.banner.error(exc)
+            return
+        self.banner.clear()
+        self.image = image
+        sigma = np.array([s if s else np.nan for s in image.sky_sigma], np.float32)
+        self.sigma = np.where(np.isfinite(sigma), sigma, band_noise(image.data))
+        self.truth = truth_beside(path)
+        self.results = {}
+        self.param.update(view="RGB", selected=None)
+        self.param.view.objects = ["RGB", *image.bands]
+        self.param.band.objects = list(image.bands)
+        self.band = "r" if "r" in image.bands else image.bands[0]
+        self.method = "model" if len(image.bands) == 4 else "sep"
+        self.title.object = f"### {label}"
+        px = f"{image.pixel_arcsec:.3f}″" if image.pixel_arcsec else "no WCS"
+        psf = ", ".join(f"{b} {f:.2f}″" for b, f in zip(image.bands, image.psf_fwhm_arcsec) if f)
+        self.info.object = (f"**Bands** {', '.join(image.bands)} · **Size** {image.shape[1]} × {image.shape[0]} px · "
+                            f"**Pixel** {px}" + (f" · **PSF FWHM** {psf}" if psf else "") +
+                            (f" · truth: {len(self.truth)} galaxies" if self.truth is not None else ""))
+        self.status.object = "Press Deblend" + ("" if len(image.bands) == 4 else
+                                                 " (the network needs g, r, i, z: sep and photutils run on any bands)")
+        self.table.value = None
+        self._draw_image()
+        self._draw_axes()
+        self._draw_masks()
+
+    # --- running ------------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Deblend with every method that fits the image, on the inference service when served."""
+        if self.image is None or self._job is not None:
+            return
+        self.run_button.disabled = True
+        self.progress.param.update(value=0, visible=True)
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:
+            try:
+                self._done(deblend_all(self.image))
+            except Exception as exc:
+                self._failed(exc)
+            return
+        pn.state.execute(partial(self._run, doc, self.image))
+
+    async def _run(self, doc, image) -> None:
+        job = service().submit(deblend_all, image, name="deblending")
+        self._job = job
+        done = asyncio.wrap_future(job.future)
+        while not done.done():
+            await asyncio.wait([done], timeout=0.2)
+            doc.add_next_tick_callback(partial(self._report, job.fraction, job.message))
+        try:
+            results = done.result()
+        except (Cancelled, CancelledError):
+            return
+        except Exception as exc:
+            doc.add_next_tick_callback(partial(self._failed, exc))
+            return
+        doc.add_next_tick_callback(partial(self._done, results))
+
+    def _report(self, fraction: float, message: str) -> None:
+        self.progress.value = int(100 * fraction)
+        self.status.object = f"{message}… {fraction:.0%}"
+
+    def _finish(self) -> None:
+        self._job = None
+        self.run_button.disabled = False
+        self.progress.visible = False
+
+    def _failed(self, exc: BaseException) -> None:
+        self._finish()
+        self.status.object = "Deblending failed"
+        self.banner.error(exc)
+
+    def _done(self, results: dict) -> None:
+        self._finish()
+        self.results = results
+        if self.method not in results:
+            self.method = next(iter(results))
+        counts = ", ".join(f"{m} {len(r.catalogue)}" for m, r in results.items())
+        self.status.object = f"Sources found: {counts}"
+        self._method_changed()
+
+    # --- drawing ------------------------------------------------------------------------------------
+    @param.depends("view", "q", "stretch", watch=True)
+    def _draw_image(self) -> None:
+        if self.image is None:
+            return
+        if self.view == "RGB":
+            rgb = composite(self.image.data, self.sigma, q=self.q, stretch=self.stretch)
+        else:
+            b = self.image.bands.index(self.view)
+            grey = composite(self.image.data[b:b + 1], self.sigma[b:b + 1], q=self.q, stretch=self.stretch)
+            rgb = grey
+        self.view_fig.set_image(rgba_uint32(rgb))
+
+    def _draw_axes(self) -> None:
+        ny, nx = self.image.shape
+        wcs = self.image.wcs
+        if wcs is not None:
+            xt, yt = sky_ticks(wcs, "x", -0.5, nx - 0.5, -0.5), sky_ticks(wcs, "y", -0.5, ny - 0.5, -0.5)
+            self.view_fig.set_axis_ticks(xt, yt, *axis_labels(wcs))
+        else:
+            self.view_fig.set_axis_ticks(pixel_ticks(0, nx - 1), pixel_ticks(0, ny - 1), "x (pixel)", "y (pixel)")
+
+    @param.depends("show_masks", "contours", "opacity", "selected", watch=True)
+    def _draw_masks(self) -> None:
+        result = self.results.get(self.method)
+        if result is None or not self.show_masks:
+            self.view_fig.set_masks(None)
+            return
+        highlight = None if self.selected is None else self.selected + 1
+        self.view_fig.set_masks(segment_rgba(result.segmap, opacity=self.opacity, contours=self.contours,
+                                             highlight=highlight))
+
+    @param.depends("method", "band", watch=True)
+    def _method_changed(self) -> None:
+        """Show the chosen method's masks and table (with the other methods' and the truth's flux)."""
+        self.selected = None
+        result = self.results.get(self.method)
+        if result is None:
+            self.table.value = None
+            self._draw_masks()
+            return
+        others = {m: r.catalogue for m, r in self.results.items() if m != self.method}
+        joined = joined_table(result.catalogue, others, self.truth, self.band)
+        self.table.value = _frame(joined, self.image.bands, self.band)
+        compared = ", ".join(list(others) + (["the truth"] if self.truth is not None else []))
+        self.table_caption.object = (f"Flux per band from <b>{self.method}</b> ({self.image.unit or 'image units'}); "
+                                     f"then the {self.band}-band flux of the same source from {compared}.")
+        self._draw_masks()
+        self._show_selection()
+
+    @param.depends("selected", watch=True)
+    def _show_selection(self) -> None:
+        result = self.results.get(self.method)
+        if result is None or self.selected is None or self.selected >= len(result.catalogue):
+            self.view_fig.set_marker(None, None)
+            self.selection.object = "Click a source or a row"
+            return
+        row = result.catalogue[self.selected]
+        self.view_fig.set_marker(float(row["x"]), float(row["y"]))
+        fluxes = " · ".join(f"{b} {row[f'flux_{b}']:.4g}" for b in self.image.bands)
+        self.selection.object = f"<b>Source {self.selected}</b> ({self.method}) at pixel ({row['x']:.1f}, " \
+                                f"{row['y']:.1f}): {fluxes} {self.image.unit}"
+        residual = self.image.data - model_image(result, self.image.shape)
+        cut, (y0, x0) = cut_stamp(np.nan_to_num(residual), float(row["x"]), float(row["y"]))
+        self.stamps.show(result.stamps[self.selected], cut, x0, y0)
+
+    # --- interaction --------------------------------------------------------------------------------
+    def _tap(self, x: float, y: float) -> None:
+        """A click on the image selects the source whose mask holds that pixel."""
+        result = self.results.get(self.method)
+        if result is None:
+            return
+        iy, ix = int(round(y)), int(round(x))
+        if 0 <= iy < result.segmap.shape[0] and 0 <= ix < result.segmap.shape[1] and result.segmap[iy, ix] > 0:
+            self.selected = int(result.segmap[iy, ix]) - 1
+
+    def _row_clicked(self, event) -> None:
+        if not event.new:
+            return
+        index = int(self.table.value.iloc[event.new[0]]["id"])
+        doc = pn.state.curdoc
+        if doc is not None and doc.session_context is not None:   # Tabulator events run unlocked
+            doc.add_next_tick_callback(partial(setattr, self, "selected", index))
+        else:
+            self.selected = index
+
+    def __panel__(self):
+        controls = pn.Column(
+            self.source, self.title, self.info,
+            pn.widgets.RadioButtonGroup.from_param(self.param.view, css_classes=["view-choice"]),
+            pn.widgets.FloatSlider.from_param(self.param.q, width=300),
+            pn.widgets.FloatSlider.from_param(self.param.stretch, width=300),
+            pn.Row(self.run_button, self.progress), self.status,
+            pn.widgets.RadioButtonGroup.from_param(self.param.method, css_classes=["method-choice"]),
+            pn.Row(pn.widgets.Checkbox.from_param(self.param.show_masks, css_classes=["show-masks"]),
+                   pn.widgets.Checkbox.from_param(self.param.contours, css_classes=["mask-contours"])),
+            pn.widgets.FloatSlider.from_param(self.param.opacity, width=300, css_classes=["mask-opacity"]),
+            width=420)
+        right = pn.Column(pn.pane.Bokeh(self.view_fig.fig), self.selection)
+        lower = pn.Row(pn.Column(pn.widgets.Select.from_param(self.param.band, width=200), self.table_caption,
+                                 self.table),
+                       pn.Column(pn.pane.HTML("<b>Selected source</b>: deblended image and residual per band",
+                                              styles={"font-size": "12px"}),
+                                 pn.pane.Bokeh(self.stamps.layout)))
+        return pn.Column(self.banner, pn.Row(controls, right), lower, sizing_mode="stretch_width")
+
+
+def _frame(table: QTable, bands, band: str):
+    """The table as shown: id, RA/Dec, flux per band, then the compared band's flux from the others."""
+    import pandas as pd
+
+    cols = {"id": np.asarray(table["id"]), "RA (°)": np.round(np.asarray(table["ra"], float), 5),
+            "Dec (°)": np.round(np.asarray(table["dec"], float), 5)}
+    for b in bands:
+        cols[b] = np.round(np.asarray(table[f"flux_{b}"], float), 2)
+    for name in [c.removesuffix(f"_{band}") for c in table.colnames if c.endswith(f"_{band}") and c != f"flux_{band}"]:
+        cols[name] = np.round(np.asarray(table[f"{name}_{band}"], float), 2)
+    return pd.DataFrame(cols)

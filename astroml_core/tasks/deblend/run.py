@@ -1,0 +1,87 @@
+"""Deblend an opened multi-band image with the model or a baseline, one call; and what the page shows
+next to it: the summed model image for residuals and a table joining every method and the truth."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from astropy.table import QTable
+
+from ...errors import AstroMLError, ShapeError
+from .classic import photutils_deblend, sep_deblend
+from .detection import band_noise
+from .model import STAMP, DeblendResult, cut_stamp, model_deblend
+
+__all__ = ["METHODS", "deblend", "deblend_all", "model_image", "joined_table"]
+
+METHODS = ("model", "sep", "photutils")
+MODEL_BANDS = 4
+
+
+def _baseline_result(images, catalogue: QTable, segmap: np.ndarray) -> DeblendResult:
+    """Baselines have no deblended images: each source's stamp is the data inside its segment."""
+    n = len(catalogue)
+    stamps = np.zeros((n, len(images), STAMP, STAMP), np.float32)
+    origins = np.zeros((n, 2), int)
+    for k in range(n):
+        cut, origins[k] = cut_stamp(np.nan_to_num(images), catalogue["x"][k], catalogue["y"][k])
+        mine, _ = cut_stamp(segmap, catalogue["x"][k], catalogue["y"][k])
+        stamps[k] = cut * (mine == k + 1)
+    return DeblendResult(catalogue, segmap, stamps, origins)
+
+
+def deblend(image, method: str = "model", *, progress: Callable[[float, str], None] = lambda f, m: None) -> DeblendResult:
+    """Detect, segment and measure the galaxies of a :class:`~astroml_core.data.MultibandImage`."""
+    if method not in METHODS:
+        raise AstroMLError(f"unknown method '{method}'; choose one of {METHODS}")
+    progress(0.0, f"running {method}")
+    sigma = np.array([s if s else np.nan for s in image.sky_sigma], np.float32)
+    sigma = np.where(np.isfinite(sigma), sigma, band_noise(image.data))
+    if method == "model":
+        if len(image.bands) != MODEL_BANDS:
+            raise ShapeError(f"the deblending network was trained on g, r, i, z; this image has {len(image.bands)} "
+                             "band(s): use sep or photutils")
+        from ...registry import load_model
+
+        result = model_deblend(image.data, image.bands, load_model("deblend_unet"), wcs=image.wcs, sigma=sigma)
+    else:
+        finder = sep_deblend if method == "sep" else photutils_deblend
+        result = _baseline_result(image.data, *finder(image.data, image.bands, image.wcs, sigma))
+    result.catalogue.meta.update(method=method, bands=list(image.bands))
+    progress(1.0, "done")
+    return result
+
+
+def model_image(result: DeblendResult, shape: tuple[int, int]) -> np.ndarray:
+    """The sum of every source's deblended stamp on the full (band, y, x) grid: data − this = residual."""
+    out = np.zeros((result.stamps.shape[1],) + tuple(shape), np.float32)
+    for (y0, x0), stamp in zip(result.origins, result.stamps):
+        sy, sx = slice(max(y0, 0), min(y0 + STAMP, shape[0])), slice(max(x0, 0), min(x0 + STAMP, shape[1]))
+        out[:, sy, sx] += stamp[:, sy.start - y0:sy.stop - y0, sx.start - x0:sx.stop - x0]
+    return out
+
+
+def joined_table(main: QTable, others: dict[str, QTable], truth: QTable | None, band: str,
+                 max_sep_px: float = 3.0) -> QTable:
+    """``main``'s rows with the ``band`` flux of the matched source of every other method and the truth."""
+    from ...metrics.deblend import match_sources
+
+    out = main.copy()
+    for name, table in list(others.items()) + ([("truth", truth)] if truth is not None else []):
+        col = np.full(len(out), np.nan)
+        if f"flux_{band}" in table.colnames:
+            for m, t in match_sources(table, out, max_sep_px).items():
+                col[m] = float(table[f"flux_{band}"][t])
+        out[f"{name}_{band}"] = col
+    return out
+
+
+def deblend_all(image, *, progress: Callable[[float, str], None] = lambda f, m: None) -> dict[str, DeblendResult]:
+    """Every method that can run on ``image`` (the model needs 4 bands): {method: result}."""
+    methods = [m for m in METHODS if m != "model" or len(image.bands) == MODEL_BANDS]
+    out = {}
+    for i, method in enumerate(methods):
+        progress(i / len(methods), f"running {method}")
+        out[method] = deblend(image, method)
+    progress(1.0, "done")
+    return out

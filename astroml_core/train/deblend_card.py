@@ -1,0 +1,107 @@
+"""Train → evaluate against sep and photutils → write the deblend_unet weights and model card."""
+from __future__ import annotations
+
+import json
+import platform
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from ..registry import MODEL_DIR, write_card
+from .deblend import HELD_OUT_SEEDS, TRAIN_SEED0, TrainConfig, evaluate, fit
+
+__all__ = ["run"]
+
+NAME = "deblend_unet"
+MIN_SNR = 10.0
+
+
+def _rounded(d: dict) -> dict:
+    return {k: (None if not np.isfinite(v) else round(float(v), 4)) for k, v in d.items()}
+
+
+def _table(score) -> str:
+    lines = ["| blendedness | galaxies | completeness | mean IoU | median bias | MAPE | σ_MAD |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in score.table():
+        cells = [f"{r[c]:.3f}" if np.isfinite(r[c]) else "–" for c in ("completeness", "mean_iou", "bias", "mape", "sigma_mad")]
+        lines.append(f"| {r['blend_min']:g}–{r['blend_max']:g} | {r['n_true']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def run(quick: bool = False, keep_weights: bool = False) -> Path:
+    """Build the shipped deblend_unet (or, with ``quick``, a throw-away one in a temp folder).
+
+    ``keep_weights`` reuses the shipped weights and redoes only the evaluation and the card.
+    """
+    import torch
+
+    from ..models.deblend_unet import Deblender
+    from ..registry import read_card
+
+    cfg = TrainConfig(n_fields=50, steps_detector=20, steps_splitter=20) if quick else TrainConfig()
+    folder = (Path(tempfile.mkdtemp()) if quick else MODEL_DIR) / NAME
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    if keep_weights:
+        model = Deblender(width=cfg.width)
+        model.load_state_dict(torch.load(folder / "weights.pt", map_location="cpu", weights_only=True))
+        model.eval()
+        train_s = read_card(NAME, folder.parent)[0].get("train_seconds", 0)
+    else:
+        model = fit(cfg)
+        train_s = time.time() - started
+        torch.save(model.state_dict(), folder / "weights.pt")
+    seeds = HELD_OUT_SEEDS[:5] if quick else HELD_OUT_SEEDS
+    ev = evaluate(model, seeds, MIN_SNR)
+    summary = {name: _rounded(s.summary(0.1)) for name, s in ev["scores"].items()}
+    n_params = sum(p.numel() for p in model.parameters())
+    front = dict(
+        name=NAME, task="deblend",
+        architecture=f"Deblender: detector U-Net (4 → 1) + splitter U-Net (6 → 4), width {cfg.width}, {n_params:,} parameters",
+        inputs="g, r, i, z images in sky-σ units, asinh(x / 3); splitter stamps 64×64 centred on each detection",
+        outputs="galaxy centres (heat-map peaks), each galaxy's noiseless image per band; flux = its sum",
+        training_data=(f"{cfg.n_fields} simulated 64×64 fields of 2–6 galaxies (astroml_core.sim.blends, seeds "
+                       f"{TRAIN_SEED0}–{TRAIN_SEED0 + cfg.n_fields - 1})"),
+        command="python -m astroml_core.train deblend", seed=cfg.seed, train_config=asdict(cfg),
+        train_seconds=round(train_s), torch=torch.__version__, machine=platform.machine(),
+        held_out_seeds=[seeds[0], seeds[-1]], held_out_selection=f"galaxies with detection S/N ≥ {MIN_SNR:g}",
+        held_out_blended=summary, seconds_per_64px_field=round(ev["seconds_per_field"], 4),
+    )
+    tables = "\n\n".join(f"### {name}\n\n{_table(score)}" for name, score in ev["scores"].items())
+    body = f"""
+# deblend_unet — galaxy centres and deblended images on g, r, i, z
+
+Two small U-Nets: the detector marks galaxy centres on the S/N-scaled bands; for each detection the
+splitter sees a 64×64 stamp centred on it (bands + a marker at its centre + markers at the other
+detections) and predicts that galaxy's own noiseless image in every band. Galaxies are transparent:
+light in the overlap goes to both, in the shares the splitter predicts. Photometry is the sum of each
+galaxy's image; its mask is where it outshines the others above the 1.5σ detection isophote.
+
+## Held-out results ({len(seeds)} simulated fields, seeds {seeds[0]}–{seeds[-1]}; {front['held_out_selection']})
+
+Blended galaxies (blendedness > 0.1), all bands pooled; relative flux error = measured / true − 1:
+
+| method | completeness | mean IoU | median bias | MAPE | σ_MAD |
+| --- | --- | --- | --- | --- | --- |
+""" + "\n".join(f"| {n} | {s['completeness']} | {s['mean_iou']} | {s['bias']} | {s['mape']} | {s['sigma_mad']} |"
+                for n, s in summary.items()) + f"""
+
+By blendedness:
+
+{tables}
+
+Time per 64×64 field (detect + split + measure, this machine, {torch.get_num_threads()} threads):
+{ev['seconds_per_field']:.3f} s.
+
+## Caveats
+Trained and tested on our GalSim simulator only (bulge + disc Sérsic galaxies, Moffat PSFs, Gaussian
+sky noise): no stars, artefacts, irregular or clumpy galaxies, or PSF variation across the field.
+"""
+    front = json.loads(json.dumps(front, default=str))
+    write_card(NAME, front, body, folder.parent)
+    print(f"wrote {folder}/weights.pt and card.md")
+    return folder

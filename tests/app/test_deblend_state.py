@@ -1,0 +1,72 @@
+"""The deblending page's state without a browser: demo field, all three methods, table, selection,
+masks, stamps, a single-band image and a bad file."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from astroml_core.sim.blends import DEMO_BLENDS, DEMO_BLENDS_TRUTH, BlendConfig, write_blend_field
+
+
+@pytest.fixture
+def page(data_root):
+    """A DeblendPage over a private data root whose demo is a 128 × 128 field of 8 groups."""
+    write_blend_field(data_root / "demo" / DEMO_BLENDS, 11, data_root / "demo" / DEMO_BLENDS_TRUTH,
+                      BlendConfig(nx=128, ny=128, n_groups=8))
+    from app.pages.deblend import DeblendPage
+
+    return DeblendPage()
+
+
+def test_demo_field_deblends_with_every_method_and_joins_their_fluxes(page):
+    assert page.image is not None and page.image.bands == ("g", "r", "i", "z")
+    assert page.param.view.objects == ["RGB", "g", "r", "i", "z"] and page.truth is not None
+    page.run()
+    assert set(page.results) == {"model", "sep", "photutils"}
+    frame = page.table.value
+    assert len(frame) == len(page.results["model"].catalogue) > 3
+    assert {"g", "z", "sep", "photutils", "truth"} <= set(frame.columns)
+    # most model sources have a truth counterpart whose flux is close to the model's
+    both = frame.dropna(subset=["truth"])
+    assert len(both) >= 0.6 * len(frame)
+    assert np.median(np.abs(both["r"] / both["truth"] - 1)) < 0.3
+    page.band = "i"
+    both = page.table.value.dropna(subset=["truth"])
+    assert np.median(np.abs(both["i"] / both["truth"] - 1)) < 0.3      # now the i-band truth
+    assert "i-band flux" in page.table_caption.object
+
+
+def test_selecting_a_source_highlights_its_mask_and_shows_its_stamps(page):
+    page.run()
+    result = page.results["model"]
+    row = result.catalogue[0]
+    page._tap(float(row["x"]), float(row["y"]))                 # a click inside its mask
+    assert page.selected == int(result.segmap[int(round(row["y"])), int(round(row["x"]))]) - 1
+    assert page.view_fig.marker.data["x"] and "Source" in page.selection.object
+    stamp = page.stamps.sources[0][1].data["image"][0]
+    assert stamp.shape == (64, 64) and stamp.max() > 0
+    masks = page.view_fig.masks.data["image"][0].view(np.uint8).reshape(*page.image.shape, 4)
+    assert (masks[..., 3] > 0).any()
+    page.show_masks = False
+    hidden = page.view_fig.masks.data["image"][0].view(np.uint8)
+    assert hidden.size == 16 and (hidden == 0).all()
+    page.show_masks, page.contours = True, True
+    outlined = page.view_fig.masks.data["image"][0].view(np.uint8).reshape(*page.image.shape, 4)
+    assert 0 < (outlined[..., 3] > 0).sum() < (masks[..., 3] > 0).sum()
+    page.method = "sep"
+    assert page.selected is None and len(page.table.value) == len(page.results["sep"].catalogue)
+
+
+def test_a_single_band_image_runs_the_baselines_and_a_bad_file_keeps_the_open_image(page, tmp_path):
+    single = tmp_path / "single.fits"
+    fits.PrimaryHDU(page.image.data[1]).writeto(single)
+    page.open(single, "single band")
+    assert page.image.bands == ("band1",) and page.method == "sep"
+    page.run()
+    assert set(page.results) == {"sep", "photutils"} and len(page.table.value) > 0
+    before = page.image
+    junk = tmp_path / "junk.fits"
+    junk.write_bytes(b"SIMPLE  =                    T" + b"\xff" * 5000)
+    page.open(junk, "junk")
+    assert "InvalidFITSError" in page.banner.error_text and page.image is before

@@ -1,0 +1,51 @@
+"""The shipped deblend_unet on held-out simulated fields (seeds 2000+, never used in training), against
+sep on the same fields: the issue's "Must show" numbers, on galaxies with detection S/N ≥ 10."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from astroml_core.registry import load_model, read_card
+from astroml_core.train.deblend import HELD_OUT_SEEDS, evaluate
+
+SEEDS = HELD_OUT_SEEDS          # the 150 fields the card reports
+
+
+@pytest.fixture(scope="module")
+def scores():
+    return evaluate(load_model("deblend_unet", "cpu"), SEEDS, progress=lambda m: None)["scores"]
+
+
+def test_model_finds_more_blended_galaxies_than_sep(scores):
+    model, sep = scores["model"].summary(0.1), scores["sep"].summary(0.1)
+    assert model["completeness"] > sep["completeness"], (model, sep)
+
+
+def test_blended_photometry_beats_sep_fourfold(scores):
+    model, sep = scores["model"].summary(0.1), scores["sep"].summary(0.1)
+    assert model["mape"] * 4 <= sep["mape"], (model, sep)
+
+
+def test_blended_photometry_is_unbiased(scores):
+    assert abs(scores["model"].summary(0.1)["bias"]) <= 0.02
+
+
+NOT_YET = ("issue 4 open: the first splitter reaches MAPE ~25% and mean IoU ~0.66 on blended galaxies with "
+           "S/N ≥ 10 (sep: 103%, 0.58); noise alone costs ~10% at S/N 10")
+
+
+@pytest.mark.xfail(strict=True, reason=NOT_YET)
+def test_blended_photometry_mape_at_most_7_percent(scores):
+    assert scores["model"].summary(0.1)["mape"] <= 0.07
+
+
+@pytest.mark.xfail(strict=True, reason=NOT_YET)
+def test_matched_masks_overlap_the_truth(scores):
+    assert scores["model"].summary(0.1)["mean_iou"] >= 0.8
+
+
+def test_card_states_the_command_hash_and_tables():
+    front, body = read_card("deblend_unet")
+    assert front["command"] == "python -m astroml_core.train deblend" and len(front["weights_sha256"]) == 64
+    assert "By blendedness" in body and "### sep" in body
+    assert np.isfinite(front["held_out_blended"]["model"]["mape"])
