@@ -4,6 +4,7 @@
     astroml sim blends --seed S -o FIELD.fits [--truth TRUTH.ecsv] [--demo]
     astroml info CUBE.fits
     astroml hi detect CUBE.fits -o catalogue.ecsv [--method model|baseline] [--threshold P] [--regions out.reg]
+    astroml deblend IMAGE.fits -o sources.ecsv [--masks masks.fits] [--method model|sep|photutils]
     astroml serve [--port 5006] [--address 127.0.0.1] [--num-procs N]
 """
 from __future__ import annotations
@@ -72,6 +73,30 @@ def _hi_detect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _deblend(args: argparse.Namespace) -> int:
+    from astropy.io import fits
+
+    from .data import open_multiband
+    from .tasks.deblend import deblend
+
+    image = open_multiband(args.image)
+    result = deblend(image, args.method)
+    table = result.catalogue
+    for band in image.bands:
+        table[f"flux_{band}"].unit = image.unit or None
+    fmt = {".ecsv": "ascii.ecsv", ".csv": "ascii.csv", ".vot": "votable", ".xml": "votable"}.get(args.output.suffix)
+    if fmt is None:
+        raise AstroMLError(f"{args.output.name}: write .ecsv, .csv or .vot")
+    table.write(args.output, format=fmt, overwrite=True)
+    if args.masks:
+        header = image.wcs.to_header() if image.wcs is not None else fits.Header()
+        header["METHOD"] = args.method
+        header["COMMENT"] = "segmentation: 0 sky, i + 1 for catalogue row i"
+        fits.PrimaryHDU(result.segmap.astype("int32"), header=header).writeto(args.masks, overwrite=True)
+    print(f"{len(table)} sources ({args.method}) → {args.output}" + (f"; masks → {args.masks}" if args.masks else ""))
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     import importlib
 
@@ -106,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
     det.add_argument("--threshold", type=float, help="score cut (default: the model card's, 0.9 reliability)")
     det.add_argument("--regions", type=Path, help="also write DS9 regions here")
     det.set_defaults(func=_hi_detect)
+    db = sub.add_parser("deblend", help="detect, segment and measure galaxies on a multi-band image")
+    db.add_argument("image", type=Path, help="FITS: one HDU per band, a band-axis cube or one image")
+    db.add_argument("-o", "--output", type=Path, required=True, help=".ecsv, .csv or .vot catalogue")
+    db.add_argument("--masks", type=Path, help="also write the segmentation map (FITS) here")
+    db.add_argument("--method", choices=("model", "sep", "photutils"), default="model")
+    db.set_defaults(func=_deblend)
     serve = sub.add_parser("serve", help="serve the app (same options as python -m app)")
     serve.add_argument("rest", nargs=argparse.REMAINDER)
     serve.set_defaults(func=_serve)

@@ -123,3 +123,26 @@ def test_open_multiband_rejects_bad_input_with_typed_errors(tmp_path):
     (tmp_path / "cut.fits").write_bytes(data[: len(data) // 2])
     with pytest.raises(TruncatedFITSError):
         open_multiband(tmp_path / "cut.fits")
+
+
+@pytest.mark.parametrize("method", ["model", "sep"])
+def test_cli_deblend_writes_a_catalogue_and_masks(tmp_path, method):
+    field = tmp_path / "field.fits"
+    main(["sim", "blends", "--seed", "2003", "-o", str(field), "--truth", str(tmp_path / "truth.ecsv")])
+    out, masks = tmp_path / "sources.ecsv", tmp_path / "masks.fits"
+    assert main(["deblend", str(field), "-o", str(out), "--masks", str(masks), "--method", method]) == 0
+    table = QTable.read(out)
+    truth = QTable.read(tmp_path / "truth.ecsv")
+    assert {"ra", "dec", "flux_g", "flux_r", "flux_i", "flux_z"} <= set(table.colnames)
+    assert table["flux_r"].unit == "count" and len(match_sources(truth, table)) >= 1
+    with fits.open(masks) as hdul:
+        seg = hdul[0].data
+        assert seg.shape == (64, 64) and seg.max() == len(table) and hdul[0].header["CTYPE1"] == "RA---TAN"
+
+
+def test_cli_deblend_refuses_the_model_on_one_band(tmp_path, capsys):
+    single = tmp_path / "single.fits"
+    fits.PrimaryHDU(simulate_blends(4).images[1]).writeto(single)
+    assert main(["deblend", str(single), "-o", str(tmp_path / "x.ecsv")]) == 2
+    assert "trained on g, r, i, z" in capsys.readouterr().err
+    assert main(["deblend", str(single), "-o", str(tmp_path / "x.ecsv"), "--method", "sep"]) == 0
