@@ -25,9 +25,9 @@ HELD_OUT_SEEDS = tuple(range(2000, 2150))
 class TrainConfig:
     """Training set and schedule (defaults: ~15 min on 2 CPU cores)."""
 
-    n_fields: int = 3000
+    n_fields: int = 4000
     steps_detector: int = 1200
-    steps_splitter: int = 3000
+    steps_splitter: int = 8000
     batch: int = 16
     lr: float = 2e-3
     width: int = 16

@@ -30,7 +30,7 @@ def test_blended_photometry_is_unbiased(scores):
     assert abs(scores["model"].summary(0.1)["bias"]) <= 0.02
 
 
-NOT_YET = ("issue 4 open: the first splitter reaches MAPE ~25% and mean IoU ~0.66 on blended galaxies with "
+NOT_YET = ("issue 4 open: the splitter reaches MAPE ~22% and mean IoU ~0.72 on blended galaxies with "
            "S/N ≥ 10 (sep: 103%, 0.58); noise alone costs ~10% at S/N 10")
 
 
