@@ -15,7 +15,7 @@ import numpy as np
 from ..sim.blends import BlendConfig, simulate_blends
 from ..tasks.deblend.model import cut_stamp, markers, scale, splitter_input
 
-__all__ = ["TrainConfig", "fit", "evaluate", "TRAIN_SEED0", "HELD_OUT_SEEDS", "galaxy_snr"]
+__all__ = ["TrainConfig", "fit", "evaluate", "mape_table", "TRAIN_SEED0", "HELD_OUT_SEEDS", "galaxy_snr"]
 
 TRAIN_SEED0 = 50000
 HELD_OUT_SEEDS = tuple(range(2000, 2150))
@@ -149,12 +149,14 @@ def evaluate(model, seeds=HELD_OUT_SEEDS, min_snr: float = 10.0, progress: Calla
     cfg = BlendConfig()
     sigma = np.asarray(cfg.sky_sigma, np.float32)
     scores: dict[str, list] = {"model": [], "sep": [], "photutils": []}
-    seconds = []
+    seconds, snrs = [], []
     for seed in seeds:
         sim = simulate_blends(seed, cfg)
         iso = sim.isolated / sigma[None, :, None, None]
         truth_seg = truth_segmentation(iso.sum(axis=1), THRESH * np.sqrt(len(sigma)))
-        select = galaxy_snr(iso) >= min_snr
+        snr = galaxy_snr(iso)
+        select = snr >= min_snr
+        snrs.append(snr[select])
         t = time.time()
         res = model_deblend(sim.images, cfg.bands, model, wcs=sim.wcs, sigma=sigma)
         seconds.append(time.time() - t)
@@ -163,5 +165,26 @@ def evaluate(model, seeds=HELD_OUT_SEEDS, min_snr: float = 10.0, progress: Calla
             cat, seg = finder(sim.images, cfg.bands, sim.wcs, sigma)
             scores[name].append(score_deblend(sim.truth, cat, seg, truth_seg, cfg.bands, select))
     progress(f"scored {len(seeds)} held-out fields")
-    return dict(scores={k: DeblendScore.concatenate(v) for k, v in scores.items()},
+    return dict(scores={k: DeblendScore.concatenate(v) for k, v in scores.items()}, snr=np.concatenate(snrs),
                 seconds_per_field=float(np.mean(seconds)))
+
+
+def mape_table(scores: dict, snr: np.ndarray, blended_above: float = 0.1,
+               edges=(10, 20, 50, np.inf)) -> list[dict]:
+    """MAPE of blended galaxies per S/N bin for each method, and for model and sep on the galaxies both
+    found ("the same blends"); all bands pooled."""
+    def mape(score, sel):
+        e = np.concatenate([err[sel] for err in score.rel_err.values()])
+        e = e[np.isfinite(e)]
+        return round(float(np.mean(np.abs(e))), 4) if e.size else None
+
+    blended = scores["model"].blendedness > blended_above
+    both = scores["model"].found & scores["sep"].found
+    rows = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        sel = blended & (snr >= lo) & (snr < hi)
+        row = dict(snr_min=lo, snr_max=hi, n=int(sel.sum()), n_both=int((sel & both).sum()))
+        row.update({f"mape_{m}": mape(s, sel) for m, s in scores.items()})
+        row.update(mape_model_same=mape(scores["model"], sel & both), mape_sep_same=mape(scores["sep"], sel & both))
+        rows.append(row)
+    return rows
