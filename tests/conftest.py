@@ -62,3 +62,29 @@ def data_root(tmp_path, monkeypatch):
     monkeypatch.delenv("ASTROML_DEMO_DIR", raising=False)
     monkeypatch.delenv("ASTROML_UPLOAD_DIR", raising=False)
     return root
+
+
+def hi_geometry(cfg, header):
+    """The CubeGeometry of a simulated HI cube (noise 29 µJy/beam)."""
+    from astropy.wcs import WCS
+
+    from astroml_core.tasks.hi import CubeGeometry
+
+    return CubeGeometry(cfg.frequencies_hz, cfg.pixel_arcsec, cfg.beam_arcsec, cfg.beam_arcsec,
+                        1.42040575177e9, WCS(header).celestial, 29e-6)
+
+
+def noiseless_hi_source(seed: int, cfg):
+    """(data, labels, header, truth row) of a noiseless simulated cube holding exactly one source."""
+    import warnings
+
+    from scipy import ndimage
+
+    from astroml_core.sim.hi import simulate_hi_cube
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        data, header, truth = simulate_hi_cube(seed, cfg)
+    labels, n = ndimage.label(data > 1e-7)
+    assert n == 1
+    return data, labels, header, truth[0]

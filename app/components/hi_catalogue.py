@@ -22,6 +22,7 @@ from astroml_core.data import truth_beside
 from astroml_core.metrics import score_sdc2
 
 from .cutout_view import CutoutView
+from .locking import with_document_lock
 from astroml_core.service.worker import Cancelled, service
 from astroml_core.tasks.hi import detect, write_catalogue
 
@@ -50,6 +51,7 @@ class DetectionPanel(pn.viewable.Viewer):
         self.truth: QTable | None = None
         self._busy = False
         self._verdicts: dict[str, object] = {}      # method → ska-sdc result against the truth
+        self._scored: dict[tuple, object] = {}      # (method, row ids) → result: slider moves rescore nothing twice
         self.detect_button = pn.widgets.Button(label="Detect", color="primary", width=110, css_classes=["detect"])
         self.detect_button.on_click(lambda e: self.start())
         self._job = None
@@ -76,7 +78,7 @@ class DetectionPanel(pn.viewable.Viewer):
     # --- running -----------------------------------------------------------------------------------
     def reset(self, cube_path: Path | None) -> None:
         """A new cube: forget the catalogue, load its truth when it is a simulated cube."""
-        self.catalogues = {}
+        self.catalogues, self._scored = {}, {}
         self.truth = truth_beside(cube_path) if cube_path is not None else None
         self.status.object = "" if self.truth is None else f"Truth catalogue available ({len(self.truth)} sources)"
         self.table.value = None
@@ -150,6 +152,7 @@ class DetectionPanel(pn.viewable.Viewer):
         self._finish()
         method = table.meta.get("method", self.method)
         self.catalogues[method] = table
+        self._scored = {k: v for k, v in self._scored.items() if k[0] != method}   # a re-run: rescore
         if method == self.method:
             self._method_changed()
         else:
@@ -175,7 +178,7 @@ class DetectionPanel(pn.viewable.Viewer):
 
     @param.depends("method", watch=True)
     def _method_chosen(self) -> None:
-        _with_document_lock(self._method_changed)
+        with_document_lock(self._method_changed)
 
     def _method_changed(self) -> None:
         """Show the chosen method's catalogue (if run) at its own default threshold."""
@@ -186,8 +189,10 @@ class DetectionPanel(pn.viewable.Viewer):
 
     def _verdict(self, method: str, rows: QTable) -> str:
         """Score ``rows`` against the truth; remember the matches and say how it went."""
-        res = score_sdc2(rows, self.truth) if len(rows) else None
-        self._verdicts[method] = res
+        key = (method, tuple(int(i) for i in rows["id"]))
+        if key not in self._scored:
+            self._scored[key] = score_sdc2(rows, self.truth) if len(rows) else None
+        res = self._verdicts[method] = self._scored[key]
         if res is None:
             return f"{method}: no sources"
         return (f"{method}: matched {res.n_match}, false {res.n_false}, missed {len(self.truth) - res.n_match}"
@@ -286,7 +291,7 @@ class DetectionPanel(pn.viewable.Viewer):
         rows = self.shown()
         if not event.new or rows is None or event.new[0] >= len(rows):
             return
-        _with_document_lock(partial(self.show, rows[event.new[0]]))
+        with_document_lock(partial(self.show, rows[event.new[0]]))
 
     def show(self, row) -> None:
         """Go to a source on the page and draw its moment-0 cutout over its W20 channels."""
@@ -320,17 +325,6 @@ class DetectionPanel(pn.viewable.Viewer):
                    pn.widgets.Checkbox.from_param(self.param.show_truth, css_classes=["show-truth"])),
             pn.Row(self.table, pn.pane.Bokeh(self.cutout.fig, margin=(0, 10))), self.downloads,
             title="HI sources", collapsible=False, sizing_mode="stretch_width", css_classes=["hi-panel"])
-
-
-def _with_document_lock(callback) -> None:
-    """Run ``callback`` now, or on the next tick when served: some widget events (Tabulator selection,
-    button groups) are processed in Panel's unlocked context, where the page's own Bokeh models must
-    not be changed."""
-    doc = pn.state.curdoc
-    if doc is not None and doc.session_context is not None:
-        doc.add_next_tick_callback(callback)
-    else:
-        callback()
 
 
 def _legend(method: str, other: str | None, truth: bool) -> str:

@@ -18,11 +18,12 @@ from astroml_core.display import axis_labels, pixel_ticks, sky_ticks
 from astroml_core.display.rgb import composite, rgba_uint32, segment_rgba
 from astroml_core.service.worker import Cancelled, service
 from astroml_core.tasks.deblend import METHODS, deblend_all, joined_table, model_image
-from astroml_core.tasks.deblend.detection import band_noise
+from astroml_core.tasks.deblend.detection import image_noise
 from astroml_core.tasks.deblend.model import cut_stamp
 
 from ..components.banner import Banner
 from ..components.cube_source import CubeSource
+from ..components.locking import with_document_lock
 from ..components.rgb_view import RGBView
 from ..components.stamp_grid import StampGrid
 
@@ -54,6 +55,7 @@ class DeblendPage(pn.viewable.Viewer):
         self.sigma: np.ndarray | None = None
         self.truth: QTable | None = None
         self.results: dict = {}
+        self._residuals: dict[str, np.ndarray] = {}    # method → data − all its deblended images
         self._job = None
         self.banner = Banner()
         self.view_fig = RGBView(on_tap=self._tap)
@@ -88,10 +90,9 @@ class DeblendPage(pn.viewable.Viewer):
             return
         self.banner.clear()
         self.image = image
-        sigma = np.array([s if s else np.nan for s in image.sky_sigma], np.float32)
-        self.sigma = np.where(np.isfinite(sigma), sigma, band_noise(image.data))
+        self.sigma = image_noise(image)
         self.truth = truth_beside(path)
-        self.results = {}
+        self.results, self._residuals = {}, {}
         self.param.update(view="RGB", selected=None)
         self.param.view.objects = ["RGB", *image.bands]
         self.param.band.objects = list(image.bands)
@@ -158,7 +159,7 @@ class DeblendPage(pn.viewable.Viewer):
 
     def _done(self, results: dict) -> None:
         self._finish()
-        self.results = results
+        self.results, self._residuals = results, {}
         if self.method not in results:
             self.method = next(iter(results))
         counts = ", ".join(f"{m} {len(r.catalogue)}" for m, r in results.items())
@@ -174,8 +175,7 @@ class DeblendPage(pn.viewable.Viewer):
             rgb = composite(self.image.data, self.sigma, q=self.q, stretch=self.stretch)
         else:
             b = self.image.bands.index(self.view)
-            grey = composite(self.image.data[b:b + 1], self.sigma[b:b + 1], q=self.q, stretch=self.stretch)
-            rgb = grey
+            rgb = composite(self.image.data[b:b + 1], self.sigma[b:b + 1], q=self.q, stretch=self.stretch)
         self.view_fig.set_image(rgba_uint32(rgb))
 
     def _draw_axes(self) -> None:
@@ -227,8 +227,9 @@ class DeblendPage(pn.viewable.Viewer):
         fluxes = " · ".join(f"{b} {row[f'flux_{b}']:.4g}" for b in self.image.bands)
         self.selection.object = f"<b>Source {self.selected}</b> ({self.method}) at pixel ({row['x']:.1f}, " \
                                 f"{row['y']:.1f}): {fluxes} {self.image.unit}"
-        residual = self.image.data - model_image(result, self.image.shape)
-        cut, (y0, x0) = cut_stamp(np.nan_to_num(residual), float(row["x"]), float(row["y"]))
+        if self.method not in self._residuals:
+            self._residuals[self.method] = np.nan_to_num(self.image.data - model_image(result, self.image.shape))
+        cut, (y0, x0) = cut_stamp(self._residuals[self.method], float(row["x"]), float(row["y"]))
         self.stamps.show(result.stamps[self.selected], cut, x0, y0)
 
     # --- interaction --------------------------------------------------------------------------------
@@ -245,11 +246,7 @@ class DeblendPage(pn.viewable.Viewer):
         if not event.new:
             return
         index = int(self.table.value.iloc[event.new[0]]["id"])
-        doc = pn.state.curdoc
-        if doc is not None and doc.session_context is not None:   # Tabulator events run unlocked
-            doc.add_next_tick_callback(partial(setattr, self, "selected", index))
-        else:
-            self.selected = index
+        with_document_lock(partial(setattr, self, "selected", index))
 
     def __panel__(self):
         controls = pn.Column(

@@ -41,13 +41,15 @@ def galaxy_snr(isolated_sigma: np.ndarray) -> np.ndarray:
     return np.sqrt((det.astype(np.float64) ** 2).sum(axis=(1, 2))) / np.sqrt(isolated_sigma.shape[1])
 
 
-def _field(seed: int, cfg: BlendConfig) -> dict:
+def _field(seed: int, cfg: BlendConfig, min_snr: float) -> dict:
+    """One training field: scaled bands, isolated galaxies (σ units), centres, S/N and the detector's target."""
     sim = simulate_blends(seed, cfg)
     sigma = np.asarray(cfg.sky_sigma, np.float32)[None, :, None, None]
     iso = sim.isolated / sigma
     centres = np.column_stack([sim.truth["x"], sim.truth["y"]]).astype(np.float32)
-    return dict(scaled=scale(sim.images / sigma[0]), iso=iso.astype(np.float16), centres=centres,
-                snr=galaxy_snr(iso))
+    snr = galaxy_snr(iso)
+    return dict(scaled=scale(sim.images / sigma[0]), iso=iso.astype(np.float16), centres=centres, snr=snr,
+                heat=markers((cfg.ny, cfg.nx), centres[snr >= min_snr]))
 
 
 def _augment(rng, *arrays):
@@ -69,8 +71,7 @@ def _detector_batch(fields, cfg: TrainConfig, rng):
     xs, ys = [], []
     for _ in range(cfg.batch):
         f = fields[rng.integers(len(fields))]
-        heat = markers(f["scaled"].shape[1:], f["centres"][f["snr"] >= cfg.min_snr])
-        x, y = _augment(rng, f["scaled"], heat)
+        x, y = _augment(rng, f["scaled"], f["heat"])
         xs.append(x)
         ys.append(y[None])
     return np.stack(xs), np.stack(ys)
@@ -105,7 +106,7 @@ def fit(cfg: TrainConfig, progress: Callable[[str], None] = print):
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     t0 = time.time()
-    fields = [_field(TRAIN_SEED0 + i, BlendConfig()) for i in range(cfg.n_fields)]
+    fields = [_field(TRAIN_SEED0 + i, BlendConfig(), cfg.min_snr) for i in range(cfg.n_fields)]
     progress(f"simulated {cfg.n_fields} training fields in {time.time() - t0:.0f} s")
     device = choose_device()
     model = Deblender(width=cfg.width).to(device)

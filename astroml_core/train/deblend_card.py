@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..registry import MODEL_DIR, write_card
+from .markdown import cell, span, table
 from .deblend import HELD_OUT_SEEDS, TRAIN_SEED0, TrainConfig, evaluate, fit, mape_table
 
 __all__ = ["run"]
@@ -24,23 +25,17 @@ def _rounded(d: dict) -> dict:
 
 
 def _table(score) -> str:
-    lines = ["| blendedness | galaxies | completeness | mean IoU | median bias | MAPE | σ_MAD |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
-    for r in score.table():
-        cells = [f"{r[c]:.3f}" if np.isfinite(r[c]) else "–" for c in ("completeness", "mean_iou", "bias", "mape", "sigma_mad")]
-        lines.append(f"| {r['blend_min']:g}–{r['blend_max']:g} | {r['n_true']} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return table(["blendedness", "galaxies", "completeness", "mean IoU", "median bias", "MAPE", "σ_MAD"],
+                 [[span(r["blend_min"], r["blend_max"]), r["n_true"]]
+                  + [cell(r[c]) for c in ("completeness", "mean_iou", "bias", "mape", "sigma_mad")]
+                  for r in score.table()])
 
 
 def _snr_table(rows: list[dict]) -> str:
-    lines = ["| S/N | galaxies | found by both | model | sep | photutils | model, same | sep, same |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    cell = lambda v: "–" if v is None else f"{v:.3f}"
-    for r in rows:
-        hi = "∞" if not np.isfinite(r["snr_max"]) else f"{r['snr_max']:g}"
-        lines.append(f"| {r['snr_min']:g}–{hi} | {r['n']} | {r['n_both']} | {cell(r['mape_model'])} | {cell(r['mape_sep'])} | "
-                     f"{cell(r['mape_photutils'])} | {cell(r['mape_model_same'])} | {cell(r['mape_sep_same'])} |")
-    return "\n".join(lines)
+    return table(["S/N", "galaxies", "found by both", "model", "sep", "photutils", "model, same", "sep, same"],
+                 [[span(r["snr_min"], r["snr_max"]), r["n"], r["n_both"]]
+                  + [cell(r[f"mape_{c}"]) for c in ("model", "sep", "photutils", "model_same", "sep_same")]
+                  for r in rows])
 
 
 def run(quick: bool = False, keep_weights: bool = False) -> Path:

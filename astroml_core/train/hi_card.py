@@ -12,6 +12,7 @@ import numpy as np
 
 from ..registry import MODEL_DIR, read_card, write_card
 from ..sim.hi import HICubeConfig
+from .markdown import cell, span, table
 from .hi import (HELD_OUT_SEEDS, TRAIN_SEED0, VALID_SEED0, TrainConfig, choose_threshold, evaluate, fit,
                  fit_decision, tuning_candidates)
 
@@ -31,22 +32,16 @@ def _geometry(header):
 
 
 def _table(rows: list[dict]) -> str:
-    lines = ["| integrated S/N | true sources | found | completeness |", "| --- | --- | --- | --- |"]
-    for r in rows:
-        hi = "∞" if not np.isfinite(r["snr_max"]) else f"{r['snr_max']:g}"
-        c = "–" if r["completeness"] is None else f"{r['completeness']:.2f}"
-        lines.append(f"| {r['snr_min']:g}–{hi} | {r['n_true']} | {r['n_found']} | {c} |")
-    return "\n".join(lines)
+    return table(["integrated S/N", "true sources", "found", "completeness"],
+                 [[span(r["snr_min"], r["snr_max"]), r["n_true"], r["n_found"], cell(r["completeness"], ".2f")]
+                  for r in rows])
 
 
 def _char_table(rows: list[dict]) -> str:
-    lines = ["| integrated S/N | matched | median abs flux error | median flux bias | ideal estimator | median abs Δw20 (km/s) |",
-             "| --- | --- | --- | --- | --- | --- |"]
-    for r in rows:
-        hi = "∞" if not np.isfinite(r["snr_max"]) else f"{r['snr_max']:g}"
-        lines.append(f"| {r['snr_min']:g}–{hi} | {r['n']} | {r['flux']:.3f} | {r['flux_bias']:+.3f} | "
-                     f"{r['ideal_flux']:.3f} | {r['w20']:.1f} |")
-    return "\n".join(lines)
+    return table(["integrated S/N", "matched", "median abs flux error", "median flux bias", "ideal estimator",
+                  "median abs Δw20 (km/s)"],
+                 [[span(r["snr_min"], r["snr_max"]), r["n"], cell(r["flux"]), cell(r["flux_bias"], "+.3f"),
+                   cell(r["ideal_flux"]), cell(r["w20"], ".1f")] for r in rows])
 
 
 def run(quick: bool = False, keep_weights: bool = False) -> Path:

@@ -5,12 +5,21 @@ import numpy as np
 
 from ..hi.noise import robust_sigma
 
-__all__ = ["band_noise", "detection_image"]
+__all__ = ["band_noise", "image_noise", "detection_image"]
 
 
 def band_noise(images: np.ndarray) -> np.ndarray:
     """Robust sky σ per band (1.4826 MAD of each (y, x) plane), for data whose sky is subtracted."""
     return np.array([robust_sigma(plane) for plane in images], dtype=np.float32)
+
+
+def image_noise(image) -> np.ndarray:
+    """Sky σ per band of a MultibandImage: the header's SKYSIG where given, else measured from the pixels."""
+    sigma = np.array([s if s else np.nan for s in image.sky_sigma], np.float32)
+    missing = ~np.isfinite(sigma)
+    if missing.any():
+        sigma[missing] = band_noise(image.data[missing])
+    return sigma
 
 
 def detection_image(images: np.ndarray, sigma: np.ndarray | None = None) -> tuple[np.ndarray, float]:

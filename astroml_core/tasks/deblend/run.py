@@ -9,7 +9,7 @@ from astropy.table import QTable
 
 from ...errors import AstroMLError, ShapeError
 from .classic import photutils_deblend, sep_deblend
-from .detection import band_noise
+from .detection import image_noise
 from .model import STAMP, DeblendResult, cut_stamp, model_deblend
 
 __all__ = ["METHODS", "deblend", "deblend_all", "model_image", "joined_table"]
@@ -23,8 +23,9 @@ def _baseline_result(images, catalogue: QTable, segmap: np.ndarray) -> DeblendRe
     n = len(catalogue)
     stamps = np.zeros((n, len(images), STAMP, STAMP), np.float32)
     origins = np.zeros((n, 2), int)
+    clean = np.nan_to_num(images)
     for k in range(n):
-        cut, origins[k] = cut_stamp(np.nan_to_num(images), catalogue["x"][k], catalogue["y"][k])
+        cut, origins[k] = cut_stamp(clean, catalogue["x"][k], catalogue["y"][k])
         mine, _ = cut_stamp(segmap, catalogue["x"][k], catalogue["y"][k])
         stamps[k] = cut * (mine == k + 1)
     return DeblendResult(catalogue, segmap, stamps, origins)
@@ -35,8 +36,7 @@ def deblend(image, method: str = "model", *, progress: Callable[[float, str], No
     if method not in METHODS:
         raise AstroMLError(f"unknown method '{method}'; choose one of {METHODS}")
     progress(0.0, f"running {method}")
-    sigma = np.array([s if s else np.nan for s in image.sky_sigma], np.float32)
-    sigma = np.where(np.isfinite(sigma), sigma, band_noise(image.data))
+    sigma = image_noise(image)
     if method == "model":
         if len(image.bands) != MODEL_BANDS:
             raise ShapeError(f"the deblending network was trained on g, r, i, z; this image has {len(image.bands)} "

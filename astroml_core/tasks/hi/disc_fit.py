@@ -195,6 +195,9 @@ def fit_sources(table: QTable, data: np.ndarray, labels: np.ndarray, geom, *,
     noise = geom.noise if np.isfinite(geom.noise) and geom.noise > 0 else 1.0
     fitted = np.zeros(len(out), bool)
     beam_sigma = geom.beam_major_arcsec / geom.pixel_arcsec / (2 * np.sqrt(2 * np.log(2)))
+    width = float(np.median(geom.channel_hz))
+    step = float(np.median(np.diff(geom.frequencies_hz))) if geom.frequencies_hz.size > 1 else width
+    clean = np.nan_to_num(data)
     for j, sl in enumerate(ndimage.find_objects(labels)[:len(out)]):
         if sl is None:
             continue
@@ -205,8 +208,6 @@ def fit_sources(table: QTable, data: np.ndarray, labels: np.ndarray, geom, *,
         row = out[j]
         freq = float(row["central_freq"].to_value("Hz"))
         z = geom.rest_hz / freq - 1
-        width = float(np.median(geom.channel_hz))
-        step = float(np.median(np.diff(geom.frequencies_hz))) if geom.frequencies_hz.size > 1 else width
         flux0 = float(row["line_flux_integral"].to_value("Jy Hz"))
         init = dict(x=row["x"] - origin[2] - box[2].start, y=row["y"] - origin[1] - box[1].start,
                     chan=row["chan"] - origin[0] - box[0].start,
@@ -215,7 +216,7 @@ def fit_sources(table: QTable, data: np.ndarray, labels: np.ndarray, geom, *,
         for _ in range(3):     # the disc's size follows its flux: refit while the flux moves by > 10%
             size = float(hi_size_from_flux(flux0, freq, geom.rest_hz))
             init["r_s"] = _disc_scale_px(flux0, freq, size, geom.pixel_arcsec)
-            fit = fit_disc(np.nan_to_num(data[box]), region, init=init, chan_per_kms=-freq / (C_KMS * step),
+            fit = fit_disc(clean[box], region, init=init, chan_per_kms=-freq / (C_KMS * step),
                            beam_sigma_px=beam_sigma, channel_kms=C_KMS * width / freq,
                            flux_per_sum=width / geom.beam_area_px, noise=noise)
             if not (fit.ok and fit.flux > 0) or abs(fit.flux / flux0 - 1) < 0.1:

@@ -1,39 +1,27 @@
 """The disc fit: noiseless sources recovered, a source cut by the cube's edge gets its whole flux back."""
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 from astropy.wcs import WCS
-from scipy import ndimage
 
-from astroml_core.sim.hi import simulate_hi_cube, small_config
-from astroml_core.tasks.hi import CubeGeometry, measure_sources
+from astroml_core.sim.hi import small_config
+from astroml_core.tasks.hi import measure_sources
 from astroml_core.tasks.hi.disc_fit import fit_sources, profile_w20
+from tests.conftest import hi_geometry, noiseless_hi_source
 
 BRIGHT = small_config(nx=96, ny=96, n_channels=192, log_mhi_min=9.8, noise_jy_950=0.0, noise_jy_1150=0.0,
                       particles=20000)
 
 
-def _geometry(cfg, header) -> CubeGeometry:
-    return CubeGeometry(cfg.frequencies_hz, cfg.pixel_arcsec, cfg.beam_arcsec, cfg.beam_arcsec,
-                        1.42040575177e9, WCS(header).celestial, 29e-6)
-
-
 def _one_source(seed):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        data, header, truth = simulate_hi_cube(seed, BRIGHT)
-    labels, n = ndimage.label(data > 1e-7)
-    assert n == 1
-    return data, labels, header, truth[0]
+    return noiseless_hi_source(seed, BRIGHT)
 
 
 @pytest.mark.parametrize("seed", [51, 134, 280])
 def test_disc_fit_recovers_a_noiseless_source(seed):
     data, labels, header, true = _one_source(seed)
-    geom = _geometry(BRIGHT, header)
+    geom = hi_geometry(BRIGHT, header)
     got = fit_sources(measure_sources(data, labels, geom), data, labels, geom)[0]
     assert got["disc_fit"]
     assert float(got["line_flux_integral"] / true["line_flux_integral"]) == pytest.approx(1.0, abs=0.05)   # model mismatch only
@@ -44,7 +32,7 @@ def test_disc_fit_recovers_a_noiseless_source(seed):
 
 def test_a_source_cut_by_the_cube_edge_keeps_its_whole_flux():
     data, labels, header, true = _one_source(134)
-    geom = _geometry(BRIGHT, header)
+    geom = hi_geometry(BRIGHT, header)
     x = int(np.round(WCS(header).celestial.world_to_pixel_values(true["ra"].value, true["dec"].value)[0])) - 1
     cut = np.s_[:, :, x:]                                 # the cube starts one pixel East of the source's centre
     from dataclasses import replace

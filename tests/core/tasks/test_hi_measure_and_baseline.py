@@ -1,37 +1,26 @@
 """HI characterisation on masks (noiseless truth recovered) and the SoFiA-style baseline on held-out cubes."""
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 from astropy.wcs import WCS
-from scipy import ndimage
 
 from astroml_core.metrics import completeness_purity, score_sdc2
 from astroml_core.sim.hi import HICubeConfig, simulate_hi_cube, small_config
-from astroml_core.tasks.hi import CubeGeometry, measure_sources
+from astroml_core.tasks.hi import measure_sources
 from astroml_core.tasks.hi.sofia import sofia_find
+from tests.conftest import hi_geometry as geometry
+from tests.conftest import noiseless_hi_source
 
 NOISELESS = small_config(nx=96, ny=96, n_channels=192, log_mhi_min=9.8, noise_jy_950=0.0, noise_jy_1150=0.0)
 # held-out seeds for HI finding: never used to train or tune (training uses seeds < 1000)
 HELD_OUT = (1001, 1004)
 
 
-def geometry(cfg: HICubeConfig, header) -> CubeGeometry:
-    return CubeGeometry(cfg.frequencies_hz, cfg.pixel_arcsec, cfg.beam_arcsec, cfg.beam_arcsec,
-                        1.42040575177e9, WCS(header).celestial, 29e-6)
-
-
 @pytest.mark.parametrize("seed", [51, 134, 280])
 def test_measurement_on_a_noiseless_mask_recovers_the_truth(seed):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        data, header, truth = simulate_hi_cube(seed, NOISELESS)
-    labels, n = ndimage.label(data > 1e-7)
-    assert n == 1
+    data, labels, header, true = noiseless_hi_source(seed, NOISELESS)
     got = measure_sources(data, labels, geometry(NOISELESS, header))[0]
-    true = truth[0]
     assert float(got["line_flux_integral"] / true["line_flux_integral"]) == pytest.approx(1.0, abs=0.01)
     assert abs(got["w20"] - true["w20"]).value < 20                  # km/s
     assert abs(float(got["hi_size_geometric"] / true["hi_size"]) - 1) < 0.1
