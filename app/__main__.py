@@ -25,9 +25,18 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _warm_spectra(path) -> None:
+    """Analyse the demo survey and its UMAP in the background now, so the first visitor need not wait."""
+    from astroml_core.tasks.spectra.store import store
+
+    job = store().open(path)
+    job.future.add_done_callback(lambda f: None if f.exception() else store().embedding(f.result(), "umap"))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse options into the environment (so forked processes agree), make demo data, serve."""
     args = _parser().parse_args(argv)
+    os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "astroml-numba"))
     if args.data_root:
         os.environ["ASTROML_DATA_ROOT"] = os.path.abspath(args.data_root)
     if args.max_upload_mb:
@@ -36,11 +45,13 @@ def main(argv: list[str] | None = None) -> int:
     from astroml_core.config import settings
     from astroml_core.sim.blends import ensure_demo_blends
     from astroml_core.sim.hi import ensure_demo_cube
+    from astroml_core.sim.spectra import ensure_demo_spectra
 
     cfg = settings()
     logging.getLogger("astroml").info("demo data in %s", cfg.demo_dir)
     ensure_demo_cube(cfg.demo_dir)
     ensure_demo_blends(cfg.demo_dir)
+    _warm_spectra(ensure_demo_spectra(cfg.demo_dir, n=cfg.demo_spectra))
 
     import panel as pn
 

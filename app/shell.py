@@ -5,14 +5,15 @@ from typing import Callable
 
 import panel as pn
 
-from .pages import cubes, deblend
+from .pages import cubes, deblend, spectra
 from .pages.landing import LandingPage
 
 __all__ = ["ROUTES", "PAGES", "build"]
 
-PAGES = [cubes.PAGE, deblend.PAGE]
+PAGES = [cubes.PAGE, deblend.PAGE, spectra.PAGE]
 _BUILDERS: dict[str, Callable[[], pn.viewable.Viewable]] = {"cubes": cubes.CubePage,
-                                                              "deblend": deblend.DeblendPage}
+                                                              "deblend": deblend.DeblendPage,
+                                                              "spectra": spectra.SpectraPage}
 
 
 def _nav(active: str) -> pn.pane.HTML:

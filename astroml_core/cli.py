@@ -5,6 +5,9 @@
     astroml info CUBE.fits
     astroml hi detect CUBE.fits -o catalogue.ecsv [--method model|baseline] [--threshold P] [--regions out.reg]
     astroml deblend IMAGE.fits -o sources.ecsv [--masks masks.fits] [--method model|sep|photutils]
+    astroml sim spectra --seed S -n N -o SPECTRA.fits [--unexpected FRACTION]
+    astroml spectra classify SPECTRA.fits -o classes.ecsv
+    astroml spectra embed SPECTRA.fits -o coords.ecsv [--method umap|tsne|vae|pca] [--reference REF.fits]
     astroml serve [--port 5006] [--address 127.0.0.1] [--num-procs N]
 """
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from .errors import AstroMLError
 
@@ -84,16 +89,71 @@ def _deblend(args: argparse.Namespace) -> int:
     table = result.catalogue
     for band in image.bands:
         table[f"flux_{band}"].unit = image.unit or None
-    fmt = {".ecsv": "ascii.ecsv", ".csv": "ascii.csv", ".vot": "votable", ".xml": "votable"}.get(args.output.suffix)
-    if fmt is None:
-        raise AstroMLError(f"{args.output.name}: write .ecsv, .csv or .vot")
-    table.write(args.output, format=fmt, overwrite=True)
+    _write_table(table, args.output)
     if args.masks:
         header = image.wcs.to_header() if image.wcs is not None else fits.Header()
         header["METHOD"] = args.method
         header["COMMENT"] = "segmentation: 0 sky, i + 1 for catalogue row i"
         fits.PrimaryHDU(result.segmap.astype("int32"), header=header).writeto(args.masks, overwrite=True)
     print(f"{len(table)} sources ({args.method}) → {args.output}" + (f"; masks → {args.masks}" if args.masks else ""))
+    return 0
+
+
+def _write_table(table, path: Path) -> None:
+    """Write an astropy table as ECSV, CSV or VOTable, chosen by the file's suffix."""
+    fmt = {".ecsv": "ascii.ecsv", ".csv": "ascii.csv", ".vot": "votable", ".xml": "votable"}.get(path.suffix)
+    if fmt is None:
+        raise AstroMLError(f"{path.name}: write .ecsv, .csv or .vot")
+    table.write(path, format=fmt, overwrite=True)
+
+
+def _sim_spectra(args: argparse.Namespace) -> int:
+    from .sim.spectra import write_simulated
+
+    write_simulated(args.output, args.seed, args.n, unexpected=args.unexpected)
+    print(f"wrote {args.n} spectra to {args.output}")
+    return 0
+
+
+def _spectra_classify(args: argparse.Namespace) -> int:
+    from .data.spectra import open_spectra
+    from .tasks.spectra import classify, selection_table
+    from .tasks.spectra.survey import Survey
+
+    spectra = open_spectra(args.spectra)
+    result = classify(spectra)
+    table = selection_table(Survey(spectra, result), np.arange(len(spectra)))
+    table["disagreement"] = np.round(result.disagreement, 4)
+    for i, name in enumerate(result.classes):
+        table[f"p_{name}"] = np.round(result.probs[:, i], 4)
+    _write_table(table, args.output)
+    counts = dict(zip(*np.unique(result.pred_class, return_counts=True)))
+    print(f"{len(table)} spectra → {args.output}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
+def _spectra_embed(args: argparse.Namespace) -> int:
+    from astropy.table import Table
+
+    from .data.spectra import open_spectra
+    from .tasks.spectra import add_embedding, analyse, place
+    from .tasks.spectra.survey import binned_flux
+
+    spectra = open_spectra(args.spectra)
+    reference = open_spectra(args.reference) if args.reference else spectra
+    ref = analyse(reference)
+    emb = ref.embeddings.get(args.method) or add_embedding(ref, args.method)
+    if args.reference:
+        new = analyse(spectra) if args.method != "pca" else None
+        coords = place(emb, features=new.result.features if new else None,
+                       latent=new.result.latent if new else None,
+                       binned=binned_flux(spectra) if args.method == "pca" else None)
+    else:
+        coords = emb.coords
+    table = Table({"id": spectra.ids, emb.axes[0]: coords[:, 0], emb.axes[1]: coords[:, 1]})
+    table.meta["comments"] = [f"{args.method} map" + (f", placed into the map of {args.reference}" if args.reference else "")]
+    _write_table(table, args.output)
+    print(f"{len(table)} spectra → {args.output} ({args.method})")
     return 0
 
 
@@ -120,6 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
     bl.add_argument("--truth", type=Path, help="ECSV truth catalogue to write")
     bl.add_argument("--demo", action="store_true", help="a 256×256 field of ~24 groups instead of one 64×64 blend")
     bl.set_defaults(func=_sim_blends)
+    sp = sim.add_parser("spectra", help="SDSS-like spectra of the 13 classes (and unexpected kinds)")
+    sp.add_argument("--seed", type=int, required=True)
+    sp.add_argument("-n", type=int, default=1000, help="how many spectra")
+    sp.add_argument("-o", "--output", type=Path, required=True, help="FITS table to write")
+    sp.add_argument("--unexpected", type=float, default=0.0, help="fraction from the unexpected kinds (0–1)")
+    sp.set_defaults(func=_sim_spectra)
     info = sub.add_parser("info", help="validate a cube and print its axes, unit and beam")
     info.add_argument("cube", type=Path)
     info.set_defaults(func=_info)
@@ -137,6 +203,17 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("--masks", type=Path, help="also write the segmentation map (FITS) here")
     db.add_argument("--method", choices=("model", "sep", "photutils"), default="model")
     db.set_defaults(func=_deblend)
+    spec = sub.add_parser("spectra", help="classify and map spectra").add_subparsers(dest="action", required=True)
+    cl = spec.add_parser("classify", help="class, probabilities, uncertainty and anomaly score per spectrum")
+    cl.add_argument("spectra", type=Path, help="our spectra FITS table or an SDSS spec file")
+    cl.add_argument("-o", "--output", type=Path, required=True, help=".ecsv, .csv or .vot")
+    cl.set_defaults(func=_spectra_classify)
+    em = spec.add_parser("embed", help="2-D coordinates of each spectrum in a UMAP / t-SNE / VAE / PCA map")
+    em.add_argument("spectra", type=Path)
+    em.add_argument("-o", "--output", type=Path, required=True, help=".ecsv, .csv or .vot")
+    em.add_argument("--method", choices=("umap", "tsne", "vae", "pca"), default="umap")
+    em.add_argument("--reference", type=Path, help="place the spectra into this set's map instead of making a new one")
+    em.set_defaults(func=_spectra_embed)
     serve = sub.add_parser("serve", help="serve the app (same options as python -m app)")
     serve.add_argument("rest", nargs=argparse.REMAINDER)
     serve.set_defaults(func=_serve)

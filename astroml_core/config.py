@@ -19,6 +19,8 @@ class Settings:
     upload_dir : where uploads are written (``ASTROML_UPLOAD_DIR``, default ``<data_root>/uploads``).
     max_upload_bytes : largest upload accepted (``ASTROML_MAX_UPLOAD_MB``, default 2048 MB).
     max_cube_bytes : largest FITS file opened (``ASTROML_MAX_CUBE_GB``, default 64 GB).
+    cache_dir : derived results kept between runs (``ASTROML_CACHE_DIR``, default ``<data_root>/cache``).
+    demo_spectra : how many spectra the demo survey holds (``ASTROML_DEMO_SPECTRA``, default 40,000).
     """
 
     data_root: Path
@@ -26,6 +28,8 @@ class Settings:
     upload_dir: Path
     max_upload_bytes: int
     max_cube_bytes: int
+    cache_dir: Path
+    demo_spectra: int
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -37,6 +41,8 @@ class Settings:
             upload_dir=Path(os.environ.get("ASTROML_UPLOAD_DIR", root / "uploads")).resolve(),
             max_upload_bytes=int(float(os.environ.get("ASTROML_MAX_UPLOAD_MB", 2048)) * 2**20),
             max_cube_bytes=int(float(os.environ.get("ASTROML_MAX_CUBE_GB", 64)) * 2**30),
+            cache_dir=Path(os.environ.get("ASTROML_CACHE_DIR", root / "cache")).resolve(),
+            demo_spectra=int(os.environ.get("ASTROML_DEMO_SPECTRA", 40_000)),
         )
 
 

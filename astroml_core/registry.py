@@ -42,8 +42,15 @@ def _deblend_unet():
     return Deblender()
 
 
+def _spectra_net():
+    from .models.spectra_nets import SpectraModel
+
+    return SpectraModel()
+
+
 MODELS: dict[str, ModelSpec] = {"hi_unet": ModelSpec("hi_unet", "hi", _hi_unet),
-                                "deblend_unet": ModelSpec("deblend_unet", "deblend", _deblend_unet)}
+                                "deblend_unet": ModelSpec("deblend_unet", "deblend", _deblend_unet),
+                                "spectra_net": ModelSpec("spectra_net", "spectra", _spectra_net)}
 _CACHE: dict[tuple[str, str, str], object] = {}
 _LOCK = threading.Lock()
 

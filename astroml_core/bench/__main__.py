@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-BENCHES = ("cube", "hi", "deblend")
+BENCHES = ("cube", "hi", "deblend", "spectra")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,10 +25,14 @@ def main(argv: list[str] | None = None) -> int:
         from .hi import run
 
         results = run(out, big=args.big)
-    else:
+    elif args.name == "deblend":
         from .deblend import run as run_deblend
 
         results = run_deblend(out)
+    else:
+        from .spectra import run as run_spectra
+
+        results = run_spectra(out)
     print(json.dumps(results, indent=2))
     print(f"wrote {out}", file=sys.stderr)
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-TASKS = ("hi", "deblend")
+TASKS = ("hi", "deblend", "spectra")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +22,10 @@ def main(argv: list[str] | None = None) -> int:
         from .deblend_card import run as run_deblend
 
         run_deblend(quick=args.quick, keep_weights=args.keep_weights)
+    elif args.name == "spectra":
+        from .spectra_card import run as run_spectra
+
+        run_spectra(quick=args.quick, keep_weights=args.keep_weights)
     return 0
 
 

@@ -28,7 +28,8 @@ def server(tmp_path_factory):
     """Serve the app (python -m app) on its demo data; yields (base URL, data root)."""
     root = tmp_path_factory.mktemp("served-data")
     port = _free_port()
-    env = dict(os.environ, ASTROML_DATA_ROOT=str(root), ASTROML_MAX_UPLOAD_MB="50", PYTHONUNBUFFERED="1")
+    env = dict(os.environ, ASTROML_DATA_ROOT=str(root), ASTROML_MAX_UPLOAD_MB="50", PYTHONUNBUFFERED="1",
+               ASTROML_DEMO_SPECTRA="6000")
     log = open(root / "server.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)

@@ -62,8 +62,9 @@ def main(url: str = "http://localhost:5006") -> None:
         time.sleep(0.5)
         page.screenshot(path=OUT / "hi_detect.png")
         deblend_page(page, url)
+        spectra_page(page, url)
         browser.close()
-    print(f"wrote {OUT}/landing.png, cubes.png, hi_detect.png and deblend.png")
+    print(f"wrote {OUT}/landing.png, cubes.png, hi_detect.png, deblend.png and spectra.png")
 
 
 def deblend_page(page, url: str) -> None:
@@ -77,6 +78,27 @@ def deblend_page(page, url: str) -> None:
     time.sleep(2.0)
     page.mouse.move(5, 600)
     page.screenshot(path=OUT / "deblend.png")
+
+
+def spectra_page(page, url: str) -> None:
+    """The spectra page: the demo survey's UMAP, a lasso around one island, its spectra and the matrix."""
+    page.set_viewport_size({"width": 1400, "height": 1500})
+    page.goto(url + "/spectra")
+    page.wait_for_function("() => Bokeh.documents.length && Bokeh.documents[0].get_model_by_name('embedding-figure')"
+                           ".title.text.startsWith('UMAP')", timeout=300_000)
+    time.sleep(2.0)
+    fig = page.locator(".bk-Canvas").first.bounding_box()
+    cx, cy, r = fig["x"] + fig["width"] * 0.42, fig["y"] + fig["height"] * 0.45, fig["width"] * 0.08
+    import math
+
+    page.mouse.move(cx + r, cy)
+    page.mouse.down()
+    for k in range(1, 41):
+        page.mouse.move(cx + r * math.cos(k * math.pi / 20), cy + r * math.sin(k * math.pi / 20))
+    page.mouse.up()
+    time.sleep(3.0)
+    page.mouse.move(5, 700)
+    page.screenshot(path=OUT / "spectra.png", full_page=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,82 @@
+"""A Bokeh figure of selected spectra stacked with offsets, the selection's median below them, and the main
+lines marked at the selection's median redshift."""
+from __future__ import annotations
+
+import numpy as np
+from bokeh.models import ColumnDataSource, LabelSet, Segment
+from bokeh.plotting import figure
+
+from astroml_core.display.scatter import CATEGORY_COLOURS
+
+__all__ = ["SpectraStack", "LINES"]
+
+LINES = {"Lyα": 1215.7, "C IV": 1549.1, "C III]": 1908.7, "Mg II": 2798.8, "[O II]": 3728.0, "K": 3933.7,
+         "H": 3968.5, "Hδ": 4101.7, "G": 4305.0, "Hγ": 4340.5, "Hβ": 4861.3, "[O III]": 5006.8, "Mg b": 5175.0,
+         "Na D": 5892.9, "Hα": 6562.8, "[N II]": 6583.5, "[S II]": 6724.0, "Ca T": 8600.0}
+STEP = 1.6
+BIN = 4
+
+
+def display_rows(flux: np.ndarray, ivar: np.ndarray, bin_px: int = BIN) -> np.ndarray:
+    """Inverse-variance means of ``bin_px`` pixels, each spectrum divided by its median (NaN where no data)."""
+    n, length = flux.shape
+    m = length // bin_px * bin_px
+    f = flux[:, :m].reshape(n, -1, bin_px)
+    w = ivar[:, :m].reshape(n, -1, bin_px)
+    wsum = w.sum(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(wsum > 0, (f * w).sum(axis=2) / wsum, np.nan)
+        med = np.nanmedian(np.abs(mean), axis=1, keepdims=True)
+        return mean / np.where(med > 0, med, 1.0)
+
+
+class SpectraStack:
+    """Up to ``max_rows`` spectra, offset by 1.6 each, with the median at the bottom; names for tests."""
+
+    def __init__(self, *, width: int = 620, height: int = 470, max_rows: int = 8) -> None:
+        self.max_rows = max_rows
+        fig = figure(frame_width=width, frame_height=height, name="spectra-stack", toolbar_location="above",
+                     tools="xpan,xwheel_zoom,box_zoom,reset,save", active_scroll="xwheel_zoom",
+                     x_axis_label="Observed wavelength (Å, vacuum)",
+                     y_axis_label="Flux / median + offset", title="Select spectra in the map")
+        self.source = ColumnDataSource(dict(xs=[], ys=[], color=[], width=[]), name="spectra-stack-source")
+        fig.multi_line("xs", "ys", source=self.source, line_color="color", line_width="width")
+        self.labels = ColumnDataSource(dict(x=[], y=[], text=[]), name="spectra-stack-labels")
+        fig.add_layout(LabelSet(x="x", y="y", text="text", source=self.labels, text_font_size="10px",
+                                background_fill_color="white", background_fill_alpha=0.7))
+        self.lines = ColumnDataSource(dict(x=[], y0=[], y1=[], text=[]), name="spectra-stack-lines")
+        fig.add_glyph(self.lines, Segment(x0="x", x1="x", y0="y0", y1="y1", line_color="#888888",
+                                          line_dash="dotted", line_width=1))
+        fig.add_layout(LabelSet(x="x", y="y1", text="text", source=self.lines, text_font_size="9px", angle=1.5708,
+                                text_color="#555555", x_offset=-2, text_baseline="bottom"))
+        fig.yaxis.major_label_text_font_size = "0px"
+        self.fig = fig
+
+    def show(self, wavelength: np.ndarray, rows: np.ndarray, names: list[str], classes: list[int],
+             median: np.ndarray | None, z: float | None, title: str) -> None:
+        """Draw display rows (from ``display_rows``) bottom-up above the median; lines at redshift ``z``."""
+        lam = wavelength[: rows.shape[1] * BIN].reshape(-1, BIN).mean(axis=1)
+        xs, ys, colours, widths, lx, ly, text = [], [], [], [], [], [], []
+        base = 0.0
+        if median is not None:
+            xs.append(lam), ys.append(np.clip(median, -1, 4)), colours.append("#000000"), widths.append(1.8)
+            lx.append(float(lam[0])), ly.append(base + 1.1), text.append("median of the selection")
+            base += STEP
+        for row, name, cls in zip(rows[: self.max_rows], names, classes):
+            xs.append(lam), ys.append(np.clip(row, -1, 4) + base)
+            colours.append(CATEGORY_COLOURS[cls % len(CATEGORY_COLOURS)]), widths.append(1.0)
+            lx.append(float(lam[0])), ly.append(base + 1.1), text.append(name)
+            base += STEP
+        self.source.data = dict(xs=[np.nan_to_num(x) for x in xs], ys=[np.where(np.isfinite(y), y, np.nan) for y in ys],
+                                color=colours, width=widths)
+        self.labels.data = dict(x=lx, y=ly, text=text)
+        top = base + 0.6
+        if z is not None and len(xs):
+            obs = {k: v * (1 + z) for k, v in LINES.items() if lam[0] < v * (1 + z) < lam[-1]}
+            self.lines.data = dict(x=list(obs.values()), y0=[-0.5] * len(obs), y1=[top] * len(obs), text=list(obs))
+        else:
+            self.lines.data = dict(x=[], y0=[], y1=[], text=[])
+        if len(xs):
+            self.fig.x_range.update(start=float(lam[0]), end=float(lam[-1]))
+            self.fig.y_range.update(start=-0.8, end=top + 0.9)
+        self.fig.title.text = title

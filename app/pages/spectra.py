@@ -1,0 +1,339 @@
+"""The spectra page: a survey's spectra in a 2-D map (UMAP, t-SNE, VAE latent or PCA) coloured by class,
+uncertainty, anomaly score or redshift; lasso or box a region and read its spectra and table; the
+classifier's confusion matrix, whose cells select their spectra; the most unexpected spectra; export."""
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import panel as pn
+import param
+
+from astroml_core.display.scatter import ScatterData, render
+from astroml_core.metrics.spectra import confusion_matrix
+from astroml_core.tasks.spectra import points_in_box, points_in_polygon, selection_table
+from astroml_core.tasks.spectra.embed import LABELS, MIN_FOR_NEIGHBOURS
+from astroml_core.tasks.spectra.store import store
+from astroml_core.tasks.spectra.survey import Survey
+
+from ..components.banner import Banner
+from ..components.confusion_view import ConfusionView
+from ..components.cube_source import CubeSource
+from ..components.embedding_view import EmbeddingView
+from ..components.locking import with_document_lock
+from ..components.spectra_stack import SpectraStack, display_rows
+
+__all__ = ["SpectraPage", "PAGE"]
+
+PAGE = dict(slug="spectra", title="Spectra",
+            blurb="Tens of thousands of spectra in UMAP, t-SNE, VAE-latent or PCA maps, coloured by class, "
+                  "uncertainty or anomaly score: lasso a region and read its spectra, check the 13-class "
+                  "classifier's confusion matrix cell by cell, open the most unexpected spectra, export a selection.")
+
+COLOURS = {"true class": None, "predicted class": None, "uncertainty": "uncertainty", "anomaly score": "anomaly",
+           "redshift": "z"}
+PROJECTIONS = {"UMAP": "umap", "t-SNE": "tsne", "VAE latent": "vae", "PCA": "pca"}
+TOP_ANOMALIES = 50
+
+
+class SpectraPage(pn.viewable.Viewer):
+    """Page state: projection, colouring and the selected spectra (indices into the survey)."""
+
+    projection = param.Selector(default="UMAP", objects=list(PROJECTIONS), doc="Which 2-D map")
+    colour_by = param.Selector(default="true class", objects=list(COLOURS), label="Colour by")
+    selection = param.Array(default=np.zeros(0, np.int64), doc="Selected spectra (row indices)")
+
+    def __init__(self, **params) -> None:
+        super().__init__(**params)
+        self.survey: Survey | None = None
+        self._summary = ""
+        self._scatter: ScatterData | None = None
+        self._classes: np.ndarray | None = None
+        self.banner = Banner()
+        self.source = CubeSource(on_path=self.open, on_error=self.banner.error, demo_prefix="spectra_",
+                                 noun="spectra file")
+        self.title = pn.pane.Markdown("### No spectra open", margin=(0, 10))
+        self.status = pn.pane.HTML("", css_classes=["spectra-status"], styles={"font-size": "13px"}, margin=(0, 10))
+        self.progress = pn.indicators.Progress(value=0, max=100, width=200, visible=False)
+        self.map = EmbeddingView(render=self._render, on_select=self._geometry_selected)
+        self.legend = pn.pane.HTML("", styles={"font-size": "11px"}, width=230, css_classes=["spectra-legend"])
+        self.stack = SpectraStack()
+        self.confusion = ConfusionView(on_cell=self._cell_selected)
+        self.selection_info = pn.pane.HTML("No selection: lasso (or box) a region of the map",
+                                           css_classes=["selection-info"], styles={"font-size": "13px"})
+        self.table = pn.widgets.Tabulator(None, disabled=True, show_index=False, height=300, width=760,
+                                          pagination="local", page_size=10, layout="fit_data_table",
+                                          css_classes=["selection-table"], selectable=1)
+        self.table.param.watch(self._row_clicked, "selection")
+        self.anomalies = pn.widgets.Tabulator(None, disabled=True, show_index=False, height=330, width=420,
+                                              pagination="local", page_size=12, selectable=1, layout="fit_data_table",
+                                              css_classes=["anomaly-table"])
+        self.anomalies.param.watch(self._anomaly_clicked, "selection")
+        self.export_ecsv = pn.widgets.FileDownload(callback=partial(self._export, "ecsv"), filename="selection.ecsv",
+                                                   label="Export ECSV", button_type="primary", width=130,
+                                                   css_classes=["export-ecsv"])
+        self.export_csv = pn.widgets.FileDownload(callback=partial(self._export, "csv"), filename="selection.csv",
+                                                  label="Export CSV", width=120, css_classes=["export-csv"])
+        self.source.open_demo()
+
+    # --- opening ------------------------------------------------------------------------------------
+    def open(self, path: Path, label: str) -> None:
+        """Analyse a spectra file on the inference service (shared by every session); a bad file keeps the
+        current survey."""
+        self.title.object = f"### {label}"
+        job = store().open(path)
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:
+            try:
+                self._show_survey(job.future.result())
+            except Exception as exc:
+                self._failed(exc)
+            return
+        pn.state.execute(partial(self._await, doc, job, self._show_survey))
+
+    async def _await(self, doc, job, then) -> None:
+        done = asyncio.wrap_future(job.future)
+        while not done.done():
+            await asyncio.wait([done], timeout=0.25)
+            doc.add_next_tick_callback(partial(self._report, job.fraction, job.message))
+        try:
+            result = done.result()
+        except Exception as exc:
+            doc.add_next_tick_callback(partial(self._failed, exc))
+            return
+        doc.add_next_tick_callback(partial(then, result))
+
+    def _report(self, fraction: float, message: str) -> None:
+        self.progress.param.update(value=int(100 * fraction), visible=True)
+        self.status.object = (f"{self._summary}<br>" if self.survey is not None else "") + f"{message}… {fraction:.0%}"
+
+    def _failed(self, exc: BaseException) -> None:
+        self.progress.visible = False
+        self.status.object = "Could not analyse this file" if self.survey is None else self.status.object
+        self.banner.error(exc)
+
+    def _show_survey(self, survey: Survey) -> None:
+        self.progress.visible = False
+        self.banner.clear()
+        self.survey = survey
+        truth = survey.true_class
+        self.param.colour_by.objects = [c for c in COLOURS if (c != "true class" or truth is not None)
+                                        and (COLOURS[c] != "z" or "z" in survey.spectra.meta)]
+        r = survey.result
+        n = len(survey.spectra)
+        self._summary = f"{n:,} spectra · classified by spectra_net · {(r.anomaly > 3).sum():,} with anomaly score > 3"
+        self.status.object = self._summary
+        self._hover = dict(id=np.asarray(survey.spectra.ids), label=truth if truth is not None else r.pred_class,
+                           predicted=r.pred_class, p=r.probs.max(axis=1), anomaly=r.anomaly)
+        self._show_anomalies()
+        self._show_confusion()
+        self.selection = np.zeros(0, np.int64)
+        if self.colour_by not in self.param.colour_by.objects:
+            self.colour_by = self.param.colour_by.objects[0]
+        few = n < MIN_FOR_NEIGHBOURS              # too few for a neighbour graph: VAE latent and PCA only
+        self.param.projection.objects = [p for p in PROJECTIONS if not few or PROJECTIONS[p] in ("vae", "pca")]
+        if self.projection not in self.param.projection.objects:
+            self.projection = "VAE latent"      # triggers the redraw
+        else:
+            self._projection_changed()
+
+    # --- the map ------------------------------------------------------------------------------------
+    @param.depends("projection", watch=True)
+    def _projection_changed(self) -> None:
+        if self.survey is None:
+            return
+        method = PROJECTIONS[self.projection]
+        if method not in self.survey.embeddings:
+            self._request_embedding(method)
+        if method not in self.survey.embeddings:       # still computing: the VAE latent meanwhile
+            method = "vae"
+        emb = self.survey.embeddings[method]
+        self._coords = emb.coords
+        self._rebuild_scatter()
+        self.map.show(emb.coords, emb.axes, self._hover)
+        self.map.fig.title.text = LABELS[method]
+
+    def _request_embedding(self, method: str) -> None:
+        job = store().embedding(self.survey, method)
+        self.status.object = f"{self._summary}<br>{self.projection}: computing (the VAE latent is shown meanwhile)…"
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:
+            job.future.result()
+            return
+        pn.state.execute(partial(self._await, doc, job, lambda s: self._embedding_ready(method)))
+
+    def _embedding_ready(self, method: str) -> None:
+        self.progress.visible = False
+        self.status.object = self._summary
+        if PROJECTIONS[self.projection] == method:
+            self._projection_changed()
+
+    @param.depends("colour_by", watch=True)
+    def _rebuild_scatter(self) -> None:
+        if self.survey is None:
+            return
+        r = self.survey.result
+        cats = self.survey.true_class if self.colour_by == "true class" else r.pred_class
+        values = {"uncertainty": r.uncertainty, "anomaly": r.anomaly}
+        if "z" in self.survey.spectra.meta:
+            values["z"] = np.asarray(self.survey.spectra.meta["z"], float)
+        self._scatter = ScatterData.build(self._coords, cats, values)
+        self._classes = cats
+        self._legend()
+        self.map.redraw()
+
+    def _span(self) -> tuple[float, float] | None:
+        col = COLOURS[self.colour_by]
+        if col is None:
+            return None
+        v = self._scatter.frame[col].to_numpy()
+        return float(np.nanpercentile(v, 1)), float(np.nanpercentile(v, 99))
+
+    def _render(self, x_range, y_range, width, height) -> np.ndarray:
+        if self._scatter is None:
+            return np.zeros((2, 2), np.uint32)
+        return render(self._scatter, x_range, y_range, width, height, value=COLOURS[self.colour_by],
+                      value_span=self._span(), selected=self.selection)
+
+    def _legend(self) -> None:
+        from astroml_core.display.scatter import CATEGORY_COLOURS, VALUE_CMAP
+
+        col = COLOURS[self.colour_by]
+        if col is None:
+            counts = dict(zip(*np.unique(self._classes, return_counts=True)))
+            items = "".join(f"<div><span style='display:inline-block;width:11px;height:11px;background:"
+                            f"{CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]};margin-right:5px'></span>{c} ({counts.get(c, 0):,})</div>"
+                            for i, c in enumerate(self._scatter.categories))
+        else:
+            lo, hi = self._span()
+            grad = ", ".join(VALUE_CMAP)
+            items = (f"<div>{self.colour_by}: mean per pixel</div><div style='height:12px;width:200px;"
+                     f"background:linear-gradient(to right, {grad})'></div><div style='display:flex;"
+                     f"justify-content:space-between;width:200px'><span>{lo:.3g}</span><span>{hi:.3g}</span></div>")
+        self.legend.object = f"<b>{self.colour_by}</b>{items}<div style='margin-top:4px'>black: selection</div>"
+
+    # --- selecting ----------------------------------------------------------------------------------
+    def _geometry_selected(self, geometry: dict) -> None:
+        if self.survey is None:
+            return
+        if geometry.get("type") == "rect":
+            index = points_in_box(self._coords, geometry["x0"], geometry["x1"], geometry["y0"], geometry["y1"])
+            how = (f"box x {min(geometry['x0'], geometry['x1']):.3f}…{max(geometry['x0'], geometry['x1']):.3f}, "
+                   f"y {min(geometry['y0'], geometry['y1']):.3f}…{max(geometry['y0'], geometry['y1']):.3f}")
+        elif geometry.get("type") == "poly":
+            index = points_in_polygon(self._coords, geometry["x"], geometry["y"])
+            how = f"lasso of {len(geometry['x'])} vertices"
+        else:
+            return
+        self._select(index, how)
+
+    def _cell_selected(self, i: int, j: int) -> None:
+        truth = self.survey.true_class
+        rows = self._confusion_rows
+        index = np.flatnonzero((truth == rows[i]) & (self.survey.result.pred == j))
+        self._select(index, f"confusion cell true {rows[i]} → predicted {self.survey.result.classes[j]}")
+
+    def _select(self, index: np.ndarray, how: str) -> None:
+        self.selection = np.asarray(index, np.int64)
+        self.selection_info.object = f"<b>{len(index):,} spectra selected</b> ({how})"
+
+    @param.depends("selection", watch=True)
+    def _selection_changed(self) -> None:
+        if self.survey is None:
+            return
+        self.map.redraw()
+        index = self.selection
+        table = selection_table(self.survey, index)
+        self.table.value = table.to_pandas()
+        self._show_spectra(index[: self.stack.max_rows], index)
+
+    def _show_spectra(self, shown: np.ndarray, index: np.ndarray) -> None:
+        s = self.survey.spectra
+        r = self.survey.result
+        if len(index) == 0:
+            self.stack.show(s.wavelength, np.zeros((0, 1)), [], [], None, None, "Select spectra in the map")
+            return
+        flux, ivar = s.rows(np.sort(shown))
+        order = np.argsort(np.argsort(shown))
+        rows = display_rows(flux, ivar)[order]
+        sample = np.sort(np.random.default_rng(0).choice(index, min(len(index), 500), replace=False))
+        median = np.nanmedian(display_rows(*s.rows(sample)), axis=0) if len(index) > 1 else None
+        names = [f"{s.ids[i]} · {r.pred_class[i]} (p {r.probs[i].max():.2f})" for i in shown]
+        z = float(np.median(np.asarray(s.meta["z"], float)[index])) if "z" in s.meta else None
+        title = (f"{len(shown)} of {len(index):,} selected spectra" +
+                 (f"; lines at z = {z:.3f}, the selection's median" if z is not None else ""))
+        self.stack.show(s.wavelength, rows, names, list(r.pred[shown]), median, z, title)
+
+    def _row_clicked(self, event) -> None:
+        """A click on a table row puts that spectrum on top of the stack."""
+        if not event.new or self.survey is None:
+            return
+        page = self.table.value
+        i = int(np.flatnonzero(np.asarray(self.survey.spectra.ids) == page.iloc[event.new[0]]["id"])[0])
+        rest = [j for j in self.selection[: self.stack.max_rows - 1] if j != i]
+        with_document_lock(partial(self._show_spectra, np.array([i] + rest), self.selection))
+
+    # --- the unexpected and the confusion matrix ----------------------------------------------------
+    def _show_anomalies(self) -> None:
+        import pandas as pd
+
+        r = self.survey.result
+        top = np.argsort(-r.anomaly)[:TOP_ANOMALIES]
+        self._top = top
+        cols = {"rank": np.arange(1, len(top) + 1), "id": np.asarray(self.survey.spectra.ids)[top],
+                "anomaly": np.round(r.anomaly[top], 1), "predicted": r.pred_class[top]}
+        if self.survey.true_class is not None:
+            cols["true"] = self.survey.true_class[top]
+        self.anomalies.value = pd.DataFrame(cols)
+
+    def _anomaly_clicked(self, event) -> None:
+        if not event.new:
+            return
+        i = int(self._top[event.new[0]])
+        with_document_lock(partial(self._select, np.array([i]), f"anomaly rank {event.new[0] + 1}"))
+
+    def _show_confusion(self) -> None:
+        truth = self.survey.true_class
+        r = self.survey.result
+        if truth is None:
+            self.confusion.fig.visible = False
+            return
+        self.confusion.fig.visible = True
+        classes = list(r.classes)
+        rows = classes + sorted(set(truth) - set(classes))
+        self._confusion_rows = np.array(rows)
+        index = {c: i for i, c in enumerate(rows)}
+        t = np.array([index[c] for c in truth])
+        full = confusion_matrix(t, r.pred, len(rows))[:, : len(classes)]
+        normal = np.isin(truth, classes)
+        acc = np.mean([full[i, i] / max(full[i].sum(), 1) for i in range(len(classes)) if full[i].sum()])
+        self.confusion.show(full, rows, classes, f"Confusion matrix: {normal.sum():,} spectra of the 13 classes, "
+                                                 f"macro accuracy {acc:.3f}")
+
+    def _export(self, fmt: str):
+        """The selection (or, with nothing selected, every spectrum) as ECSV or CSV bytes."""
+        import io
+
+        index = self.selection if len(self.selection) else np.arange(len(self.survey.spectra))
+        buf = io.StringIO()
+        selection_table(self.survey, index).write(buf, format="ascii.ecsv" if fmt == "ecsv" else "ascii.csv")
+        return io.BytesIO(buf.getvalue().encode())
+
+    def __panel__(self):
+        controls = pn.Row(pn.Column(self.source, width=420),
+                          pn.Column(self.title, self.status, self.progress,
+                                    pn.widgets.RadioButtonGroup.from_param(self.param.projection,
+                                                                           css_classes=["projection-choice"]),
+                                    pn.widgets.Select.from_param(self.param.colour_by, width=200,
+                                                                 css_classes=["colour-choice"])))
+        left = pn.Column(pn.Row(pn.pane.Bokeh(self.map.fig), self.legend), self.selection_info,
+                         pn.Row(self.export_ecsv, self.export_csv), self.table)
+        right = pn.Column(pn.pane.Bokeh(self.stack.fig),
+                          pn.Tabs(("Confusion matrix", pn.pane.Bokeh(self.confusion.fig)),
+                                  ("The unexpected", pn.Column(
+                                      pn.pane.HTML(f"The {TOP_ANOMALIES} highest anomaly scores: click one to read it",
+                                                   styles={"font-size": "12px"}), self.anomalies)),
+                                  css_classes=["spectra-tabs"]))
+        return pn.Column(self.banner, controls, pn.Row(left, right), sizing_mode="stretch_width")

@@ -1,0 +1,200 @@
+"""Sets of 1-D spectra on one log-λ grid: our FITS table, or SDSS spec-PLATE-MJD-FIBER files.
+
+A ``SpectrumSet`` keeps flux, ivar and and_mask as (N, L) arrays that may be memory-mapped views of a
+FITS table (the 40k-spectrum demo is 1.4 GB), so only the rows asked for are ever read; ``rows``
+returns them as native float32 with no-data pixels (ivar = 0, NaN flux) zeroed.
+
+Files read:
+- our table (``write_spectra``): HDU 1 a binary table with vector columns FLUX, IVAR, AND_MASK
+  (L each) and per-spectrum columns (ID, and any of TRUE_CLASS, Z, SNR, ...); the grid in the header
+  as SDSS writes it, COEFF0 + COEFF1 · i in log10 Å;
+- SDSS spec files: HDU 1 COADD (flux, loglam, ivar, and_mask per pixel), HDU 2 SPECOBJ (CLASS, SUBCLASS,
+  Z). Their grids are the same 1e-4 steps in log λ, offset by whole pixels: each is placed on the set's
+  grid by its offset, pixels outside it carrying no data.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from astropy.io import fits
+
+from ..errors import InvalidFITSError, NonFiniteError, ShapeError, TooLargeError, TruncatedFITSError
+
+__all__ = ["SpectrumSet", "open_spectra", "write_spectra", "open_sdss_spec", "GRID_STEP"]
+
+GRID_STEP = 1e-4
+MAX_PIXELS = 20_000
+
+
+@dataclass
+class SpectrumSet:
+    """N spectra on one log10-λ grid with per-spectrum metadata columns."""
+
+    loglam: np.ndarray                  # (L,) log10 Å
+    flux: np.ndarray                    # (N, L)
+    ivar: np.ndarray                    # (N, L), 0 where no data
+    and_mask: np.ndarray | None         # (N, L) SDSS bits or None
+    ids: np.ndarray                     # (N,) str
+    meta: dict[str, np.ndarray] = field(default_factory=dict)   # columns of length N (true_class, z, snr, ...)
+    path: Path | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def wavelength(self) -> np.ndarray:
+        """Vacuum wavelength of each pixel, Å."""
+        return 10.0 ** self.loglam
+
+    def rows(self, index) -> tuple[np.ndarray, np.ndarray]:
+        """(flux, ivar) of the rows ``index`` (slice or integer array) as float32, no-data pixels zeroed."""
+        flux = np.asarray(self.flux[index], dtype=np.float32)
+        ivar = np.asarray(self.ivar[index], dtype=np.float32)
+        bad = ~np.isfinite(flux) | ~np.isfinite(ivar) | (ivar <= 0)
+        if bad.any():
+            flux = np.where(bad, 0.0, flux).astype(np.float32)
+            ivar = np.where(bad, 0.0, ivar).astype(np.float32)
+        return flux, ivar
+
+
+def write_spectra(path: str | os.PathLike, spectra: SpectrumSet) -> Path:
+    """Write a set as one FITS binary table (vector FLUX/IVAR/AND_MASK columns, grid in COEFF0/COEFF1)."""
+    path = Path(path)
+    n, npix = spectra.flux.shape
+    cols = [fits.Column("ID", f"{max(1, max(len(s) for s in spectra.ids))}A", array=spectra.ids),
+            fits.Column("FLUX", f"{npix}E", unit="1e-17 erg/(s cm2 Angstrom)", array=spectra.flux),
+            fits.Column("IVAR", f"{npix}E", array=spectra.ivar)]
+    if spectra.and_mask is not None:
+        cols.append(fits.Column("AND_MASK", f"{npix}J", array=spectra.and_mask))
+    for name, values in spectra.meta.items():
+        values = np.asarray(values)
+        fmt = f"{max(1, max(len(str(v)) for v in values))}A" if values.dtype.kind in "US" else "D"
+        cols.append(fits.Column(name.upper(), fmt, array=values))
+    hdu = fits.BinTableHDU.from_columns(cols, name="SPECTRA")
+    hdu.header["COEFF0"] = (float(spectra.loglam[0]), "log10 wavelength of pixel 0 (Angstrom, vacuum)")
+    hdu.header["COEFF1"] = (float(spectra.loglam[1] - spectra.loglam[0]), "log10 wavelength step per pixel")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(path, overwrite=True)
+    return path
+
+
+def _open(path: Path, max_bytes: int | None) -> fits.HDUList:
+    if not path.exists():
+        raise InvalidFITSError(f"{path} does not exist")
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise TooLargeError(f"{path.name} is {size / 2**30:.1f} GB, above the {max_bytes / 2**30:.1f} GB limit")
+    with open(path, "rb") as fh:
+        if not fh.read(30).startswith(b"SIMPLE  ="):
+            raise InvalidFITSError(f"{path.name} is not a FITS file (it does not start with 'SIMPLE  =')")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            hdul = fits.open(path, memmap=True, lazy_load_hdus=False)
+    except Exception as exc:  # astropy raises OSError, ValueError, VerifyError, ... on bad headers
+        raise InvalidFITSError(f"{path.name} could not be read as FITS ({exc})") from exc
+    for hdu in hdul[1:]:
+        info = hdu.fileinfo()
+        if isinstance(hdu, fits.BinTableHDU) and info["datLoc"] + hdu.header["NAXIS1"] * hdu.header["NAXIS2"] > size:
+            hdul.close()
+            raise TruncatedFITSError(f"{path.name} ends before the end of its '{hdu.name}' table; "
+                                     "the file is truncated: copy it again")
+    return hdul
+
+
+def _meta(table, exclude: set[str]) -> dict[str, np.ndarray]:
+    """Per-spectrum (scalar) columns, lower-cased, strings stripped."""
+    out = {}
+    for name in table.columns.names:
+        if name.upper() in exclude:
+            continue
+        values = np.asarray(table[name])
+        if values.ndim != 1:
+            continue
+        out[name.lower()] = np.char.strip(values.astype(str)) if values.dtype.kind in "SU" else values
+    return out
+
+
+def open_spectra(path: str | os.PathLike, *, max_bytes: int | None = None) -> SpectrumSet:
+    """Open our spectra table or one SDSS spec file; raises typed errors on anything else."""
+    path = Path(path)
+    hdul = _open(path, max_bytes)
+    names = [h.name.upper() for h in hdul]
+    if "COADD" in names:
+        hdul.close()
+        return open_sdss_spec([path])
+    tables = [h for h in hdul if isinstance(h, fits.BinTableHDU)]
+    if not tables or "FLUX" not in [c.upper() for c in tables[0].columns.names]:
+        raise ShapeError(f"{path.name} has no table with a FLUX column: expected our spectra table "
+                         "(FLUX, IVAR vector columns) or an SDSS spec file (COADD HDU)")
+    hdu = tables[0]
+    data = hdu.data
+    cols = {c.upper(): c for c in hdu.columns.names}
+    flux = data[cols["FLUX"]]
+    if flux.ndim != 2 or flux.shape[1] < 16 or flux.shape[1] > MAX_PIXELS:
+        raise ShapeError(f"{path.name}: FLUX must be one vector of 16–{MAX_PIXELS} pixels per row, got shape {flux.shape}")
+    ivar = data[cols["IVAR"]] if "IVAR" in cols else np.ones_like(flux, dtype=np.float32)
+    if ivar.shape != flux.shape:
+        raise ShapeError(f"{path.name}: IVAR has shape {ivar.shape}, FLUX {flux.shape}")
+    head = hdu.header
+    if "COEFF0" in head and "COEFF1" in head:
+        loglam = head["COEFF0"] + head["COEFF1"] * np.arange(flux.shape[1])
+    elif "LOGLAM" in cols:
+        loglam = np.asarray(data[cols["LOGLAM"]][0], np.float64)
+    else:
+        raise ShapeError(f"{path.name}: no wavelength grid (COEFF0/COEFF1 header keywords or a LOGLAM column)")
+    ids = np.char.strip(np.asarray(data[cols["ID"]]).astype(str)) if "ID" in cols else \
+        np.array([f"{path.stem}-{i}" for i in range(len(flux))])
+    sample = np.asarray(flux[: min(len(flux), 64)], np.float64)
+    if not np.isfinite(sample).any():
+        raise NonFiniteError(f"{path.name}: the first spectra hold no finite flux value")
+    meta = _meta(hdu.data, {"FLUX", "IVAR", "AND_MASK", "ID", "LOGLAM"})
+    return SpectrumSet(loglam, flux, ivar, data[cols["AND_MASK"]] if "AND_MASK" in cols else None, ids, meta, path)
+
+
+def _sdss_one(path: Path) -> tuple[np.ndarray, ...]:
+    hdul = _open(path, None)
+    try:
+        coadd = hdul["COADD"].data
+        loglam = np.asarray(coadd["loglam"], np.float64)
+        flux = np.asarray(coadd["flux"], np.float32)
+        ivar = np.asarray(coadd["ivar"], np.float32)
+        mask = np.asarray(coadd["and_mask"], np.int32) if "and_mask" in coadd.columns.names else np.zeros(flux.size, np.int32)
+        meta = {}
+        if "SPECOBJ" in [h.name for h in hdul]:
+            obj = hdul["SPECOBJ"].data
+            cls, sub = str(obj["CLASS"][0]).strip(), str(obj["SUBCLASS"][0]).strip()
+            meta = {"sdss_class": cls, "sdss_subclass": sub, "z": float(obj["Z"][0])}
+    except KeyError as exc:
+        raise ShapeError(f"{path.name}: an SDSS spec file needs COADD columns flux, loglam, ivar ({exc})") from exc
+    finally:
+        hdul.close()
+    return loglam, flux, ivar, mask, meta
+
+
+def open_sdss_spec(paths: list[str | os.PathLike], loglam: np.ndarray | None = None) -> SpectrumSet:
+    """SDSS spec-PLATE-MJD-FIBER.fits files placed on one grid (default: the simulator's 3,840 pixels)."""
+    from ..sim.spectra import loglam_grid
+
+    grid = loglam_grid() if loglam is None else loglam
+    n = len(paths)
+    flux = np.zeros((n, grid.size), np.float32)
+    ivar = np.zeros_like(flux)
+    mask = np.zeros((n, grid.size), np.int32)
+    metas = []
+    for i, p in enumerate(paths):
+        lam, f, iv, m, meta = _sdss_one(Path(p))
+        idx = np.rint((lam - grid[0]) / GRID_STEP).astype(np.int64)
+        if np.abs(lam - (grid[0] + idx * GRID_STEP)).max(initial=0) > 0.1 * GRID_STEP:
+            raise ShapeError(f"{Path(p).name}: its log-λ grid is not on 1e-4 steps aligned with ours")
+        ok = (idx >= 0) & (idx < grid.size)
+        flux[i, idx[ok]], ivar[i, idx[ok]], mask[i, idx[ok]] = f[ok], iv[ok], m[ok]
+        metas.append(meta)
+    keys = sorted({k for m in metas for k in m})
+    meta = {k: np.array([m.get(k, "") for m in metas]) for k in keys}
+    ids = np.array([Path(p).stem for p in paths])
+    return SpectrumSet(grid, flux, ivar, mask, ids, meta, Path(paths[0]) if n == 1 else None)

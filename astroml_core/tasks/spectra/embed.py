@@ -1,0 +1,95 @@
+"""2-D maps of a spectrum survey: UMAP and t-SNE of the classifier's features, the VAE latent, PCA.
+
+Each ``Embedding`` keeps what it needs to place new spectra into the same map without recomputing
+it (``place``): UMAP's and openTSNE's ``transform``, the PCA basis, the VAE latent axes. UMAP and t-SNE
+run on the features standardised and reduced to 32 principal components, which keeps their
+neighbour search fast and the map the same for the same seed.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...errors import ShapeError
+
+__all__ = ["Embedding", "embed", "place", "METHODS", "LABELS"]
+
+METHODS = ("umap", "tsne", "vae", "pca")
+LABELS = {"umap": "UMAP of the classifier's features", "tsne": "t-SNE of the classifier's features",
+          "vae": "VAE latent (two most spread axes)", "pca": "PCA of the spectra (4-pixel bins)"}
+N_PRE = 32
+MIN_FOR_NEIGHBOURS = 100
+
+
+@dataclass
+class Embedding:
+    """2-D coordinates of a set and the fitted maps that place new points beside them."""
+
+    method: str
+    coords: np.ndarray                       # (N, 2) float32
+    axes: tuple[str, str]
+    state: dict = field(default_factory=dict)
+
+
+def _standardise(x: np.ndarray, state: dict | None = None) -> tuple[np.ndarray, dict]:
+    """Standardise and project to N_PRE principal components (fitting both when ``state`` is None)."""
+    x = np.asarray(x, np.float32)
+    if state is None:
+        mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
+        z = (x - mean) / std
+        _, _, vt = np.linalg.svd(z[:: max(1, len(z) // 20_000)], full_matrices=False)
+        state = dict(mean=mean, std=std, basis=vt[:N_PRE].T.astype(np.float32))
+    return ((x - state["mean"]) / state["std"]) @ state["basis"], state
+
+
+def _umap(x: np.ndarray, seed: int):
+    os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "astroml-numba"))
+    import umap
+
+    mapper = umap.UMAP(n_neighbors=15, min_dist=0.1, random_state=seed, n_jobs=1, low_memory=True)
+    return mapper.fit_transform(x), mapper
+
+
+def _tsne(x: np.ndarray, seed: int):
+    from openTSNE import TSNE
+
+    emb = TSNE(perplexity=30, n_jobs=2, random_state=seed, verbose=False).fit(x)
+    return np.asarray(emb), emb
+
+
+def embed(method: str, *, features: np.ndarray | None = None, latent: np.ndarray | None = None,
+          binned: np.ndarray | None = None, seed: int = 0) -> Embedding:
+    """A 2-D map by ``method``: 'umap'/'tsne' need ``features``, 'vae' ``latent``, 'pca' ``binned`` (N, bins)."""
+    if method in ("umap", "tsne"):
+        if len(features) < MIN_FOR_NEIGHBOURS:
+            raise ShapeError(f"a {method.upper()} map needs at least {MIN_FOR_NEIGHBOURS} spectra (its neighbour "
+                             f"graph), this set has {len(features)}: use the VAE latent or PCA")
+        x, pre = _standardise(features)
+        coords, fitted = (_umap if method == "umap" else _tsne)(x, seed)
+        return Embedding(method, np.asarray(coords, np.float32), (f"{method.upper()} 1", f"{method.upper()} 2"),
+                         dict(pre=pre, fitted=fitted))
+    if method == "vae":
+        order = np.argsort(np.asarray(latent).std(axis=0))[::-1][:2]
+        return Embedding(method, np.asarray(latent)[:, order].astype(np.float32),
+                         (f"latent z{order[0] + 1}", f"latent z{order[1] + 1}"), dict(order=order))
+    if method == "pca":
+        b = np.asarray(binned, np.float32)
+        mean = b.mean(axis=0)
+        _, _, vt = np.linalg.svd(b[:: max(1, len(b) // 20_000)] - mean, full_matrices=False)
+        basis = vt[:2].T
+        return Embedding(method, ((b - mean) @ basis).astype(np.float32), ("PC 1", "PC 2"), dict(mean=mean, basis=basis))
+    raise ValueError(f"unknown embedding {method!r}; choose one of {METHODS}")
+
+
+def place(embedding: Embedding, *, features: np.ndarray | None = None, latent: np.ndarray | None = None,
+          binned: np.ndarray | None = None) -> np.ndarray:
+    """Coordinates of new spectra in an existing map (the map itself is not changed)."""
+    s = embedding.state
+    if embedding.method in ("umap", "tsne"):
+        x, _ = _standardise(features, s["pre"])
+        return np.asarray(s["fitted"].transform(x), np.float32)
+    if embedding.method == "vae":
+        return np.asarray(latent)[:, s["order"]].astype(np.float32)
+    return ((np.asarray(binned, np.float32) - s["mean"]) @ s["basis"]).astype(np.float32)

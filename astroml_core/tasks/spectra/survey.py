@@ -1,0 +1,149 @@
+"""A survey as the spectra page sees it: a spectrum set, its classification and its 2-D maps.
+
+``analyse`` classifies every spectrum and computes the fast maps (VAE latent, PCA); UMAP and t-SNE are
+added by ``add_embedding`` (a minute for 40k spectra on 2 cores), so a caller can show the survey
+before they finish. Results are cached on disk next to nothing else (keyed by the file's path, size,
+mtime and the weights' sha256) so a restart does not redo them.
+"""
+from __future__ import annotations
+
+import hashlib
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from astropy.table import Table
+
+from ...data.spectra import SpectrumSet
+from .classify import Classification, classify
+from .embed import Embedding, embed
+from .preprocess import bin4
+
+__all__ = ["Survey", "analyse", "add_embedding", "points_in_box", "points_in_polygon", "selection_table",
+           "cache_key", "save_survey", "load_survey"]
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class Survey:
+    """Spectra + classification + maps (method → Embedding)."""
+
+    spectra: SpectrumSet
+    result: Classification
+    embeddings: dict[str, Embedding] = field(default_factory=dict)
+
+    @property
+    def true_class(self) -> np.ndarray | None:
+        """The file's own class column (truth for simulated sets, SDSS's CLASS_SUBCLASS for SDSS files)."""
+        meta = self.spectra.meta
+        if "true_class" in meta:
+            return np.asarray(meta["true_class"]).astype(str)
+        if "sdss_class" in meta:
+            sub = np.char.replace(np.asarray(meta.get("sdss_subclass", [""] * len(self.spectra))).astype(str), " ", "")
+            return np.char.add(np.char.add(np.asarray(meta["sdss_class"]).astype(str), "_"),
+                               np.where(sub == "", "nan", sub))
+        return None
+
+
+def binned_flux(spectra: SpectrumSet, batch: int = 2048) -> np.ndarray:
+    """Normalised 4-pixel-binned flux of every spectrum (float32), for PCA."""
+    out = []
+    for start in range(0, len(spectra), batch):
+        flux, ivar = spectra.rows(slice(start, start + batch))
+        out.append(bin4(flux, ivar)[0][..., 0])
+    return np.concatenate(out)
+
+
+def analyse(spectra: SpectrumSet, model=None, progress: Progress | None = None) -> Survey:
+    """Classify and map a set: VAE latent and PCA now; UMAP / t-SNE through ``add_embedding``."""
+    result = classify(spectra, model, progress=(lambda f, m: progress(0.8 * f, m)) if progress else None)
+    if progress:
+        progress(0.85, "PCA of the spectra")
+    survey = Survey(spectra, result)
+    survey.embeddings["vae"] = embed("vae", latent=result.latent)
+    survey.embeddings["pca"] = embed("pca", binned=binned_flux(spectra))
+    if progress:
+        progress(1.0, f"classified and mapped {len(spectra):,} spectra")
+    return survey
+
+
+def add_embedding(survey: Survey, method: str, seed: int = 0) -> Embedding:
+    """Compute UMAP or t-SNE of the survey's features and keep it in the survey."""
+    survey.embeddings[method] = embed(method, features=survey.result.features, seed=seed)
+    return survey.embeddings[method]
+
+
+def points_in_box(coords: np.ndarray, x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
+    """Indices of points inside a box (corners in any order)."""
+    (xa, xb), (ya, yb) = sorted((x0, x1)), sorted((y0, y1))
+    x, y = coords[:, 0], coords[:, 1]
+    return np.flatnonzero((x >= xa) & (x <= xb) & (y >= ya) & (y <= yb))
+
+
+def points_in_polygon(coords: np.ndarray, xs, ys) -> np.ndarray:
+    """Indices of points inside a polygon (a lasso), by even-odd ray casting, bounding box first."""
+    from skimage.measure import points_in_poly
+
+    xs, ys = np.asarray(xs, float), np.asarray(ys, float)
+    if len(xs) < 3:
+        return np.array([], dtype=np.int64)
+    near = points_in_box(coords, xs.min(), xs.max(), ys.min(), ys.max())
+    inside = points_in_poly(coords[near].astype(float), np.column_stack([xs, ys]))
+    return near[inside]
+
+
+def selection_table(survey: Survey, index: np.ndarray) -> Table:
+    """The selected spectra as an export table: id, classes, probability, uncertainty, anomaly, z, S/N."""
+    index = np.asarray(index, dtype=np.int64)
+    r = survey.result
+    t = Table()
+    t["id"] = np.asarray(survey.spectra.ids)[index]
+    truth = survey.true_class
+    if truth is not None:
+        t["true_class"] = truth[index]
+    t["predicted_class"] = r.pred_class[index]
+    t["probability"] = np.round(r.probs[index].max(axis=1), 4)
+    t["uncertainty"] = np.round(r.uncertainty[index], 4)
+    t["anomaly"] = np.round(r.anomaly[index], 3)
+    for key in ("z", "snr"):
+        if key in survey.spectra.meta:
+            t[key] = np.round(np.asarray(survey.spectra.meta[key], float)[index], 4)
+    t.meta["comments"] = ["AstroML Explorer spectra selection; probability = max class probability of the "
+                          "spectra_net ensemble; anomaly = robust z-score (larger = stranger)"]
+    return t
+
+
+def cache_key(path: Path, weights_sha: str) -> str:
+    """A name for a file's cached analysis that changes with the file or the weights."""
+    st = path.stat()
+    raw = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{weights_sha}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def save_survey(survey: Survey, folder: Path, key: str) -> Path:
+    """Write the classification and maps (with their fitted transforms) to ``folder/key.pkl``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"spectra-{key}.pkl"
+    tmp = path.with_suffix(".part")
+    with open(tmp, "wb") as fh:
+        pickle.dump({"result": survey.result, "embeddings": survey.embeddings}, fh, protocol=5)
+    tmp.replace(path)
+    return path
+
+
+def load_survey(spectra: SpectrumSet, folder: Path, key: str) -> Survey | None:
+    """The cached analysis of ``spectra`` if there is one (our own pickle, written by ``save_survey``)."""
+    path = folder / f"spectra-{key}.pkl"
+    if not path.exists():
+        return None
+    try:
+        with open(path, "rb") as fh:
+            saved = pickle.load(fh)
+    except Exception:
+        return None
+    if len(saved["result"].probs) != len(spectra):
+        return None
+    return Survey(spectra, saved["result"], saved["embeddings"])

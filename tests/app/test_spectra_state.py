@@ -1,0 +1,120 @@
+"""The spectra page's state without a browser: demo survey, maps, box/lasso and confusion-cell
+selections, the spectra stack, the anomaly list, export, and a bad file that changes nothing."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from astropy.table import Table
+
+from astroml_core.sim.spectra import DEMO_SPECTRA, write_simulated
+from astroml_core.tasks.spectra import points_in_box
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory):
+    return write_simulated(tmp_path_factory.mktemp("spectra") / DEMO_SPECTRA, 3020, 2000, unexpected=0.03)
+
+
+@pytest.fixture
+def page(data_root, demo_file):
+    (data_root / "demo" / DEMO_SPECTRA).symlink_to(demo_file)
+    from app.pages.spectra import SpectraPage
+
+    return SpectraPage()
+
+
+def test_demo_survey_opens_classified_and_mapped(page):
+    s = page.survey
+    assert s is not None and len(s.spectra) == 2000
+    assert page.param.colour_by.objects == ["true class", "predicted class", "uncertainty", "anomaly score", "redshift"]
+    assert "umap" in s.embeddings                           # asked for by the default projection
+    assert page.map.image.data["image"][0].shape == (page.map.height, page.map.width)
+    assert "UMAP" in page.map.fig.title.text and page.map.fig.xaxis.axis_label == "UMAP 1"
+    assert "2,000 spectra" in page.status.object
+
+
+def test_box_selection_fills_table_and_stack_with_exactly_the_points_inside(page):
+    c = page.survey.embeddings["umap"].coords
+    x0, x1 = np.percentile(c[:, 0], [20, 60])
+    y0, y1 = np.percentile(c[:, 1], [20, 60])
+    page._geometry_selected({"type": "rect", "x0": x1, "x1": x0, "y0": y0, "y1": y1})
+    expected = points_in_box(c, x0, x1, y0, y1)
+    assert len(expected) > 10 and np.array_equal(np.sort(page.selection), np.sort(expected))
+    assert len(page.table.value) == len(expected)
+    assert set(page.table.value["id"]) == set(page.survey.spectra.ids[expected])
+    assert f"{len(expected):,} spectra selected" in page.selection_info.object
+    stack = page.stack.source.data
+    assert len(stack["xs"]) == min(len(expected), page.stack.max_rows) + 1           # + the median
+    assert page.stack.labels.data["text"][0] == "median of the selection"
+    assert all(t.split(" · ")[0] in set(page.survey.spectra.ids[expected]) for t in page.stack.labels.data["text"][1:])
+    assert len(page.stack.lines.data["x"]) > 3                                         # main lines marked
+
+
+def test_lasso_selection_and_the_map_marks_it(page):
+    c = page.survey.embeddings["umap"].coords
+    centre = np.median(c, axis=0)
+    r = 0.3 * np.ptp(c, axis=0).min()
+    t = np.linspace(0, 2 * np.pi, 40, endpoint=False)
+    before = page.map.image.data["image"][0].copy()
+    page._geometry_selected({"type": "poly", "x": list(centre[0] + r * np.cos(t)), "y": list(centre[1] + r * np.sin(t))})
+    inside = np.hypot(*(c - centre).T) < 0.99 * r
+    assert set(np.flatnonzero(inside)) <= set(page.selection) and len(page.selection) <= (np.hypot(*(c - centre).T) <= r).sum()
+    assert not np.array_equal(page.map.image.data["image"][0], before)             # selection drawn in black
+
+
+def test_confusion_cell_selects_its_spectra(page):
+    src = page.confusion.source.data
+    k = int(np.argmax([cnt if i != j else 0 for cnt, i, j in zip(src["count"], src["i"], src["j"])]))
+    k = k if src["count"][k] else int(np.argmax(src["count"]))
+    page._cell_selected(src["i"][k], src["j"][k])
+    assert len(page.selection) == src["count"][k] > 0
+    assert len(page.table.value) == src["count"][k]
+    truth, pred = page.table.value["true_class"], page.table.value["predicted_class"]
+    assert truth.nunique() == 1 and pred.nunique() == 1
+
+
+def test_colour_by_value_and_projection_switch(page):
+    page.colour_by = "anomaly score"
+    assert "anomaly score" in page.legend.object
+    page.projection = "PCA"
+    assert page.map.fig.xaxis.axis_label == "PC 1"
+    assert np.array_equal(page._coords, page.survey.embeddings["pca"].coords)
+
+
+def test_top_anomalies_open_their_spectrum(page):
+    table = page.anomalies.value
+    assert len(table) == 50 and (np.diff(table["anomaly"]) <= 0).all()
+    unexpected = {"BAL_QSO", "WHITE_DWARF", "CARBON_STAR", "ARTEFACT"}
+    assert table["true"].head(20).isin(unexpected).mean() > 0.3      # the unexpected rise to the top
+    page._anomaly_clicked(type("E", (), {"new": [0]})())
+    assert len(page.selection) == 1 and page.table.value["id"][0] == table["id"][0]
+
+
+def test_export_writes_the_selection_as_ecsv_and_csv(page):
+    page._select(np.array([3, 1, 4]), "test")
+    ecsv = Table.read(io.StringIO(page._export("ecsv").getvalue().decode()), format="ascii.ecsv")
+    assert list(ecsv["id"]) == list(page.survey.spectra.ids[[3, 1, 4]])
+    csv = page._export("csv").getvalue().decode().splitlines()
+    assert csv[0].startswith("id,") and len(csv) == 4
+
+
+def test_a_bad_file_shows_an_error_and_keeps_the_survey(page, data_root):
+    bad = data_root / "broken.fits"
+    bad.write_bytes(b"SIMPLE  =                    T" + b"\0" * 100)
+    survey = page.survey
+    page.open(bad, "broken.fits")
+    assert page.survey is survey
+    assert page.banner._error.visible and "FITS" in page.banner._error.object
+
+
+def test_one_sdss_spec_file_opens_with_the_maps_it_can_have(page, data_root):
+    from astroml_core.sim.spectra import loglam_grid
+    from tests.core.test_spectra_io import _sdss_file
+
+    path, _ = _sdss_file(data_root / "spec-0266-51630-0003.fits", loglam_grid()[0] - 0.002, 3900)
+    page.open(path, "spec-0266-51630-0003.fits")
+    assert len(page.survey.spectra) == 1 and not page.banner._error.visible
+    assert page.param.projection.objects == ["VAE latent", "PCA"] and page.projection == "VAE latent"
+    assert list(page.table.value["id"]) == [] and page.survey.true_class[0] == "GALAXY_STARFORMING"
