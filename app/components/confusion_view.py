@@ -22,7 +22,7 @@ class ConfusionView:
         self.source = ColumnDataSource(dict(true=[], pred=[], count=[], frac=[], text=[], i=[], j=[], text_color=[]),
                                        name="confusion-source")
         fig = figure(frame_width=size, frame_height=size, name="confusion-figure", tools="tap,save",
-                     toolbar_location="above", x_range=["-"], y_range=["-"], title="Confusion matrix (held-out counts)",
+                     toolbar_location="above", x_range=["-"], y_range=["-"], title="",
                      x_axis_label="Predicted class", y_axis_label="True class")
         mapper = LinearColorMapper(palette="Blues256", low=1.0, high=0.0)
         fig.rect("pred", "true", 1, 1, source=self.source, fill_color={"field": "frac", "transform": mapper},
@@ -33,6 +33,7 @@ class ConfusionView:
         fig.xaxis.major_label_orientation = 1.0
         fig.axis.major_label_text_font_size = "10px"
         fig.grid.visible = False
+        fig.title.text_font_size = "11px"
         self.source.selected.on_change("indices", lambda attr, old, new: self._clicked(new, on_cell))
         self.fig = fig
 

@@ -53,7 +53,7 @@ class EmbeddingView:
         """A new map: fit the ranges to the points (1% margin) and draw."""
         self._coords, self._hover = coords, hover
         lo, hi = np.nanpercentile(coords, 0.1, axis=0), np.nanpercentile(coords, 99.9, axis=0)
-        pad = 0.05 * (hi - lo + 1e-9)
+        pad = np.where(hi - lo > 0, 0.05 * (hi - lo), 1.0)      # one point (or one value) still gets a window
         self.fig.x_range.update(start=float(lo[0] - pad[0]), end=float(hi[0] + pad[0]))
         self.fig.y_range.update(start=float(lo[1] - pad[1]), end=float(hi[1] + pad[1]))
         self.fig.xaxis.axis_label, self.fig.yaxis.axis_label = axes

@@ -53,7 +53,7 @@ class SpectraStack:
         self.fig = fig
 
     def show(self, wavelength: np.ndarray, rows: np.ndarray, names: list[str], classes: list[int],
-             median: np.ndarray | None, z: float | None, title: str) -> None:
+             median: np.ndarray | None, z: float | None, title: str, max_rows: int | None = None) -> None:
         """Draw display rows (from ``display_rows``) bottom-up above the median; lines at redshift ``z``."""
         lam = wavelength[: rows.shape[1] * BIN].reshape(-1, BIN).mean(axis=1)
         xs, ys, colours, widths, lx, ly, text = [], [], [], [], [], [], []
@@ -62,7 +62,7 @@ class SpectraStack:
             xs.append(lam), ys.append(np.clip(median, -1, 4)), colours.append("#000000"), widths.append(1.8)
             lx.append(float(lam[0])), ly.append(base + 1.1), text.append("median of the selection")
             base += STEP
-        for row, name, cls in zip(rows[: self.max_rows], names, classes):
+        for row, name, cls in zip(rows[: max_rows or self.max_rows], names, classes):
             xs.append(lam), ys.append(np.clip(row, -1, 4) + base)
             colours.append(CATEGORY_COLOURS[cls % len(CATEGORY_COLOURS)]), widths.append(1.0)
             lx.append(float(lam[0])), ly.append(base + 1.1), text.append(name)

@@ -16,7 +16,7 @@ from astroml_core.metrics.spectra import confusion_matrix
 from astroml_core.tasks.spectra import points_in_box, points_in_polygon, selection_table
 from astroml_core.tasks.spectra.embed import LABELS, MIN_FOR_NEIGHBOURS
 from astroml_core.tasks.spectra.store import store
-from astroml_core.tasks.spectra.survey import Survey
+from astroml_core.tasks.spectra.survey import Survey, scatter_data
 
 from ..components.banner import Banner
 from ..components.confusion_view import ConfusionView
@@ -57,14 +57,14 @@ class SpectraPage(pn.viewable.Viewer):
         self.title = pn.pane.Markdown("### No spectra open", margin=(0, 10))
         self.status = pn.pane.HTML("", css_classes=["spectra-status"], styles={"font-size": "13px"}, margin=(0, 10))
         self.progress = pn.indicators.Progress(value=0, max=100, width=200, visible=False)
-        self.map = EmbeddingView(render=self._render, on_select=self._geometry_selected)
-        self.legend = pn.pane.HTML("", styles={"font-size": "11px"}, width=230, css_classes=["spectra-legend"])
-        self.stack = SpectraStack()
-        self.confusion = ConfusionView(on_cell=self._cell_selected)
+        self.map = EmbeddingView(render=self._render, on_select=self._geometry_selected, width=500, height=440)
+        self.legend = pn.pane.HTML("", styles={"font-size": "11px"}, width=560, css_classes=["spectra-legend"])
+        self.stack = SpectraStack(width=1020, height=400)
+        self.confusion = ConfusionView(on_cell=self._cell_selected, size=420)
         self.selection_info = pn.pane.HTML("No selection: lasso (or box) a region of the map",
                                            css_classes=["selection-info"], styles={"font-size": "13px"})
-        self.table = pn.widgets.Tabulator(None, disabled=True, show_index=False, height=300, width=760,
-                                          pagination="local", page_size=10, layout="fit_data_table",
+        self.table = pn.widgets.Tabulator(None, disabled=True, show_index=False, height=300, width=1060,
+                                          pagination="local", page_size=10, layout="fit_columns",
                                           css_classes=["selection-table"], selectable=1)
         self.table.param.watch(self._row_clicked, "selection")
         self.anomalies = pn.widgets.Tabulator(None, disabled=True, show_index=False, height=330, width=420,
@@ -72,7 +72,7 @@ class SpectraPage(pn.viewable.Viewer):
                                               css_classes=["anomaly-table"])
         self.anomalies.param.watch(self._anomaly_clicked, "selection")
         self.export_ecsv = pn.widgets.FileDownload(callback=partial(self._export, "ecsv"), filename="selection.ecsv",
-                                                   label="Export ECSV", button_type="primary", width=130,
+                                                   label="Export ECSV", color="primary", width=130,
                                                    css_classes=["export-ecsv"])
         self.export_csv = pn.widgets.FileDownload(callback=partial(self._export, "csv"), filename="selection.csv",
                                                   label="Export CSV", width=120, css_classes=["export-csv"])
@@ -174,13 +174,8 @@ class SpectraPage(pn.viewable.Viewer):
     def _rebuild_scatter(self) -> None:
         if self.survey is None:
             return
-        r = self.survey.result
-        cats = self.survey.true_class if self.colour_by == "true class" else r.pred_class
-        values = {"uncertainty": r.uncertainty, "anomaly": r.anomaly}
-        if "z" in self.survey.spectra.meta:
-            values["z"] = np.asarray(self.survey.spectra.meta["z"], float)
-        self._scatter = ScatterData.build(self._coords, cats, values)
-        self._classes = cats
+        self._scatter = scatter_data(self.survey, self._coords, by_truth=self.colour_by == "true class")
+        self._classes = self._scatter.frame["cat"].to_numpy().astype(str)
         self._legend()
         self.map.redraw()
 
@@ -203,16 +198,17 @@ class SpectraPage(pn.viewable.Viewer):
         col = COLOURS[self.colour_by]
         if col is None:
             counts = dict(zip(*np.unique(self._classes, return_counts=True)))
-            items = "".join(f"<div><span style='display:inline-block;width:11px;height:11px;background:"
-                            f"{CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]};margin-right:5px'></span>{c} ({counts.get(c, 0):,})</div>"
+            items = "".join(f"<span style='display:inline-block;margin:0 10px 2px 0;white-space:nowrap'><span style='"
+                            f"display:inline-block;width:10px;height:10px;background:"
+                            f"{CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]};margin-right:4px'></span>{c} ({counts.get(c, 0):,})</span>"
                             for i, c in enumerate(self._scatter.categories))
         else:
             lo, hi = self._span()
             grad = ", ".join(VALUE_CMAP)
-            items = (f"<div>{self.colour_by}: mean per pixel</div><div style='height:12px;width:200px;"
+            items = (f"<div>mean per screen pixel</div><div style='height:12px;width:200px;"
                      f"background:linear-gradient(to right, {grad})'></div><div style='display:flex;"
                      f"justify-content:space-between;width:200px'><span>{lo:.3g}</span><span>{hi:.3g}</span></div>")
-        self.legend.object = f"<b>{self.colour_by}</b>{items}<div style='margin-top:4px'>black: selection</div>"
+        self.legend.object = f"<b>{self.colour_by}</b> (black: the selection)<br>{items}"
 
     # --- selecting ----------------------------------------------------------------------------------
     def _geometry_selected(self, geometry: dict) -> None:
@@ -253,7 +249,7 @@ class SpectraPage(pn.viewable.Viewer):
         s = self.survey.spectra
         r = self.survey.result
         if len(index) == 0:
-            self.stack.show(s.wavelength, np.zeros((0, 1)), [], [], None, None, "Select spectra in the map")
+            self._show_atlas()
             return
         flux, ivar = s.rows(np.sort(shown))
         order = np.argsort(np.argsort(shown))
@@ -265,6 +261,23 @@ class SpectraPage(pn.viewable.Viewer):
         title = (f"{len(shown)} of {len(index):,} selected spectra" +
                  (f"; lines at z = {z:.3f}, the selection's median" if z is not None else ""))
         self.stack.show(s.wavelength, rows, names, list(r.pred[shown]), median, z, title)
+
+    def _show_atlas(self) -> None:
+        """With nothing selected: the median spectrum of each predicted class (up to 200 of each)."""
+        s, r = self.survey.spectra, self.survey.result
+        rng = np.random.default_rng(0)
+        rows, names, classes = [], [], []
+        for k, name in enumerate(r.classes):
+            members = np.flatnonzero(r.pred == k)
+            if len(members) == 0:
+                continue
+            pick = np.sort(rng.choice(members, min(len(members), 200), replace=False))
+            rows.append(np.nanmedian(display_rows(*s.rows(pick)), axis=0))
+            names.append(f"{name}: median of {len(pick)} of {len(members):,}")
+            classes.append(k)
+        self.stack.show(s.wavelength, np.array(rows)[::-1], names[::-1], classes[::-1], None, None,
+                        "Median spectrum of each predicted class (observed frame): lasso the map to read spectra",
+                        max_rows=len(rows))
 
     def _row_clicked(self, event) -> None:
         """A click on a table row puts that spectrum on top of the stack."""
@@ -309,8 +322,7 @@ class SpectraPage(pn.viewable.Viewer):
         full = confusion_matrix(t, r.pred, len(rows))[:, : len(classes)]
         normal = np.isin(truth, classes)
         acc = np.mean([full[i, i] / max(full[i].sum(), 1) for i in range(len(classes)) if full[i].sum()])
-        self.confusion.show(full, rows, classes, f"Confusion matrix: {normal.sum():,} spectra of the 13 classes, "
-                                                 f"macro accuracy {acc:.3f}")
+        self.confusion.show(full, rows, classes, f"{normal.sum():,} spectra of the 13 classes · macro accuracy {acc:.3f}")
 
     def _export(self, fmt: str):
         """The selection (or, with nothing selected, every spectrum) as ECSV or CSV bytes."""
@@ -324,16 +336,16 @@ class SpectraPage(pn.viewable.Viewer):
     def __panel__(self):
         controls = pn.Row(pn.Column(self.source, width=420),
                           pn.Column(self.title, self.status, self.progress,
-                                    pn.widgets.RadioButtonGroup.from_param(self.param.projection,
-                                                                           css_classes=["projection-choice"]),
-                                    pn.widgets.Select.from_param(self.param.colour_by, width=200,
-                                                                 css_classes=["colour-choice"])))
-        left = pn.Column(pn.Row(pn.pane.Bokeh(self.map.fig), self.legend), self.selection_info,
-                         pn.Row(self.export_ecsv, self.export_csv), self.table)
-        right = pn.Column(pn.pane.Bokeh(self.stack.fig),
-                          pn.Tabs(("Confusion matrix", pn.pane.Bokeh(self.confusion.fig)),
-                                  ("The unexpected", pn.Column(
-                                      pn.pane.HTML(f"The {TOP_ANOMALIES} highest anomaly scores: click one to read it",
-                                                   styles={"font-size": "12px"}), self.anomalies)),
-                                  css_classes=["spectra-tabs"]))
-        return pn.Column(self.banner, controls, pn.Row(left, right), sizing_mode="stretch_width")
+                                    pn.Row(pn.widgets.RadioButtonGroup.from_param(self.param.projection,
+                                                                                  css_classes=["projection-choice"]),
+                                           pn.widgets.Select.from_param(self.param.colour_by, width=170,
+                                                                        css_classes=["colour-choice"]))))
+        tabs = pn.Tabs(("Confusion matrix", pn.pane.Bokeh(self.confusion.fig)),
+                       ("The unexpected", pn.Column(
+                           pn.pane.HTML(f"The {TOP_ANOMALIES} highest anomaly scores: click one to read it",
+                                        styles={"font-size": "12px"}), self.anomalies)),
+                       css_classes=["spectra-tabs"])
+        top = pn.Row(pn.Column(pn.pane.Bokeh(self.map.fig), self.legend), tabs)
+        below = pn.Column(pn.pane.Bokeh(self.stack.fig), self.selection_info,
+                          pn.Row(self.export_ecsv, self.export_csv), self.table)
+        return pn.Column(self.banner, controls, top, below, sizing_mode="stretch_width")

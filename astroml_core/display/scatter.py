@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ScatterData", "render", "CATEGORY_COLOURS", "VALUE_CMAP"]
+__all__ = ["ScatterData", "render", "warm_up", "CATEGORY_COLOURS", "VALUE_CMAP"]
 
-# 13 well-separated colours (Glasbey-like, no near-white), then grey for anything else
+# well-separated colours (no near-white, no black: black marks the selection)
 CATEGORY_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#8c564b", "#9467bd", "#e377c2", "#17becf", "#bcbd22",
-                    "#ff7f0e", "#7f7f7f", "#393b79", "#637939", "#843c39", "#aaaaaa", "#000000", "#5254a3")
+                    "#ff7f0e", "#7f7f7f", "#393b79", "#637939", "#843c39", "#aaaaaa", "#e7ba52", "#5254a3", "#ad494a")
 VALUE_CMAP = ("#313695", "#4575b4", "#74add1", "#abd9e9", "#fee090", "#fdae61", "#f46d43", "#d73027", "#a50026")
 
 
@@ -62,7 +62,7 @@ def render(data: ScatterData, x_range: tuple[float, float], y_range: tuple[float
     else:
         agg = canvas.points(data.frame, "x", "y", agg=ds.mean(value))
         img = tf.shade(agg, cmap=list(VALUE_CMAP), how="linear", span=value_span)
-    img = tf.dynspread(img, threshold=0.5, max_px=2)
+    img = tf.dynspread(img, threshold=0.8, max_px=3)
     if selected is not None and len(selected):
         sub = data.frame.iloc[np.asarray(selected)]
         sel = canvas.points(sub, "x", "y", agg=ds.count())
@@ -70,3 +70,17 @@ def render(data: ScatterData, x_range: tuple[float, float], y_range: tuple[float
                            max_px=2)
         img = tf.stack(img, top)
     return np.asarray(img.data, dtype=np.uint32)           # row 0 = lowest y, as Bokeh's image_rgba draws it
+
+
+def warm_up(data: ScatterData | None = None) -> None:
+    """Render ``data`` (default: a small random set) once in every mode on a tiny canvas, so numba has
+    compiled the aggregations for its columns and categories before anyone pans (~0.3–4 s)."""
+    if data is None:
+        rng = np.random.default_rng(0)
+        data = ScatterData.build(rng.normal(size=(1000, 2)), rng.choice(["a", "b"], 1000), {"v": rng.normal(size=1000)})
+    values = [c for c in data.frame.columns if c not in ("x", "y", "cat")]
+    x, y = data.frame["x"], data.frame["y"]
+    window = ((float(x.min()), float(x.max()) + 1e-6), (float(y.min()), float(y.max()) + 1e-6))
+    for kwargs in [{}, {"selected": np.arange(min(10, len(data.frame)))}] + [{"value": v, "value_span": (0.0, 1.0)}
+                                                                            for v in values]:
+        render(data, *window, 32, 32, **kwargs)

@@ -40,7 +40,7 @@ class _Trunk(nn.Module):
 class SpectrumClassifier(nn.Module):
     """One ensemble member: trunk + linear head; input (N, L, 2) = (normalised flux, normalised σ)."""
 
-    def __init__(self, n_classes: int = 13, patch: int = 8, widths: tuple[int, ...] = (32, 48, 64, 96),
+    def __init__(self, n_classes: int = 13, patch: int = 8, widths: tuple[int, ...] = (24, 32, 48, 64),
                  kernels: tuple[int, ...] = (5, 5, 3)):
         super().__init__()
         self.trunk = _Trunk(2, patch, widths, kernels)
@@ -117,9 +117,10 @@ class SpectraModel(nn.Module):
     score made the score worse, so it is not part of it.
     """
 
-    def __init__(self, n_classes: int = 13, members: int = 3, latent: int = 12, n_features: int = 192):
+    def __init__(self, n_classes: int = 13, members: int = 3, latent: int = 12):
         super().__init__()
         self.ensemble = ClassifierEnsemble(members, n_classes)
+        n_features = self.ensemble.members[0].trunk.out_features
         self.vae = SpectrumVAE(latent=latent)
         self.register_buffer("class_means", torch.zeros(members, n_classes, n_features))
         self.register_buffer("precision", torch.eye(n_features).repeat(members, 1, 1))

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import json
 import platform
-import tempfile
-import time
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from ..registry import MODEL_DIR, write_card
+from ..registry import write_card
+from .shipping import model_folder, trained_or_kept
 from .markdown import cell, span, table
 from .deblend import HELD_OUT_SEEDS, TRAIN_SEED0, TrainConfig, evaluate, fit, mape_table
 
@@ -46,21 +45,10 @@ def run(quick: bool = False, keep_weights: bool = False) -> Path:
     import torch
 
     from ..models.deblend_unet import Deblender
-    from ..registry import read_card
 
     cfg = TrainConfig(n_fields=50, steps_detector=20, steps_splitter=20) if quick else TrainConfig()
-    folder = (Path(tempfile.mkdtemp()) if quick else MODEL_DIR) / NAME
-    folder.mkdir(parents=True, exist_ok=True)
-    started = time.time()
-    if keep_weights:
-        model = Deblender(width=cfg.width)
-        model.load_state_dict(torch.load(folder / "weights.pt", map_location="cpu", weights_only=True))
-        model.eval()
-        train_s = read_card(NAME, folder.parent)[0].get("train_seconds", 0)
-    else:
-        model = fit(cfg)
-        train_s = time.time() - started
-        torch.save(model.state_dict(), folder / "weights.pt")
+    folder = model_folder(NAME, quick)
+    model, train_s = trained_or_kept(folder, lambda: Deblender(width=cfg.width), lambda: fit(cfg), keep_weights)
     seeds = HELD_OUT_SEEDS[:5] if quick else HELD_OUT_SEEDS
     ev = evaluate(model, seeds, MIN_SNR)
     summary = {name: _rounded(s.summary(0.1)) for name, s in ev["scores"].items()}

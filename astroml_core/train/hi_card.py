@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import json
 import platform
-import tempfile
-import time
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from ..registry import MODEL_DIR, read_card, write_card
+from ..registry import write_card
 from ..sim.hi import HICubeConfig
+from .shipping import model_folder, trained_or_kept
 from .markdown import cell, span, table
 from .hi import (HELD_OUT_SEEDS, TRAIN_SEED0, VALID_SEED0, TrainConfig, choose_threshold, evaluate, fit,
                  fit_decision, tuning_candidates)
@@ -56,19 +55,8 @@ def run(quick: bool = False, keep_weights: bool = False) -> Path:
     from ..tasks.hi.model import FEATURES
 
     cfg = TrainConfig(n_cubes=4, steps=40, n_valid=2) if quick else TrainConfig()
-    folder = (Path(tempfile.mkdtemp()) if quick else MODEL_DIR) / NAME
-    folder.mkdir(parents=True, exist_ok=True)
-    started = time.time()
-    if keep_weights:
-        model = HIUNet()
-        model.load_state_dict(torch.load(folder / "weights.pt", map_location="cpu", weights_only=True))
-        model.eval()
-        previous, _ = read_card(NAME, folder.parent)
-        train_s = previous.get("train_seconds", 0)
-    else:
-        model = fit(cfg)
-        train_s = time.time() - started
-        torch.save(model.state_dict(), folder / "weights.pt")
+    folder = model_folder(NAME, quick)
+    model, train_s = trained_or_kept(folder, HIUNet, lambda: fit(cfg), keep_weights)
     tuning = range(VALID_SEED0, VALID_SEED0 + cfg.n_valid)
     features, good = tuning_candidates(model, _geometry, tuning)
     decision = fit_decision(features, good)

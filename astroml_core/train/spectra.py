@@ -66,55 +66,56 @@ def _batches(n: int, batch: int, rng):
         yield order[start:start + batch]
 
 
-def _fit_member(member, data: TrainingSet, cfg: TrainConfig, seed: int, log) -> None:
+def _train(module, n: int, cfg: TrainConfig, epochs: int, seed: int, loss_of, log, name: str,
+           weight_decay: float, clip: float | None = None) -> None:
+    """AdamW with a one-cycle schedule over ``epochs`` shuffled passes; ``loss_of(batch indices)``."""
     import torch
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    steps = cfg.epochs * (len(data.y) // cfg.batch)
-    opt = torch.optim.AdamW(member.parameters(), lr=cfg.lr, weight_decay=1e-4)
+    steps = epochs * (n // cfg.batch)
+    opt = torch.optim.AdamW(module.parameters(), lr=cfg.lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=steps, pct_start=0.15)
-    member.train()
-    for epoch in range(cfg.epochs):
+    module.train()
+    for epoch in range(epochs):
         total = 0.0
-        for idx in _batches(len(data.y), cfg.batch, rng):
-            x = torch.from_numpy(data.x[idx].astype(np.float32))
-            loss = torch.nn.functional.cross_entropy(member(x), torch.from_numpy(data.y[idx]))
+        for idx in _batches(n, cfg.batch, rng):
+            loss = loss_of(idx)
             opt.zero_grad()
             loss.backward()
+            if clip is not None:
+                torch.nn.utils.clip_grad_norm_(module.parameters(), clip)
             opt.step()
             sched.step()
             total += loss.item() * len(idx)
-        log(f"member {seed}: epoch {epoch + 1}/{cfg.epochs} loss {total / len(data.y):.4f}")
-    member.eval()
+        log(f"{name}: epoch {epoch + 1}/{epochs} loss {total / n:.4f}")
+    module.eval()
+
+
+def _fit_member(member, data: TrainingSet, cfg: TrainConfig, seed: int, log) -> None:
+    """Cross-entropy on the 13 classes."""
+    import torch
+
+    def loss_of(idx):
+        x = torch.from_numpy(data.x[idx].astype(np.float32))
+        return torch.nn.functional.cross_entropy(member(x), torch.from_numpy(data.y[idx]))
+
+    _train(member, len(data.y), cfg, cfg.epochs, seed, loss_of, log, f"member {seed}", 1e-4)
 
 
 def _fit_vae(vae, data: TrainingSet, cfg: TrainConfig, log) -> None:
+    """χ² with the bins' inverse variances (model-error floor included) + KL, per bin."""
     import torch
 
-    torch.manual_seed(cfg.seed + 100)
-    rng = np.random.default_rng(cfg.seed + 100)
-    steps = cfg.vae_epochs * (len(data.y) // cfg.batch)
-    opt = torch.optim.AdamW(vae.parameters(), lr=cfg.lr, weight_decay=1e-5)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=steps, pct_start=0.15)
-    vae.train()
-    for epoch in range(cfg.vae_epochs):
-        total = 0.0
-        for idx in _batches(len(data.y), cfg.batch, rng):
-            xb = torch.from_numpy(data.xb[idx].astype(np.float32))
-            w = torch.from_numpy(data.ivar_b[idx])
-            recon, mu, logvar = vae(xb)
-            chi2 = 0.5 * ((recon - xb[..., 0]) ** 2 * w).sum(1)
-            kl = -0.5 * (1 + logvar - mu ** 2 - logvar.exp()).sum(1)
-            loss = (chi2 + kl).mean() / xb.shape[1]
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(vae.parameters(), 5.0)
-            opt.step()
-            sched.step()
-            total += loss.item() * len(idx)
-        log(f"vae: epoch {epoch + 1}/{cfg.vae_epochs} loss/bin {total / len(data.y):.4f}")
-    vae.eval()
+    def loss_of(idx):
+        xb = torch.from_numpy(data.xb[idx].astype(np.float32))
+        w = torch.from_numpy(data.ivar_b[idx])
+        recon, mu, logvar = vae(xb)
+        chi2 = 0.5 * ((recon - xb[..., 0]) ** 2 * w).sum(1)
+        kl = -0.5 * (1 + logvar - mu ** 2 - logvar.exp()).sum(1)
+        return (chi2 + kl).mean() / xb.shape[1]
+
+    _train(vae, len(data.y), cfg, cfg.vae_epochs, cfg.seed + 100, loss_of, log, "vae", 1e-5, clip=5.0)
 
 
 def _outputs(model, data: TrainingSet, batch: int = 512) -> dict[str, np.ndarray]:

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import json
 import platform
-import tempfile
-import time
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from ..registry import MODEL_DIR, read_card, write_card
+from ..registry import write_card
 from ..sim.spectra import CLASSES, SNR_RANGE
+from .shipping import model_folder, trained_or_kept
 from .markdown import cell, span, table
 from .spectra import HELD_OUT_SEED, HELD_OUT_UNEXPECTED_SEED, TRAIN_SEED, VALID_SEED, TrainConfig, evaluate, fit
 
@@ -36,28 +35,18 @@ def run(quick: bool = False, keep_weights: bool = False) -> Path:
     from ..models.spectra_nets import SpectraModel
 
     cfg = TrainConfig(n_train=2600, n_valid=1300, members=2, epochs=1, vae_epochs=1) if quick else TrainConfig()
-    folder = (Path(tempfile.mkdtemp()) if quick else MODEL_DIR) / NAME
-    folder.mkdir(parents=True, exist_ok=True)
-    started = time.time()
-    if keep_weights:
-        model = SpectraModel(members=cfg.members)
-        model.load_state_dict(torch.load(folder / "weights.pt", map_location="cpu", weights_only=True))
-        model.eval()
-        train_s = read_card(NAME, folder.parent)[0].get("train_seconds", 0)
-    else:
-        model = fit(cfg)
-        train_s = time.time() - started
-        torch.save(model.state_dict(), folder / "weights.pt")
+    folder = model_folder(NAME, quick)
+    model, train_s = trained_or_kept(folder, lambda: SpectraModel(members=cfg.members), lambda: fit(cfg), keep_weights)
     ev = evaluate(model, 60 if quick else 1000, 30 if quick else 500)
     n_params = sum(p.numel() for p in model.parameters())
     cm = ev["confusion"]
     front = dict(
         name=NAME, task="spectra",
         architecture=(f"deep ensemble of {cfg.members} 1-D CNNs (8-pixel patch embedding + 3 strided convolutions, "
-                      f"widths 32–96) + VAE (latent 12) + feature-space Mahalanobis; {n_params:,} parameters"),
+                      f"widths 24–64) + VAE (latent 12) + feature-space Mahalanobis; {n_params:,} parameters"),
         inputs="3,840-pixel log-λ spectra (3,800–9,200 Å), L2-normalised flux and σ; VAE: 4-pixel bins",
         outputs="13 class probabilities (temperature-scaled ensemble mean), 1 − max p, member disagreement, "
-                "anomaly z-score, VAE χ² per bin, 192-d features (member 1), 12-d latent",
+                "anomaly z-score, VAE χ² per bin, 128-d features (member 1), 12-d latent",
         training_data=(f"{cfg.n_train:,} simulated spectra (astroml_core.sim.spectra, seed {TRAIN_SEED}), "
                        f"{cfg.n_valid:,} for temperature and anomaly reference (seed {VALID_SEED})"),
         command="python -m astroml_core.train spectra", seed=cfg.seed, train_config=asdict(cfg),

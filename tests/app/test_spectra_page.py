@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 TABLE_IDS = """(cls) => {
   for (const m of Bokeh.documents[0]._all_models.values())
-    if (m.type === 'DataTabulator' && (m.css_classes || []).includes(cls)) return Array.from(m.source.data.id || []);
+    if (m.type.endsWith('DataTabulator') && (m.css_classes || []).includes(cls)) return Array.from(m.source.data.id || []);
   return null;
 }"""
 CELL_SCREEN = """([name, xf, yf]) => {
@@ -26,9 +26,20 @@ CELL_SCREEN = """([name, xf, yf]) => {
 }"""
 
 
+MAP_READY = """() => {
+  const doc = window.Bokeh && Bokeh.documents[0];
+  const fig = doc && doc.get_model_by_name('embedding-figure');
+  return !!fig && fig.title.text.startsWith('UMAP') && doc.get_model_by_name('embedding-hover-source').data.x.length > 100;
+}"""
+MATRIX_READY = """() => {
+  const doc = window.Bokeh && Bokeh.documents[0];
+  const src = doc && doc.get_model_by_name('confusion-source');
+  return !!src && src.data.count.length > 0;
+}"""
+
+
 def _map_ready(page) -> bool:
-    title = page.evaluate("() => Bokeh.documents[0].get_model_by_name('embedding-figure').title.text")
-    return title.startswith("UMAP") and len(page.evaluate(MODEL_DATA, ["embedding-hover-source", "x"])) > 100
+    return page.evaluate(MAP_READY)
 
 
 def _umap_coords(root) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +99,7 @@ def test_lasso_on_the_map_selects_exactly_the_spectra_inside(page, server):
 def test_confusion_cell_click_selects_that_cells_spectra(page, server):
     url, _ = server
     page.goto(url + "/spectra")
-    wait_until(lambda: page.evaluate(MODEL_DATA, ["confusion-source", "count"]), timeout=240, what="the matrix")
+    wait_until(lambda: page.evaluate(MATRIX_READY), timeout=240, what="the matrix")
     page.locator(".spectra-tabs .bk-tab").first.click()
     counts = page.evaluate(MODEL_DATA, ["confusion-source", "count"])
     true = page.evaluate(MODEL_DATA, ["confusion-source", "true"])

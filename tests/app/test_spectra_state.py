@@ -2,8 +2,6 @@
 selections, the spectra stack, the anomaly list, export, and a bad file that changes nothing."""
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
 from astropy.table import Table
@@ -94,7 +92,7 @@ def test_top_anomalies_open_their_spectrum(page):
 
 def test_export_writes_the_selection_as_ecsv_and_csv(page):
     page._select(np.array([3, 1, 4]), "test")
-    ecsv = Table.read(io.StringIO(page._export("ecsv").getvalue().decode()), format="ascii.ecsv")
+    ecsv = Table.read(page._export("ecsv").getvalue().decode(), format="ascii.ecsv")
     assert list(ecsv["id"]) == list(page.survey.spectra.ids[[3, 1, 4]])
     csv = page._export("csv").getvalue().decode().splitlines()
     assert csv[0].startswith("id,") and len(csv) == 4

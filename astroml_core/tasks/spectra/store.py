@@ -12,7 +12,8 @@ from pathlib import Path
 from ...config import settings
 from ...data.spectra import open_spectra
 from ...service.worker import Job, service
-from .survey import Survey, add_embedding, analyse, cache_key, load_survey, save_survey
+from ...display.scatter import warm_up
+from .survey import Survey, add_embedding, analyse, cache_key, load_survey, save_survey, scatter_data
 
 __all__ = ["SurveyStore", "store"]
 
@@ -33,6 +34,9 @@ def _prepare(path: Path, *, progress) -> Survey:
     if survey is None:
         survey = analyse(spectra, progress=progress)
         save_survey(survey, cfg.cache_dir, key)
+    progress(0.99, "preparing the map")
+    for by_truth in (True, False):          # numba compiles the map's aggregations now, not on the first pan
+        warm_up(scatter_data(survey, survey.embeddings["vae"].coords, by_truth=by_truth))
     return survey
 
 
@@ -63,7 +67,9 @@ class SurveyStore:
     def open(self, path: str | Path) -> Job:
         """The job that analyses ``path`` (already finished when another session asked first)."""
         path = Path(path).resolve()
-        return self._job((str(path), "analysis"), lambda: service().submit(_prepare, path, name="spectra analysis"))
+        version = f"{path.stat().st_size}-{path.stat().st_mtime_ns}" if path.is_file() else "missing"
+        return self._job((str(path), f"analysis {version}"),       # a file changed on disk is analysed again
+                         lambda: service().submit(_prepare, path, name="spectra analysis"))
 
     def embedding(self, survey: Survey, method: str) -> Job:
         """The job that adds ``method``'s map to ``survey`` (finished at once when the map exists)."""

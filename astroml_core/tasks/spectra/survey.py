@@ -17,12 +17,13 @@ import numpy as np
 from astropy.table import Table
 
 from ...data.spectra import SpectrumSet
+from ...display.scatter import ScatterData
 from .classify import Classification, classify
 from .embed import Embedding, embed
 from .preprocess import bin4
 
 __all__ = ["Survey", "analyse", "add_embedding", "points_in_box", "points_in_polygon", "selection_table",
-           "cache_key", "save_survey", "load_survey"]
+           "cache_key", "save_survey", "load_survey", "scatter_data"]
 
 Progress = Callable[[float, str], None]
 
@@ -114,6 +115,16 @@ def selection_table(survey: Survey, index: np.ndarray) -> Table:
     t.meta["comments"] = ["AstroML Explorer spectra selection; probability = max class probability of the "
                           "spectra_net ensemble; anomaly = robust z-score (larger = stranger)"]
     return t
+
+
+def scatter_data(survey: Survey, coords: np.ndarray, *, by_truth: bool) -> ScatterData:
+    """The map's points for datashader: category = true (or predicted) class; uncertainty, anomaly, z values."""
+    r = survey.result
+    truth = survey.true_class
+    values = {"uncertainty": r.uncertainty, "anomaly": r.anomaly}
+    if "z" in survey.spectra.meta:
+        values["z"] = np.asarray(survey.spectra.meta["z"], float)
+    return ScatterData.build(coords, truth if by_truth and truth is not None else r.pred_class, values)
 
 
 def cache_key(path: Path, weights_sha: str) -> str:
