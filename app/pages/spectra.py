@@ -65,6 +65,8 @@ class SpectraPage(pn.viewable.Viewer):
                                            css_classes=["selection-info"], styles={"font-size": "13px"})
         self.table = pn.widgets.Tabulator(None, disabled=True, show_index=False, height=300, width=1060,
                                           pagination="local", page_size=10, layout="fit_columns",
+                                          widths={"id": 170, "true_class": 170, "predicted_class": 170, "probability": 105,
+                                                  "uncertainty": 105, "anomaly": 90, "z": 80, "snr": 80},
                                           css_classes=["selection-table"], selectable=1)
         self.table.param.watch(self._row_clicked, "selection")
         self.anomalies = pn.widgets.Tabulator(None, disabled=True, show_index=False, height=330, width=420,
