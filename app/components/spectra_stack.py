@@ -54,7 +54,7 @@ class SpectraStack:
 
     def show(self, wavelength: np.ndarray, rows: np.ndarray, names: list[str], classes: list[int],
              median: np.ndarray | None, z: float | None, title: str, max_rows: int | None = None) -> None:
-        """Draw display rows (from ``display_rows``) bottom-up above the median; lines at redshift ``z``."""
+        """Draw display rows (from ``display_rows``), the first on top, the median below them; lines at redshift ``z``."""
         lam = wavelength[: rows.shape[1] * BIN].reshape(-1, BIN).mean(axis=1)
         xs, ys, colours, widths, lx, ly, text = [], [], [], [], [], [], []
         base = 0.0
@@ -62,7 +62,8 @@ class SpectraStack:
             xs.append(lam), ys.append(np.clip(median, -1, 4)), colours.append("#000000"), widths.append(1.8)
             lx.append(float(lam[0])), ly.append(base + 1.1), text.append("median of the selection")
             base += STEP
-        for row, name, cls in zip(rows[: max_rows or self.max_rows], names, classes):
+        drawn = list(zip(rows[: max_rows or self.max_rows], names, classes))
+        for row, name, cls in drawn[::-1]:                   # the first row ends up on top
             xs.append(lam), ys.append(np.clip(row, -1, 4) + base)
             colours.append(CATEGORY_COLOURS[cls % len(CATEGORY_COLOURS)]), widths.append(1.0)
             lx.append(float(lam[0])), ly.append(base + 1.1), text.append(name)
@@ -79,4 +80,28 @@ class SpectraStack:
         if len(xs):
             self.fig.x_range.update(start=float(lam[0]), end=float(lam[-1]))
             self.fig.y_range.update(start=-0.8, end=top + 0.9)
+        self.fig.title.text = title
+
+
+class SaliencyView:
+    """Per-pixel attribution of the top spectrum's class, under the stack and sharing its wavelength axis."""
+
+    def __init__(self, stack: SpectraStack, *, width: int = 620, height: int = 130) -> None:
+        self.source = ColumnDataSource(dict(x=[], top=[], color=[]), name="saliency-source")
+        fig = figure(frame_width=width, frame_height=height, name="saliency-figure", x_range=stack.fig.x_range,
+                     toolbar_location=None, tools="", x_axis_label="Observed wavelength (Å, vacuum)",
+                     y_axis_label="Δp per bin", title="What the model sees")
+        fig.vbar(x="x", top="top", width=4 * 2.0, color="color", source=self.source)
+        fig.title.text_font_size = "11px"
+        self.fig = fig
+
+    def show(self, wavelength: np.ndarray, attribution: np.ndarray | None, title: str) -> None:
+        """Attribution per pixel (summed into display bins): green raised the class's probability, red lowered it."""
+        if attribution is None:
+            self.source.data = dict(x=[], top=[], color=[])
+        else:
+            n = len(attribution) // BIN * BIN
+            lam = wavelength[:n].reshape(-1, BIN).mean(axis=1)
+            top = attribution[:n].reshape(-1, BIN).sum(axis=1)
+            self.source.data = dict(x=lam, top=top, color=np.where(top >= 0, "#2ca02c", "#d62728"))
         self.fig.title.text = title

@@ -23,7 +23,7 @@ from ..components.confusion_view import ConfusionView
 from ..components.cube_source import CubeSource
 from ..components.embedding_view import EmbeddingView
 from ..components.locking import with_document_lock
-from ..components.spectra_stack import SpectraStack, display_rows
+from ..components.spectra_stack import SaliencyView, SpectraStack, display_rows
 
 __all__ = ["SpectraPage", "PAGE"]
 
@@ -60,6 +60,7 @@ class SpectraPage(pn.viewable.Viewer):
         self.map = EmbeddingView(render=self._render, on_select=self._geometry_selected, width=500, height=440)
         self.legend = pn.pane.HTML("", styles={"font-size": "11px"}, width=560, css_classes=["spectra-legend"])
         self.stack = SpectraStack(width=1020, height=400)
+        self.saliency = SaliencyView(self.stack, width=1020)
         self.confusion = ConfusionView(on_cell=self._cell_selected, size=420)
         self.selection_info = pn.pane.HTML("No selection: lasso (or box) a region of the map",
                                            css_classes=["selection-info"], styles={"font-size": "13px"})
@@ -252,6 +253,7 @@ class SpectraPage(pn.viewable.Viewer):
         r = self.survey.result
         if len(index) == 0:
             self._show_atlas()
+            self._show_saliency(None)
             return
         flux, ivar = s.rows(np.sort(shown))
         order = np.argsort(np.argsort(shown))
@@ -263,6 +265,22 @@ class SpectraPage(pn.viewable.Viewer):
         title = (f"{len(shown)} of {len(index):,} selected spectra" +
                  (f"; lines at z = {z:.3f}, the selection's median" if z is not None else ""))
         self.stack.show(s.wavelength, rows, names, list(r.pred[shown]), median, z, title)
+        self._show_saliency(int(shown[0]))
+
+    def _show_saliency(self, i: int | None) -> None:
+        """Integrated gradients of the top spectrum's predicted class (~0.05 s for one spectrum)."""
+        if i is None:
+            self.saliency.show(self.survey.spectra.wavelength, None, "What the model sees: select a spectrum")
+            return
+        from astroml_core.registry import load_model
+        from astroml_core.tasks.spectra.saliency import integrated_gradients
+
+        flux, ivar = self.survey.spectra.rows(slice(i, i + 1))
+        att, target = integrated_gradients(load_model("spectra_net"), flux, ivar)
+        name = self.survey.result.classes[int(target[0])]
+        self.saliency.show(self.survey.spectra.wavelength, att[0],
+                           f"What the model sees in {self.survey.spectra.ids[i]} (top of the stack): pixels that raised "
+                           f"(green) or lowered (red) p({name}), integrated gradients")
 
     def _show_atlas(self) -> None:
         """With nothing selected: the median spectrum of each predicted class (up to 200 of each)."""
@@ -277,7 +295,7 @@ class SpectraPage(pn.viewable.Viewer):
             rows.append(np.nanmedian(display_rows(*s.rows(pick)), axis=0))
             names.append(f"{name}: median of {len(pick)} of {len(members):,}")
             classes.append(k)
-        self.stack.show(s.wavelength, np.array(rows)[::-1], names[::-1], classes[::-1], None, None,
+        self.stack.show(s.wavelength, np.array(rows), names, classes, None, None,
                         "Median spectrum of each predicted class (observed frame): lasso the map to read spectra",
                         max_rows=len(rows))
 
@@ -348,6 +366,6 @@ class SpectraPage(pn.viewable.Viewer):
                                         styles={"font-size": "12px"}), self.anomalies)),
                        css_classes=["spectra-tabs"])
         top = pn.Row(pn.Column(pn.pane.Bokeh(self.map.fig), self.legend), tabs)
-        below = pn.Column(pn.pane.Bokeh(self.stack.fig), self.selection_info,
+        below = pn.Column(pn.pane.Bokeh(self.stack.fig), pn.pane.Bokeh(self.saliency.fig), self.selection_info,
                           pn.Row(self.export_ecsv, self.export_csv), self.table)
         return pn.Column(self.banner, controls, top, below, sizing_mode="stretch_width")

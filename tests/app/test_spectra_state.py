@@ -86,8 +86,12 @@ def test_top_anomalies_open_their_spectrum(page):
     assert len(table) == 50 and (np.diff(table["anomaly"]) <= 0).all()
     unexpected = {"BAL_QSO", "WHITE_DWARF", "CARBON_STAR", "ARTEFACT"}
     assert table["true"].head(20).isin(unexpected).mean() > 0.3      # the unexpected rise to the top
+    assert len(page.saliency.source.data["x"]) == 0                  # nothing selected yet
     page._anomaly_clicked(type("E", (), {"new": [0]})())
     assert len(page.selection) == 1 and page.table.value["id"][0] == table["id"][0]
+    # what the model sees in it: one attribution bar per display bin, named in the title
+    assert len(page.saliency.source.data["x"]) == 960 and table["id"][0] in page.saliency.fig.title.text
+    assert np.abs(page.saliency.source.data["top"]).max() > 0
 
 
 def test_export_writes_the_selection_as_ecsv_and_csv(page):

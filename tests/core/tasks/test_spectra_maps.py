@@ -108,3 +108,20 @@ def test_render_draws_categories_and_marks_the_selection():
 def test_unknown_embedding_is_refused(survey):
     with pytest.raises(ValueError, match="unknown embedding"):
         embed("isomap", features=survey.result.features)
+
+
+def test_tsne_map_and_its_transform(survey):
+    emb = add_embedding(survey, "tsne")
+    assert emb.coords.shape == (len(survey.spectra), 2) and emb.axes == ("TSNE 1", "TSNE 2")
+    new = place(emb, features=survey.result.features[:30])
+    assert new.shape == (30, 2) and np.isfinite(new).all()
+    # placed points land among the neighbours of their twins, not at random
+    spread = np.ptp(emb.coords, axis=0).max()
+    assert np.median(np.linalg.norm(new - emb.coords[:30], axis=1)) < 0.1 * spread
+
+
+def test_too_few_spectra_for_a_neighbour_map_is_a_clear_error(survey):
+    from astroml_core.errors import ShapeError
+
+    with pytest.raises(ShapeError, match="at least 100 spectra"):
+        embed("umap", features=survey.result.features[:50])
