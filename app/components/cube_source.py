@@ -17,15 +17,17 @@ __all__ = ["CubeSource"]
 
 
 class CubeSource(pn.viewable.Viewer):
-    """Three choices (Demo, Upload, Server path) that call ``on_path(path, label)`` or ``on_error(exc)``.
+    """Three choices (Demo, Upload, Server path) that call ``on_path(path, label)`` or ``on_error(exc)``;
+    with ``on_paths``, several files dropped at once go to ``on_paths(paths, label)`` together.
 
     ``demo_prefix`` picks this page's demo files from the demo folder; ``noun`` names what is opened.
     """
 
     def __init__(self, *, on_path: Callable[[Path, str], None], on_error: Callable[[BaseException], None],
-                 demo_prefix: str = "hi_", noun: str = "cube", **params) -> None:
+                 demo_prefix: str = "hi_", noun: str = "cube",
+                 on_paths: Callable[[list[Path], str], None] | None = None, **params) -> None:
         super().__init__(**params)
-        self._on_path, self._on_error = on_path, on_error
+        self._on_path, self._on_error, self._on_paths = on_path, on_error, on_paths
         self._noun = noun
         cfg = settings()
         self._cfg = cfg
@@ -39,7 +41,7 @@ class CubeSource(pn.viewable.Viewer):
         limit_mb = cfg.max_upload_bytes // 2**20
         self.dropper = pn.widgets.FileDropper(
             accepted_filetypes=[".fits", ".fit", ".fts", ".fz", ".gz", "application/fits"],
-            max_file_size=f"{limit_mb}MB", multiple=False, width=380, height=110, layout="compact",
+            max_file_size=f"{limit_mb}MB", multiple=on_paths is not None, width=380, height=110, layout="compact",
             css_classes=["cube-upload"])
         self.dropper.param.watch(self._uploaded, "value")
         self.path_input = pn.widgets.AutocompleteInput(
@@ -67,6 +69,7 @@ class CubeSource(pn.viewable.Viewer):
         self._on_path(path, str(path.relative_to(self._cfg.data_root)))
 
     def _uploaded(self, event) -> None:
+        saved = []
         for name, content in (event.new or {}).items():
             try:
                 if isinstance(content, str):
@@ -76,7 +79,16 @@ class CubeSource(pn.viewable.Viewer):
                 self._on_error(exc)
                 continue
             self._uploads.append(path)
+            saved.append((path, name))
+        if self._on_paths is not None and len(saved) > 1:       # several files dropped together: one set
+            self._on_paths([p for p, _ in saved], f"upload: {len(saved)} files")
+            return
+        for path, name in saved:
             self._on_path(path, f"upload: {name}")
+
+    def keep_until_session_ends(self, path: Path) -> None:
+        """Delete ``path`` with this session's uploads (a file made from them)."""
+        self._uploads.append(path)
 
     def _forget_uploads(self) -> None:
         """Delete this session's uploaded files when the session ends."""

@@ -23,6 +23,7 @@ from astroml_core.metrics import score_sdc2
 
 from .cutout_view import CutoutView
 from .locking import with_document_lock
+from .url_state import sync_url
 from astroml_core.service.worker import Cancelled, service
 from astroml_core.tasks.hi import detect, write_catalogue
 
@@ -43,11 +44,13 @@ class DetectionPanel(pn.viewable.Viewer):
     method = param.Selector(default="model", objects=["model", "baseline"])
     threshold = param.Number(default=0.5, bounds=(0.0, 1.0), step=0.01, label="Score threshold")
     show_truth = param.Boolean(default=False, label="Compare model · baseline · truth")
+    source = param.Integer(default=None, allow_None=True, doc="Catalogue id of the selected source (for links)")
 
     def __init__(self, page, **params) -> None:
         super().__init__(**params)
         self.page = page
         self.catalogues: dict[str, QTable] = {}
+        self._restoring: tuple[int, int, float] | None = None      # (source id, channel, threshold) from a link
         self.truth: QTable | None = None
         self._busy = False
         self._verdicts: dict[str, object] = {}      # method → ska-sdc result against the truth
@@ -79,6 +82,7 @@ class DetectionPanel(pn.viewable.Viewer):
     def reset(self, cube_path: Path | None) -> None:
         """A new cube: forget the catalogue, load its truth when it is a simulated cube."""
         self.catalogues, self._scored = {}, {}
+        self.source = None
         self.truth = truth_beside(cube_path) if cube_path is not None else None
         self.status.object = "" if self.truth is None else f"Truth catalogue available ({len(self.truth)} sources)"
         self.table.value = None
@@ -157,6 +161,25 @@ class DetectionPanel(pn.viewable.Viewer):
             self._method_changed()
         else:
             self.draw()
+        if self._restoring is not None and method == self.method:
+            self._reselect(*self._restoring)
+
+    def restore_from_url(self) -> None:
+        """A link that names a selected source: detect again (the finders are deterministic), then select
+        it and go back to the link's channel."""
+        sync_url(self, {"method": "finder", "threshold": "threshold", "show_truth": "compare", "source": "source"})
+        if self.source is not None and self.page.cube is not None:
+            self._restoring = (self.source, self.page.channel, self.threshold)
+            self.start()
+
+    def _reselect(self, source: int, channel: int, threshold: float) -> None:
+        self._restoring = None
+        self.threshold = threshold
+        rows = self.shown()
+        hits = [] if rows is None else np.flatnonzero(np.asarray(rows["id"]) == source)
+        if len(hits):
+            self.table.selection = [int(hits[0])]            # shows the source (on the next tick when served)
+            with_document_lock(partial(setattr, self.page, "channel", channel))     # then the link's channel
 
     # --- showing -------------------------------------------------------------------------------------
     @property
@@ -295,6 +318,7 @@ class DetectionPanel(pn.viewable.Viewer):
 
     def show(self, row) -> None:
         """Go to a source on the page and draw its moment-0 cutout over its W20 channels."""
+        self.source = int(row["id"])
         self.page.show_source(row)
         cube = self.page.cube
         nu = row["central_freq"].to_value(u.Hz)

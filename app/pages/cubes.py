@@ -20,7 +20,9 @@ from ..components.banner import Banner
 from ..components.cube_source import CubeSource
 from ..components.hi_catalogue import C_KMS, DetectionPanel
 from ..components.image_view import COLORMAPS, ImageView
+from ..components.locking import with_document_lock
 from ..components.spectrum_view import SpectrumView
+from ..components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
 
 __all__ = ["CubePage", "PAGE"]
 
@@ -32,6 +34,8 @@ PAGE = dict(slug="cubes", title="HI cubes",
                   "or open one on the server.")
 
 VIEWS = ["Channel", "Moment 0", "Peak"]
+URL_STATE = {"file": "file", "channel": "channel", "view": "view", "stretch": "stretch", "limits": "limits",
+             "vmin": "vmin", "vmax": "vmax", "cmap": "cmap", "pixel": "pixel"}
 _MOVE_INTERVAL_S = 0.03
 
 
@@ -47,6 +51,7 @@ class CubePage(pn.viewable.Viewer):
     cmap = param.Selector(default="viridis", objects=list(COLORMAPS), label="Colour map")
     moment_channels = param.Range(default=(0, 1), bounds=(0, 1), label="Channels for the maps")
     pixel = param.Tuple(default=None, allow_None=True, length=2, doc="Selected pixel (y, x)")
+    file = param.String(default="", doc="The open cube, relative to the data root (for links)")
 
     def __init__(self, **params) -> None:
         super().__init__(**params)
@@ -77,7 +82,14 @@ class CubePage(pn.viewable.Viewer):
                                     min_height=22)
         self._widgets = self._make_widgets()
         self._image_pane = pn.pane.Bokeh(self.image.fig, margin=0)
-        self.source.open_demo()
+        self.copy_link = copy_link_button()
+        open_linked_or_demo(self.source)            # a shared link: its cube, then its view
+        sync_url(self, URL_STATE, on_error=self._url_not_applied)
+        self.detections.restore_from_url()
+
+    def _url_not_applied(self, values: dict) -> None:
+        self.banner.warn([f"The link's view could not be restored in full ({', '.join(sorted(values))}): "
+                          "the cube may have changed since the link was made."])
 
     # --- widgets -------------------------------------------------------------------------------
     def _make_widgets(self) -> dict:
@@ -149,7 +161,7 @@ class CubePage(pn.viewable.Viewer):
             self._image_pane, self.readout,
             pn.pane.Bokeh(self.spectrum_view.fig, margin=(10, 0)), margin=0)
         return pn.Column(
-            pn.Row(pn.Column(self.title, width=380), self.source, margin=(0, 0, 5, 0)),
+            pn.Row(pn.Column(self.title, self.copy_link, width=380), self.source, margin=(0, 0, 5, 0)),
             self.banner,
             pn.Row(controls, plots),
             pn.Row(self.detections, max_width=1320),
@@ -183,6 +195,7 @@ class CubePage(pn.viewable.Viewer):
         self.image.set_marker(None, None)
         self.spectrum_view.mark_width(None, None)
         self.detections.reset(path)
+        self.file = link_path(path)
         self._refresh_plane()
         self._update_ticks()
 
@@ -276,6 +289,10 @@ class CubePage(pn.viewable.Viewer):
             self._busy = False
 
     @param.depends("stretch", "limits", "vmin", "vmax", watch=True)
+    def _redraw(self) -> None:
+        # select-widget changes can arrive outside the document lock: draw on the next tick, locked
+        with_document_lock(self._draw)
+
     def _draw(self) -> None:
         """Stretch the current plane into the image and relabel the colour bar in data units."""
         if self._plane is None or self._busy:

@@ -26,6 +26,7 @@ from ..components.cube_source import CubeSource
 from ..components.locking import with_document_lock
 from ..components.rgb_view import RGBView
 from ..components.stamp_grid import StampGrid
+from ..components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
 
 __all__ = ["DeblendPage", "PAGE"]
 
@@ -48,6 +49,7 @@ class DeblendPage(pn.viewable.Viewer):
     opacity = param.Number(default=0.45, bounds=(0.0, 1.0), step=0.05, label="Mask opacity")
     band = param.Selector(default="r", objects=["r"], label="Band compared in the table")
     selected = param.Integer(default=None, allow_None=True, doc="Selected source (row of the method's table)")
+    file = param.String(default="", doc="The open image, relative to the data root (for links)")
 
     def __init__(self, **params) -> None:
         super().__init__(**params)
@@ -78,7 +80,10 @@ class DeblendPage(pn.viewable.Viewer):
                                                        ".tabulator-col-title { padding-right: 11px !important; }"])
         self.table_caption = pn.pane.HTML("", styles={"font-size": "12px"}, css_classes=["table-caption"])
         self.table.param.watch(self._row_clicked, "selection")
-        self.source.open_demo()
+        self.copy_link = copy_link_button()
+        open_linked_or_demo(self.source)
+        sync_url(self, {"file": "file", "view": "view", "q": "q", "stretch": "stretch", "method": "method",
+                        "show_masks": "masks", "contours": "outlines", "opacity": "opacity", "band": "band"})
 
     # --- opening ------------------------------------------------------------------------------------
     def open(self, path: Path, label: str) -> None:
@@ -99,6 +104,7 @@ class DeblendPage(pn.viewable.Viewer):
         self.band = "r" if "r" in image.bands else image.bands[0]
         self.method = "model" if len(image.bands) == 4 else "sep"
         self.title.object = f"### {label}"
+        self.file = link_path(path)
         px = f"{image.pixel_arcsec:.3f}″" if image.pixel_arcsec else "no WCS"
         psf = ", ".join(f"{b} {f:.2f}″" for b, f in zip(image.bands, image.psf_fwhm_arcsec) if f)
         self.info.object = (f"**Bands** {', '.join(image.bands)} · **Size** {image.shape[1]} × {image.shape[0]} px · "
@@ -250,7 +256,7 @@ class DeblendPage(pn.viewable.Viewer):
 
     def __panel__(self):
         controls = pn.Column(
-            self.source, self.title, self.info,
+            self.source, pn.Row(self.title, self.copy_link), self.info,
             pn.widgets.RadioButtonGroup.from_param(self.param.view, css_classes=["view-choice"]),
             pn.widgets.FloatSlider.from_param(self.param.q, width=300),
             pn.widgets.FloatSlider.from_param(self.param.stretch, width=300),

@@ -24,6 +24,7 @@ from ..components.cube_source import CubeSource
 from ..components.embedding_view import EmbeddingView
 from ..components.locking import with_document_lock
 from ..components.spectra_stack import SaliencyView, SpectraStack, display_rows
+from ..components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
 
 __all__ = ["SpectraPage", "PAGE"]
 
@@ -44,16 +45,18 @@ class SpectraPage(pn.viewable.Viewer):
     projection = param.Selector(default="UMAP", objects=list(PROJECTIONS), doc="Which 2-D map")
     colour_by = param.Selector(default="true class", objects=list(COLOURS), label="Colour by")
     selection = param.Array(default=np.zeros(0, np.int64), doc="Selected spectra (row indices)")
+    file = param.String(default="", doc="The open spectra file, relative to the data root (for links)")
 
     def __init__(self, **params) -> None:
         super().__init__(**params)
         self.survey: Survey | None = None
         self._summary = ""
         self._scatter: ScatterData | None = None
+        self._coords: np.ndarray | None = None
         self._classes: np.ndarray | None = None
         self.banner = Banner()
-        self.source = CubeSource(on_path=self.open, on_error=self.banner.error, demo_prefix="spectra_",
-                                 noun="spectra file")
+        self.source = CubeSource(on_path=self.open, on_paths=self.open_many, on_error=self.banner.error,
+                                 demo_prefix="spectra_", noun="spectra file")
         self.title = pn.pane.Markdown("### No spectra open", margin=(0, 10))
         self.status = pn.pane.HTML("", css_classes=["spectra-status"], styles={"font-size": "13px"}, margin=(0, 10))
         self.progress = pn.indicators.Progress(value=0, max=100, width=200, visible=False)
@@ -79,7 +82,9 @@ class SpectraPage(pn.viewable.Viewer):
                                                    css_classes=["export-ecsv"])
         self.export_csv = pn.widgets.FileDownload(callback=partial(self._export, "csv"), filename="selection.csv",
                                                   label="Export CSV", width=120, css_classes=["export-csv"])
-        self.source.open_demo()
+        self.copy_link = copy_link_button()
+        open_linked_or_demo(self.source)
+        sync_url(self, {"file": "file", "projection": "projection", "colour_by": "colour"})
 
     # --- opening ------------------------------------------------------------------------------------
     def open(self, path: Path, label: str) -> None:
@@ -95,6 +100,22 @@ class SpectraPage(pn.viewable.Viewer):
                 self._failed(exc)
             return
         pn.state.execute(partial(self._await, doc, job, self._show_survey))
+
+    def open_many(self, paths: list[Path], label: str) -> None:
+        """Several SDSS spec-PLATE-MJD-FIBER.fits files as one set (written as one table, then opened)."""
+        import uuid
+
+        from astroml_core.config import settings
+        from astroml_core.data.spectra import open_sdss_spec, write_spectra
+
+        try:
+            spectra = open_sdss_spec(paths)
+        except Exception as exc:
+            self.banner.error(exc)
+            return
+        combined = write_spectra(settings().upload_dir / f"{uuid.uuid4().hex[:12]}_sdss_{len(paths)}.fits", spectra)
+        self.source.keep_until_session_ends(combined)
+        self.open(combined, label)
 
     async def _await(self, doc, job, then) -> None:
         done = asyncio.wrap_future(job.future)
@@ -121,6 +142,7 @@ class SpectraPage(pn.viewable.Viewer):
         self.progress.visible = False
         self.banner.clear()
         self.survey = survey
+        self.file = link_path(survey.spectra.path) if survey.spectra.path is not None else ""
         truth = survey.true_class
         self.param.colour_by.objects = [c for c in COLOURS if (c != "true class" or truth is not None)
                                         and (COLOURS[c] != "z" or "z" in survey.spectra.meta)]
@@ -144,6 +166,9 @@ class SpectraPage(pn.viewable.Viewer):
 
     # --- the map ------------------------------------------------------------------------------------
     @param.depends("projection", watch=True)
+    def _projection_chosen(self) -> None:
+        with_document_lock(self._projection_changed)       # button-group events can arrive unlocked
+
     def _projection_changed(self) -> None:
         if self.survey is None:
             return
@@ -174,8 +199,11 @@ class SpectraPage(pn.viewable.Viewer):
             self._projection_changed()
 
     @param.depends("colour_by", watch=True)
+    def _colour_chosen(self) -> None:
+        with_document_lock(self._rebuild_scatter)
+
     def _rebuild_scatter(self) -> None:
-        if self.survey is None:
+        if self.survey is None or self._coords is None:
             return
         self._scatter = scatter_data(self.survey, self._coords, by_truth=self.colour_by == "true class")
         self._classes = self._scatter.frame["cat"].to_numpy().astype(str)
@@ -355,7 +383,7 @@ class SpectraPage(pn.viewable.Viewer):
 
     def __panel__(self):
         controls = pn.Row(pn.Column(self.source, width=420),
-                          pn.Column(self.title, self.status, self.progress,
+                          pn.Column(pn.Row(self.title, self.copy_link), self.status, self.progress,
                                     pn.Row(pn.widgets.RadioButtonGroup.from_param(self.param.projection,
                                                                                   css_classes=["projection-choice"]),
                                            pn.widgets.Select.from_param(self.param.colour_by, width=170,

@@ -38,6 +38,13 @@ MATRIX_READY = """() => {
 }"""
 
 
+TITLE_STARTS = """(prefix) => {
+  const d = window.Bokeh && Bokeh.documents[0];
+  const f = d && d.get_model_by_name('embedding-figure');
+  return !!f && f.title.text.startsWith(prefix);
+}"""
+
+
 def _map_ready(page) -> bool:
     return page.evaluate(MAP_READY)
 
@@ -114,3 +121,23 @@ def test_confusion_cell_click_selects_that_cells_spectra(page, server):
     ids = wait_until(lambda: (v := page.evaluate(TABLE_IDS, "selection-table")) and len(v) == counts[k] and v,
                      what="the table filled")
     assert len(ids) == counts[k]
+
+
+def test_a_link_reopens_the_projection_and_colouring(browser, server):
+    url, _ = server
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1250})
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=url)
+    page = ctx.new_page()
+    page.goto(url + "/spectra?projection=PCA&colour=anomaly%20score")
+    wait_until(lambda: page.evaluate(TITLE_STARTS, "PCA"), timeout=240, what="the PCA map from the link")
+    assert "anomaly score" in text(page, ".spectra-legend")
+    page.locator(".projection-choice .bk-btn", has_text="VAE latent").click()
+    wait_until(lambda: page.evaluate(TITLE_STARTS, "VAE"), what="the VAE map")
+    page.locator(".copy-link button").click()
+    wait_until(lambda: "copied" in page.locator(".copy-link button").inner_text(), what="the copy")
+    link = page.evaluate("navigator.clipboard.readText()")
+    assert "projection=VAE+latent" in link and "colour=anomaly+score" in link and "file=demo" in link
+    again = ctx.new_page()
+    again.goto(link)
+    wait_until(lambda: again.evaluate(TITLE_STARTS, "VAE"), timeout=60, what="the VAE map from the copied link")
+    ctx.close()

@@ -120,3 +120,18 @@ def test_one_sdss_spec_file_opens_with_the_maps_it_can_have(page, data_root):
     assert len(page.survey.spectra) == 1 and not page.banner._error.visible
     assert page.param.projection.objects == ["VAE latent", "PCA"] and page.projection == "VAE latent"
     assert list(page.table.value["id"]) == [] and page.survey.true_class[0] == "GALAXY_STARFORMING"
+
+
+def test_several_sdss_files_dropped_together_open_as_one_set(page, data_root):
+    from astroml_core.sim.spectra import loglam_grid
+    from tests.core.test_spectra_io import _sdss_file
+
+    grid0 = loglam_grid()[0]
+    files = [_sdss_file(data_root / f"spec-0266-51630-000{i}.fits", grid0 - 0.001 * i, 3900, *kind)[0]
+             for i, kind in enumerate([("GALAXY", "AGN", 0.1), ("STAR", "K1", 0.0), ("QSO", "BROADLINE", 1.2)])]
+    page.open_many(files, "upload: 3 files")
+    assert len(page.survey.spectra) == 3 and not page.banner._error.visible
+    assert list(page.survey.true_class) == ["GALAXY_AGN", "STAR_K1", "QSO_BROADLINE"]
+    assert list(page.survey.spectra.ids) == [f.stem for f in files]
+    page.open_many([files[0], data_root / "missing.fits"], "upload: 2 files")
+    assert page.banner._error.visible and len(page.survey.spectra) == 3          # the set shown is kept
