@@ -12,24 +12,28 @@ __all__ = ["CutoutView"]
 class CutoutView:
     """Pixel-axis image (labels in cube pixels) with the source outlined; empty until ``show``."""
 
-    def __init__(self, size: int = 230) -> None:
-        self.mapper = LinearColorMapper(palette=palettes.Viridis256, nan_color=(0, 0, 0, 0))
-        self.image = ColumnDataSource(dict(image=[], x=[], y=[], dw=[], dh=[]), name="cutout-image-source")
+    def __init__(self, size: int = 230, name: str = "cutout", palette=palettes.Viridis256,
+                 title: str = "Click a row for its moment-0 cutout") -> None:
+        self.mapper = LinearColorMapper(palette=palette, nan_color=(0, 0, 0, 0))
+        self.image = ColumnDataSource(dict(image=[], x=[], y=[], dw=[], dh=[]), name=f"{name}-image-source")
         self.ellipse = ColumnDataSource(dict(x=[], y=[], w=[], h=[], angle=[]))
-        fig = figure(name="cutout-figure", frame_width=size, frame_height=size, tools="pan,wheel_zoom,reset,save",
+        fig = figure(name=f"{name}-figure", frame_width=size, frame_height=size, tools="pan,wheel_zoom,reset,save",
                      toolbar_location="below", x_axis_label="x (pixel)", y_axis_label="y (pixel)",
-                     title="Click a row for its moment-0 cutout", x_range=Range1d(0, 1), y_range=Range1d(0, 1))
+                     title=title, x_range=Range1d(0, 1), y_range=Range1d(0, 1))
         fig.image("image", x="x", y="y", dw="dw", dh="dh", source=self.image, color_mapper=self.mapper)
         fig.ellipse("x", "y", "w", "h", angle="angle", source=self.ellipse, fill_alpha=0, line_color="#ff4d4d",
                     line_width=2)
         fig.title.text_font_size = "11px"
         fig.grid.visible = False
         self.fig = fig
+        self.symmetric = palette is not palettes.Viridis256
 
     def show(self, image: np.ndarray, x0: int, y0: int, ellipse: dict, title: str) -> None:
         """Draw ``image`` whose pixel [0, 0] is cube pixel (x0, y0), with the given ellipse glyph data."""
         finite = image[np.isfinite(image)]
         lo, hi = (np.percentile(finite, [1, 99.5]) if finite.size else (0.0, 1.0))
+        if self.symmetric:                      # signed maps (attributions): zero in the middle of the palette
+            lo, hi = -max(abs(lo), abs(hi)), max(abs(lo), abs(hi))
         self.mapper.update(low=float(lo), high=float(hi) if hi > lo else float(lo) + 1.0)
         ny, nx = image.shape
         self.image.data = dict(image=[image.astype(np.float32)], x=[x0 - 0.5], y=[y0 - 0.5], dw=[nx], dh=[ny])

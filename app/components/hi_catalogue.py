@@ -33,6 +33,7 @@ C_KMS = 299792.458
 MATCHED, FALSE, MISSED = "#2ca02c", "#e0302f", "#ff9f1c"
 SCORE_PALETTE = palettes.Plasma256[40:]
 EMPTY = dict(x=[], y=[], w=[], h=[], angle=[], color=[])
+EMPTY_ELLIPSE = dict(x=[], y=[], w=[], h=[], angle=[])
 TABLE_COLUMNS = {"id": "id", "ra": "RA (°)", "dec": "Dec (°)", "central_freq": "ν (MHz)",
                  "line_flux_integral": "S (Jy Hz)", "w20": "w20 (km/s)", "hi_size": "size (″)",
                  "pa": "PA (°)", "i": "i (°)", "score": "score"}
@@ -64,7 +65,7 @@ class DetectionPanel(pn.viewable.Viewer):
         self.status = pn.pane.HTML("", css_classes=["detect-status"], styles={"font-size": "13px"})
         self.legend = pn.pane.HTML("", css_classes=["compare-legend"], styles={"font-size": "12px"})
         self.table = pn.widgets.Tabulator(None, disabled=True, selectable=1, show_index=False, height=300,
-                                          width=900, widths={"id": 40}, css_classes=["hi-table"],
+                                          width=640, widths={"id": 36}, css_classes=["hi-table"],
                                           pagination=None, layout="fit_columns",
                                           stylesheets=[".tabulator, .tabulator-cell, .tabulator-col-title "
                                                        "{ font-size: 12px !important; } .tabulator-cell "
@@ -72,7 +73,9 @@ class DetectionPanel(pn.viewable.Viewer):
                                                        ".tabulator-col.tabulator-sortable .tabulator-col-title "
                                                        "{ padding-right: 11px !important; }"])
         self.table.param.watch(self._row_selected, "selection")
-        self.cutout = CutoutView()
+        self.cutout = CutoutView(size=210)
+        self.saliency = CutoutView(size=210, name="saliency", palette=palettes.RdBu11[::-1],
+                                   title="What the model sees (select a source)")
         self.downloads = pn.Row(*[pn.widgets.FileDownload(callback=partial(self._export, s), filename=f"hi_catalogue{s}",
                                                           label=f"Export {label}", width=150)
                                   for s, label in ((".ecsv", "ECSV"), (".vot", "VOTable"), (".reg", "DS9 regions"))],
@@ -333,6 +336,31 @@ class DetectionPanel(pn.viewable.Viewer):
         m0 = np.nansum(block, axis=0) * abs(freqs[1] - freqs[0]) if freqs.size > 1 else block[0]
         self.cutout.show(m0, x0, y0, self._ellipses(rows_of(row)),
                          f"Moment 0 · source {int(row['id'])} · ch {lo}–{hi}")
+        self._show_saliency(row, (lo, hi), (y, x))
+
+    def _show_saliency(self, row, channels: tuple[int, int], yx: tuple[float, float]) -> None:
+        """Integrated gradients of hi_unet for this source, summed over channels (model finder only)."""
+        if self.method != "model":
+            self.saliency.show(np.zeros((2, 2)), 0, 0, EMPTY_ELLIPSE, "What the model sees: for hi_unet's sources")
+            return
+        from astroml_core.registry import load_model
+        from astroml_core.tasks.hi.saliency import cutout_attribution
+
+        cube = self.page.cube
+        (lo, hi), (y, x), r = channels, yx, 24
+        c0, c1 = max(lo - 16, 0), min(hi + 17, cube.n_channels)
+        y0, y1 = max(int(round(y)) - r, 0), min(int(round(y)) + r, cube.shape[1])
+        x0, x1 = max(int(round(x)) - r, 0), min(int(round(x)) + r, cube.shape[2])
+        block = np.nan_to_num(cube.subcube((c0, c1), (y0, y1), (x0, x1)))
+        try:
+            mask, att = cutout_attribution(load_model("hi_unet"), block, ((lo + hi) // 2 - c0, int(round(y)) - y0,
+                                                                          int(round(x)) - x0))
+        except ValueError as exc:
+            self.saliency.show(np.zeros((2, 2)), 0, 0, EMPTY_ELLIPSE, f"What the model sees: {exc}")
+            return
+        inside = np.abs(att[mask]).mean() / max(np.abs(att[~mask]).mean(), 1e-12)
+        self.saliency.show(att.sum(axis=0), x0, y0, self._ellipses(rows_of(row)),
+                           f"What hi_unet sees · ch {c0}–{c1 - 1} · ({inside:.0f}× inside)")
 
     def _export(self, suffix: str) -> io.BytesIO:
         rows = self.shown()
@@ -347,7 +375,9 @@ class DetectionPanel(pn.viewable.Viewer):
             self.status, self.legend,
             pn.Row(pn.widgets.FloatSlider.from_param(self.param.threshold, width=260, css_classes=["threshold"]),
                    pn.widgets.Checkbox.from_param(self.param.show_truth, css_classes=["show-truth"])),
-            pn.Row(self.table, pn.pane.Bokeh(self.cutout.fig, margin=(0, 10))), self.downloads,
+            pn.Row(self.table, pn.pane.Bokeh(self.cutout.fig, margin=(0, 10)),
+                   pn.pane.Bokeh(self.saliency.fig, margin=(0, 10))),
+            self.downloads,
             title="HI sources", collapsible=False, sizing_mode="stretch_width", css_classes=["hi-panel"])
 
 
