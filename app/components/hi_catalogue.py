@@ -360,7 +360,7 @@ class DetectionPanel(pn.viewable.Viewer):
             return
         inside = np.abs(att[mask]).mean() / max(np.abs(att[~mask]).mean(), 1e-12)
         self.saliency.show(att.sum(axis=0), x0, y0, self._ellipses(rows_of(row)),
-                           f"What hi_unet sees · ch {c0}–{c1 - 1} · ({inside:.0f}× inside)")
+                           f"hi_unet sees · ch {c0}–{c1 - 1} ({inside:.0f}×)")
 
     def _export(self, suffix: str) -> io.BytesIO:
         rows = self.shown()

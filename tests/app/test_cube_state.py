@@ -140,7 +140,7 @@ def test_compare_mode_draws_model_baseline_and_truth_in_status_colours(bright_pa
     sal = panel.saliency.image.data["image"][0]
     assert sal.shape[0] >= 16 and np.abs(sal).max() > 0
     inside = float(panel.saliency.fig.title.text.split("(")[-1].split("×")[0])
-    assert "What hi_unet sees" in panel.saliency.fig.title.text and inside > 2
+    assert "hi_unet sees" in panel.saliency.fig.title.text and inside > 2
     assert panel.saliency.mapper.low == -panel.saliency.mapper.high
     image = page.image
     assert set(image.sources.data["color"]) <= {MATCHED, FALSE} and image.sources.data["color"]
