@@ -4,6 +4,7 @@ The chooser only turns a user action into a local file path (or a typed error); 
 """
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -12,6 +13,8 @@ import panel as pn
 from astroml_core.config import settings
 from astroml_core.data import list_fits, resolve_under_root, save_upload
 from astroml_core.errors import InvalidFITSError
+
+from .locking import with_document_lock
 
 __all__ = ["CubeSource"]
 
@@ -37,7 +40,7 @@ class CubeSource(pn.viewable.Viewer):
                                              width=260)
         self.demo_button = pn.widgets.Button(label="Open demo", color="primary", width=120,
                                              css_classes=["open-demo"])
-        self.demo_button.on_click(lambda e: self.open_demo())
+        self.demo_button.on_click(lambda e: with_document_lock(self.open_demo))      # clicks may arrive unlocked
         limit_mb = cfg.max_upload_bytes // 2**20
         self.dropper = pn.widgets.FileDropper(
             accepted_filetypes=[".fits", ".fit", ".fts", ".fz", ".gz", "application/fits"],
@@ -50,7 +53,8 @@ class CubeSource(pn.viewable.Viewer):
             placeholder="e.g. demo/hi_demo.fits", width=380, css_classes=["cube-path"])
         self.path_button = pn.widgets.Button(label="Open path", color="primary", width=120,
                                              css_classes=["open-path"])
-        self.path_button.on_click(lambda e: self.open_path(self.path_input.value_input or self.path_input.value))
+        self.path_button.on_click(lambda e: with_document_lock(
+            partial(self.open_path, self.path_input.value_input or self.path_input.value)))
         if pn.state.curdoc is not None:
             pn.state.on_session_destroyed(lambda ctx: self._forget_uploads())
 

@@ -7,7 +7,7 @@ from typing import Callable
 
 import numpy as np
 from bokeh.events import RangesUpdate, SelectionGeometry
-from bokeh.models import BoxSelectTool, ColumnDataSource, HoverTool, LassoSelectTool
+from bokeh.models import BoxSelectTool, ColumnDataSource, HoverTool, LassoSelectTool, Range1d
 from bokeh.plotting import figure
 
 __all__ = ["EmbeddingView"]
@@ -25,9 +25,10 @@ class EmbeddingView:
                  width: int = 620, height: int = 540) -> None:
         self._render = render
         self.width, self.height = width, height
+        # explicit ranges: the map's window is set here (and by pan/zoom), never auto-fitted by the browser
         fig = figure(frame_width=width, frame_height=height, name="embedding-figure", toolbar_location="above",
-                     tools="pan,wheel_zoom,reset,save", active_scroll="wheel_zoom",
-                     background_fill_color="white", title="")
+                     tools="pan,wheel_zoom,reset,save", active_scroll="wheel_zoom", x_range=Range1d(0, 1),
+                     y_range=Range1d(0, 1), background_fill_color="white", title="")
         self.image = ColumnDataSource(dict(image=[np.zeros((2, 2), np.uint32)], x=[0.0], y=[0.0], dw=[1.0], dh=[1.0]),
                                       name="embedding-image-source")
         fig.image_rgba(image="image", x="x", y="y", dw="dw", dh="dh", source=self.image)
@@ -54,8 +55,8 @@ class EmbeddingView:
         self._coords, self._hover = coords, hover
         lo, hi = np.nanpercentile(coords, 0.1, axis=0), np.nanpercentile(coords, 99.9, axis=0)
         pad = np.where(hi - lo > 0, 0.05 * (hi - lo), 1.0)      # one point (or one value) still gets a window
-        self.fig.x_range.update(start=float(lo[0] - pad[0]), end=float(hi[0] + pad[0]))
-        self.fig.y_range.update(start=float(lo[1] - pad[1]), end=float(hi[1] + pad[1]))
+        for rng, a, b in ((self.fig.x_range, lo[0] - pad[0], hi[0] + pad[0]), (self.fig.y_range, lo[1] - pad[1], hi[1] + pad[1])):
+            rng.update(start=float(a), end=float(b), reset_start=float(a), reset_end=float(b))
         self.fig.xaxis.axis_label, self.fig.yaxis.axis_label = axes
         self.redraw()
 

@@ -22,7 +22,7 @@ from astroml_core.data import truth_beside
 from astroml_core.metrics import score_sdc2
 
 from .cutout_view import CutoutView
-from .locking import with_document_lock
+from .locking import run_job, with_document_lock
 from .url_state import sync_url
 from astroml_core.service.worker import Cancelled, service
 from astroml_core.tasks.hi import detect, write_catalogue
@@ -352,15 +352,20 @@ class DetectionPanel(pn.viewable.Viewer):
         y0, y1 = max(int(round(y)) - r, 0), min(int(round(y)) + r, cube.shape[1])
         x0, x1 = max(int(round(x)) - r, 0), min(int(round(x)) + r, cube.shape[2])
         block = np.nan_to_num(cube.subcube((c0, c1), (y0, y1), (x0, x1)))
-        try:
-            mask, att = cutout_attribution(load_model("hi_unet"), block, ((lo + hi) // 2 - c0, int(round(y)) - y0,
-                                                                          int(round(x)) - x0))
-        except ValueError as exc:
+        centre = ((lo + hi) // 2 - c0, int(round(y)) - y0, int(round(x)) - x0)
+        self.saliency.show(np.zeros((2, 2)), 0, 0, EMPTY_ELLIPSE, "What the model sees: computing…")
+
+        def done(result) -> None:
+            mask, att = result
+            inside = np.abs(att[mask]).mean() / max(np.abs(att[~mask]).mean(), 1e-12)
+            self.saliency.show(att.sum(axis=0), x0, y0, self._ellipses(rows_of(row)),
+                               f"hi_unet sees · ch {c0}–{c1 - 1} ({inside:.0f}×)")
+
+        def failed(exc) -> None:
             self.saliency.show(np.zeros((2, 2)), 0, 0, EMPTY_ELLIPSE, f"What the model sees: {exc}")
-            return
-        inside = np.abs(att[mask]).mean() / max(np.abs(att[~mask]).mean(), 1e-12)
-        self.saliency.show(att.sum(axis=0), x0, y0, self._ellipses(rows_of(row)),
-                           f"hi_unet sees · ch {c0}–{c1 - 1} ({inside:.0f}×)")
+
+        run_job(lambda progress: cutout_attribution(load_model("hi_unet"), block, centre), done, failed,
+                name="HI saliency")
 
     def _export(self, suffix: str) -> io.BytesIO:
         rows = self.shown()

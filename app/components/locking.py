@@ -1,9 +1,12 @@
 """Changing a page's own Bokeh models from widget events that Panel processes without the document lock."""
 from __future__ import annotations
 
+import asyncio
+from functools import partial
+
 import panel as pn
 
-__all__ = ["with_document_lock"]
+__all__ = ["with_document_lock", "run_job"]
 
 
 def with_document_lock(callback) -> None:
@@ -15,3 +18,31 @@ def with_document_lock(callback) -> None:
         doc.add_next_tick_callback(callback)
     else:
         callback()
+
+
+def run_job(fn, then, on_error, *, name: str) -> None:
+    """Run ``fn(progress=...)`` on the inference service and call ``then(result)`` (or ``on_error(exc)``)
+    with the document lock held; outside a served session, run it here and now. Model work never runs
+    in a Bokeh callback, where it would hold up every other event of the session."""
+    from astroml_core.service.worker import service
+
+    doc = pn.state.curdoc
+    if doc is None or doc.session_context is None:
+        try:
+            result = fn(progress=lambda *a: None)
+        except Exception as exc:
+            on_error(exc)
+            return
+        then(result)
+        return
+    job = service().submit(fn, name=name)
+
+    async def wait() -> None:
+        try:
+            result = await asyncio.wrap_future(job.future)
+        except Exception as exc:
+            doc.add_next_tick_callback(partial(on_error, exc))
+            return
+        doc.add_next_tick_callback(partial(then, result))
+
+    pn.state.execute(wait)

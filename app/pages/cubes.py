@@ -116,9 +116,10 @@ class CubePage(pn.viewable.Viewer):
         )
         # maps are slow on big cubes: recompute when the handle is released, not while dragging
         w["moments"].param.watch(lambda e: setattr(self, "moment_channels", e.new), "value_throttled")
-        w["around"].on_click(lambda e: self.map_around(w["halfwidth"].value))
-        w["back"].on_click(lambda e: self.step(-1))
-        w["forward"].on_click(lambda e: self.step(+1))
+        # button clicks can be processed outside the document lock: act on the next tick, locked
+        w["around"].on_click(lambda e: with_document_lock(partial(self.map_around, w["halfwidth"].value)))
+        w["back"].on_click(lambda e: with_document_lock(partial(self.step, -1)))
+        w["forward"].on_click(lambda e: with_document_lock(partial(self.step, +1)))
         w["play"].param.watch(self._play, "value")
         w["speed"].param.watch(lambda e: setattr(self._player, "period", e.new) if self._player else None, "value")
         return w

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from ..errors import AstroMLError
 
-__all__ = ["Job", "Cancelled", "InferenceService", "service"]
+__all__ = ["Job", "Cancelled", "InferenceService", "service", "background"]
 
 
 class Cancelled(AstroMLError):
@@ -101,8 +101,15 @@ class InferenceService:
 
 
 _SERVICE = InferenceService()
+_BACKGROUND = InferenceService()
 
 
 def service() -> InferenceService:
     """This process's inference service."""
     return _SERVICE
+
+
+def background() -> InferenceService:
+    """A second queue for long CPU-only jobs (UMAP and t-SNE maps, a minute each), so that they never
+    hold up a user's detection or classification waiting in the inference queue."""
+    return _BACKGROUND

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ...config import settings
 from ...data.spectra import open_spectra
-from ...service.worker import Job, service
+from ...service.worker import Job, background, service
 from ...display.scatter import warm_up
 from .survey import Survey, add_embedding, analyse, cache_key, load_survey, save_survey, scatter_data
 
@@ -84,7 +84,7 @@ class SurveyStore:
             with self._lock:
                 self._jobs[key] = job
             return job
-        return self._job(key, lambda: service().submit(_embedding, survey, method, name=f"{method} map"))
+        return self._job(key, lambda: background().submit(_embedding, survey, method, name=f"{method} map"))
 
 
 _STORE = SurveyStore()
