@@ -53,6 +53,7 @@ class SpectraPage(pn.viewable.Viewer):
         self._summary = ""
         self._scatter: ScatterData | None = None
         self._coords: np.ndarray | None = None
+        self._value_span: tuple[float, float] | None = None
         self._classes: np.ndarray | None = None
         self.banner = Banner()
         self.source = CubeSource(on_path=self.open, on_paths=self.open_many, on_error=self.banner.error,
@@ -207,10 +208,12 @@ class SpectraPage(pn.viewable.Viewer):
             return
         self._scatter = scatter_data(self.survey, self._coords, by_truth=self.colour_by == "true class")
         self._classes = self._scatter.frame["cat"].to_numpy().astype(str)
+        self._value_span = self._span()         # once per colouring, not on every pan
         self._legend()
         self.map.redraw()
 
     def _span(self) -> tuple[float, float] | None:
+        """The 1–99% range of the colouring value (None when colouring by class)."""
         col = COLOURS[self.colour_by]
         if col is None:
             return None
@@ -221,7 +224,7 @@ class SpectraPage(pn.viewable.Viewer):
         if self._scatter is None:
             return np.zeros((2, 2), np.uint32)
         return render(self._scatter, x_range, y_range, width, height, value=COLOURS[self.colour_by],
-                      value_span=self._span(), selected=self.selection)
+                      value_span=self._value_span, selected=self.selection)
 
     def _legend(self) -> None:
         from astroml_core.display.scatter import CATEGORY_COLOURS, VALUE_CMAP
@@ -234,7 +237,7 @@ class SpectraPage(pn.viewable.Viewer):
                             f"{CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]};margin-right:4px'></span>{c} ({counts.get(c, 0):,})</span>"
                             for i, c in enumerate(self._scatter.categories))
         else:
-            lo, hi = self._span()
+            lo, hi = self._value_span
             grad = ", ".join(VALUE_CMAP)
             items = (f"<div>mean per screen pixel</div><div style='height:12px;width:200px;"
                      f"background:linear-gradient(to right, {grad})'></div><div style='display:flex;"

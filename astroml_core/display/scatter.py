@@ -36,12 +36,6 @@ class ScatterData:
             frame[name] = np.asarray(v, np.float32)
         return cls(frame, cats)
 
-    def recolour(self, categories: np.ndarray) -> "ScatterData":
-        """The same points with another categorical column (true vs predicted class)."""
-        coords = self.frame[["x", "y"]].to_numpy()
-        values = {c: self.frame[c].to_numpy() for c in self.frame.columns if c not in ("x", "y", "cat")}
-        return ScatterData.build(coords, categories, values)
-
 
 def _colour_key(categories: tuple[str, ...]) -> dict[str, str]:
     return {c: CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)] for i, c in enumerate(categories)}
