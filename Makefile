@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine (Python 3.11, pip, gcc, make):
 #   make serve  – venv, install, demo data, serve on http://localhost:5006
-#   make test   – venv, install with test extras, Debian's chromium, the whole pytest suite
+#   make test   – venv, install with test extras, Debian's chromium and PostgreSQL, the whole pytest suite
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -30,8 +30,9 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core; }
 
+# PostgreSQL (Debian's) for the vetting tests: installed and started by .ci/postgres.sh, which prints its URL.
 test: install-test chromium
-	$(PY) -m pytest
+	ASTROML_TEST_PG_URL="$${ASTROML_TEST_PG_URL-$$(bash .ci/postgres.sh)}" $(PY) -m pytest
 
 bench: install
 	$(PY) -m astroml_core.bench cube

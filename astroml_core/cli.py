@@ -8,6 +8,9 @@
     astroml sim spectra --seed S -n N -o SPECTRA.fits [--unexpected FRACTION]
     astroml spectra classify SPECTRA.fits -o classes.ecsv
     astroml spectra embed SPECTRA.fits -o coords.ecsv [--method umap|tsne|vae|pca] [--reference REF.fits]
+    astroml users add NAME [--role admin|vetter|viewer] [--password-stdin] [--db URL]
+    astroml users remove NAME | users role NAME ROLE | users list
+    astroml vetting list | vetting export CAMPAIGN_ID -o out.ecsv|.csv|.xml --as ADMIN
     astroml serve [--port 5006] [--address 127.0.0.1] [--num-procs N]
 """
 from __future__ import annotations
@@ -157,6 +160,51 @@ def _spectra_embed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass(f"password for {args.name}: ")
+    if getpass.getpass("again: ") != first:
+        raise SystemExit("error: the two passwords differ")
+    return first
+
+
+def _users(args: argparse.Namespace) -> int:
+    from .vetting import VettingStore
+    from .config import settings
+
+    store = VettingStore(args.db or settings().vetting_db)
+    if args.action == "add":
+        user = store.add_user(args.name, _password(args), args.role)
+        print(f"added {user.name} ({user.role}) to {store.public_url}")
+    elif args.action == "remove":
+        store.remove_user(args.name)
+        print(f"removed {args.name}: they can no longer log in; their votes stay")
+    elif args.action == "role":
+        user = store.set_role(args.name, args.role)
+        print(f"{user.name} is now {user.role}")
+    else:
+        for user in store.users():
+            print(f"{user.name}\t{user.role}")
+    return 0
+
+
+def _vetting(args: argparse.Namespace) -> int:
+    from .config import settings
+    from .vetting import VettingStore, write_campaign
+
+    store = VettingStore(args.db or settings().vetting_db)
+    if args.action == "list":
+        for c in store.campaigns():
+            print(f"{c.id}\t{c.name}\t{c.kind}\t{c.n_candidates} candidates\t{c.n_votes} votes")
+        return 0
+    path = write_campaign(store, args.campaign, args.output, getattr(args, "as"))
+    print(f"campaign {args.campaign} → {path}")
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     import importlib
 
@@ -214,6 +262,30 @@ def build_parser() -> argparse.ArgumentParser:
     em.add_argument("--method", choices=("umap", "tsne", "vae", "pca"), default="umap")
     em.add_argument("--reference", type=Path, help="place the spectra into this set's map instead of making a new one")
     em.set_defaults(func=_spectra_embed)
+    users = sub.add_parser("users", help="vetting accounts").add_subparsers(dest="action", required=True)
+    for action, helptext in (("add", "create a user (password asked twice, or read from stdin)"),
+                             ("remove", "deactivate a user (their votes stay)"),
+                             ("role", "change a user's role"), ("list", "list active users")):
+        p = users.add_parser(action, help=helptext)
+        p.add_argument("--db", help="SQLAlchemy URL (default: ASTROML_VETTING_DB or data/vetting.sqlite)")
+        if action != "list":
+            p.add_argument("name")
+        if action == "role":
+            p.add_argument("role", choices=("admin", "vetter", "viewer"))
+        if action == "add":
+            p.add_argument("--role", choices=("admin", "vetter", "viewer"), default="vetter")
+            p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+        p.set_defaults(func=_users)
+    vet = sub.add_parser("vetting", help="vetting campaigns").add_subparsers(dest="action", required=True)
+    vl = vet.add_parser("list", help="campaigns with candidate and vote counts")
+    vl.add_argument("--db")
+    vl.set_defaults(func=_vetting)
+    ve = vet.add_parser("export", help="consensus table with provenance (admins)")
+    ve.add_argument("campaign", type=int)
+    ve.add_argument("-o", "--output", type=Path, required=True, help=".ecsv, .csv or .xml (VOTable)")
+    ve.add_argument("--as", required=True, help="an admin's user name")
+    ve.add_argument("--db")
+    ve.set_defaults(func=_vetting)
     serve = sub.add_parser("serve", help="serve the app (same options as python -m app)")
     serve.add_argument("rest", nargs=argparse.REMAINDER)
     serve.set_defaults(func=_serve)

@@ -21,6 +21,8 @@ class Settings:
     max_cube_bytes : largest FITS file opened (``ASTROML_MAX_CUBE_GB``, default 64 GB).
     cache_dir : derived results kept between runs (``ASTROML_CACHE_DIR``, default ``<data_root>/cache``).
     demo_spectra : how many spectra the demo survey holds (``ASTROML_DEMO_SPECTRA``, default 40,000).
+    vetting_db : SQLAlchemy URL of the vetting store (``ASTROML_VETTING_DB``, default a SQLite file
+        ``<data_root>/vetting.sqlite``; ``postgresql+psycopg://user:pw@host/db`` for a shared deployment).
     """
 
     data_root: Path
@@ -30,6 +32,7 @@ class Settings:
     max_cube_bytes: int
     cache_dir: Path
     demo_spectra: int
+    vetting_db: str
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -43,6 +46,7 @@ class Settings:
             max_cube_bytes=int(float(os.environ.get("ASTROML_MAX_CUBE_GB", 64)) * 2**30),
             cache_dir=Path(os.environ.get("ASTROML_CACHE_DIR", root / "cache")).resolve(),
             demo_spectra=int(os.environ.get("ASTROML_DEMO_SPECTRA", 40_000)),
+            vetting_db=os.environ.get("ASTROML_VETTING_DB", f"sqlite:///{root / 'vetting.sqlite'}"),
         )
 
 

@@ -9,7 +9,8 @@ import warnings
 __all__ = [
     "AstroMLError", "InvalidFITSError", "TruncatedFITSError", "ShapeError", "AxisOrderError",
     "MissingWCSError", "SpectralAxisError", "NonFiniteError", "TooLargeError",
-    "PathNotAllowedError", "UnknownModelError", "AstroMLWarning", "NoCelestialWCSWarning",
+    "PathNotAllowedError", "UnknownModelError", "VettingError", "NotLoggedInError", "PermissionDeniedError",
+    "UnknownRecordError", "InvalidVoteError", "AstroMLWarning", "NoCelestialWCSWarning",
     "ArchivalHeaderWarning",
 ]
 
@@ -59,6 +60,29 @@ class UnknownModelError(AstroMLError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class VettingError(AstroMLError):
+    """Base of the vetting store's refusals: nothing was written."""
+
+
+class NotLoggedInError(VettingError, PermissionError):
+    """No user, or a wrong name or password: log in first."""
+
+
+class PermissionDeniedError(VettingError, PermissionError):
+    """The user's role (or ownership) does not allow this write."""
+
+
+class UnknownRecordError(VettingError, KeyError):
+    """No user, campaign, candidate, vote or comment has that name or id."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class InvalidVoteError(VettingError, ValueError):
+    """A label the campaign does not offer, a confidence outside 0–1, or an empty or too long comment."""
 
 
 class AstroMLWarning(UserWarning):

@@ -88,3 +88,26 @@ def noiseless_hi_source(seed: int, cfg):
     labels, n = ndimage.label(data > 1e-7)
     assert n == 1
     return data, labels, header, truth[0]
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh PostgreSQL database for one test (``make test`` starts the server, see .ci/postgres.sh)."""
+    import os
+    import uuid
+
+    base = os.environ.get("ASTROML_TEST_PG_URL")
+    if base is None:
+        pytest.skip("PostgreSQL tests run through `make test`, which starts the server (ASTROML_TEST_PG_URL)")
+    if not base:
+        pytest.fail("ASTROML_TEST_PG_URL is empty: .ci/postgres.sh could not start PostgreSQL")
+    from sqlalchemy import create_engine, make_url, text
+
+    name = f"astroml_t_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

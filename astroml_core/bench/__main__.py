@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-BENCHES = ("cube", "hi", "deblend", "spectra")
+BENCHES = ("cube", "hi", "deblend", "spectra", "vetting")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -14,6 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("name", choices=BENCHES)
     parser.add_argument("-o", "--output", type=Path, help="JSON file (default bench-results/<name>.json)")
     parser.add_argument("--keep", action="store_true", help="keep the large synthetic files for the next run")
+    parser.add_argument("--pg", help="vetting: also load this PostgreSQL URL (default $ASTROML_TEST_PG_URL)")
     parser.add_argument("--big", action="store_true", help="hi: also search the ≥4 GB synthetic cube in tiles")
     args = parser.parse_args(argv)
     out = args.output or Path("bench-results") / f"{args.name}.json"
@@ -29,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
         from .deblend import run as run_deblend
 
         results = run_deblend(out)
+    elif args.name == "vetting":
+        from .vetting import run as run_vetting
+
+        results = run_vetting(out, args.pg)
     else:
         from .spectra import run as run_spectra
 

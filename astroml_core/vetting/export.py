@@ -1,0 +1,60 @@
+"""A campaign's result as a table with provenance: CSV, ECSV or VOTable.
+
+One row per candidate: its data reference, what the model said, vote counts per label, the majority and
+its agreement, Dawid–Skene's label and probability. The table's meta (ECSV header, VOTable INFO) names
+the campaign, model, version and card hash, the database and who exported it when.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from astropy.table import Table
+
+from ..errors import InvalidVoteError
+from .schema import utcnow
+from .store import VettingStore
+
+__all__ = ["campaign_table", "write_campaign", "FORMATS"]
+
+FORMATS = {".csv": "ascii.csv", ".ecsv": "ascii.ecsv", ".xml": "votable", ".vot": "votable"}
+
+
+def campaign_table(store: VettingStore, campaign_id: int, by: str | None) -> Table:
+    """The campaign's consensus table (admins only: ``by`` must be an admin)."""
+    by_name = store.require_admin(by).name
+    info = store.campaign(campaign_id)
+    cands = store.candidates(campaign_id)
+    cons = store.consensus(campaign_id)
+    rows = []
+    for c in cands:
+        k = cons[c.id]
+        rows.append({"candidate_id": c.id, "name": c.name, "file": str(c.ref.get("file", "")),
+                     "row": int(c.ref.get("row", -1)), "ref": json.dumps(c.ref, sort_keys=True),
+                     "model_label": c.model_label, "score": c.score, "uncertainty": c.uncertainty,
+                     "n_votes": k.n_votes, **{f"votes_{lab}": k.counts[lab] for lab in info.labels},
+                     "majority": k.majority or "", "agreement": k.agreement,
+                     "ds_label": k.ds_label or "", "ds_probability": k.ds_probability if k.ds_probability is not None
+                     else float("nan")})
+    table = Table(rows=rows) if rows else Table()
+    table.meta.update({
+        "campaign": info.name, "campaign_id": info.id, "kind": info.kind, "labels": list(info.labels),
+        "model_name": info.model_name, "model_version": info.model_version, "card_sha256": info.card_sha256,
+        "source": info.source, "database": store.public_url, "exported_by": by_name,
+        "exported_at": utcnow().isoformat(timespec="seconds"),
+        "consensus": "majority of votes; Dawid & Skene (1979) EM label where a candidate has >= 3 votes"})
+    return table
+
+
+def write_campaign(store: VettingStore, campaign_id: int, path: str | os.PathLike, by: str | None) -> Path:
+    """Write the consensus table to ``path``; the format follows the suffix (.csv, .ecsv, .xml/.vot)."""
+    path = Path(path)
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InvalidVoteError(f"export to .csv, .ecsv or .xml (VOTable), not {path.suffix or 'no suffix'}")
+    table = campaign_table(store, campaign_id, by)
+    if fmt == "votable":
+        table.meta = {k: (json.dumps(v) if isinstance(v, list) else v) for k, v in table.meta.items()}
+    table.write(path, format=fmt, overwrite=True)
+    return path

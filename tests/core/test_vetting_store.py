@@ -1,0 +1,182 @@
+"""The vetting store: roles, own votes only, comments as data, active-learning order, migrations, export."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from astropy.table import Table
+from sqlalchemy import inspect, select
+
+from astroml_core.errors import InvalidVoteError, NotLoggedInError, PermissionDeniedError, UnknownRecordError
+from astroml_core.vetting import CandidateIn, VettingStore, campaign_table, encode_preview, write_campaign
+from astroml_core.vetting.schema import AuditLog, Vote
+
+HOSTILE = "Robert'); DROP TABLE votes;-- <script>window.__pwned = 1</script><img src=x onerror=alert(1)>"
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = VettingStore(f"sqlite:///{tmp_path / 'vet.sqlite'}")
+    s.add_user("ann", "ann-password", "admin")
+    s.add_user("bob", "bob-password", "vetter")
+    s.add_user("cat", "cat-password", "vetter")
+    s.add_user("vic", "vic-password", "viewer")
+    yield s
+    s.dispose()
+
+
+def _campaign(store, n=6, labels=("real", "false", "unsure")):
+    cands = [CandidateIn(f"src{i}", {"file": "demo.fits", "row": i}, score=0.5 + 0.05 * i,
+                         uncertainty=[0.1, 0.9, 0.5, 0.7, 0.2, 0.3][i % 6],
+                         preview=encode_preview(moment0=np.full((5, 5), i, np.float32)), model_label="real")
+             for i in range(n)]
+    return store.create_campaign("ann", "HI demo", "hi_source", labels, cands, model_name="hi_unet",
+                                 model_version="1", card_sha256="ab" * 32, source="demo.fits")
+
+
+def test_migrations_create_every_table_once(tmp_path):
+    url = f"sqlite:///{tmp_path / 'm.sqlite'}"
+    a, b = VettingStore(url), VettingStore(url)  # the second open finds the schema at head
+    tables = set(inspect(a._reader).get_table_names())
+    assert {"users", "campaigns", "candidates", "votes", "comments", "audit_log", "alembic_version"} <= tables
+    a.dispose(), b.dispose()
+
+
+def test_passwords_are_hashed_and_checked(store):
+    assert store.authenticate("bob", "bob-password").role == "vetter"
+    with pytest.raises(NotLoggedInError, match="wrong user name or password"):
+        store.authenticate("bob", "bob-passwordX")
+    with store._read() as s:
+        from astroml_core.vetting.schema import User
+        stored = s.scalar(select(User.password_hash).where(User.name == "bob"))
+    assert "bob-password" not in stored and stored.startswith("scrypt$")
+
+
+def test_viewer_and_guest_cannot_write(store):
+    cid = _campaign(store)
+    cand = store.candidates(cid)[0]
+    with pytest.raises(PermissionDeniedError, match="viewer"):
+        store.vote("vic", cand.id, "real")
+    with pytest.raises(PermissionDeniedError, match="viewer"):
+        store.comment("vic", cand.id, "looks real")
+    for nobody in (None, "", "guest"):
+        with pytest.raises(NotLoggedInError):
+            store.vote(nobody, cand.id, "real")
+    with pytest.raises(PermissionDeniedError, match="admin"):
+        store.create_campaign("bob", "mine", "spectrum", ["a", "b"], [CandidateIn("x", {}, 0, 0, b"")])
+    assert store.votes(cand.id) == []
+
+
+def test_a_user_changes_only_their_own_vote(store):
+    cid = _campaign(store)
+    cand = store.candidates(cid)[0]
+    bobs = store.vote("bob", cand.id, "real")
+    store.vote("bob", cand.id, "false", 0.6)  # changing one's mind updates the one row
+    votes = store.votes(cand.id)
+    assert [(v.user, v.label, v.confidence) for v in votes] == [("bob", "false", 0.6)]
+    with pytest.raises(PermissionDeniedError, match="bob's"):
+        store.edit_vote("cat", bobs.id, "real")
+    assert store.votes(cand.id)[0].label == "false"
+    store.edit_vote("bob", bobs.id, "unsure")
+    assert store.votes(cand.id)[0].label == "unsure"
+    with store._read() as s:
+        history = s.scalars(select(AuditLog.detail).where(AuditLog.action == "vote")).all()
+    assert [h["label"] for h in history] == ["real", "false", "unsure"]
+
+
+def test_bad_votes_are_refused_with_the_reason(store):
+    cid = _campaign(store)
+    cand = store.candidates(cid)[0]
+    with pytest.raises(InvalidVoteError, match="not a label"):
+        store.vote("bob", cand.id, "maybe")
+    with pytest.raises(InvalidVoteError, match="between 0 and 1"):
+        store.vote("bob", cand.id, "real", 1.5)
+    with pytest.raises(UnknownRecordError, match="no candidate"):
+        store.vote("bob", 10_000, "real")
+    with pytest.raises(InvalidVoteError, match="empty"):
+        store.comment("bob", cand.id, "   ")
+
+
+def test_hostile_comment_is_stored_verbatim_and_nothing_is_dropped(store):
+    cid = _campaign(store)
+    cand = store.candidates(cid)[0]
+    store.vote("bob", cand.id, "real")
+    top = store.comment("bob", cand.id, HOSTILE)
+    store.comment("cat", cand.id, "reply", parent_id=top.id)
+    store.comment("ann", cand.id, "second thread")
+    thread = store.thread(cand.id)
+    assert [(c.user, c.depth) for c in thread] == [("bob", 0), ("cat", 1), ("ann", 0)]
+    assert thread[0].text == HOSTILE
+    assert len(store.votes(cand.id)) == 1  # the votes table is still there
+
+
+def test_next_candidate_is_the_most_uncertain_not_yet_voted(store):
+    cid = _campaign(store)
+    order = []
+    while (c := store.next_candidate(cid, "bob")) is not None:
+        order.append(c.uncertainty)
+        store.vote("bob", c.id, "real")
+    assert order == sorted(order, reverse=True) and len(order) == 6
+    assert store.next_candidate(cid, "cat").uncertainty == 0.9  # cat has voted on nothing
+    assert store.progress(cid, "bob") == {"candidates": 6, "voted": 6, "settled": 0, "mine": 6, "votes": 6}
+
+
+def test_revision_grows_with_every_write(store):
+    cid = _campaign(store)
+    cand = store.candidates(cid)[0]
+    r0 = store.revision(cid)
+    store.vote("bob", cand.id, "real")
+    r1 = store.revision(cid)
+    store.comment("cat", cand.id, "hm")
+    assert r0 < r1 < store.revision(cid)
+
+
+def test_consensus_majority_then_dawid_skene_from_three_votes(store):
+    cid = _campaign(store, labels=("real", "false"))
+    cand = store.candidates(cid)
+    store.vote("bob", cand[0].id, "real")
+    store.vote("cat", cand[0].id, "false")
+    store.vote("ann", cand[0].id, "real")
+    store.vote("bob", cand[1].id, "false")
+    cons = store.consensus(cid)
+    assert cons[cand[0].id].counts == {"real": 2, "false": 1}
+    assert cons[cand[0].id].majority == "real" and cons[cand[0].id].agreement == pytest.approx(2 / 3)
+    assert cons[cand[0].id].ds_label in ("real", "false") and 0.5 <= cons[cand[0].id].ds_probability <= 1
+    assert cons[cand[1].id].ds_label is None and cons[cand[1].id].majority == "false"
+    assert cons[cand[2].id].n_votes == 0 and cons[cand[2].id].majority is None
+
+
+def test_export_carries_consensus_and_provenance(store, tmp_path):
+    cid = _campaign(store)
+    cand = store.candidates(cid)
+    for user in ("ann", "bob", "cat"):
+        store.vote(user, cand[1].id, "real")
+    with pytest.raises(PermissionDeniedError):
+        campaign_table(store, cid, "bob")
+    for suffix in (".ecsv", ".csv", ".xml"):
+        path = write_campaign(store, cid, tmp_path / f"out{suffix}", "ann")
+        table = Table.read(path, format={".ecsv": "ascii.ecsv", ".csv": "ascii.csv", ".xml": "votable"}[suffix])
+        row = table[list(table["candidate_id"]).index(cand[1].id)]
+        assert row["n_votes"] == 3 and row["votes_real"] == 3 and str(row["majority"]) == "real"
+        assert row["agreement"] == pytest.approx(1.0) and str(row["ds_label"]) == "real"
+        assert json.loads(str(row["ref"])) == {"file": "demo.fits", "row": 1}
+    meta = Table.read(tmp_path / "out.ecsv").meta
+    assert meta["model_name"] == "hi_unet" and meta["card_sha256"] == "ab" * 32 and meta["exported_by"] == "ann"
+    assert meta["labels"] == ["real", "false", "unsure"]
+    with pytest.raises(InvalidVoteError, match="csv"):
+        write_campaign(store, cid, tmp_path / "out.txt", "ann")
+
+
+def test_removed_user_cannot_log_in_but_votes_keep_their_author(store):
+    cid = _campaign(store)
+    cand = store.candidates(cid)[0]
+    store.vote("cat", cand.id, "real")
+    store.remove_user("cat")
+    with pytest.raises(NotLoggedInError):
+        store.authenticate("cat", "cat-password")
+    with pytest.raises(UnknownRecordError):
+        store.vote("cat", cand.id, "false")
+    assert [v.user for v in store.votes(cand.id)] == ["cat"]
+    with store._read() as s:
+        assert s.scalar(select(Vote.label)) == "real"
