@@ -62,9 +62,16 @@ def main(argv: list[str] | None = None) -> int:
                                               f"127.0.0.1:{args.port}"]
     if args.address == "0.0.0.0" and not args.allow_websocket_origin:
         origins = ["*"]
+    from astroml_core.vetting import open_store
+
+    from .auth import StoreAuthProvider, cookie_secret
+
+    logging.getLogger("astroml").info("vetting store %s", open_store().public_url)  # migrated before forking
+    open_store().dispose()
     pn.serve(ROUTES, port=args.port, address=args.address, show=args.show, num_procs=args.num_procs,
              websocket_origin=origins, title="AstroML Explorer", threaded=False,
-             websocket_max_message_size=64 * 2**20, admin=False)
+             websocket_max_message_size=64 * 2**20, admin=False,
+             auth_provider=StoreAuthProvider(), oauth_optional=True, cookie_secret=cookie_secret(cfg.data_root))
     return 0
 
 

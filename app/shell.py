@@ -5,15 +5,16 @@ from typing import Callable
 
 import panel as pn
 
-from .pages import cubes, deblend, spectra
+from .pages import cubes, deblend, spectra, vetting
 from .pages.landing import LandingPage
 
 __all__ = ["ROUTES", "PAGES", "build"]
 
-PAGES = [cubes.PAGE, deblend.PAGE, spectra.PAGE]
+PAGES = [cubes.PAGE, deblend.PAGE, spectra.PAGE, vetting.PAGE]
 _BUILDERS: dict[str, Callable[[], pn.viewable.Viewable]] = {"cubes": cubes.CubePage,
                                                               "deblend": deblend.DeblendPage,
-                                                              "spectra": spectra.SpectraPage}
+                                                              "spectra": spectra.SpectraPage,
+                                                              "vetting": vetting.VettingPage}
 
 
 def _nav(active: str) -> pn.pane.HTML:

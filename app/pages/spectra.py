@@ -23,6 +23,7 @@ from ..components.confusion_view import ConfusionView
 from ..components.cube_source import CubeSource
 from ..components.embedding_view import EmbeddingView
 from ..components.locking import run_job, with_document_lock
+from ..components.send_to_vetting import MAX_CANDIDATES, SendToVetting
 from ..components.spectra_stack import SaliencyView, SpectraStack, display_rows
 from ..components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
 
@@ -83,6 +84,7 @@ class SpectraPage(pn.viewable.Viewer):
                                                    css_classes=["export-ecsv"])
         self.export_csv = pn.widgets.FileDownload(callback=partial(self._export, "csv"), filename="selection.csv",
                                                   label="Export CSV", width=120, css_classes=["export-csv"])
+        self.send = SendToVetting(self._vetting_candidates, self._vetting_name, self.banner.error)
         self.copy_link = copy_link_button()
         open_linked_or_demo(self.source)
         sync_url(self, {"file": "file", "projection": "projection", "colour_by": "colour"})
@@ -390,6 +392,24 @@ class SpectraPage(pn.viewable.Viewer):
         selection_table(self.survey, index).write(buf, format="ascii.ecsv" if fmt == "ecsv" else "ascii.csv")
         return io.BytesIO(buf.getvalue().encode())
 
+    def _vetting_candidates(self) -> tuple:
+        """The selection, most uncertain first, as spectrum candidates labelled by the classifier's classes."""
+        from astroml_core.errors import InvalidVoteError
+        from astroml_core.vetting.sources import model_provenance, spectra_candidates, spectra_labels
+
+        if self.survey is None or not len(self.selection):
+            raise InvalidVoteError("select spectra first (lasso or box on the map, or a confusion-matrix cell)")
+        index = self.selection[np.argsort(-self.survey.result.uncertainty[self.selection], kind="stable")]
+        provenance = dict(model_provenance("spectra_net"), source=str(self.survey.spectra.path or ""))
+        return ("spectrum", spectra_labels(self.survey.result.classes),
+                spectra_candidates(self.survey, index[:MAX_CANDIDATES]), provenance)
+
+    def _vetting_name(self) -> str:
+        import datetime
+
+        when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        return f"Spectra: {len(self.selection):,} selected ({when})"
+
     def __panel__(self):
         controls = pn.Row(pn.Column(self.source, width=420),
                           pn.Column(pn.Row(self.title, self.copy_link), self.status, self.progress,
@@ -404,5 +424,5 @@ class SpectraPage(pn.viewable.Viewer):
                        css_classes=["spectra-tabs"])
         top = pn.Row(pn.Column(pn.pane.Bokeh(self.map.fig), self.legend), tabs)
         below = pn.Column(pn.pane.Bokeh(self.stack.fig), pn.pane.Bokeh(self.saliency.fig), self.selection_info,
-                          pn.Row(self.export_ecsv, self.export_csv), self.table)
+                          pn.Row(self.export_ecsv, self.export_csv, self.send), self.table)
         return pn.Column(self.banner, controls, top, below, sizing_mode="stretch_width")

@@ -23,36 +23,44 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """Serve the app (python -m app) on its demo data; yields (base URL, data root)."""
-    root = tmp_path_factory.mktemp("served-data")
-    port = _free_port()
+def start_server(root: Path, port: int | None = None, **env_extra) -> tuple[subprocess.Popen, str]:
+    """Start ``python -m app`` on the data root ``root``; returns (process, base URL) once it answers."""
+    port = port or _free_port()
     env = dict(os.environ, ASTROML_DATA_ROOT=str(root), ASTROML_MAX_UPLOAD_MB="50", PYTHONUNBUFFERED="1",
-               ASTROML_DEMO_SPECTRA="6000")
-    log = open(root / "server.log", "w")
+               ASTROML_DEMO_SPECTRA="6000", **env_extra)
+    log = open(root / f"server-{port}.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {(root / 'server.log').read_text()[-3000:]}")
+            raise RuntimeError(f"server exited: {(root / f'server-{port}.log').read_text()[-3000:]}")
         try:
             urllib.request.urlopen(url + "/", timeout=2)
-            break
+            return proc, url
         except OSError:
             time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError("server did not start in 120 s")
-    yield url, root
+    proc.kill()
+    raise RuntimeError("server did not start in 120 s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """Terminate a server started by :func:`start_server` (kill it if it lingers)."""
     proc.terminate()
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
-    log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """Serve the app (python -m app) on its demo data; yields (base URL, data root)."""
+    root = tmp_path_factory.mktemp("served-data")
+    proc, url = start_server(root)
+    yield url, root
+    stop_server(proc)
 
 
 @pytest.fixture(scope="session")
