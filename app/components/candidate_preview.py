@@ -49,11 +49,15 @@ def preview_figure(kind: str, p: dict, title: str, width: int = 620, height: int
     if kind == "spectrum":
         return _spectrum(p, title, width, height)
     if kind == "hi_source":
-        mom0 = _image(p["moment0"], f"{title}: moment 0", height, "Jy/beam · km/s", p.get("mask"))
+        mom0 = _image(p["moment0"], "Moment 0 over W20", height, "Jy/beam Hz", p.get("mask"))
         spec = figure(title="Spectrum over the source", frame_width=width - height - 60, frame_height=height,
                       x_axis_label="Frequency (MHz)", y_axis_label="Flux density (mJy)",
                       tools="xpan,xwheel_zoom,reset,save", toolbar_location="below", name="vet-preview-spectrum")
         spec.step(np.asarray(p["frequency_mhz"], float), np.asarray(p["spectrum_mjy"], float), mode="center",
                   color="#1f4e99")
         return row(mom0, spec)
-    return _image(p["stamp"], title, height, p.get("unit", "flux"), p.get("mask"))
+    unit = str(p.get("unit", "flux"))
+    data = _image(p["stamp"], "Image, segment outlined", height, unit, p.get("mask"))
+    if "model" not in p:
+        return data
+    return row(data, _image(p["model"], "Deblended galaxy", height, unit, p.get("mask")))

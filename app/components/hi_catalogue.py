@@ -22,14 +22,15 @@ from astroml_core.data import truth_beside
 from astroml_core.metrics import score_sdc2
 
 from .cutout_view import CutoutView
+from .send_to_vetting import SendToVetting
 from .locking import run_job, with_document_lock
 from .url_state import sync_url
 from astroml_core.service.worker import Cancelled, service
 from astroml_core.tasks.hi import detect, write_catalogue
+from astroml_core.tasks.hi.cutouts import C_KMS, moment0, source_window
 
 __all__ = ["DetectionPanel"]
 
-C_KMS = 299792.458
 MATCHED, FALSE, MISSED = "#2ca02c", "#e0302f", "#ff9f1c"
 SCORE_PALETTE = palettes.Plasma256[40:]
 EMPTY = dict(x=[], y=[], w=[], h=[], angle=[], color=[])
@@ -80,6 +81,7 @@ class DetectionPanel(pn.viewable.Viewer):
                                                           label=f"Export {label}", width=150)
                                   for s, label in ((".ecsv", "ECSV"), (".vot", "VOTable"), (".reg", "DS9 regions"))],
                                 visible=False)
+        self.send = SendToVetting(self._vetting_candidates, self._vetting_name, page.banner.error)
 
     # --- running -----------------------------------------------------------------------------------
     def reset(self, cube_path: Path | None) -> None:
@@ -323,20 +325,10 @@ class DetectionPanel(pn.viewable.Viewer):
         """Go to a source on the page and draw its moment-0 cutout over its W20 channels."""
         self.source = int(row["id"])
         self.page.show_source(row)
-        cube = self.page.cube
-        nu = row["central_freq"].to_value(u.Hz)
-        half = row["w20"].to_value(u.km / u.s) * nu**2 / (C_KMS * cube.rest_frequency.to_value(u.Hz)) / 2
-        freqs = cube.frequencies.to_value(u.Hz)
-        lo, hi = sorted((int(np.argmin(np.abs(freqs - (nu - half)))), int(np.argmin(np.abs(freqs - (nu + half))))))
-        y, x = cube.pixel_of(_sky(row))
-        r = 16
-        y0, y1 = max(int(round(y)) - r, 0), min(int(round(y)) + r + 1, cube.shape[1])
-        x0, x1 = max(int(round(x)) - r, 0), min(int(round(x)) + r + 1, cube.shape[2])
-        block = cube.subcube((lo, hi + 1), (y0, y1), (x0, x1))
-        m0 = np.nansum(block, axis=0) * abs(freqs[1] - freqs[0]) if freqs.size > 1 else block[0]
-        self.cutout.show(m0, x0, y0, self._ellipses(rows_of(row)),
-                         f"Moment 0 · source {int(row['id'])} · ch {lo}–{hi}")
-        self._show_saliency(row, (lo, hi), (y, x))
+        w = source_window(self.page.cube, row)
+        self.cutout.show(moment0(self.page.cube, w), w.x0, w.y0, self._ellipses(rows_of(row)),
+                         f"Moment 0 · source {int(row['id'])} · ch {w.lo}–{w.hi}")
+        self._show_saliency(row, (w.lo, w.hi), (w.y, w.x))
 
     def _show_saliency(self, row, channels: tuple[int, int], yx: tuple[float, float]) -> None:
         """Integrated gradients of hi_unet for this source, summed over channels (model finder only)."""
@@ -367,6 +359,28 @@ class DetectionPanel(pn.viewable.Viewer):
         run_job(lambda progress: cutout_attribution(load_model("hi_unet"), block, centre), done, failed,
                 name="HI saliency")
 
+    def _vetting_candidates(self) -> tuple:
+        """Every candidate of the method's catalogue (above and below the threshold: the ones near it are
+        what vetting is for), as HI-source candidates."""
+        from astroml_core.errors import InvalidVoteError
+        from astroml_core.vetting.sources import HI_LABELS, hi_candidates, model_provenance
+
+        if self.catalogue is None or self.page.cube is None:
+            raise InvalidVoteError("press Detect first: there are no HI candidates to send yet")
+        table = self.catalogue.copy()
+        table["accepted"] = np.asarray(table["score"]) >= self.threshold
+        provenance = (model_provenance("hi_unet") if self.method == "model" else
+                      {"model_name": "SoFiA-style baseline", "model_version": "", "card_sha256": ""})
+        return "hi_source", list(HI_LABELS), hi_candidates(self.page.cube, table), dict(
+            provenance, source=str(self.page.cube.path),
+            description=f"{self.method} finder, threshold {self.threshold:.2f}")
+
+    def _vetting_name(self) -> str:
+        import datetime
+
+        when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        return f"HI: {Path(str(self.page.cube.path)).name} · {self.method} ({when})"
+
     def _export(self, suffix: str) -> io.BytesIO:
         rows = self.shown()
         with tempfile.TemporaryDirectory() as tmp:
@@ -382,7 +396,7 @@ class DetectionPanel(pn.viewable.Viewer):
                    pn.widgets.Checkbox.from_param(self.param.show_truth, css_classes=["show-truth"])),
             pn.Row(self.table, pn.pane.Bokeh(self.cutout.fig, margin=(0, 10)),
                    pn.pane.Bokeh(self.saliency.fig, margin=(0, 10))),
-            self.downloads,
+            self.downloads, self.send,
             title="HI sources", collapsible=False, sizing_mode="stretch_width", css_classes=["hi-panel"])
 
 

@@ -23,9 +23,9 @@ class SendToVetting(pn.viewable.Viewer):
         self._build, self._default_name, self._on_error = build, default_name, on_error
         user = open_store().user(current_user())
         self.admin = user is not None and user.role == "admin"
-        self.name = pn.widgets.TextInput(placeholder="Campaign name", width=300, css_classes=["vet-send-name"],
+        self.campaign_name = pn.widgets.TextInput(placeholder="Campaign name", width=300, css_classes=["vet-send-name"],
                                          disabled=not self.admin)
-        self.button = pn.widgets.Button(name="Send to vetting", button_type="success", width=150,
+        self.button = pn.widgets.Button(label="Send to vetting", color="success", width=150,
                                         css_classes=["vet-send"], disabled=not self.admin)
         self.button.on_click(lambda e: self.send())
         self.status = pn.pane.HTML("" if self.admin else "<a href='./login'>Log in</a> as an admin to send these "
@@ -38,7 +38,7 @@ class SendToVetting(pn.viewable.Viewer):
             kind, labels, candidates, provenance = self._build()
             if not candidates:
                 raise InvalidVoteError("nothing to send: select or detect some candidates first")
-            name = self.name.value.strip() or self._default_name()
+            name = self.campaign_name.value.strip() or self._default_name()
             cid = open_store().create_campaign(current_user(), name, kind, labels, candidates[:MAX_CANDIDATES],
                                                **provenance)
         except AstroMLError as exc:
@@ -47,8 +47,8 @@ class SendToVetting(pn.viewable.Viewer):
         more = f" (the first {MAX_CANDIDATES:,})" if len(candidates) > MAX_CANDIDATES else ""
         self.status.object = (f"Campaign <b>{name}</b>: {min(len(candidates), MAX_CANDIDATES):,} candidates{more} · "
                               f"<a class='vet-send-link' href='./vetting?campaign={cid}'>open it in Vetting →</a>")
-        self.name.value = ""
+        self.campaign_name.value = ""
         return cid
 
     def __panel__(self):
-        return pn.Column(pn.Row(self.name, self.button), self.status)
+        return pn.Column(pn.Row(self.campaign_name, self.button), self.status)

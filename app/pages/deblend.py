@@ -25,6 +25,7 @@ from ..components.banner import Banner
 from ..components.cube_source import CubeSource
 from ..components.locking import with_document_lock
 from ..components.rgb_view import RGBView
+from ..components.send_to_vetting import SendToVetting
 from ..components.stamp_grid import StampGrid
 from ..components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
 
@@ -80,6 +81,7 @@ class DeblendPage(pn.viewable.Viewer):
                                                        ".tabulator-col-title { padding-right: 11px !important; }"])
         self.table_caption = pn.pane.HTML("", styles={"font-size": "12px"}, css_classes=["table-caption"])
         self.table.param.watch(self._row_clicked, "selection")
+        self.send = SendToVetting(self._vetting_candidates, self._vetting_name, self.banner.error)
         self.copy_link = copy_link_button()
         open_linked_or_demo(self.source)
         sync_url(self, {"file": "file", "view": "view", "q": "q", "stretch": "stretch", "method": "method",
@@ -254,6 +256,25 @@ class DeblendPage(pn.viewable.Viewer):
         index = int(self.table.value.iloc[event.new[0]]["id"])
         with_document_lock(partial(setattr, self, "selected", index))
 
+    def _vetting_candidates(self) -> tuple:
+        """The shown method's galaxies as deblending candidates, most blended first."""
+        from astroml_core.errors import InvalidVoteError
+        from astroml_core.vetting.sources import DEBLEND_LABELS, deblend_candidates, model_provenance
+
+        result = self.results.get(self.method)
+        if result is None or self.image is None:
+            raise InvalidVoteError("press Deblend first: there are no galaxies to send yet")
+        provenance = (model_provenance("deblend_unet") if self.method == "model" else
+                      {"model_name": self.method, "model_version": "", "card_sha256": ""})
+        return "deblended_source", list(DEBLEND_LABELS), deblend_candidates(self.image, result, self.band), dict(
+            provenance, source=str(self.image.path), description=f"{self.method} deblending, {self.band} band")
+
+    def _vetting_name(self) -> str:
+        import datetime
+
+        when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        return f"Deblending: {Path(str(self.image.path)).name} · {self.method} ({when})"
+
     def __panel__(self):
         controls = pn.Column(
             self.source, pn.Row(self.title, self.copy_link), self.info,
@@ -268,7 +289,7 @@ class DeblendPage(pn.viewable.Viewer):
             width=420)
         right = pn.Column(pn.pane.Bokeh(self.view_fig.fig), self.selection)
         lower = pn.Row(pn.Column(pn.widgets.Select.from_param(self.param.band, width=200), self.table_caption,
-                                 self.table),
+                                 self.table, self.send),
                        pn.Column(pn.pane.HTML("<b>Selected source</b>: deblended image and residual per band",
                                               styles={"font-size": "12px"}),
                                  pn.pane.Bokeh(self.stamps.layout)))

@@ -56,16 +56,16 @@ class VettingPage(pn.viewable.Viewer):
         self._cand: CandidateInfo | None = None
         self.banner = Banner()
         self.who = pn.pane.HTML(self._who_html(), css_classes=["vet-user"], margin=(0, 10))
-        self.picker = pn.widgets.Select(name="Campaign", options={}, width=360, css_classes=["vet-campaign"])
+        self.picker = pn.widgets.Select(label="Campaign", options={}, width=360, css_classes=["vet-campaign"])
         self.progress = pn.pane.HTML("", css_classes=["vet-progress"], styles={"font-size": "13px"}, margin=(0, 10))
         self.title = pn.pane.Markdown("### No campaign", css_classes=["vet-title"], margin=(0, 10))
         self.model_info = pn.pane.HTML("", css_classes=["vet-model"], styles={"font-size": "13px"}, margin=(0, 10))
         self.preview = pn.pane.Bokeh(None, css_classes=["vet-preview"])
         self.buttons = pn.FlexBox(css_classes=["vet-buttons"], sizing_mode="stretch_width")
-        self.confidence = pn.widgets.FloatSlider(name="How sure (confidence)", start=0.0, end=1.0, step=0.25,
+        self.confidence = pn.widgets.FloatSlider(label="How sure (confidence)", start=0.0, end=1.0, step=0.25,
                                                  value=1.0, width=260, css_classes=["vet-confidence"])
-        self.back_button = pn.widgets.Button(name="← Back", width=90, css_classes=["vet-back"])
-        self.next_button = pn.widgets.Button(name="Skip →", width=90, css_classes=["vet-next"])
+        self.back_button = pn.widgets.Button(label="← Back", width=90, css_classes=["vet-back"])
+        self.next_button = pn.widgets.Button(label="Skip →", width=90, css_classes=["vet-next"])
         self.back_button.on_click(lambda e: with_document_lock(self.back))
         self.next_button.on_click(lambda e: with_document_lock(self.skip))
         self.ack = pn.pane.HTML("", css_classes=["vet-ack"], styles={"font-size": "13px"}, margin=(0, 10))
@@ -76,15 +76,15 @@ class VettingPage(pn.viewable.Viewer):
                                    width=420)
         self.comment_box = pn.widgets.TextAreaInput(placeholder="Comment (press c to type here)", height=70, width=400,
                                                     max_length=5000, css_classes=["vet-comment-box"])
-        self.reply_to = pn.widgets.Select(name="Reply to", options={"(new thread)": None}, width=250,
+        self.reply_to = pn.widgets.Select(label="Reply to", options={"(new thread)": None}, width=250,
                                           css_classes=["vet-reply-to"])
-        self.comment_button = pn.widgets.Button(name="Comment", width=110, css_classes=["vet-comment"])
+        self.comment_button = pn.widgets.Button(label="Comment", width=110, css_classes=["vet-comment"])
         self.comment_button.on_click(lambda e: with_document_lock(self.send_comment))
         self.keys = KeyShortcuts()
         self.keys.param.watch(lambda e: with_document_lock(lambda: self._key(e.new)), "press")
         self.exports = pn.Row(*[pn.widgets.FileDownload(callback=(lambda s=suffix: self._export(s)),
                                                         filename=f"campaign{suffix}", label=f"Export {name}",
-                                                        button_type="light", width=140,
+                                                        color="light", width=140,
                                                         css_classes=[f"vet-export-{suffix[1:]}"])
                                 for name, suffix in EXPORTS], visible=bool(self.user and self.user.role == "admin"))
         self.copy_link = copy_link_button()
@@ -142,7 +142,7 @@ class VettingPage(pn.viewable.Viewer):
         buttons = []
         for k, label in enumerate(self._labels):
             key = f"{k + 1} · " if k < 9 else ""
-            b = pn.widgets.Button(name=f"{key}{label}", button_type="primary" if can else "light", disabled=not can,
+            b = pn.widgets.Button(label=f"{key}{label}", color="primary" if can else "light", disabled=not can,
                                   css_classes=["vet-vote", f"vet-vote-{k + 1}"], margin=(3, 4))
             b.on_click(lambda e, lab=label: with_document_lock(lambda: self.cast(lab)))
             buttons.append(b)

@@ -81,3 +81,19 @@ def page(browser):
     pg.set_default_timeout(20_000)
     yield pg
     context.close()
+
+
+@pytest.fixture
+def logged_in(data_root, monkeypatch):
+    """logged_in(name, role) → the vetting store of the data root, with ``name`` logged in in this process."""
+    from astroml_core.vetting import open_store
+
+    def _as(name: str = "ann", role: str = "admin"):
+        store = open_store()
+        if store.user(name) is None:
+            store.add_user(name, f"{name}-password", role)
+        for module in ("app.components.send_to_vetting", "app.pages.vetting"):
+            monkeypatch.setattr(f"{module}.current_user", lambda: name)
+        return store
+
+    return _as

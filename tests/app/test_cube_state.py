@@ -150,3 +150,31 @@ def test_compare_mode_draws_model_baseline_and_truth_in_status_colours(bright_pa
     assert all(c.startswith("#") and c not in (MATCHED, FALSE) for c in image.sources.data["color"])
     panel.method = "baseline"                                           # back: its catalogue, no re-run
     assert panel.catalogue.meta["method"] == "baseline" and panel.threshold == 0.9
+
+
+def test_detections_go_to_vetting_and_are_voted_on_the_vetting_page(bright_page, logged_in):
+    from astroml_core.vetting import decode_preview
+
+    store = logged_in("ann", "admin")
+    panel = bright_page.detections
+    panel.method = "baseline"
+    panel.start()
+    cid = panel.send.send()
+    cands = store.candidates(cid)
+    assert len(cands) == len(panel.catalogue) >= 1 and store.campaign(cid).kind == "hi_source"
+    p = decode_preview(cands[0].preview)
+    assert np.nanmax(p["moment0"]) > 0 and p["frequency_mhz"].size == p["spectrum_mjy"].size > 3
+    assert all(c.ref["file"].endswith("hi_demo.fits") for c in cands)
+
+    from app.pages.vetting import VettingPage
+
+    vet = VettingPage()
+    assert vet.campaign == cid and vet.candidate == store.next_candidate(cid, "ann").id
+    assert vet.preview.object is not None and not vet.buttons[0].disabled
+    first = vet.candidate
+    vet.cast("false")
+    assert "Saved: <b>false</b>" in vet.ack.object
+    assert [(v.user, v.label) for v in store.votes(first)] == [("ann", "false")]
+    assert vet.candidate != first or len(cands) == 1
+    vet.back()
+    assert vet.candidate == first and "Majority: <b class='vet-majority'>false</b>" in vet.consensus.object

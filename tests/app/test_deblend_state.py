@@ -70,3 +70,18 @@ def test_a_single_band_image_runs_the_baselines_and_a_bad_file_keeps_the_open_im
     junk.write_bytes(b"SIMPLE  =                    T" + b"\xff" * 5000)
     page.open(junk, "junk")
     assert "InvalidFITSError" in page.banner.error_text and page.image is before
+
+
+def test_deblended_galaxies_go_to_vetting_most_blended_first(page, logged_in):
+    from astroml_core.vetting import decode_preview
+
+    store = logged_in("ann", "admin")
+    page.run()
+    page.method = "sep"
+    cid = page.send.send()
+    cands = store.candidates(cid)
+    assert len(cands) == len(page.results["sep"].catalogue) and store.campaign(cid).labels[0] == "correct"
+    p = decode_preview(cands[0].preview)
+    assert p["stamp"].shape == p["mask"].shape == (64, 64) and p["mask"][32, 32]
+    shares = [c.meta["neighbour_share"] for c in cands]
+    assert store.next_candidate(cid, "ann").meta["neighbour_share"] == max(shares) and max(shares) > min(shares)

@@ -135,3 +135,33 @@ def test_several_sdss_files_dropped_together_open_as_one_set(page, data_root):
     assert list(page.survey.spectra.ids) == [f.stem for f in files]
     page.open_many([files[0], data_root / "missing.fits"], "upload: 2 files")
     assert page.banner._error.visible and len(page.survey.spectra) == 3          # the set shown is kept
+
+
+def test_send_to_vetting_makes_a_campaign_of_the_selection_most_uncertain_first(page, logged_in):
+    store = logged_in("ann", "admin")
+    from app.pages.spectra import SpectraPage
+
+    page = SpectraPage()  # built with ann logged in: the button is enabled
+    assert not page.send.button.disabled
+    assert page.send.send() is None and "select spectra first" in page.banner._error.object
+    page._cell_selected(0, 0)
+    chosen = set(page.survey.spectra.ids[page.selection])
+    cid = page.send.send()
+    cands = store.candidates(cid)
+    assert {c.name for c in cands} == chosen and len(cands) == len(chosen)
+    info = store.campaign(cid)
+    assert info.kind == "spectrum" and info.model_name == "spectra_net" and "UNEXPECTED" in info.labels
+    assert len(info.card_sha256) == 64 and f"campaign={cid}" in page.send.status.object
+    first = store.next_candidate(cid, "ann")
+    assert first.uncertainty == max(c.uncertainty for c in cands)
+
+
+def test_send_to_vetting_is_refused_to_a_vetter(data_root, demo_file, logged_in):
+    (data_root / "demo" / DEMO_SPECTRA).symlink_to(demo_file)
+    logged_in("bob", "vetter")
+    from app.pages.spectra import SpectraPage
+
+    page = SpectraPage()
+    assert page.send.button.disabled and "as an admin" in page.send.status.object
+    page._cell_selected(0, 0)
+    assert page.send.send() is None and "only an admin" in page.banner._error.object
