@@ -26,7 +26,15 @@ def _spectrum(p: dict, title: str, width: int, height: int):
     return fig
 
 
-def _image(img: np.ndarray, title: str, size: int, label: str, mask: np.ndarray | None = None):
+def _outline(fig, mask, colour: str, width: float) -> None:
+    mask = np.asarray(mask, float)
+    if mask.any():
+        ny, nx = mask.shape
+        fig.contour(np.arange(nx), np.arange(ny), mask, levels=[0.5], line_color=colour, line_width=width)
+
+
+def _image(img: np.ndarray, title: str, size: int, label: str, mask: np.ndarray | None = None,
+           others: np.ndarray | None = None):
     img = np.asarray(img, float)
     ny, nx = img.shape
     finite = img[np.isfinite(img)]
@@ -38,13 +46,14 @@ def _image(img: np.ndarray, title: str, size: int, label: str, mask: np.ndarray 
     mapper = LinearColorMapper(palette="Greys256", low=lo, high=hi if hi > lo else lo + 1)
     fig.image([img], x=-0.5, y=-0.5, dw=nx, dh=ny, color_mapper=mapper)
     fig.add_layout(ColorBar(color_mapper=mapper, title=label, width=10), "right")
-    if mask is not None and np.asarray(mask).any():
-        fig.contour(np.arange(nx), np.arange(ny), np.asarray(mask, float), levels=[0.5], line_color="#ff7f0e",
-                    line_width=2)
+    if others is not None:
+        _outline(fig, others, "#4fc3f7", 1)
+    if mask is not None:
+        _outline(fig, mask, "#ff7f0e", 2)
     return fig
 
 
-def preview_figure(kind: str, p: dict, title: str, width: int = 620, height: int = 300):
+def preview_figure(kind: str, p: dict, title: str, width: int = 560, height: int = 260):
     """The Bokeh layout of one candidate's preview arrays ``p`` (see astroml_core.vetting.sources)."""
     if kind == "spectrum":
         return _spectrum(p, title, width, height)
@@ -57,7 +66,8 @@ def preview_figure(kind: str, p: dict, title: str, width: int = 620, height: int
                   color="#1f4e99")
         return row(mom0, spec)
     unit = str(p.get("unit", "flux"))
-    data = _image(p["stamp"], "Image, segment outlined", height, unit, p.get("mask"))
+    data = _image(p["stamp"], "Image: its segment (orange), others (blue)", height, unit, p.get("mask"),
+                  p.get("others"))
     if "model" not in p:
         return data
     return row(data, _image(p["model"], "Deblended galaxy", height, unit, p.get("mask")))

@@ -1,6 +1,7 @@
 """"Send to vetting": make a campaign of a page's current candidates (admins only), then link to it."""
 from __future__ import annotations
 
+import html
 from typing import Callable
 
 import panel as pn
@@ -45,7 +46,7 @@ class SendToVetting(pn.viewable.Viewer):
             self._on_error(exc)
             return None
         more = f" (the first {MAX_CANDIDATES:,})" if len(candidates) > MAX_CANDIDATES else ""
-        self.status.object = (f"Campaign <b>{name}</b>: {min(len(candidates), MAX_CANDIDATES):,} candidates{more} · "
+        self.status.object = (f"Campaign <b>{html.escape(name)}</b>: {min(len(candidates), MAX_CANDIDATES):,} candidates{more} · "
                               f"<a class='vet-send-link' href='./vetting?campaign={cid}'>open it in Vetting →</a>")
         self.campaign_name.value = ""
         return cid

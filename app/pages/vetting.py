@@ -59,7 +59,8 @@ class VettingPage(pn.viewable.Viewer):
         self.picker = pn.widgets.Select(label="Campaign", options={}, width=360, css_classes=["vet-campaign"])
         self.progress = pn.pane.HTML("", css_classes=["vet-progress"], styles={"font-size": "13px"}, margin=(0, 10))
         self.title = pn.pane.Markdown("### No campaign", css_classes=["vet-title"], margin=(0, 10))
-        self.model_info = pn.pane.HTML("", css_classes=["vet-model"], styles={"font-size": "13px"}, margin=(0, 10))
+        self.model_info = pn.pane.HTML("", css_classes=["vet-model"], styles={"font-size": "13px"}, margin=(0, 10),
+                                       width=620)
         self.preview = pn.pane.Bokeh(None, css_classes=["vet-preview"])
         self.buttons = pn.FlexBox(css_classes=["vet-buttons"], sizing_mode="stretch_width")
         self.confidence = pn.widgets.FloatSlider(label="How sure (confidence)", start=0.0, end=1.0, step=0.25,
@@ -71,12 +72,12 @@ class VettingPage(pn.viewable.Viewer):
         self.ack = pn.pane.HTML("", css_classes=["vet-ack"], styles={"font-size": "13px"}, margin=(0, 10))
         self.keys_help = pn.pane.HTML("", styles={"font-size": "12px", "color": "#555"}, margin=(0, 10))
         self.consensus = pn.pane.HTML("", css_classes=["vet-consensus"], styles={"font-size": "13px"},
-                                      margin=(0, 10), width=420)
+                                      margin=(0, 10), width=400)
         self.thread = pn.pane.HTML("", css_classes=["vet-thread"], styles={"font-size": "13px"}, margin=(0, 10),
-                                   width=420)
-        self.comment_box = pn.widgets.TextAreaInput(placeholder="Comment (press c to type here)", height=70, width=400,
+                                   width=400)
+        self.comment_box = pn.widgets.TextAreaInput(placeholder="Comment (press c to type here)", height=70, width=380,
                                                     max_length=5000, css_classes=["vet-comment-box"])
-        self.reply_to = pn.widgets.Select(label="Reply to", options={"(new thread)": None}, width=250,
+        self.reply_to = pn.widgets.Select(label="Reply to", options={"(new thread)": 0}, width=240,
                                           css_classes=["vet-reply-to"])
         self.comment_button = pn.widgets.Button(label="Comment", width=110, css_classes=["vet-comment"])
         self.comment_button.on_click(lambda e: with_document_lock(self.send_comment))
@@ -84,7 +85,7 @@ class VettingPage(pn.viewable.Viewer):
         self.keys.param.watch(lambda e: with_document_lock(lambda: self._key(e.new)), "press")
         self.exports = pn.Row(*[pn.widgets.FileDownload(callback=(lambda s=suffix: self._export(s)),
                                                         filename=f"campaign{suffix}", label=f"Export {name}",
-                                                        color="light", width=140,
+                                                        color="light", width=125,
                                                         css_classes=[f"vet-export-{suffix[1:]}"])
                                 for name, suffix in EXPORTS], visible=bool(self.user and self.user.role == "admin"))
         self.copy_link = copy_link_button()
@@ -229,7 +230,8 @@ class VettingPage(pn.viewable.Viewer):
             return
         try:
             text = self.comment_box.value_input or self.comment_box.value  # value_input: typed, not yet blurred
-            self.store.comment(self.user.name if self.user else None, self._cand.id, text or "", self.reply_to.value)
+            self.store.comment(self.user.name if self.user else None, self._cand.id, text or "",
+                               self.reply_to.value or None)
         except AstroMLError as exc:
             self.banner.error(exc)
             return
@@ -296,7 +298,8 @@ class VettingPage(pn.viewable.Viewer):
         majority = (f"Majority: <b class='vet-majority'>{_esc(row.majority)}</b> ({row.agreement:.0%} agree)"
                     if row.majority else "<span class='vet-majority'>No votes yet</span>")
         votes = ", ".join(f"{_esc(v.user)}: {_esc(v.label)}" for v in self.store.votes(self._cand.id))
-        self.consensus.object = (f"<b>Consensus</b> · <span class='vet-nvotes'>{row.n_votes}</span> votes<br>"
+        self.consensus.object = (f"<b>Consensus</b> · <span class='vet-nvotes'>{row.n_votes}</span> "
+                                 f"vote{'' if row.n_votes == 1 else 's'}<br>"
                                  f"{majority}<br>{ds}<table style='margin-top:4px'>{counts}</table>"
                                  f"<div class='vet-voters' style='color:#555'>{votes}</div>")
         thread = self.store.thread(self._cand.id)
@@ -305,13 +308,13 @@ class VettingPage(pn.viewable.Viewer):
             f"padding-left:6px;margin-top:4px'><span style='color:#555'>#{c.id} {_esc(c.user)}:</span> "
             f"<span class='vet-comment-text' style='white-space:pre-wrap'>{_esc(c.text)}</span></div>"
             for c in thread) or "<div style='color:#777'>None yet</div>")
-        self.reply_to.options = {"(new thread)": None, **{f"#{c.id} {c.user}: {c.text[:30]}": c.id for c in thread}}
+        self.reply_to.options = {"(new thread)": 0, **{f"#{c.id} {c.user}: {c.text[:30]}": c.id for c in thread}}
 
     def __panel__(self):
         head = pn.Row(self.picker, pn.Column(self.who, self.progress), self.copy_link, align="center")
-        left = pn.Column(self.title, self.model_info, self.preview, self.keys)
+        left = pn.Column(self.title, self.model_info, self.preview, self.keys, width=640)
         right = pn.Column("#### Your vote", self.buttons, self.confidence, pn.Row(self.back_button, self.next_button),
                           self.ack, self.keys_help, pn.layout.Divider(), self.consensus, pn.layout.Divider(),
                           self.thread, self.comment_box, pn.Row(self.reply_to, self.comment_button, align="end"),
-                          self.exports, width=460)
+                          self.exports, width=420)
         return pn.Column(self.banner, head, pn.Row(left, right), sizing_mode="stretch_width")

@@ -83,8 +83,8 @@ def hi_candidates(cube, table) -> list[CandidateIn]:
                  "dec": float(row["dec"].value), "central_freq_hz": float(row["central_freq"].value)},
             model_label="real" if bool(row["accepted"]) else "false", score=score,
             uncertainty=1.0 - abs(2.0 * score - 1.0),
-            meta={"line_flux_integral_jy_hz": float(row["line_flux_integral"].value),
-                  "w20_kms": float(row["w20"].value), "snr": float(row["snr"])},
+            meta={"S (Jy Hz)": float(row["line_flux_integral"].value), "W20 (km/s)": float(row["w20"].value),
+                  "S/N": float(row["snr"])},
             preview=encode_preview(moment0=moment0(cube, w), frequency_mhz=freq, spectrum_mjy=spec)))
     return out
 
@@ -121,6 +121,7 @@ def deblend_candidates(image, result, band: str) -> list[CandidateIn]:
         out.append(CandidateIn(
             name=f"galaxy {int(row['id'])} ({method})", model_label="correct", score=1.0 - blend, uncertainty=blend,
             ref={"file": str(image.path or ""), "row": int(row["id"]), "x": x, "y": y, "method": method},
-            meta={"neighbour_share": blend, **({flux: float(row[flux])} if flux in row.colnames else {})},
-            preview=encode_preview(stamp=cut, mask=(segment == k + 1), model=mine, unit=np.asarray(band + " flux"))))
+            meta={"neighbour share": blend, **({f"{band} flux": float(row[flux])} if flux in row.colnames else {})},
+            preview=encode_preview(stamp=cut, mask=(segment == k + 1), others=(segment > 0) & (segment != k + 1),
+                                   model=mine, unit=np.asarray(band + " flux"))))
     return out

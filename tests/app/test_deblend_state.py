@@ -83,5 +83,5 @@ def test_deblended_galaxies_go_to_vetting_most_blended_first(page, logged_in):
     assert len(cands) == len(page.results["sep"].catalogue) and store.campaign(cid).labels[0] == "correct"
     p = decode_preview(cands[0].preview)
     assert p["stamp"].shape == p["mask"].shape == (64, 64) and p["mask"][32, 32]
-    shares = [c.meta["neighbour_share"] for c in cands]
-    assert store.next_candidate(cid, "ann").meta["neighbour_share"] == max(shares) and max(shares) > min(shares)
+    shares = [c.meta["neighbour share"] for c in cands]
+    assert store.next_candidate(cid, "ann").meta["neighbour share"] == max(shares) and max(shares) > min(shares)
