@@ -1,4 +1,5 @@
-"""``python -m astroml_core.train <name> [--quick]``: train a shipped model, write weights and card."""
+"""``python -m astroml_core.train <name> [--quick]``: train a shipped model, write weights and card;
+``python -m astroml_core.train spectra --labels votes.ecsv``: fine-tune the spectra classifier on vetted labels."""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +14,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a tiny run to check the pipeline (not shipped)")
     parser.add_argument("--keep-weights", action="store_true",
                         help="reuse the shipped network weights; redo the decision stage, evaluation and card")
+    parser.add_argument("--labels", help="spectra: fine-tune the shipped weights on a vetting export (ECSV/CSV/VOTable)")
+    parser.add_argument("--output", help="with --labels: folder for the fine-tuned model (default <data root>/models)")
     args = parser.parse_args(argv)
+    if args.labels:
+        if args.name != "spectra":
+            parser.error("--labels fine-tunes the spectra classifier only")
+        from ..config import settings
+        from .spectra_labels import run_labels
+
+        run_labels(args.labels, args.output or settings().data_root / "models")
+        return 0
     if args.name == "hi":
         from .hi_card import run
 
