@@ -178,22 +178,24 @@ class VettingStore:
         return user
 
     @staticmethod
-    def _writer_user(s: Session, name: str | None) -> User:
+    def _with_role(s: Session, name: str | None, roles: tuple[str, ...], to: str, denied: str) -> User:
+        """The active user ``name`` if their role is one of ``roles``; else the typed refusal."""
         if not name or name == "guest":
-            raise NotLoggedInError("log in to vote or comment (viewing needs no account)")
+            raise NotLoggedInError(f"log in to {to}")
         user = VettingStore._user(s, name)
-        if user.role not in ("admin", "vetter"):
-            raise PermissionDeniedError(f"{name} is a viewer: viewers can read the campaign but not vote or comment")
+        if user.role not in roles:
+            raise PermissionDeniedError(denied.format(name=name, role=user.role))
         return user
 
     @staticmethod
+    def _writer_user(s: Session, name: str | None) -> User:
+        return VettingStore._with_role(s, name, ("admin", "vetter"), "vote or comment (viewing needs no account)",
+                                       "{name} is a viewer: viewers can read the campaign but not vote or comment")
+
+    @staticmethod
     def _admin(s: Session, name: str | None) -> User:
-        if not name or name == "guest":
-            raise NotLoggedInError("log in as an admin to create or export campaigns")
-        user = VettingStore._user(s, name)
-        if user.role != "admin":
-            raise PermissionDeniedError(f"only an admin can do this; {name} is a {user.role}")
-        return user
+        return VettingStore._with_role(s, name, ("admin",), "create or export campaigns (as an admin)",
+                                       "only an admin can do this; {name} is a {role}")
 
     def require_admin(self, name: str | None) -> UserInfo:
         """The admin called ``name``; NotLoggedInError or PermissionDeniedError for anyone else."""
