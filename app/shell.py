@@ -5,16 +5,17 @@ from typing import Callable
 
 import panel as pn
 
-from .pages import cubes, deblend, spectra, vetting
+from .pages import cubes, deblend, learn, spectra, vetting
 from .pages.landing import LandingPage
 
 __all__ = ["ROUTES", "PAGES", "build"]
 
-PAGES = [cubes.PAGE, deblend.PAGE, spectra.PAGE, vetting.PAGE]
+PAGES = [cubes.PAGE, deblend.PAGE, spectra.PAGE, vetting.PAGE, learn.PAGE]
 _BUILDERS: dict[str, Callable[[], pn.viewable.Viewable]] = {"cubes": cubes.CubePage,
                                                               "deblend": deblend.DeblendPage,
                                                               "spectra": spectra.SpectraPage,
-                                                              "vetting": vetting.VettingPage}
+                                                              "vetting": vetting.VettingPage,
+                                                              "learn": learn.LearnPage}
 
 
 def _nav(active: str) -> pn.pane.HTML:

@@ -228,7 +228,7 @@ class CubePage(pn.viewable.Viewer):
         """Show the plane for the current view: the channel, or a moment map (computed off the event loop)."""
         if self.cube is None or self._busy:
             return
-        self._widgets["moments"].visible = self.view != "Channel"
+        self._widgets["moments"].param.update(visible=self.view != "Channel", value=tuple(self.moment_channels))
         key = (self.view, tuple(self.moment_channels))
         if self.view != "Channel" and key not in self._maps:
             doc = pn.state.curdoc

@@ -157,17 +157,19 @@ def test_killed_server_keeps_every_acknowledged_vote(server, browser, tmp_path):
     _users(store)
     cid, ids = _campaign(store, n=8)
     proc, url = start_server(root, ASTROML_VETTING_DB=db)
-    page = login(browser, url, "bob")
-    open_candidate(page, url, cid, ids[0])
-    acked = []
-    for k in range(5):
-        name = shown(page, ".vet-title").strip()
-        page.keyboard.press("1")
-        wait_until(lambda: f"for {name} " in text(page, ".vet-ack"), what=f"acknowledgement {k}")
-        acked.append(name)
-        wait_until(lambda: shown(page, ".vet-title").strip() != name, what="the next candidate")
-    os.kill(proc.pid, signal.SIGKILL)  # mid-session, without any chance to flush or close
-    proc.wait()
+    try:
+        page = login(browser, url, "bob")
+        open_candidate(page, url, cid, ids[0])
+        acked = []
+        for k in range(5):
+            name = shown(page, ".vet-title").strip()
+            page.keyboard.press("1")
+            wait_until(lambda: f"for {name} " in text(page, ".vet-ack"), what=f"acknowledgement {k}")
+            acked.append(name)
+            wait_until(lambda: shown(page, ".vet-title").strip() != name, what="the next candidate")
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)  # mid-session, without any chance to flush or close
+        proc.wait()
     proc, url = start_server(root, port=int(url.rsplit(":", 1)[1]), ASTROML_VETTING_DB=db)
     try:
         page.goto(f"{url}/vetting?campaign={cid}")
