@@ -15,6 +15,7 @@ import numpy as np
 import panel as pn
 import param
 
+from ..components.locking import with_document_lock
 from ..components.url_state import copy_link_button, sync_url
 from ..components.zoom import PageZoom
 from ..lessons import Lesson, lessons
@@ -127,16 +128,17 @@ class LearnPage(pn.viewable.Viewer):
         self.waiting = pn.pane.HTML("", css_classes=["lesson-waiting"], styles={"font-size": "13px", "color": "#8a5a00"})
         self.choices = pn.widgets.RadioBoxGroup(options=[], value=None, css_classes=["lesson-choices"], inline=False)
         self.check = pn.widgets.Button(label="Check my answer", width=160, css_classes=["lesson-check"])
-        self.check.on_click(lambda e: self.answer(self.choices.value))
+        self.check.on_click(lambda e: with_document_lock(lambda: self.answer(self.choices.value)))
         self.feedback = pn.pane.HTML("", css_classes=["lesson-feedback"], styles={"font-size": "14px"})
         self.question = pn.Column(pn.pane.Markdown("", css_classes=["lesson-prompt"]), self.choices, self.check,
                                   self.feedback, visible=False)
         self.back = pn.widgets.Button(label="← Back", width=100, css_classes=["lesson-back"])
         self.next = pn.widgets.Button(label="Next →", color="primary", width=100, css_classes=["lesson-next"])
         self.restart = pn.widgets.Button(label="Restart", width=100, css_classes=["lesson-restart"])
-        self.back.on_click(lambda e: self.go(self.step - 1))
-        self.next.on_click(lambda e: self.go(self.step + 1))
-        self.restart.on_click(lambda e: self.go(0))
+        # clicks can be processed outside the document lock: move on the next tick, locked
+        self.back.on_click(lambda e: with_document_lock(lambda: self.go(self.step - 1)))
+        self.next.on_click(lambda e: with_document_lock(lambda: self.go(self.step + 1)))
+        self.restart.on_click(lambda e: with_document_lock(lambda: self.go(0)))
         self.zoom = PageZoom(zoom=LECTURER_ZOOM if self.lecturer else 1.0)
         self.copy_link = copy_link_button()
         sync_url(self, {"lesson": "lesson", "step": "step", "lecturer": "lecturer"})
