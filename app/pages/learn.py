@@ -130,6 +130,7 @@ class LearnPage(pn.viewable.Viewer):
         self.check = pn.widgets.Button(label="Check my answer", width=160, css_classes=["lesson-check"])
         self.check.on_click(lambda e: with_document_lock(lambda: self.answer(self.choices.value)))
         self.feedback = pn.pane.HTML("", css_classes=["lesson-feedback"], styles={"font-size": "14px"})
+        self.choices.param.watch(lambda e: setattr(self.feedback, "object", ""), "value")  # a new choice, no verdict yet
         self.question = pn.Column(pn.pane.Markdown("", css_classes=["lesson-prompt"]), self.choices, self.check,
                                   self.feedback, visible=False)
         self.back = pn.widgets.Button(label="← Back", width=100, css_classes=["lesson-back"])

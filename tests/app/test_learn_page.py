@@ -24,6 +24,7 @@ def _next(page, expected: int) -> None:
 
 def _answer(page, choice: str) -> str:
     page.locator(".lesson-choices label", has_text=choice).click()
+    wait_until(lambda: not shown(page, ".lesson-feedback").strip(), what="the choice to clear the verdict")
     page.locator(".lesson-check button").click()
     wait_until(lambda: "✔" in shown(page, ".lesson-feedback") or "✘" in shown(page, ".lesson-feedback"),
                what="the verdict")
