@@ -315,13 +315,16 @@ class CubePage(pn.viewable.Viewer):
                                     f"({self.limits}, {self.stretch})")
 
     def _display_unit(self, kind: str | None = None) -> tuple[float, str]:
-        """(scale, label) for a kind of plane, fixed per cube from its first view so labels never jump."""
-        kind = kind or self.view
-        if kind not in self._units:
-            plane = self._plane if kind == self.view else self.cube.channel(self.channel)
-            unit = self._plane_unit if kind == self.view else self.cube.unit
-            self._units[kind] = display_unit(unit, max(abs(v) for v in limits(plane, "99.5%")))
-        return self._units[kind]
+        """(scale, label) for the plane shown (or, with ``kind="Channel"``, for channels), fixed per cube
+        and unit from its first plane so labels never jump. Keyed by the plane's unit, not the view: while
+        a moment map is still being computed the plane shown is a channel."""
+        channel = kind == "Channel"
+        unit = self.cube.unit if channel else self._plane_unit
+        key = str(unit)
+        if key not in self._units:
+            plane = self.cube.channel(self.channel) if channel else self._plane
+            self._units[key] = display_unit(unit, max(abs(v) for v in limits(plane, "99.5%")))
+        return self._units[key]
 
     @param.depends("cmap", watch=True)
     def _recolour(self) -> None:

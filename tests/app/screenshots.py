@@ -63,8 +63,22 @@ def main(url: str = "http://localhost:5006") -> None:
         page.screenshot(path=OUT / "hi_detect.png")
         deblend_page(page, url)
         spectra_page(page, url)
+        learn_page(page, url)
         browser.close()
-    print(f"wrote {OUT}/landing.png, cubes.png, hi_detect.png, deblend.png and spectra.png")
+    print(f"wrote {OUT}/landing.png, cubes.png, hi_detect.png, deblend.png, spectra.png and learn.png")
+
+
+def learn_page(page, url: str) -> None:
+    """A lesson step with its question answered wrongly, above the live cube page it drives."""
+    page.set_viewport_size({"width": 1400, "height": 1100})
+    page.goto(url + "/learn?lesson=finding_hi&step=2")
+    page.wait_for_selector(".channel-label >> text=Moment 0 over channels", timeout=60_000)
+    page.locator(".lesson-choices label").first.click()
+    time.sleep(0.5)
+    page.locator(".lesson-check button").click()
+    time.sleep(1.5)
+    page.mouse.move(5, 600)
+    page.screenshot(path=OUT / "learn.png")
 
 
 def deblend_page(page, url: str) -> None:

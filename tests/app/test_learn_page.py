@@ -36,11 +36,11 @@ def test_finding_hi_lesson_from_first_to_last_step(server, page):
     page.goto(url + "/learn")
     page.locator(".lesson-start", has_text="8 steps").first.click()   # the lesson list links to each lesson
     wait_until(lambda: _step(page) == 1, timeout=40, what="the lesson")
-    wait_until(lambda: "Channel 256" in text(page, ".channel-label"), what="step 1's channel")
-    assert channel_state(page)[0] == 256
+    wait_until(lambda: "Channel 107" in text(page, ".channel-label"), what="step 1's channel")
+    assert channel_state(page)[0] == 107
     _next(page, 2)
     _next(page, 3)
-    wait_until(lambda: "Moment 0 over channels 200–300" in text(page, ".channel-label"), what="the moment-0 map")
+    wait_until(lambda: "Moment 0 over channels 90–124" in text(page, ".channel-label"), what="the moment-0 map")
     verdict = _answer(page, "Galaxies are brighter at the edges of the band")
     assert "Not quite" in verdict
     assert "Correct" in _answer(page, "noise only √N times")
@@ -52,12 +52,16 @@ def test_finding_hi_lesson_from_first_to_last_step(server, page):
     assert "Correct" in _answer(page, "not in the truth catalogue")
     _next(page, 6)
     _next(page, 7)                                              # the first source: its channel, its cutout
-    wait_until(lambda: channel_state(page)[0] != 256, timeout=30, what="the jump to the source's channel")
+    wait_until(lambda: page.locator(".hi-table .tabulator-row.tabulator-selected").count() == 1, timeout=30,
+               what="the selected source")
+    wait_until(lambda: "Moment 0 · source" in page.evaluate(
+        "() => Array.from(Bokeh.documents[0]._all_models.values()).filter(m => m.type === 'Title')"
+        ".map(t => t.text).join('|')"), what="its moment-0 cutout")
     _next(page, 8)
     assert "lesson complete" in shown(page, ".lesson-counter")
     assert page.locator(".lesson-next button").is_disabled()
     page.locator(".lesson-restart button").click()
-    wait_until(lambda: _step(page) == 1 and channel_state(page)[0] == 256, what="the restart")
+    wait_until(lambda: _step(page) == 1 and channel_state(page)[0] == 107, what="the restart")
 
 
 def test_latent_space_lesson_selects_a_confusion_cell(server, page):

@@ -42,10 +42,10 @@ def learn(data_root):
 
 def test_stepping_through_finding_hi_changes_the_cube_page(learn):
     page = learn.target
-    assert learn.step == 0 and page.channel == 256 and "step 1 of 8" in learn.counter.object
+    assert learn.step == 0 and page.channel == 107 and "step 1 of 8" in learn.counter.object
     assert learn.back.disabled and not learn.next.disabled
     learn.go(2)
-    assert page.view == "Moment 0" and page.moment_channels == (200, 300) and learn.question.visible
+    assert page.view == "Moment 0" and page.moment_channels == (90, 124) and learn.question.visible
     assert not learn.answer(learn.current.steps[2].question.choices[0])
     assert "Not quite" in learn.feedback.object
     assert learn.answer(learn.current.steps[2].question.answer) and "Correct" in learn.feedback.object
