@@ -7,8 +7,8 @@ from .consensus import Consensus, dawid_skene, majority
 from .export import campaign_table, write_campaign
 from .previews import decode_preview, encode_preview
 from .store import (CampaignInfo, CandidateIn, CandidateInfo, CommentInfo, ConsensusRow, UserInfo, VettingStore,
-                    VoteInfo, open_store)
+                    ViewInfo, VoteInfo, open_store)
 
 __all__ = ["VettingStore", "open_store", "CandidateIn", "CandidateInfo", "CampaignInfo", "CommentInfo",
-           "ConsensusRow", "UserInfo", "VoteInfo", "Consensus", "majority", "dawid_skene", "campaign_table",
+           "ConsensusRow", "UserInfo", "ViewInfo", "VoteInfo", "Consensus", "majority", "dawid_skene", "campaign_table",
            "write_campaign", "encode_preview", "decode_preview"]

@@ -11,7 +11,7 @@ from sqlalchemy import (JSON, Boolean, Float, ForeignKey, Index, Integer, LargeB
                         DateTime)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "User", "Campaign", "Candidate", "Vote", "Comment", "AuditLog", "ROLES", "KINDS", "utcnow"]
+__all__ = ["Base", "User", "Campaign", "Candidate", "Vote", "Comment", "AuditLog", "SavedView", "ROLES", "KINDS", "utcnow"]
 
 ROLES = ("admin", "vetter", "viewer")
 KINDS = ("hi_source", "deblended_source", "spectrum")
@@ -112,3 +112,15 @@ class AuditLog(Base):
     campaign_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     candidate_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class SavedView(Base):
+    """A user's named link to a page state (path and query string of the app), e.g. "/cubes?channel=107"."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_saved_view_user_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    path: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

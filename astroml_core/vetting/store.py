@@ -7,6 +7,7 @@ learns of others' votes by polling :meth:`VettingStore.revision`.
 """
 from __future__ import annotations
 
+import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,13 +23,14 @@ from ..errors import InvalidVoteError, NotLoggedInError, PermissionDeniedError, 
 from .consensus import dawid_skene, majority
 from .engine import engines, migrate, public_url
 from .passwords import check_password, hash_password
-from .schema import KINDS, ROLES, AuditLog, Campaign, Candidate, Comment, User, Vote, utcnow
+from .schema import KINDS, ROLES, AuditLog, Campaign, Candidate, Comment, SavedView, User, Vote, utcnow
 
 __all__ = ["VettingStore", "CandidateIn", "CandidateInfo", "CampaignInfo", "VoteInfo", "CommentInfo",
-           "ConsensusRow", "UserInfo", "open_store", "MAX_COMMENT_CHARS", "MIN_DS_VOTES"]
+           "ConsensusRow", "UserInfo", "ViewInfo", "open_store", "MAX_COMMENT_CHARS", "MIN_DS_VOTES"]
 
 MAX_COMMENT_CHARS = 5000
 MIN_DS_VOTES = 3
+_VIEW_PATH = re.compile(r"^/[a-z_]*(\?[^\s<>\"']*)?$")  # an app page and its query: never a scheme or markup
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,16 @@ class ConsensusRow:
     agreement: float
     ds_label: str | None
     ds_probability: float | None
+
+
+@dataclass(frozen=True)
+class ViewInfo:
+    """A user's saved view: its name and the app path (page and query string) it reopens."""
+
+    id: int
+    name: str
+    path: str
+    created_at: datetime
 
 
 def _user_info(user: User) -> UserInfo:
@@ -260,6 +272,43 @@ class VettingStore:
         with self._read() as s:
             user = s.scalar(select(User).where(User.name == name, User.active.is_(True)))
             return _user_info(user) if user else None
+
+    # -- saved views -----------------------------------------------------------------------------------
+    def save_view(self, user: str | None, name: str, path: str) -> ViewInfo:
+        """Keep ``path`` (an app page with its query string) under ``name`` for ``user`` (any role);
+        saving a name again replaces it."""
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise InvalidVoteError("a view name is 1–100 characters")
+        if len(path) > 4000 or not _VIEW_PATH.match(path):
+            raise InvalidVoteError("a saved view is an app page and its settings, such as /cubes?channel=107")
+        with self._write() as s:
+            owner = self._with_role(s, user, ROLES, "save views", "")
+            view = s.scalar(select(SavedView).where(SavedView.user_id == owner.id, SavedView.name == name))
+            if view is None:
+                view = SavedView(user_id=owner.id, name=name, path=path, created_at=utcnow())
+                s.add(view)
+            view.path = path
+            s.flush()
+            return ViewInfo(view.id, view.name, view.path, view.created_at)
+
+    def views(self, user: str | None) -> list[ViewInfo]:
+        """``user``'s saved views, newest first (none for guests)."""
+        with self._read() as s:
+            rows = s.scalars(select(SavedView).join(User, User.id == SavedView.user_id)
+                             .where(User.name == (user or ""), User.active.is_(True)).order_by(SavedView.id.desc()))
+            return [ViewInfo(v.id, v.name, v.path, v.created_at) for v in rows]
+
+    def delete_view(self, user: str | None, view_id: int) -> None:
+        """Delete one of ``user``'s own saved views."""
+        with self._write() as s:
+            owner = self._with_role(s, user, ROLES, "delete views", "")
+            view = s.get(SavedView, view_id)
+            if view is None:
+                raise UnknownRecordError(f"no saved view with id {view_id}")
+            if view.user_id != owner.id:
+                raise PermissionDeniedError("a user can delete only their own saved views")
+            s.delete(view)
 
     # -- campaigns -------------------------------------------------------------------------------------
     def create_campaign(self, by: str, name: str, kind: str, labels: Sequence[str],

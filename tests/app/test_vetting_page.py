@@ -180,3 +180,28 @@ def test_killed_server_keeps_every_acknowledged_vote(server, browser, tmp_path):
     finally:
         stop_server(proc)
         page.context.close()
+
+
+def test_a_named_saved_view_reopens_the_page_state_for_its_owner_only(server, browser):
+    from tests.app.test_cube_page import channel_state
+
+    url, root = server
+    _users(_store(root))
+    bob = login(browser, url, "bob")
+    bob.goto(url + "/cubes?channel=300&stretch=sqrt")
+    wait_until(lambda: channel_state(bob)[0] == 300, timeout=40, what="the linked channel")
+    bob.locator(".view-name input").fill("HI at channel 300")
+    bob.locator(".view-save button").click()
+    wait_until(lambda: "HI at channel 300" in shown(bob, ".saved-views"), what="the saved view")
+    href = bob.locator(".saved-views").first.evaluate("el => el.shadowRoot.querySelector('a.saved-view').href")
+    assert "channel=300" in href and "stretch=sqrt" in href
+    again = login(browser, url, "bob")              # another browser, later: the view is in bob's list
+    again.goto(url + "/")
+    wait_until(lambda: "HI at channel 300" in shown(again, ".saved-views"), what="bob's views")
+    again.goto(href)
+    wait_until(lambda: channel_state(again)[0] == 300, timeout=40, what="the saved channel")
+    cat = login(browser, url, "cat")
+    cat.goto(url + "/")
+    wait_until(lambda: "None saved yet" in shown(cat, ".saved-views"), what="cat's own (empty) list")
+    for pg in (bob, again, cat):
+        pg.context.close()

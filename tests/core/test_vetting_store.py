@@ -180,3 +180,45 @@ def test_removed_user_cannot_log_in_but_votes_keep_their_author(store):
     assert [v.user for v in store.votes(cand.id)] == ["cat"]
     with store._read() as s:
         assert s.scalar(select(Vote.label)) == "real"
+
+
+def test_saved_views_are_per_user_and_only_app_paths(store):
+    v = store.save_view("vic", "my channel", "/cubes?channel=107&stretch=asinh")  # viewers may keep views
+    store.save_view("vic", "my channel", "/cubes?channel=108")                    # same name: replaced
+    store.save_view("bob", "spectra", "/spectra?projection=PCA")
+    assert [(x.name, x.path) for x in store.views("vic")] == [("my channel", "/cubes?channel=108")]
+    assert [x.name for x in store.views("bob")] == ["spectra"] and store.views(None) == []
+    for bad in ("javascript:alert(1)", "https://evil.example/", "/cubes?x=<script>", "cubes"):
+        with pytest.raises(InvalidVoteError, match="app page"):
+            store.save_view("bob", "bad", bad)
+    with pytest.raises(NotLoggedInError):
+        store.save_view(None, "x", "/cubes")
+    with pytest.raises(PermissionDeniedError, match="their own"):
+        store.delete_view("bob", v.id)
+    store.delete_view("vic", v.id)
+    assert store.views("vic") == []
+
+
+def test_an_old_database_is_upgraded_with_its_data(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from astroml_core.vetting.engine import _MIGRATIONS
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")                     # the schema as the first release made it
+        conn.exec_driver_sql("INSERT INTO users (name, password_hash, role, active, created_at) "
+                             "VALUES ('old', 'x', 'vetter', 1, '2026-01-01')")
+    engine.dispose()
+    store = VettingStore(url)                               # upgrades to head on open
+    assert "saved_views" in inspect(store._reader).get_table_names()
+    assert store.user("old").role == "vetter"
+    store.save_view("old", "v", "/spectra")
+    assert [x.name for x in store.views("old")] == ["v"]
+    store.dispose()

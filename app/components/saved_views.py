@@ -1,0 +1,69 @@
+"""Named saved views in the sidebar: a logged-in user names the current page state and gets a link back
+to it on any later visit (kept in the app's database, per user)."""
+from __future__ import annotations
+
+import html
+
+import panel as pn
+
+from astroml_core.errors import AstroMLError
+from astroml_core.vetting import open_store
+
+from ..auth import current_user
+from .locking import with_document_lock
+
+__all__ = ["SavedViews"]
+
+
+class SavedViews(pn.viewable.Viewer):
+    """Save this view (name it), the user's saved views as links, and delete one."""
+
+    def __init__(self, **params) -> None:
+        super().__init__(**params)
+        self.user = current_user()
+        self.view_name = pn.widgets.TextInput(placeholder="Name this view", width=190, css_classes=["view-name"])
+        self.save = pn.widgets.Button(label="Save this view", width=190, css_classes=["view-save"])
+        self.save.on_click(lambda e: with_document_lock(self.save_current))
+        self.chosen = pn.widgets.Select(options={}, width=130, css_classes=["view-choice"])
+        self.delete = pn.widgets.Button(label="Delete", width=60, css_classes=["view-delete"])
+        self.delete.on_click(lambda e: with_document_lock(self.delete_chosen))
+        self.links = pn.pane.HTML("", css_classes=["saved-views"], styles={"font-size": "14px"})
+        self.message = pn.pane.HTML("", css_classes=["view-message"], styles={"font-size": "12px", "color": "#555"})
+        self._refresh()
+
+    def _refresh(self) -> None:
+        views = open_store().views(self.user)
+        self.links.object = "".join(f"<div><a class='saved-view' href='.{html.escape(v.path)}'>{html.escape(v.name)}</a>"
+                                    f"</div>" for v in views) or "<i>None saved yet</i>"
+        self.chosen.options = {v.name: v.id for v in views}
+
+    def save_current(self) -> None:
+        """Save the page's current state (its path and query string) under the typed name."""
+        loc = pn.state.location
+        path = (loc.pathname or "/") + (loc.search or "") if loc is not None else "/"
+        try:
+            view = open_store().save_view(self.user, self.view_name.value_input or self.view_name.value, path)
+        except AstroMLError as exc:
+            self.message.object = html.escape(str(exc))
+            return
+        self.message.object = f"Saved “{html.escape(view.name)}”"
+        self.view_name.param.update(value="", value_input="")
+        self._refresh()
+
+    def delete_chosen(self) -> None:
+        """Delete the saved view chosen in the list."""
+        if self.chosen.value is None:
+            return
+        try:
+            open_store().delete_view(self.user, self.chosen.value)
+        except AstroMLError as exc:
+            self.message.object = html.escape(str(exc))
+            return
+        self._refresh()
+
+    def __panel__(self):
+        if self.user is None:
+            return pn.pane.HTML("<div style='font-size:12px;color:#555;margin-top:18px'>"
+                                "<a href='./login'>Log in</a> to save named views.</div>")
+        return pn.Column(pn.pane.HTML("<b>Saved views</b>", margin=(18, 5, 0, 5)), self.links, self.view_name,
+                         self.save, pn.Row(self.chosen, self.delete), self.message)
