@@ -6,6 +6,7 @@ from typing import Callable
 import panel as pn
 
 from .pages import cubes, deblend, learn, spectra, vetting
+from .components.figure_format import FigureFormat
 from .components.saved_views import SavedViews
 from .pages.landing import LandingPage
 
@@ -34,7 +35,7 @@ def build(slug: str) -> pn.template.base.BasicTemplate:
     content = LandingPage(PAGES) if slug == "" else _BUILDERS[slug]()
     title = "Home" if slug == "" else next(p["title"] for p in PAGES if p["slug"] == slug)
     template = pn.template.BootstrapTemplate(
-        title=f"AstroML Explorer · {title}", sidebar=[_nav(slug), SavedViews()], main=[content], sidebar_width=220,
+        title=f"AstroML Explorer · {title}", sidebar=[_nav(slug), SavedViews(), FigureFormat()], main=[content], sidebar_width=220,
         header_background="#1f2a44")
     return template
 

@@ -148,3 +148,17 @@ def test_a_link_reopens_the_projection_and_colouring(browser, server):
     again.goto(link)
     wait_until(lambda: again.evaluate(TITLE_STARTS, "VAE"), timeout=60, what="the VAE map from the copied link")
     ctx.close()
+
+
+def test_plots_switch_to_the_svg_backend_for_slides(server, page):
+    url, _ = server
+    page.goto(url + "/spectra")
+    wait_until(lambda: _map_ready(page), timeout=300, what="the UMAP map")
+    assert page.locator(".bk-tool-icon-save").count() >= 2          # every plot has its save tool
+    backends = ("() => Array.from(Bokeh.documents[0]._all_models.values()).filter(m => m.type === 'Figure')"
+                ".map(f => f.output_backend)")
+    assert set(page.evaluate(backends)) == {"canvas"}
+    page.locator(".figure-svg input").check()
+    wait_until(lambda: set(page.evaluate(backends)) == {"svg"}, what="every figure on SVG")
+    page.locator(".figure-svg input").uncheck()
+    wait_until(lambda: set(page.evaluate(backends)) == {"canvas"}, what="every figure back on canvas")
