@@ -30,5 +30,5 @@ class FigureFormat(pn.viewable.Viewer):
 
     def __panel__(self):
         return pn.Column(pn.pane.HTML("<div style='font-size:12px;color:#555;margin-top:14px'>Figures: each plot's "
-                                      "save tool (↓ in its toolbar) downloads it.</div>"),
+                                      "save tool (↓ in its toolbar) downloads it.</div>", width=190),
                          pn.widgets.Checkbox.from_param(self.param.svg, css_classes=["figure-svg"]))

@@ -21,11 +21,11 @@ class SavedViews(pn.viewable.Viewer):
     def __init__(self, **params) -> None:
         super().__init__(**params)
         self.user = current_user()
-        self.view_name = pn.widgets.TextInput(placeholder="Name this view", width=190, css_classes=["view-name"])
-        self.save = pn.widgets.Button(label="Save this view", width=190, css_classes=["view-save"])
+        self.view_name = pn.widgets.TextInput(placeholder="Name this view", width=185, css_classes=["view-name"])
+        self.save = pn.widgets.Button(label="Save this view", width=185, css_classes=["view-save"])
         self.save.on_click(lambda e: with_document_lock(self.save_current))
-        self.chosen = pn.widgets.Select(options={}, width=130, css_classes=["view-choice"])
-        self.delete = pn.widgets.Button(label="Delete", width=60, css_classes=["view-delete"])
+        self.chosen = pn.widgets.Select(options={}, width=108, css_classes=["view-choice"])
+        self.delete = pn.widgets.Button(label="Delete", width=62, css_classes=["view-delete"])
         self.delete.on_click(lambda e: with_document_lock(self.delete_chosen))
         self.links = pn.pane.HTML("", css_classes=["saved-views"], styles={"font-size": "14px"})
         self.message = pn.pane.HTML("", css_classes=["view-message"], styles={"font-size": "12px", "color": "#555"})
@@ -35,7 +35,8 @@ class SavedViews(pn.viewable.Viewer):
         views = open_store().views(self.user)
         self.links.object = "".join(f"<div><a class='saved-view' href='.{html.escape(v.path)}'>{html.escape(v.name)}</a>"
                                     f"</div>" for v in views) or "<i>None saved yet</i>"
-        self.chosen.options = {v.name: v.id for v in views}
+        options = {v.name: v.id for v in views}
+        self.chosen.param.update(options=options, value=next(iter(options.values()), None))
 
     def save_current(self) -> None:
         """Save the page's current state (its path and query string) under the typed name."""
