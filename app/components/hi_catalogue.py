@@ -376,10 +376,7 @@ class DetectionPanel(pn.viewable.Viewer):
             description=f"{self.method} finder, threshold {self.threshold:.2f}")
 
     def _vetting_name(self) -> str:
-        import datetime
-
-        when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
-        return f"HI: {Path(str(self.page.cube.path)).name} · {self.method} ({when})"
+        return f"HI: {Path(str(self.page.cube.path)).name} · {self.method}"
 
     def _export(self, suffix: str) -> io.BytesIO:
         rows = self.shown()

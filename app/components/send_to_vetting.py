@@ -1,6 +1,7 @@
 """"Send to vetting": make a campaign of a page's current candidates (admins only), then link to it."""
 from __future__ import annotations
 
+import datetime
 import html
 from typing import Callable
 
@@ -17,7 +18,8 @@ MAX_CANDIDATES = 2000
 
 
 class SendToVetting(pn.viewable.Viewer):
-    """A campaign-name box and a button; ``build()`` returns (kind, labels, candidates, provenance dict)."""
+    """A campaign-name box and a button; ``build()`` returns (kind, labels, candidates, provenance dict);
+    ``default_name()`` says what is sent, for a campaign left unnamed (the time is added)."""
 
     def __init__(self, build: Callable[[], tuple], default_name: Callable[[], str], on_error, **params) -> None:
         super().__init__(**params)
@@ -39,7 +41,8 @@ class SendToVetting(pn.viewable.Viewer):
             kind, labels, candidates, provenance = self._build()
             if not candidates:
                 raise InvalidVoteError("nothing to send: select or detect some candidates first")
-            name = self.campaign_name.value.strip() or self._default_name()
+            when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+            name = self.campaign_name.value.strip() or f"{self._default_name()} ({when})"
             cid = open_store().create_campaign(current_user(), name, kind, labels, candidates[:MAX_CANDIDATES],
                                                **provenance)
         except AstroMLError as exc:

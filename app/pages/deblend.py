@@ -270,10 +270,7 @@ class DeblendPage(pn.viewable.Viewer):
             provenance, source=str(self.image.path), description=f"{self.method} deblending, {self.band} band")
 
     def _vetting_name(self) -> str:
-        import datetime
-
-        when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
-        return f"Deblending: {Path(str(self.image.path)).name} · {self.method} ({when})"
+        return f"Deblending: {Path(str(self.image.path)).name} · {self.method}"
 
     def __panel__(self):
         controls = pn.Column(

@@ -405,10 +405,7 @@ class SpectraPage(pn.viewable.Viewer):
                 spectra_candidates(self.survey, index[:MAX_CANDIDATES]), provenance)
 
     def _vetting_name(self) -> str:
-        import datetime
-
-        when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
-        return f"Spectra: {len(self.selection):,} selected ({when})"
+        return f"Spectra: {len(self.selection):,} selected"
 
     def __panel__(self):
         controls = pn.Row(pn.Column(self.source, width=420),

@@ -13,7 +13,7 @@ import panel as pn
 import param
 
 from astroml_core.errors import AstroMLError, UnknownRecordError
-from astroml_core.vetting import CandidateInfo, campaign_table, decode_preview, open_store
+from astroml_core.vetting import CandidateInfo, campaign_bytes, decode_preview, open_store
 
 from ..auth import current_user
 from ..components.banner import Banner
@@ -53,6 +53,7 @@ class VettingPage(pn.viewable.Viewer):
         self._history: list[int] = []
         self._skipped: list[int] = []
         self._labels: tuple[str, ...] = ()
+        self._kind = ""
         self._cand: CandidateInfo | None = None
         self.banner = Banner()
         self.who = pn.pane.HTML(self._who_html(), css_classes=["vet-user"], margin=(0, 10))
@@ -128,7 +129,7 @@ class VettingPage(pn.viewable.Viewer):
             return
         if self.picker.value != info.id:
             self.picker.value = info.id
-        self._labels = info.labels
+        self._labels, self._kind = info.labels, info.kind
         self._history, self._skipped = [], []
         self.model_info.object = (f"{_esc(info.kind.replace('_', ' '))} · model <b>{_esc(info.model_name or '—')}</b>"
                                   f" {_esc(info.model_version)} · made by {_esc(info.created_by)}")
@@ -200,9 +201,8 @@ class VettingPage(pn.viewable.Viewer):
         self.model_info.object = (f"Model says <b class='vet-model-label'>{_esc(cand.model_label or '—')}</b> "
                                   f"(score {cand.score:.3f}, uncertainty {cand.uncertainty:.3f})"
                                   + (f" · {meta}" if meta else ""))
-        kind = self.store.campaign(cand.campaign_id).kind
         try:
-            self.preview.object = preview_figure(kind, decode_preview(cand.preview), cand.name)
+            self.preview.object = preview_figure(self._kind, decode_preview(cand.preview), cand.name)
         except Exception as exc:  # a broken preview must not stop the vetting
             log.warning("preview of candidate %s failed: %s", cand.id, exc)
             self.preview.object = None
@@ -254,18 +254,10 @@ class VettingPage(pn.viewable.Viewer):
 
     def _export(self, suffix: str):
         try:
-            table = campaign_table(self.store, self.campaign, self.user.name if self.user else None)
+            return io.BytesIO(campaign_bytes(self.store, self.campaign, self.user.name if self.user else None, suffix))
         except AstroMLError as exc:
             self.banner.error(exc)
             return None
-        buf = io.BytesIO() if suffix == ".xml" else io.StringIO()
-        if suffix == ".xml":
-            table.meta = {k: (str(v) if isinstance(v, list) else v) for k, v in table.meta.items()}
-            table.write(buf, format="votable")
-        else:
-            table.write(buf, format="ascii.ecsv" if suffix == ".ecsv" else "ascii.csv")
-        buf.seek(0)
-        return buf
 
     # --- reading ------------------------------------------------------------------------------------
     def _poll(self) -> None:

@@ -12,7 +12,6 @@ import uuid
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import func, select
 
 __all__ = ["run", "measure"]
 
@@ -20,14 +19,11 @@ __all__ = ["run", "measure"]
 def measure(url: str, n_users: int = 20, n_votes: int = 50) -> dict:
     """One load run on ``url``: counts stored and latencies."""
     from ..vetting.load import run_load
-    from ..vetting.schema import Vote, Candidate
     from ..vetting.store import VettingStore
 
     result = run_load(url, f"bench-{uuid.uuid4().hex[:8]}", n_users, n_votes)
     store = VettingStore(url)
-    with store._read() as s:  # noqa: SLF001
-        stored = s.scalar(select(func.count(Vote.id)).join(Candidate, Candidate.id == Vote.candidate_id)
-                          .where(Candidate.campaign_id == result.campaign_id))
+    stored = store.progress(result.campaign_id)["votes"]
     lat = np.array(result.latencies) * 1e3
     store.dispose()
     return {"backend": url.split(":")[0], "users": n_users, "votes_each": n_votes, "votes_stored": int(stored),

@@ -6,6 +6,7 @@ the campaign, model, version and card hash, the database and who exported it whe
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -16,7 +17,7 @@ from ..errors import InvalidVoteError
 from .schema import utcnow
 from .store import VettingStore
 
-__all__ = ["campaign_table", "write_campaign", "FORMATS"]
+__all__ = ["campaign_table", "campaign_bytes", "write_campaign", "FORMATS"]
 
 FORMATS = {".csv": "ascii.csv", ".ecsv": "ascii.ecsv", ".xml": "votable", ".vot": "votable"}
 
@@ -47,14 +48,25 @@ def campaign_table(store: VettingStore, campaign_id: int, by: str | None) -> Tab
     return table
 
 
+def campaign_bytes(store: VettingStore, campaign_id: int, by: str | None, suffix: str) -> bytes:
+    """The consensus table as a file's bytes; the format follows ``suffix`` (.csv, .ecsv, .xml/.vot)."""
+    fmt = FORMATS.get(suffix.lower())
+    if fmt is None:
+        raise InvalidVoteError(f"export to .csv, .ecsv or .xml (VOTable), not {suffix or 'no suffix'}")
+    table = campaign_table(store, campaign_id, by)
+    if fmt == "votable":  # VOTable INFO values are strings
+        table.meta = {k: (json.dumps(v) if isinstance(v, list) else v) for k, v in table.meta.items()}
+        buf = io.BytesIO()
+        table.write(buf, format=fmt)
+        return buf.getvalue()
+    text = io.StringIO()
+    table.write(text, format=fmt)
+    return text.getvalue().encode()
+
+
 def write_campaign(store: VettingStore, campaign_id: int, path: str | os.PathLike, by: str | None) -> Path:
     """Write the consensus table to ``path``; the format follows the suffix (.csv, .ecsv, .xml/.vot)."""
     path = Path(path)
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise InvalidVoteError(f"export to .csv, .ecsv or .xml (VOTable), not {path.suffix or 'no suffix'}")
-    table = campaign_table(store, campaign_id, by)
-    if fmt == "votable":
-        table.meta = {k: (json.dumps(v) if isinstance(v, list) else v) for k, v in table.meta.items()}
-    table.write(path, format=fmt, overwrite=True)
+    data = campaign_bytes(store, campaign_id, by, path.suffix)
+    path.write_bytes(data)
     return path

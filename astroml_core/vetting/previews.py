@@ -17,9 +17,9 @@ MAX_PREVIEW_BYTES = 2 * 2**20
 
 def encode_preview(**arrays: np.ndarray) -> bytes:
     """Compressed npz bytes of the named arrays (float64 stored as float32); at most 2 MB."""
+    arrays = {k: np.asarray(v) for k, v in arrays.items()}
     buf = io.BytesIO()
-    np.savez_compressed(buf, **{k: (np.asarray(v, np.float32) if np.asarray(v).dtype == np.float64 else np.asarray(v))
-                                for k, v in arrays.items()})
+    np.savez_compressed(buf, **{k: v.astype(np.float32) if v.dtype == np.float64 else v for k, v in arrays.items()})
     data = buf.getvalue()
     if len(data) > MAX_PREVIEW_BYTES:
         raise InvalidVoteError(f"a candidate preview is {len(data) / 2**20:.1f} MB; keep cutouts under 2 MB")

@@ -70,12 +70,12 @@ def hi_candidates(cube, table) -> list[CandidateIn]:
     channels and its spectrum (mJy); most uncertain = score nearest 0.5."""
     from ..tasks.hi.cutouts import moment0, source_spectrum, source_window
 
+    pixel_arcsec = cube.pixel_scale.to_value("arcsec") if cube.pixel_scale is not None else None
     out = []
     for row in table:
         w = source_window(cube, row)
-        freq, spec = source_spectrum(cube, w, radius_px=max(3.0, 0.5 * float(row["hi_size"].value) /
-                                                            max(cube.pixel_scale.value, 1e-9)) if cube.pixel_scale
-                                     is not None else 4.0)
+        radius = max(3.0, 0.5 * row["hi_size"].to_value("arcsec") / pixel_arcsec) if pixel_arcsec else 4.0
+        freq, spec = source_spectrum(cube, w, radius_px=radius)
         score = float(row["score"])
         out.append(CandidateIn(
             name=f"HI {int(row['id'])} @ {row['central_freq'].to_value('MHz'):.3f} MHz",

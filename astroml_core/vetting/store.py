@@ -341,14 +341,16 @@ class VettingStore:
                            detail={"candidates": len(candidates)}, at=utcnow()))
             return campaign.id
 
-    def campaigns(self) -> list[CampaignInfo]:
-        """Every campaign, newest first, with candidate and vote counts."""
+    def campaigns(self, campaign_id: int | None = None) -> list[CampaignInfo]:
+        """Every campaign (or only ``campaign_id``), newest first, with candidate and vote counts."""
+        only = (lambda q, col: q.where(col == campaign_id)) if campaign_id is not None else (lambda q, col: q)
         with self._read() as s:
-            n_cand = dict(s.execute(select(Candidate.campaign_id, func.count()).group_by(Candidate.campaign_id)).all())
-            n_votes = dict(s.execute(select(Candidate.campaign_id, func.count(Vote.id))
-                                     .join(Vote, Vote.candidate_id == Candidate.id)
+            n_cand = dict(s.execute(only(select(Candidate.campaign_id, func.count()), Candidate.campaign_id)
+                                    .group_by(Candidate.campaign_id)).all())
+            n_votes = dict(s.execute(only(select(Candidate.campaign_id, func.count(Vote.id))
+                                          .join(Vote, Vote.candidate_id == Candidate.id), Candidate.campaign_id)
                                      .group_by(Candidate.campaign_id)).all())
-            rows = s.execute(select(Campaign, User.name).join(User, User.id == Campaign.created_by)
+            rows = s.execute(only(select(Campaign, User.name).join(User, User.id == Campaign.created_by), Campaign.id)
                              .order_by(Campaign.id.desc())).all()
             return [CampaignInfo(c.id, c.name, c.kind, tuple(c.labels), c.description, c.source, c.model_name,
                                  c.model_version, c.card_sha256, n_cand.get(c.id, 0), n_votes.get(c.id, 0), by,
@@ -356,10 +358,10 @@ class VettingStore:
 
     def campaign(self, campaign_id: int) -> CampaignInfo:
         """One campaign by id."""
-        for c in self.campaigns():
-            if c.id == campaign_id:
-                return c
-        raise UnknownRecordError(f"no campaign with id {campaign_id}")
+        found = self.campaigns(campaign_id)
+        if not found:
+            raise UnknownRecordError(f"no campaign with id {campaign_id}")
+        return found[0]
 
     def candidates(self, campaign_id: int) -> list[CandidateInfo]:
         """Every candidate of a campaign, in the order they were added."""
@@ -398,13 +400,12 @@ class VettingStore:
         """Store ``user``'s vote on a candidate (replacing their earlier one); returns after the commit."""
         if not 0.0 <= float(confidence) <= 1.0:
             raise InvalidVoteError(f"confidence is between 0 and 1, not {confidence}")
-        for attempt in range(3):
+        for _ in range(2):
             try:
                 return self._vote_once(user, candidate_id, label, float(confidence))
             except IntegrityError:  # two tabs of one user inserted at once: the second becomes an update
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+                pass
+        return self._vote_once(user, candidate_id, label, float(confidence))
 
     def _vote_once(self, user: str | None, candidate_id: int, label: str, confidence: float) -> VoteInfo:
         with self._write() as s:

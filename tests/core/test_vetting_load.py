@@ -10,20 +10,16 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from astroml_core.vetting import VettingStore
 from astroml_core.vetting.load import expected_label, prepare_campaign, run_load
-from astroml_core.vetting.schema import Candidate, Vote
 
 
 def _check_load(url: str) -> None:
     result = run_load(url, "load", n_users=20, n_votes=50)
     assert result.errors == []
     store = VettingStore(url)
-    with store._read() as s:
-        stored = s.scalar(select(func.count(Vote.id)).join(Candidate, Candidate.id == Vote.candidate_id)
-                          .where(Candidate.campaign_id == result.campaign_id))
+    stored = store.progress(result.campaign_id)["votes"]
     assert stored == 1000
     cons = store.consensus(result.campaign_id)
     for i, (cid, t) in enumerate(zip(result.candidate_ids, result.truth)):
