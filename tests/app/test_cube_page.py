@@ -85,7 +85,8 @@ def test_dragging_the_channel_slider_changes_the_frequency_label(page, server):
     assert ch1 > ch0
     assert f1 == pytest.approx(F0_MHZ + ch1 * DF_MHZ, abs=1e-4)
     handle.focus()
-    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")   # one key at a time: under load a second press can land on a stale slider
+    wait_until(lambda: channel_state(page)[0] == ch1 - 1, what="one channel back")
     page.keyboard.press("ArrowLeft")
     ch2, f2 = wait_until(lambda: (s := channel_state(page))[0] == ch1 - 2 and s, what="two channels back")
     assert f2 == pytest.approx(f1 - 2 * DF_MHZ, abs=1e-4)
