@@ -11,6 +11,8 @@
     astroml users add NAME [--role admin|vetter|viewer] [--password-stdin] [--db URL]
     astroml users remove NAME | users role NAME ROLE | users list
     astroml vetting list | vetting export CAMPAIGN_ID -o out.ecsv|.csv|.xml --as ADMIN
+    astroml sim lightcone --seed S -o LC.fits | sim galaxies -o G.ecsv     (see cli_infer.py)
+    astroml infer lightcone LC.fits -o posterior.ecsv | infer galaxy G.ecsv -o posterior.ecsv
     astroml serve [--port 5006] [--address 127.0.0.1] [--num-procs N]
 """
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cli_infer import add_infer_command, add_sim_commands
 from .errors import AstroMLError
 
 __all__ = ["main"]
@@ -234,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-o", "--output", type=Path, required=True, help="FITS table to write")
     sp.add_argument("--unexpected", type=float, default=0.0, help="fraction from the unexpected kinds (0–1)")
     sp.set_defaults(func=_sim_spectra)
+    add_sim_commands(sim)
     info = sub.add_parser("info", help="validate a cube and print its axes, unit and beam")
     info.add_argument("cube", type=Path)
     info.set_defaults(func=_info)
@@ -286,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     ve.add_argument("--as", required=True, help="an admin's user name")
     ve.add_argument("--db")
     ve.set_defaults(func=_vetting)
+    add_infer_command(sub)
     serve = sub.add_parser("serve", help="serve the app (same options as python -m app)")
     serve.add_argument("rest", nargs=argparse.REMAINDER)
     serve.set_defaults(func=_serve)

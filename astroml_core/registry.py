@@ -48,9 +48,24 @@ def _spectra_net():
     return SpectraModel()
 
 
+def _lightcone_flow():
+    from .models.inference_nets import LightconeNet
+
+    return LightconeNet()
+
+
+def _galaxy_flow():
+    from .models.inference_nets import GalaxyNet
+    from .sim.galaxies import GALAXY_PARAMETERS, PROPERTIES
+
+    return GalaxyNet(len(PROPERTIES), len(GALAXY_PARAMETERS))
+
+
 MODELS: dict[str, ModelSpec] = {"hi_unet": ModelSpec("hi_unet", "hi", _hi_unet),
                                 "deblend_unet": ModelSpec("deblend_unet", "deblend", _deblend_unet),
-                                "spectra_net": ModelSpec("spectra_net", "spectra", _spectra_net)}
+                                "spectra_net": ModelSpec("spectra_net", "spectra", _spectra_net),
+                                "lightcone_flow": ModelSpec("lightcone_flow", "inference", _lightcone_flow),
+                                "galaxy_flow": ModelSpec("galaxy_flow", "inference", _galaxy_flow)}
 _CACHE: dict[tuple[str, str, str], object] = {}
 _LOCK = threading.Lock()
 

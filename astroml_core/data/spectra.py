@@ -15,14 +15,14 @@ Files read:
 from __future__ import annotations
 
 import os
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
 
-from ..errors import InvalidFITSError, NonFiniteError, ShapeError, TooLargeError, TruncatedFITSError
+from ..errors import NonFiniteError, ShapeError
+from .fitsfile import open_fits_checked
 
 __all__ = ["SpectrumSet", "open_spectra", "write_spectra", "open_sdss_spec", "GRID_STEP"]
 
@@ -82,30 +82,6 @@ def write_spectra(path: str | os.PathLike, spectra: SpectrumSet) -> Path:
     return path
 
 
-def _open(path: Path, max_bytes: int | None) -> fits.HDUList:
-    if not path.exists():
-        raise InvalidFITSError(f"{path} does not exist")
-    size = path.stat().st_size
-    if max_bytes is not None and size > max_bytes:
-        raise TooLargeError(f"{path.name} is {size / 2**30:.1f} GB, above the {max_bytes / 2**30:.1f} GB limit")
-    with open(path, "rb") as fh:
-        if not fh.read(30).startswith(b"SIMPLE  ="):
-            raise InvalidFITSError(f"{path.name} is not a FITS file (it does not start with 'SIMPLE  =')")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            hdul = fits.open(path, memmap=True, lazy_load_hdus=False)
-    except Exception as exc:  # astropy raises OSError, ValueError, VerifyError, ... on bad headers
-        raise InvalidFITSError(f"{path.name} could not be read as FITS ({exc})") from exc
-    for hdu in hdul[1:]:
-        info = hdu.fileinfo()
-        if isinstance(hdu, fits.BinTableHDU) and info["datLoc"] + hdu.header["NAXIS1"] * hdu.header["NAXIS2"] > size:
-            hdul.close()
-            raise TruncatedFITSError(f"{path.name} ends before the end of its '{hdu.name}' table; "
-                                     "the file is truncated: copy it again")
-    return hdul
-
-
 def _meta(table, exclude: set[str]) -> dict[str, np.ndarray]:
     """Per-spectrum (scalar) columns, lower-cased, strings stripped."""
     out = {}
@@ -122,7 +98,7 @@ def _meta(table, exclude: set[str]) -> dict[str, np.ndarray]:
 def open_spectra(path: str | os.PathLike, *, max_bytes: int | None = None) -> SpectrumSet:
     """Open our spectra table or one SDSS spec file; raises typed errors on anything else."""
     path = Path(path)
-    hdul = _open(path, max_bytes)
+    hdul = open_fits_checked(path, max_bytes)
     names = [h.name.upper() for h in hdul]
     if "COADD" in names:
         hdul.close()
@@ -157,7 +133,7 @@ def open_spectra(path: str | os.PathLike, *, max_bytes: int | None = None) -> Sp
 
 
 def _sdss_one(path: Path) -> tuple[np.ndarray, ...]:
-    hdul = _open(path, None)
+    hdul = open_fits_checked(path, None)
     try:
         coadd = hdul["COADD"].data
         loglam = np.asarray(coadd["loglam"], np.float64)

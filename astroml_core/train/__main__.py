@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-TASKS = ("hi", "deblend", "spectra")
+TASKS = ("hi", "deblend", "spectra", "inference")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,6 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-weights", action="store_true",
                         help="reuse the shipped network weights; redo the decision stage, evaluation and card")
     parser.add_argument("--labels", help="spectra: fine-tune the shipped weights on a vetting export (ECSV/CSV/VOTable)")
+    parser.add_argument("--only", choices=("lightcone", "galaxy"), help="inference: train one of the two models")
     parser.add_argument("--output", help="with --labels: folder for the fine-tuned model (default <data root>/models)")
     args = parser.parse_args(argv)
     if args.labels:
@@ -33,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         from .deblend_card import run as run_deblend
 
         run_deblend(quick=args.quick, keep_weights=args.keep_weights)
+    elif args.name == "inference":
+        from .inference_card import run as run_inference
+
+        run_inference(quick=args.quick, keep_weights=args.keep_weights, only=args.only)
     elif args.name == "spectra":
         from .spectra_card import run as run_spectra
 

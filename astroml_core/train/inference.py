@@ -1,0 +1,125 @@
+"""Fit the two posterior networks: lightcone (3-D CNN + flow) and one galaxy (MLP + flow).
+
+Both minimise the flow's negative log posterior of the true parameters (in logit space) plus the
+squared error of a posterior-mean head; the state with the best validation loss is kept. Lightcones are
+augmented with the symmetries of the periodic box (transverse rolls, flips, transposes).
+"""
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+
+from ..models.inference_nets import GalaxyNet, LightconeNet, to_unit
+from ..sim.galaxies import GALAXY_PARAMETERS, PROPERTIES, sample_galaxy_prior, simulate_galaxies
+from ..sim.lightcone import PARAMETERS
+from .lightcone_sets import LightconeSet
+
+__all__ = ["FitConfig", "fit_lightcone", "fit_galaxy", "galaxy_set", "bounds", "GALAXY_TRAIN_SEED",
+           "GALAXY_VALID_SEED", "GALAXY_HELD_OUT_SEED"]
+
+GALAXY_TRAIN_SEED, GALAXY_VALID_SEED, GALAXY_HELD_OUT_SEED = 51, 52, 5_000
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Schedule of one fit."""
+
+    epochs: int = 30
+    batch: int = 32
+    lr: float = 2e-3
+    mse_weight: float = 1.0
+    seed: int = 0
+
+
+def bounds(params) -> tuple[torch.Tensor, torch.Tensor]:
+    """(low, high) tensors of a parameter list."""
+    return (torch.tensor([p.low for p in params], dtype=torch.float32),
+            torch.tensor([p.high for p in params], dtype=torch.float32))
+
+
+def _augment(m: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """A random symmetry of the periodic box on a batch of block moments (B, C, X, Y, L)."""
+    sx, sy = (int(v) for v in torch.randint(0, m.shape[2], (2,), generator=gen))
+    m = torch.roll(m, (sx, sy), dims=(2, 3))
+    flips = [d for d, f in zip((2, 3), torch.rand(2, generator=gen) < 0.5) if f]
+    if flips:
+        m = torch.flip(m, flips)
+    if torch.rand(1, generator=gen) < 0.5:
+        m = m.transpose(2, 3)
+    return m
+
+
+def _loss(model, summary: torch.Tensor, z: torch.Tensor, cfg: FitConfig) -> torch.Tensor:
+    nll = -model.flow(summary).log_prob(z).mean()
+    return nll + cfg.mse_weight * ((model.mean_head(summary) - z) ** 2).mean()
+
+
+def _fit(model, embed: Callable, x: torch.Tensor, z: torch.Tensor, x_val: torch.Tensor, z_val: torch.Tensor,
+         cfg: FitConfig, augment: Callable | None, progress: Callable) -> tuple[object, list[float]]:
+    """Shared loop: AdamW, cosine schedule, best-validation state."""
+    gen = torch.Generator().manual_seed(cfg.seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
+    steps = cfg.epochs * math.ceil(len(x) / cfg.batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=steps, pct_start=0.1)
+    best, best_state, history = float("inf"), None, []
+    for epoch in range(cfg.epochs):
+        model.train()
+        started = time.time()
+        for idx in torch.randperm(len(x), generator=gen).split(cfg.batch):
+            xb = x[idx].float()
+            if augment is not None:
+                xb = augment(xb, gen)
+            loss = _loss(model, embed(xb), z[idx], cfg)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            sched.step()
+        model.eval()
+        with torch.no_grad():
+            val = float(np.mean([_loss(model, embed(xv.float()), zv, cfg).item()
+                                 for xv, zv in zip(x_val.split(256), z_val.split(256))]))
+        history.append(val)
+        if val < best:
+            best, best_state = val, copy.deepcopy(model.state_dict())
+        progress((epoch + 1) / cfg.epochs, f"epoch {epoch + 1}/{cfg.epochs}: validation loss {val:.3f} "
+                                           f"({time.time() - started:.0f} s)")
+    model.load_state_dict(best_state)
+    return model.eval(), history
+
+
+def fit_lightcone(train: LightconeSet, valid: LightconeSet, cfg: FitConfig = FitConfig(),
+                  progress: Callable = lambda f, m: None) -> tuple[LightconeNet, list[float]]:
+    """Train :class:`LightconeNet` on block moments; returns (model in eval mode, validation losses)."""
+    torch.manual_seed(cfg.seed)
+    model = LightconeNet(n_params=len(PARAMETERS), n_los=train.moments.shape[-1] * 4)
+    low, high = bounds(PARAMETERS)
+    x, x_val = torch.from_numpy(train.moments), torch.from_numpy(valid.moments)
+    z = to_unit(torch.from_numpy(train.theta), low, high)
+    z_val = to_unit(torch.from_numpy(valid.theta), low, high)
+    return _fit(model, model.embed_moments, x, z, x_val, z_val, cfg, _augment, progress)
+
+
+def galaxy_set(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(parameters (n, 6), log properties (n, 11)) of ``n`` galaxies, one universe each."""
+    theta = sample_galaxy_prior(n, np.random.default_rng(seed))
+    return theta.astype(np.float32), simulate_galaxies(theta, seed=seed + 1).astype(np.float32)
+
+
+def fit_galaxy(n_train: int = 200_000, n_valid: int = 20_000, cfg: FitConfig = FitConfig(epochs=25, batch=512),
+               progress: Callable = lambda f, m: None) -> tuple[GalaxyNet, list[float]]:
+    """Train :class:`GalaxyNet` on galaxies drawn from the prior; returns (model, validation losses)."""
+    torch.manual_seed(cfg.seed)
+    theta, props = galaxy_set(n_train, GALAXY_TRAIN_SEED)
+    theta_val, props_val = galaxy_set(n_valid, GALAXY_VALID_SEED)
+    model = GalaxyNet(len(PROPERTIES), len(GALAXY_PARAMETERS))
+    model.set_scaling(torch.from_numpy(props.mean(axis=0)), torch.from_numpy(props.std(axis=0)))
+    low, high = bounds(GALAXY_PARAMETERS)
+    return _fit(model, model.embed, torch.from_numpy(props), to_unit(torch.from_numpy(theta), low, high),
+                torch.from_numpy(props_val), to_unit(torch.from_numpy(theta_val), low, high), cfg, None, progress)

@@ -1,0 +1,117 @@
+"""Lightcone files for inference: what is accepted, resampling to the model grid, and typed refusals."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from astropy.io import fits
+from astropy.table import Table
+
+from astroml_core.errors import InvalidFITSError, MissingWCSError, NonFiniteError, ShapeError, TooLargeError
+from astroml_core.sim.lightcone import FIDUCIAL, LightconeConfig, simulate_lightcone, write_lightcone
+from astroml_core.tasks.inference import model_input, open_lightcone
+
+
+@pytest.fixture(scope="module")
+def lightcone_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("lc") / "lc.fits"
+    write_lightcone(path, simulate_lightcone(FIDUCIAL, seed=11, config=LightconeConfig(n_cells=16)))
+    return path
+
+
+def _rewrite(src, dst, edit):
+    with fits.open(src) as hdul:
+        hdus = fits.HDUList([h.copy() for h in hdul])
+    edit(hdus)
+    hdus.writeto(dst, overwrite=True)
+    return dst
+
+
+def test_model_input_is_the_model_grid_and_keeps_the_signal(lightcone_file):
+    data = open_lightcone(lightcone_file)
+    x = model_input(data)
+    assert tuple(x.shape) == (16, 16, 512)
+    np.testing.assert_allclose(x.numpy(), data.tb, atol=1e-4)
+
+
+def test_finer_cells_are_block_averaged_to_4_mpc(lightcone_file, tmp_path):
+    data = open_lightcone(lightcone_file)
+    fine = np.repeat(np.repeat(np.repeat(data.tb, 2, 0), 2, 1), 2, 2)          # 2 Mpc cells, same sky
+    z = np.repeat(data.redshift, 2)
+
+    with fits.open(lightcone_file) as hdul:
+        primary = hdul[0].copy()
+    primary.data = np.moveaxis(fine, -1, 0)
+    primary.header["CDELT1"] = 2.0
+    table = fits.table_to_hdu(Table({"z": z}))
+    table.name = "REDSHIFT"
+    fits.HDUList([primary, table]).writeto(tmp_path / "fine.fits")
+    x = model_input(open_lightcone(tmp_path / "fine.fits"))
+    assert tuple(x.shape) == (16, 16, 512)
+    np.testing.assert_allclose(x.numpy(), data.tb, atol=1e-3)
+
+
+def test_not_fits_and_truncated_files_raise_invalid_fits(lightcone_file, tmp_path):
+    (tmp_path / "a.fits").write_text("hello")
+    with pytest.raises(InvalidFITSError, match="not a FITS file"):
+        open_lightcone(tmp_path / "a.fits")
+    cut = tmp_path / "cut.fits"
+    cut.write_bytes(lightcone_file.read_bytes()[:200_000])
+    with pytest.raises(InvalidFITSError):
+        open_lightcone(cut)
+
+
+def test_wrong_shape_missing_cells_nan_and_size_are_refused(lightcone_file, tmp_path):
+    flat = _rewrite(lightcone_file, tmp_path / "flat.fits", lambda h: setattr(h[0], "data", h[0].data[0]))
+    with pytest.raises(ShapeError, match="not a 3-D lightcone"):
+        open_lightcone(flat)
+    nocell = _rewrite(lightcone_file, tmp_path / "nocell.fits", lambda h: h[0].header.remove("CDELT1"))
+    with pytest.raises(MissingWCSError, match="CDELT1"):
+        open_lightcone(nocell)
+
+    def poke(h):
+        h[0].data[3, 2, 1] = np.nan
+    with pytest.raises(NonFiniteError, match="1 NaN"):
+        open_lightcone(_rewrite(lightcone_file, tmp_path / "nan.fits", poke))
+    with pytest.raises(TooLargeError):
+        open_lightcone(lightcone_file, max_bytes=1000)
+
+
+def test_a_lightcone_too_short_for_the_model_says_how_long_it_must_be(lightcone_file, tmp_path):
+    def shorten(h):
+        h[0].data = h[0].data[:300]
+        h["REDSHIFT"].data = h["REDSHIFT"].data[:300]
+    data = open_lightcone(_rewrite(lightcone_file, tmp_path / "short.fits", shorten))
+    with pytest.raises(ShapeError, match="needs 2048 Mpc"):
+        model_input(data)
+
+
+def test_cli_simulates_a_lightcone_and_writes_its_posterior_samples(tmp_path):
+    from astropy.table import Table
+
+    from astroml_core.cli import main
+
+    lc = tmp_path / "lc.fits"
+    assert main(["sim", "lightcone", "--seed", "7", "-o", str(lc), "--param", "omega_m=0.33"]) == 0
+    assert open_lightcone(lc).truth["omega_m"] == pytest.approx(0.33)
+    out = tmp_path / "post.ecsv"
+    assert main(["infer", "lightcone", str(lc), "-o", str(out), "-n", "2000"]) == 0
+    samples = Table.read(out)
+    assert len(samples) == 2000
+    assert {"omega_m", "zeta", "log_tvir", "log_lx", "e0", "m_wdm"} <= set(samples.colnames)
+    assert str(samples["e0"].unit) == "eV"
+    assert ((samples["omega_m"] >= 0.2) & (samples["omega_m"] <= 0.4)).all()
+
+
+def test_cli_combines_galaxies_and_refuses_a_table_without_their_columns(tmp_path, capsys):
+    from astropy.table import Table
+
+    from astroml_core.cli import main
+
+    gal = tmp_path / "g.ecsv"
+    assert main(["sim", "galaxies", "--universe", "A", "-n", "10", "-o", str(gal)]) == 0
+    out = tmp_path / "om.ecsv"
+    assert main(["infer", "galaxy", str(gal), "--rows", "1,2,3", "-o", str(out)]) == 0
+    post = Table.read(out)
+    assert post["weight"].sum() == pytest.approx(1.0) and "from 3 galaxies" in capsys.readouterr().out
+    Table({"x": [1.0]}).write(tmp_path / "bad.ecsv")
+    assert main(["infer", "galaxy", str(tmp_path / "bad.ecsv"), "-o", str(out)]) == 2
