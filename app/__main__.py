@@ -45,19 +45,21 @@ def main(argv: list[str] | None = None) -> int:
     from astroml_core.config import settings
     from astroml_core.sim.blends import ensure_demo_blends
     from astroml_core.sim.hi import ensure_demo_cube
+    from astroml_core.sim.lightcone import ensure_demo_lightcones
     from astroml_core.sim.spectra import ensure_demo_spectra
 
     cfg = settings()
     logging.getLogger("astroml").info("demo data in %s", cfg.demo_dir)
     ensure_demo_cube(cfg.demo_dir)
     ensure_demo_blends(cfg.demo_dir)
+    ensure_demo_lightcones(cfg.demo_dir)
     _warm_spectra(ensure_demo_spectra(cfg.demo_dir, n=cfg.demo_spectra))
 
     import panel as pn
 
     from .shell import ROUTES
 
-    pn.extension(notifications=False, design="bootstrap")
+    pn.extension("tabulator", notifications=False, design="bootstrap")
     origins = args.allow_websocket_origin or [f"{args.address}:{args.port}", f"localhost:{args.port}",
                                               f"127.0.0.1:{args.port}"]
     if args.address == "0.0.0.0" and not args.allow_websocket_origin:

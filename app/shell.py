@@ -5,17 +5,18 @@ from typing import Callable
 
 import panel as pn
 
-from .pages import cubes, deblend, learn, spectra, vetting
+from .pages import cubes, deblend, inference, learn, spectra, vetting
 from .components.figure_format import FigureFormat
 from .components.saved_views import SavedViews
 from .pages.landing import LandingPage
 
 __all__ = ["ROUTES", "PAGES", "build"]
 
-PAGES = [cubes.PAGE, deblend.PAGE, spectra.PAGE, vetting.PAGE, learn.PAGE]
+PAGES = [cubes.PAGE, deblend.PAGE, spectra.PAGE, inference.PAGE, vetting.PAGE, learn.PAGE]
 _BUILDERS: dict[str, Callable[[], pn.viewable.Viewable]] = {"cubes": cubes.CubePage,
                                                               "deblend": deblend.DeblendPage,
                                                               "spectra": spectra.SpectraPage,
+                                                              "inference": inference.InferencePage,
                                                               "vetting": vetting.VettingPage,
                                                               "learn": learn.LearnPage}
 

@@ -91,19 +91,35 @@ def _clear(page, _=None) -> bool:
     return True
 
 
+def _open_lightcone(page, name) -> bool:
+    if page.data is None or page.data.name != name:
+        if page.source.demo_select.value != name:
+            page.source.demo_select.value = name
+            page.source.open_demo()
+        return False
+    return page.samples is not None
+
+
+def _galaxies(page, ids) -> bool:
+    page.galaxies = [int(i) for i in ids]
+    return True
+
+
 ACTIONS: dict[str, dict[str, Callable]] = {
     "cubes": {"detect": _detect, "truth": _truth, "threshold": _threshold, "source": _source},
     "deblend": {"deblend": _deblend, "select": _select_galaxy},
     "spectra": {"select_cell": _select_cell, "clear": _clear},
+    "inference": {"lightcone": _open_lightcone, "galaxies": _galaxies},
 }
 
 
 def _builders() -> dict[str, Callable]:
     from .cubes import CubePage
     from .deblend import DeblendPage
+    from .inference import InferencePage
     from .spectra import SpectraPage
 
-    return {"cubes": CubePage, "deblend": DeblendPage, "spectra": SpectraPage}
+    return {"cubes": CubePage, "deblend": DeblendPage, "spectra": SpectraPage, "inference": InferencePage}
 
 
 class LearnPage(pn.viewable.Viewer):

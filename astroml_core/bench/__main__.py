@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-BENCHES = ("cube", "hi", "deblend", "spectra", "vetting")
+BENCHES = ("cube", "hi", "deblend", "spectra", "vetting", "inference")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
         from .deblend import run as run_deblend
 
         results = run_deblend(out)
+    elif args.name == "inference":
+        from .inference import run as run_inference
+
+        results = run_inference(out)
     elif args.name == "vetting":
         from .vetting import run as run_vetting
 

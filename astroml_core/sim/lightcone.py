@@ -71,7 +71,7 @@ PARAMETERS = (
     Parameter("omega_m", "Ω_m", "", 0.2, 0.4, "matter density: P(k), growth, distances, δT_b amplitude"),
     Parameter("zeta", "ζ", "", 10.0, 250.0, "ionising efficiency: ionised where ζ f_coll ≥ 1"),
     Parameter("log_tvir", "log₁₀ T_vir", "K", 4.0, 5.3, "minimum virial temperature of star-forming haloes"),
-    Parameter("log_lx", "log₁₀ L_X/SFR", "erg s⁻¹ M☉⁻¹ yr", 38.0, 42.0, "X-ray luminosity per star formation (< 2 keV)"),
+    Parameter("log_lx", "log₁₀ L_X", "erg/s/(M☉/yr)", 38.0, 42.0, "X-ray luminosity per star formation (< 2 keV)"),
     Parameter("e0", "E₀", "eV", 100.0, 1500.0, "X-ray energy threshold: how far X-rays travel"),
     Parameter("m_wdm", "m_WDM", "keV", 0.3, 10.0, "warm-dark-matter particle mass: fewer small haloes when light"),
 )

@@ -14,7 +14,7 @@ from ..sim.lightcone import PARAMETERS, LightconeConfig
 from .inference import (GALAXY_HELD_OUT_SEED, GALAXY_TRAIN_SEED, GALAXY_VALID_SEED, FitConfig, fit_galaxy,
                         fit_lightcone, galaxy_set)
 from .inference_eval import NEUTSCH_R2, evaluate_galaxy, evaluate_lightcone
-from .lightcone_sets import HELD_OUT_SEED, TRAIN_SEED, VALID_SEED, lightcone_set
+from .lightcone_sets import HELD_OUT_SEED, TRAIN_SEEDS, VALID_SEED, joined, lightcone_set
 from .markdown import cell, table
 from .shipping import model_folder, trained_or_kept
 
@@ -55,12 +55,12 @@ def _lightcone(quick: bool, keep_weights: bool, cache: Path) -> Path:
 
     from ..models.inference_nets import LightconeNet
 
-    n_train, n_valid, n_test = (200, 100, 100) if quick else (6000, 500, 1000)
-    cfg = FitConfig(epochs=1 if quick else 30, batch=32, lr=2e-3)
+    n_train, n_valid, n_test = (200, 100, 100) if quick else (6000, 500, 1000)     # n_train per training seed
+    cfg = FitConfig(epochs=1 if quick else 60, batch=32, lr=1.5e-3)
     folder = model_folder("lightcone_flow", quick)
 
     def fit():
-        train = lightcone_set(n_train, TRAIN_SEED, cache, progress=_progress)
+        train = joined([lightcone_set(n_train, seed, cache, progress=_progress) for seed in TRAIN_SEEDS])
         valid = lightcone_set(n_valid, VALID_SEED, cache, progress=_progress)
         return fit_lightcone(train, valid, cfg, progress=_progress)[0]
 
@@ -78,8 +78,9 @@ def _lightcone(quick: bool, keep_weights: bool, cache: Path) -> Path:
         inputs=(f"δT_b lightcone in mK on {grid.cell_mpc:g} Mpc cells, ≥ 32 Mpc across, {grid.n_los} slices "
                 f"({grid.n_los * grid.cell_mpc:g} comoving Mpc) from z = {grid.z_min:g}; other grids are block-averaged to it"),
         outputs="posterior samples of " + ", ".join(p.name for p in PARAMETERS),
-        training_data=(f"{n_train:,} lightcones of astroml_core.sim.lightcone ({grid.n_cells}² × {grid.n_los} cells, "
-                       f"no noise), parameters from the uniform prior with τ ≤ 0.089 and x_HI(z=5) ≤ 0.1 (seed {TRAIN_SEED}); "
+        training_data=(f"{n_train * len(TRAIN_SEEDS):,} lightcones of astroml_core.sim.lightcone ({grid.n_cells}² × {grid.n_los} "
+                       f"cells, no noise), parameters from the uniform prior with τ ≤ 0.089 and x_HI(z=5) ≤ 0.1 "
+                       f"(seeds {', '.join(map(str, TRAIN_SEEDS))}, {n_train:,} each); "
                        f"{n_valid} for validation (seed {VALID_SEED})"),
         command="python -m astroml_core.train inference", seed=cfg.seed, train_config=asdict(cfg),
         train_seconds=round(train_s), torch=torch.__version__, machine=platform.machine(),

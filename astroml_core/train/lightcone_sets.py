@@ -16,9 +16,9 @@ import numpy as np
 
 from ..sim.lightcone import PARAMETER_NAMES, LightconeConfig, sample_allowed, simulate_lightcone
 
-__all__ = ["LightconeSet", "lightcone_set", "TRAIN_SEED", "VALID_SEED", "HELD_OUT_SEED"]
+__all__ = ["LightconeSet", "lightcone_set", "joined", "TRAIN_SEEDS", "VALID_SEED", "HELD_OUT_SEED"]
 
-TRAIN_SEED, VALID_SEED, HELD_OUT_SEED = 41, 42, 4_000
+TRAIN_SEEDS, VALID_SEED, HELD_OUT_SEED = (41, 43), 42, 4_000
 
 
 @dataclass
@@ -29,6 +29,12 @@ class LightconeSet:
     theta: np.ndarray
     mean_tb: np.ndarray
     redshift_min: float
+
+
+def joined(sets: list[LightconeSet]) -> LightconeSet:
+    """Several sets as one (training uses sets of 6,000 made with different seeds)."""
+    return LightconeSet(np.concatenate([s.moments for s in sets]), np.concatenate([s.theta for s in sets]),
+                        np.concatenate([s.mean_tb for s in sets]), sets[0].redshift_min)
 
 
 def _moments(args: tuple[dict, int]) -> tuple[np.ndarray, np.ndarray]:

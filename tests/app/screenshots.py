@@ -64,8 +64,25 @@ def main(url: str = "http://localhost:5006") -> None:
         deblend_page(page, url)
         spectra_page(page, url)
         learn_page(page, url)
+        inference_pages(page, url)
         browser.close()
-    print(f"wrote {OUT}/landing.png, cubes.png, hi_detect.png, deblend.png, spectra.png and learn.png")
+    print(f"wrote {OUT}/landing.png, cubes.png, hi_detect.png, deblend.png, spectra.png, learn.png and inference*.png")
+
+
+def inference_pages(page, url: str) -> None:
+    """The inference page: a demo lightcone's corner plot; four galaxies combined; the held-out checks."""
+    page.set_viewport_size({"width": 1500, "height": 1450})
+    page.goto(url + "/inference")
+    page.wait_for_selector(".inference-status >> text=/Posterior: \\d/", timeout=90_000)
+    time.sleep(2.0)
+    page.screenshot(path=OUT / "inference.png")
+    page.goto(url + "/inference?tab=1&galaxies=[1,2,3,4]")
+    page.wait_for_selector(".omega-interval >> text=4 galaxies", timeout=90_000)
+    time.sleep(1.5)
+    page.screenshot(path=OUT / "inference_galaxies.png")
+    page.goto(url + "/inference?tab=2")
+    time.sleep(6.0)
+    page.screenshot(path=OUT / "inference_heldout.png", full_page=True)
 
 
 def learn_page(page, url: str) -> None:

@@ -1,0 +1,69 @@
+"""The inference page without a browser: opening lightcones (and refusing bad ones), galaxies added one
+by one, the URL-able state, and the posterior lesson driving the page step by step."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from astroml_core.sim.lightcone import DEMO_LIGHTCONES, ensure_demo_lightcones
+
+
+@pytest.fixture
+def inference(data_root):
+    ensure_demo_lightcones(data_root / "demo")
+    from app.pages.inference import InferencePage
+
+    return InferencePage()
+
+
+def test_the_demo_opens_with_a_posterior_and_its_truth(inference):
+    page = inference
+    assert page.data is not None and page.samples is not None and page.samples.shape == (10_000, 6)
+    assert page.data.name == "lightcone_fiducial.fits" and set(page.source.demo_select.options) == set(DEMO_LIGHTCONES)
+    assert page.file.startswith("demo/")
+    truth = page.data.truth["omega_m"]
+    assert page.corner.truth[0]["height"][0].location == pytest.approx(truth)
+    assert "truth in 95 %" in page.summary.object
+
+
+def test_a_bad_file_leaves_the_open_lightcone_and_says_why(inference, data_root):
+    page = inference
+    before = page.data
+    bad = data_root / "bad.fits"
+    bad.write_bytes(b"not fits at all")
+    page.open(bad, "bad")
+    assert page.data is before
+    assert page.banner._error.visible and "InvalidFITSError" in page.banner._error.object
+
+
+def test_galaxies_added_one_by_one_narrow_the_interval_and_a_new_universe_clears_them(inference):
+    page = inference
+    page.galaxies = [1]
+    one = page.interval.object
+    page.galaxies = [1, 2, 3, 4]
+    four = page.interval.object
+    width = lambda html: float(html.split("om-width'>")[1].split("<")[0])  # noqa: E731
+    assert width(four) < width(one)
+    assert len(page.curves.data["xs"]) == 4
+    page.universe = list(page.param.universe.objects)[1]
+    assert page.galaxies == [] and page.curves.data["xs"] == []
+    assert page.truth_span.location == pytest.approx(0.40)
+
+
+def test_posterior_lesson_runs_on_the_inference_page(data_root):
+    ensure_demo_lightcones(data_root / "demo")
+    from app.pages.learn import LearnPage
+
+    learn = LearnPage(lesson="reading_posteriors")
+    page = learn.target
+    assert page.data.name == "lightcone_fiducial.fits" and learn._pending == []
+    learn.go(3)
+    assert page.data.name == "lightcone_high_omega_m.fits" and page.samples is not None
+    assert page.data.truth["omega_m"] == pytest.approx(0.38)
+    learn.go(4)
+    assert page.tab == 1 and page.galaxies == [1]
+    learn.go(5)
+    assert page.tab == 1 and page.galaxies == list(range(1, 9)) and "8 galaxies" in page.interval.object
+    learn.go(6)
+    assert page.tab == 2 and page.tabs.active == 2
+    assert np.isfinite(page.samples).all()
