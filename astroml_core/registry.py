@@ -49,9 +49,9 @@ def _spectra_net():
 
 
 def _lightcone_flow():
-    from .models.inference_nets import LightconeNet
+    from .models.inference_nets import LightconeEnsemble
 
-    return LightconeNet()
+    return LightconeEnsemble()
 
 
 def _galaxy_flow():

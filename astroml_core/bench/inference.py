@@ -77,9 +77,9 @@ def time_posterior(path: str, repeats: int = 3) -> dict:
         t2 = time.perf_counter()
         model = load_model("lightcone_flow", "cpu")
         with torch.no_grad():
-            summary = model.embed(x[None])
+            summaries = model.summaries(model.members[0].moments(x[None]))
             t3 = time.perf_counter()
-            samples = from_unit(model.flow(summary[0]).sample((10_000,)), low, high)
+            samples = from_unit(model.sample_summaries(summaries, 10_000)[0], low, high)
         t4 = time.perf_counter()
         runs.append(dict(open=t1 - t0, resample=t2 - t1, network=t3 - t2, sample_10000=t4 - t3, total=t4 - t0))
     warm = {k: float(np.median([r[k] for r in runs[1:]])) for k in runs[0]}

@@ -11,7 +11,7 @@ import torch
 import zuko
 from torch import nn
 
-__all__ = ["BlockMoments", "LightconeNet", "GalaxyNet", "to_unit", "from_unit"]
+__all__ = ["BlockMoments", "LightconeNet", "LightconeEnsemble", "GalaxyNet", "to_unit", "from_unit"]
 
 EPS = 1e-4
 
@@ -90,3 +90,28 @@ class GalaxyNet(nn.Module):
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Summary vector of each galaxy (x: log10 properties, unscaled)."""
         return self.summary((x - self.x_mean) / self.x_std)
+
+
+class LightconeEnsemble(nn.Module):
+    """Several :class:`LightconeNet` trained from different seeds; the posterior is their equal mixture.
+
+    A mixture of independently trained flows covers what any one of them misses (a deep ensemble for
+    posteriors); each member sees the same block moments, so the cost is one CNN pass per member."""
+
+    def __init__(self, members: int = 3, n_params: int = 6, n_los: int = 512):
+        super().__init__()
+        self.members = nn.ModuleList(LightconeNet(n_params, n_los) for _ in range(members))
+
+    def summaries(self, moments: torch.Tensor) -> list[torch.Tensor]:
+        """Each member's summary of block moments (B, 2, X/2, Y/2, L/4)."""
+        return [m.embed_moments(moments) for m in self.members]
+
+    def sample_summaries(self, summaries: list[torch.Tensor], n: int) -> torch.Tensor:
+        """(B, n, n_params) logit-space samples, an equal share from each member's flow."""
+        per = -(-n // len(self.members))
+        parts = [m.flow(s).sample((per,)) for m, s in zip(self.members, summaries)]   # each (per, B, P)
+        return torch.cat(parts)[:n].transpose(0, 1)
+
+    def sample(self, tb: torch.Tensor, n: int) -> torch.Tensor:
+        """(B, n, n_params) logit-space posterior samples for lightcones (B, X, Y, 512) in mK."""
+        return self.sample_summaries(self.summaries(self.members[0].moments(tb)), n)

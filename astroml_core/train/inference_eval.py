@@ -65,13 +65,18 @@ def _arrays(samples: np.ndarray, truth: np.ndarray, scores: dict) -> dict:
                 tarp_alpha=np.array(scores["tarp_alpha"]), tarp_coverage=np.array(scores["tarp_coverage"]))
 
 
-def evaluate_lightcone(model, held_out: LightconeSet, n_samples: int = 1000) -> tuple[dict, dict]:
-    """(scores, arrays) of the lightcone posterior on a held-out set."""
+def evaluate_lightcone(model, held_out: LightconeSet, n_samples: int = 1000, seed: int = 0) -> tuple[dict, dict]:
+    """(scores, arrays) of the lightcone posterior (a :class:`LightconeEnsemble`) on a held-out set."""
     import torch
 
-    with torch.no_grad():
-        contexts = torch.cat([model.embed_moments(m.float()) for m in torch.from_numpy(held_out.moments).split(64)])
-    samples = posterior_draws(model, contexts, n_samples, PARAMETERS)
+    from ..models.inference_nets import from_unit
+
+    low = torch.tensor([p.low for p in PARAMETERS])
+    high = torch.tensor([p.high for p in PARAMETERS])
+    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        samples = np.concatenate([from_unit(model.sample_summaries(model.summaries(m.float()), n_samples), low, high).numpy()
+                                  for m in torch.from_numpy(held_out.moments).split(50)])
     scores = score(samples, held_out.theta, PARAMETERS)
     return scores, _arrays(samples, held_out.theta, scores)
 

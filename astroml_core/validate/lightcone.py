@@ -5,13 +5,14 @@
 with Debian's libfftw3-dev and libgsl-dev) and our simulator on the same grid (32² cells of 3 Mpc,
 z = 6–15, seed 1), then writes a plot of the mean brightness temperature against redshift and of the
 21 cm power spectrum at z ≈ 7, 8.5 and 10, a JSON of the numbers, and the Markdown table the
-lightcone_flow model card quotes (``assets/models/lightcone_flow/validation_21cmfast.json``).
+lightcone_flow model card quotes (``assets/models/lightcone_flow/validation_21cmfast.json``, with the plot).
 The two codes share the parameters, not the random field, so power spectra are compared in shape and
 amplitude, not mode by mode.
 """
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -77,10 +78,15 @@ def _markdown(results: dict) -> str:
     return ("Both codes on 32² cells of 3 Mpc from z = 6 to 15, seed 1 (different random fields), produced by "
             "`python -m astroml_core.validate lightcone` with 21cmFAST 4.1.1 (const-zeta template, "
             "USE_TS_FLUCT, M_MIN_in_Mass = False):\n\n" + "\n".join(lines) +
-            "\n\nThe global history agrees to ~0.2 in redshift and the mean δT_b to a few mK at most redshifts once "
-            "our conditional collapsed fraction is rescaled to the Sheth–Tormen mean (as 21cmFAST does); see the "
-            "JSON beside this card for every number and the plot for the curves. 21cmFAST has no warm dark matter, "
-            "so m_WDM is not validated.")
+            "\n\nWhere they agree: the reionisation history (z at x_HI = 0.5 within 0.35) and the mean δT_b of the "
+            "fiducial and fast-reionisation points (within ~11 mK from z = 6 to 14) — after our conditional collapsed "
+            "fraction is rescaled to the Sheth–Tormen mean as 21cmFAST does, and the X-ray heating efficiency "
+            "(f_heat = 0.4) is set on the fiducial point. Where they do not: with weak, hard X-rays (point C) our gas "
+            "stays colder, 11–44 mK deeper in absorption at z = 8–14, so its fluctuations are 3–5× stronger; and our "
+            "power spectra are steeper than 21cmFAST's (less power at k < 0.2 /Mpc, more at k > 0.5 /Mpc: linear "
+            "density, no redshift-space distortions, cell-scale partial ionisation), agreeing within a factor ~2–3 at "
+            "k ≈ 0.2–0.5 /Mpc. 21cmFAST has no warm dark matter, so m_WDM is not validated. The plot "
+            "(`lightcone_vs_21cmfast.png`) and every number (JSON) are written beside this summary.")
 
 
 def _plot(series: dict, path: Path) -> None:
@@ -114,6 +120,8 @@ def run(out_dir: Path, python: str | None = None) -> dict:
     _plot(series, out_dir / "lightcone_vs_21cmfast.png")
     summary = dict(points=POINTS, grid=GRID, numbers=numbers, summary_markdown=_markdown(numbers))
     (out_dir / "lightcone_vs_21cmfast.json").write_text(json.dumps(summary, indent=2))
-    (MODEL_DIR / "lightcone_flow").mkdir(parents=True, exist_ok=True)
-    (MODEL_DIR / "lightcone_flow" / "validation_21cmfast.json").write_text(json.dumps(summary, indent=2))
+    card_dir = MODEL_DIR / "lightcone_flow"
+    card_dir.mkdir(parents=True, exist_ok=True)
+    (card_dir / "validation_21cmfast.json").write_text(json.dumps(summary, indent=2))
+    shutil.copy(out_dir / "lightcone_vs_21cmfast.png", card_dir / "lightcone_vs_21cmfast.png")
     return summary

@@ -22,7 +22,7 @@ INTERVAL = re.compile(r"(\d+) galax\w+ .*?Ω_m = ([\d.]+), 68 % interval ([\d.]+
 def open_demo(page, name: str) -> None:
     page.locator(".cube-source select").first.select_option(name)
     page.locator(".open-demo button").click()
-    page.wait_for_function(f"() => document.body.innerText.includes('{name}')", timeout=30_000)
+    wait_until(lambda: name in text(page, ".page-title"), timeout=30, what=f"{name} to open")
 
 
 def test_corner_plot_labels_truth_and_switching_lightcones_moves_the_truth(page, server):

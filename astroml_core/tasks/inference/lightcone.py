@@ -160,8 +160,7 @@ def lightcone_posterior(data: LightconeData, *, n_samples: int = 10_000, seed: i
     high = torch.tensor([p.high for p in PARAMETERS], device=device)
     with torch.no_grad(), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        summary = model.embed(model_input(data).to(device)[None])
-        samples = from_unit(model.flow(summary[0]).sample((n_samples,)), low, high).cpu().numpy()
+        samples = from_unit(model.sample(model_input(data).to(device)[None], n_samples)[0], low, high).cpu().numpy()
     table = QTable({p.name: samples[:, i] * parameter_unit(p.name) for i, p in enumerate(PARAMETERS)})
     table.meta.update(lightcone=data.name, truth=data.truth, model="lightcone_flow")
     return table
