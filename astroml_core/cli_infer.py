@@ -59,7 +59,6 @@ def _infer_lightcone(args: argparse.Namespace) -> int:
 
     data = open_lightcone(args.lightcone)
     samples = lightcone_posterior(data, n_samples=args.n, seed=args.seed)
-    samples.meta["truth"] = data.truth
     _write_table(samples, args.output)
     for row in posterior_summary(samples, data.truth):
         truth = "" if np.isnan(row["truth"]) else f"   (true {row['truth']:.4g})"

@@ -78,13 +78,15 @@ class InferencePage(pn.viewable.Viewer):
         self.tabs.param.watch(lambda e: setattr(self, "tab", e.new), "active")
         sync_url(self, {"file": "file", "row": "row", "universe": "universe", "galaxies": "galaxies", "tab": "tab"})
         self._show_tab()
-        self._fill_heldout()
-        self._universe_changed()
+        self._load_universe()          # after the URL's universe and galaxies, which must not clear each other
+        self.param.watch(self._universe_switched, "universe")
         open_linked_or_demo(self.source)
 
     @param.depends("tab", watch=True)
     def _show_tab(self) -> None:
         self.tabs.active = self.tab
+        if self.tab == 2 and not len(self.tabs[2]):    # held-out plots only for sessions that look at them
+            self._fill_heldout()
 
     # --- lightcone ----------------------------------------------------------------------------------
     def open(self, path: Path, label: str) -> None:
@@ -216,15 +218,16 @@ class InferencePage(pn.viewable.Viewer):
             pn.Row(self.universe_select, pn.Column(pn.Spacer(height=18), pn.Row(self.add_button, self.clear_button))),
             self.galaxy_table, self.interval, pn.pane.Bokeh(self.omega_fig, sizing_mode="fixed"))
 
-    @param.depends("universe", watch=True)
-    def _universe_changed(self) -> None:
+    def _load_universe(self) -> None:
         self._truth, self._props = demo_universe(self.universe)
         self.galaxy_table.value = galaxy_table(self._props).to_pandas()
         self.truth_span.location = self._truth["omega_m"]
-        if getattr(self, "_universe_seen", None) not in (None, self.universe):
-            self.galaxies = []
-        self._universe_seen = self.universe
         self._draw_galaxies()
+
+    def _universe_switched(self, _event) -> None:
+        """Another universe: its galaxies are not the ones added so far."""
+        self.param.update(galaxies=[])
+        self._load_universe()
 
     def add_selected(self) -> None:
         """Add the table's selected galaxy to the combined posterior."""

@@ -61,13 +61,12 @@ def time_posterior(path: str, repeats: int = 3) -> dict:
 
     import torch
 
-    from ..models.inference_nets import from_unit
+    from ..models.inference_nets import from_unit, prior_bounds
     from ..registry import load_model
     from ..sim.lightcone import PARAMETERS
     from ..tasks.inference.lightcone import model_input, open_lightcone
 
-    low = torch.tensor([p.low for p in PARAMETERS])
-    high = torch.tensor([p.high for p in PARAMETERS])
+    low, high = prior_bounds(PARAMETERS)
     runs = []
     for _ in range(repeats + 1):
         t0 = time.perf_counter()

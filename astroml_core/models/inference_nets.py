@@ -11,9 +11,15 @@ import torch
 import zuko
 from torch import nn
 
-__all__ = ["BlockMoments", "LightconeNet", "LightconeEnsemble", "GalaxyNet", "to_unit", "from_unit"]
+__all__ = ["BlockMoments", "LightconeNet", "LightconeEnsemble", "GalaxyNet", "prior_bounds", "to_unit", "from_unit"]
 
 EPS = 1e-4
+
+
+def prior_bounds(params, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(low, high) float32 tensors of a parameter list's uniform prior."""
+    return (torch.tensor([p.low for p in params], dtype=torch.float32, device=device),
+            torch.tensor([p.high for p in params], dtype=torch.float32, device=device))
 
 
 def to_unit(theta: torch.Tensor, low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:

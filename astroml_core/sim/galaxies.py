@@ -28,6 +28,7 @@ satellites, magnitudes (U, K, g), angular momentum, the TNG/SIMBA physics-model 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -70,19 +71,18 @@ _LOG_M = np.linspace(10.5, 13.0, 120)
 _OMEGAS = np.linspace(0.1, 0.5, 21)
 
 
+@cache
 def _tables():
     """log σ(M) at σ8 = SIGMA_8 and growth D(z) on grids of Ω_m (computed once)."""
-    if not hasattr(_tables, "cache"):
-        log_m_small = np.linspace(8.0, 13.5, 200)
-        zs = np.linspace(0, 15, 600)
-        sig, sig_small, growth = [], [], []
-        for om in _OMEGAS:
-            c = Cosmology(float(om))
-            sig.append(np.log(c.sigma_m(10**_LOG_M)))
-            sig_small.append(np.log(c.sigma_m(10**log_m_small)))
-            growth.append(c.growth(zs))
-        _tables.cache = (np.array(sig), log_m_small, np.array(sig_small), zs, np.array(growth))
-    return _tables.cache
+    log_m_small = np.linspace(8.0, 13.5, 200)
+    zs = np.linspace(0, 15, 600)
+    sig, sig_small, growth = [], [], []
+    for om in _OMEGAS:
+        c = Cosmology(float(om))
+        sig.append(np.log(c.sigma_m(10**_LOG_M)))
+        sig_small.append(np.log(c.sigma_m(10**log_m_small)))
+        growth.append(c.growth(zs))
+    return np.array(sig), log_m_small, np.array(sig_small), zs, np.array(growth)
 
 
 def _interp_rows(omega_m: np.ndarray, table: np.ndarray) -> np.ndarray:
@@ -160,10 +160,10 @@ def simulate_galaxies(theta: np.ndarray, *, seed: int) -> np.ndarray:
     theta = np.atleast_2d(np.asarray(theta, dtype=float))
     rng = np.random.default_rng(seed)
     out = _draw(theta, rng)
-    todo = out[:, 1] < 9.0
-    while todo.any():
-        out[todo] = _draw(theta[todo], rng)
-        todo = out[:, 1] < 9.0
+    below = out[:, 1] < 9.0
+    while below.any():
+        out[below] = _draw(theta[below], rng)
+        below = out[:, 1] < 9.0
     return out
 
 

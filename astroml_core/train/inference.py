@@ -15,12 +15,12 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..models.inference_nets import GalaxyNet, LightconeNet, to_unit
+from ..models.inference_nets import GalaxyNet, LightconeNet, prior_bounds, to_unit
 from ..sim.galaxies import GALAXY_PARAMETERS, PROPERTIES, sample_galaxy_prior, simulate_galaxies
 from ..sim.lightcone import PARAMETERS
 from .lightcone_sets import LightconeSet
 
-__all__ = ["FitConfig", "fit_lightcone", "fit_galaxy", "galaxy_set", "bounds", "GALAXY_TRAIN_SEED",
+__all__ = ["FitConfig", "fit_lightcone", "fit_galaxy", "galaxy_set", "GALAXY_TRAIN_SEED",
            "GALAXY_VALID_SEED", "GALAXY_HELD_OUT_SEED"]
 
 GALAXY_TRAIN_SEED, GALAXY_VALID_SEED, GALAXY_HELD_OUT_SEED = 51, 52, 5_000
@@ -35,12 +35,6 @@ class FitConfig:
     lr: float = 2e-3
     mse_weight: float = 1.0
     seed: int = 0
-
-
-def bounds(params) -> tuple[torch.Tensor, torch.Tensor]:
-    """(low, high) tensors of a parameter list."""
-    return (torch.tensor([p.low for p in params], dtype=torch.float32),
-            torch.tensor([p.high for p in params], dtype=torch.float32))
 
 
 def _augment(m: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -99,7 +93,7 @@ def fit_lightcone(train: LightconeSet, valid: LightconeSet, cfg: FitConfig = Fit
     """Train :class:`LightconeNet` on block moments; returns (model in eval mode, validation losses)."""
     torch.manual_seed(cfg.seed)
     model = LightconeNet(n_params=len(PARAMETERS), n_los=train.moments.shape[-1] * 4)
-    low, high = bounds(PARAMETERS)
+    low, high = prior_bounds(PARAMETERS)
     x, x_val = torch.from_numpy(train.moments), torch.from_numpy(valid.moments)
     z = to_unit(torch.from_numpy(train.theta), low, high)
     z_val = to_unit(torch.from_numpy(valid.theta), low, high)
@@ -120,6 +114,6 @@ def fit_galaxy(n_train: int = 200_000, n_valid: int = 20_000, cfg: FitConfig = F
     theta_val, props_val = galaxy_set(n_valid, GALAXY_VALID_SEED)
     model = GalaxyNet(len(PROPERTIES), len(GALAXY_PARAMETERS))
     model.set_scaling(torch.from_numpy(props.mean(axis=0)), torch.from_numpy(props.std(axis=0)))
-    low, high = bounds(GALAXY_PARAMETERS)
+    low, high = prior_bounds(GALAXY_PARAMETERS)
     return _fit(model, model.embed, torch.from_numpy(props), to_unit(torch.from_numpy(theta), low, high),
                 torch.from_numpy(props_val), to_unit(torch.from_numpy(theta_val), low, high), cfg, None, progress)

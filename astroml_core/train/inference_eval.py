@@ -19,20 +19,17 @@ __all__ = ["posterior_draws", "score", "evaluate_lightcone", "evaluate_galaxy", 
 NEUTSCH_R2 = {"omega_m": 0.974, "zeta": 0.975, "log_lx": 0.986, "e0": 0.826, "log_tvir": 0.776, "m_wdm": 0.613}
 
 
-def posterior_draws(model, contexts, n: int, params, seed: int = 0, chunk: int = 50) -> np.ndarray:
-    """(n_tests, n, n_params) posterior samples for summary vectors ``contexts`` (a torch tensor)."""
+def posterior_draws(sample, inputs, n: int, params, seed: int = 0, chunk: int = 50) -> np.ndarray:
+    """(n_tests, n, n_params) posterior samples: ``sample(batch, n)`` gives logit-space draws (B, n, P) for a
+    chunk of ``inputs`` (a torch tensor); seeded, so cards and tests see the same draws."""
     import torch
 
-    from ..models.inference_nets import from_unit
+    from ..models.inference_nets import from_unit, prior_bounds
 
-    low = torch.tensor([p.low for p in params])
-    high = torch.tensor([p.high for p in params])
-    out = []
+    low, high = prior_bounds(params)
     with torch.no_grad(), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        for part in contexts.split(chunk):
-            out.append(from_unit(model.flow(part).sample((n,)), low, high).permute(1, 0, 2).numpy())
-    return np.concatenate(out)
+        return np.concatenate([from_unit(sample(part, n), low, high).numpy() for part in inputs.split(chunk)])
 
 
 def score(samples: np.ndarray, truth: np.ndarray, params) -> dict:
@@ -65,18 +62,12 @@ def _arrays(samples: np.ndarray, truth: np.ndarray, scores: dict) -> dict:
                 tarp_alpha=np.array(scores["tarp_alpha"]), tarp_coverage=np.array(scores["tarp_coverage"]))
 
 
-def evaluate_lightcone(model, held_out: LightconeSet, n_samples: int = 1000, seed: int = 0) -> tuple[dict, dict]:
+def evaluate_lightcone(model, held_out: LightconeSet, n_samples: int = 1000) -> tuple[dict, dict]:
     """(scores, arrays) of the lightcone posterior (a :class:`LightconeEnsemble`) on a held-out set."""
     import torch
 
-    from ..models.inference_nets import from_unit
-
-    low = torch.tensor([p.low for p in PARAMETERS])
-    high = torch.tensor([p.high for p in PARAMETERS])
-    with torch.no_grad(), torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        samples = np.concatenate([from_unit(model.sample_summaries(model.summaries(m.float()), n_samples), low, high).numpy()
-                                  for m in torch.from_numpy(held_out.moments).split(50)])
+    samples = posterior_draws(lambda m, n: model.sample_summaries(model.summaries(m.float()), n),
+                              torch.from_numpy(held_out.moments), n_samples, PARAMETERS)
     scores = score(samples, held_out.theta, PARAMETERS)
     return scores, _arrays(samples, held_out.theta, scores)
 
@@ -85,9 +76,7 @@ def evaluate_galaxy(model, theta: np.ndarray, props: np.ndarray, n_samples: int 
     """(scores, arrays) of the one-galaxy posterior on held-out galaxies."""
     import torch
 
-    with torch.no_grad():
-        contexts = model.embed(torch.from_numpy(props))
-    samples = posterior_draws(model, contexts, n_samples, GALAXY_PARAMETERS)
+    samples = posterior_draws(lambda x, n: model.flow(model.embed(x)).sample((n,)).transpose(0, 1),
+                              torch.from_numpy(props), n_samples, GALAXY_PARAMETERS)
     scores = score(samples, theta, GALAXY_PARAMETERS)
     return scores, _arrays(samples, theta, scores)
-

@@ -16,7 +16,7 @@ from astropy.table import QTable
 
 from ...sim.galaxies import GALAXY_PARAMETERS, PROPERTIES, simulate_galaxies
 
-__all__ = ["galaxy_posterior", "CombinedPosterior", "combined_posterior", "demo_universe", "galaxy_table",
+__all__ = ["CombinedPosterior", "combined_posterior", "demo_universe", "galaxy_table",
            "DEMO_UNIVERSES"]
 
 # Demo universes: (seed, Ω_m, σ8, log A_SN1, log A_SN2, log A_AGN1, log A_AGN2)
@@ -27,28 +27,13 @@ DEMO_UNIVERSES = {"Universe A (Ω_m 0.25)": (7001, 0.25, 0.75, 0.2, -0.1, 0.0, 0
 def _model_and_bounds(device=None):
     import torch
 
+    from ...models.inference_nets import prior_bounds
     from ...registry import load_model
     from ...service.device import choose_device
 
     device = torch.device(device) if device is not None else choose_device()
     model = load_model("galaxy_flow", device)
-    low = torch.tensor([p.low for p in GALAXY_PARAMETERS], dtype=torch.float32, device=device)
-    high = torch.tensor([p.high for p in GALAXY_PARAMETERS], dtype=torch.float32, device=device)
-    return model, low, high, device
-
-
-def galaxy_posterior(properties: np.ndarray, *, n_samples: int = 10_000, seed: int = 0, device=None) -> QTable:
-    """Posterior samples of the six parameters from one galaxy's log10 properties (:data:`PROPERTIES`)."""
-    import torch
-
-    from ...models.inference_nets import from_unit
-
-    model, low, high, device = _model_and_bounds(device)
-    x = torch.as_tensor(np.asarray(properties, dtype=np.float32).reshape(1, len(PROPERTIES)), device=device)
-    with torch.no_grad(), torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        samples = from_unit(model.flow(model.embed(x)[0]).sample((n_samples,)), low, high).cpu().numpy()
-    return QTable({p.name: samples[:, i] for i, p in enumerate(GALAXY_PARAMETERS)})
+    return model, *prior_bounds(GALAXY_PARAMETERS, device), device
 
 
 @dataclass(frozen=True)

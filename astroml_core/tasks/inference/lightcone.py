@@ -18,9 +18,9 @@ from astropy.table import QTable
 
 from ...data.fitsfile import open_fits_checked
 from ...errors import MissingWCSError, NonFiniteError, ShapeError, TruncatedFITSError
-from ...sim.lightcone import PARAMETER_NAMES, PARAMETERS, Lightcone, LightconeConfig
+from ...sim.lightcone import PARAMETER_NAMES, PARAMETERS, LightconeConfig
 
-__all__ = ["LightconeData", "open_lightcone", "from_simulation", "model_input", "lightcone_posterior",
+__all__ = ["LightconeData", "open_lightcone", "model_input", "lightcone_posterior",
            "posterior_summary", "parameter_unit"]
 
 MODEL_GRID = LightconeConfig()
@@ -42,11 +42,6 @@ class LightconeData:
 def parameter_unit(name: str) -> u.Unit:
     """Astropy unit of a parameter's samples (log quantities are dimensionless)."""
     return {"e0": u.eV, "m_wdm": u.keV}.get(name, u.dimensionless_unscaled)
-
-
-def from_simulation(lc: Lightcone, name: str) -> LightconeData:
-    """Wrap a simulated lightcone (its parameters become the truth)."""
-    return LightconeData(lc.tb, lc.redshift, lc.cell_mpc, name, dict(lc.params) or None, lc.xhi)
 
 
 def _redshifts(hdul: fits.HDUList, header: fits.Header, n_los: int, cell: float, name: str) -> np.ndarray:
@@ -150,14 +145,13 @@ def lightcone_posterior(data: LightconeData, *, n_samples: int = 10_000, seed: i
     """``n_samples`` posterior samples (one column per parameter, with units; truth in ``meta``)."""
     import torch
 
-    from ...models.inference_nets import from_unit
+    from ...models.inference_nets import from_unit, prior_bounds
     from ...registry import load_model
     from ...service.device import choose_device
 
     device = torch.device(device) if device is not None else choose_device()
     model = load_model("lightcone_flow", device)
-    low = torch.tensor([p.low for p in PARAMETERS], device=device)
-    high = torch.tensor([p.high for p in PARAMETERS], device=device)
+    low, high = prior_bounds(PARAMETERS, device)
     with torch.no_grad(), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         samples = from_unit(model.sample(model_input(data).to(device)[None], n_samples)[0], low, high).cpu().numpy()
