@@ -25,7 +25,7 @@ from .cutout_view import CutoutView
 from .send_to_vetting import SendToVetting
 from .locking import run_job, with_document_lock
 from .url_state import sync_url
-from astroml_core.service.worker import Cancelled, service
+from astroml_core.service.worker import Cancelled, file_key, service
 from astroml_core.tasks.hi import detect, write_catalogue
 from astroml_core.tasks.hi.cutouts import C_KMS, moment0, source_window
 
@@ -115,7 +115,8 @@ class DetectionPanel(pn.viewable.Viewer):
 
     async def _run(self, doc, cube, method: str) -> None:
         """Queue the job on the process's inference service; relay its progress until it ends."""
-        job = service().submit(detect, cube, method, name=f"HI detection ({method})")
+        job = service().submit(detect, cube, method, name=f"HI detection ({method})",
+                               key=("HI detection", file_key(cube.path), method))
         self._job = job
         done = asyncio.wrap_future(job.future)
         while not done.done():
@@ -357,7 +358,7 @@ class DetectionPanel(pn.viewable.Viewer):
             self.saliency.show(np.zeros((2, 2)), 0, 0, EMPTY_ELLIPSE, f"What the model sees: {exc}")
 
         run_job(lambda progress: cutout_attribution(load_model("hi_unet"), block, centre), done, failed,
-                name="HI saliency")
+                name="HI saliency", key=("HI saliency", file_key(cube.path), c0, c1, y0, y1, x0, x1))
 
     def _vetting_candidates(self) -> tuple:
         """Every candidate of the method's catalogue (above and below the threshold: the ones near it are

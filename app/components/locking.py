@@ -6,7 +6,7 @@ from functools import partial
 
 import panel as pn
 
-__all__ = ["with_document_lock", "run_job"]
+__all__ = ["with_document_lock", "run_job", "every"]
 
 
 def with_document_lock(callback) -> None:
@@ -20,10 +20,11 @@ def with_document_lock(callback) -> None:
         callback()
 
 
-def run_job(fn, then, on_error, *, name: str) -> None:
+def run_job(fn, then, on_error, *, name: str, key=None) -> None:
     """Run ``fn(progress=...)`` on the inference service and call ``then(result)`` (or ``on_error(exc)``)
     with the document lock held; outside a served session, run it here and now. Model work never runs
-    in a Bokeh callback, where it would hold up every other event of the session."""
+    in a Bokeh callback, where it would hold up every other event of the session. Jobs with the same
+    ``key`` share one run (see :mod:`astroml_core.service.worker`)."""
     from astroml_core.service.worker import service
 
     doc = pn.state.curdoc
@@ -35,7 +36,7 @@ def run_job(fn, then, on_error, *, name: str) -> None:
             return
         then(result)
         return
-    job = service().submit(fn, name=name)
+    job = service().submit(fn, name=name, key=key)
 
     async def wait() -> None:
         try:
@@ -46,3 +47,16 @@ def run_job(fn, then, on_error, *, name: str) -> None:
         doc.add_next_tick_callback(partial(then, result))
 
     pn.state.execute(wait)
+
+
+def every(callback, period_ms: int):
+    """Call ``callback`` every ``period_ms`` with the document lock held, on Bokeh's own periodic callback;
+    returns a function that stops it (None outside a served session). Panel's ``add_periodic_callback``
+    would also update the session's busy state on each call, which with thirty open sessions polling
+    kept the server's event loop busy and starved the inference thread."""
+    doc = pn.state.curdoc
+    if doc is None or doc.session_context is None:
+        return None
+    handle = doc.add_periodic_callback(callback, period_ms)
+    return lambda: doc.remove_periodic_callback(handle)
+

@@ -7,6 +7,7 @@ from bokeh.models import ColumnDataSource, LabelSet, Segment
 from bokeh.plotting import figure
 
 from astroml_core.display.scatter import CATEGORY_COLOURS
+from astroml_core.tasks.spectra.survey import DISPLAY_BIN as BIN
 
 __all__ = ["SpectraStack", "LINES"]
 
@@ -14,20 +15,6 @@ LINES = {"Lyα": 1215.7, "C IV": 1549.1, "C III]": 1908.7, "Mg II": 2798.8, "[O 
          "H": 3968.5, "Hδ": 4101.7, "G": 4305.0, "Hγ": 4340.5, "Hβ": 4861.3, "[O III]": 5006.8, "Mg b": 5175.0,
          "Na D": 5892.9, "Hα": 6562.8, "[N II]": 6583.5, "[S II]": 6724.0, "Ca T": 8600.0}
 STEP = 1.6
-BIN = 4
-
-
-def display_rows(flux: np.ndarray, ivar: np.ndarray, bin_px: int = BIN) -> np.ndarray:
-    """Inverse-variance means of ``bin_px`` pixels, each spectrum divided by its median (NaN where no data)."""
-    n, length = flux.shape
-    m = length // bin_px * bin_px
-    f = flux[:, :m].reshape(n, -1, bin_px)
-    w = ivar[:, :m].reshape(n, -1, bin_px)
-    wsum = w.sum(axis=2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(wsum > 0, (f * w).sum(axis=2) / wsum, np.nan)
-        med = np.nanmedian(np.abs(mean), axis=1, keepdims=True)
-        return mean / np.where(med > 0, med, 1.0)
 
 
 class SpectraStack:

@@ -1,6 +1,7 @@
 """The deblending page: a multi-band image as a Lupton RGB composite or band by band, segmentation masks
 of the model and the sep / photutils baselines over it, a source table with every method's flux (and
-the truth on the demo field), and a clicked source's deblended stamps and residuals per band."""
+the truth on the demo field), and a clicked source's deblended stamps and residuals per band, with what
+the network looked at to deblend it (integrated gradients)."""
 from __future__ import annotations
 
 import asyncio
@@ -12,18 +13,20 @@ import numpy as np
 import panel as pn
 import param
 from astropy.table import QTable
+from bokeh import palettes
 
 from astroml_core.data import MultibandImage, open_multiband, truth_beside
 from astroml_core.display import axis_labels, pixel_ticks, sky_ticks
 from astroml_core.display.rgb import composite, rgba_uint32, segment_rgba
-from astroml_core.service.worker import Cancelled, service
+from astroml_core.service.worker import Cancelled, file_key, service
 from astroml_core.tasks.deblend import METHODS, deblend_all, joined_table, model_image
 from astroml_core.tasks.deblend.detection import image_noise
 from astroml_core.tasks.deblend.model import cut_stamp
 
 from ..components.banner import Banner
 from ..components.cube_source import CubeSource
-from ..components.locking import with_document_lock
+from ..components.cutout_view import CutoutView
+from ..components.locking import run_job, with_document_lock
 from ..components.rgb_view import RGBView
 from ..components.send_to_vetting import SendToVetting
 from ..components.stamp_grid import StampGrid
@@ -63,6 +66,8 @@ class DeblendPage(pn.viewable.Viewer):
         self.banner = Banner()
         self.view_fig = RGBView(on_tap=self._tap)
         self.stamps = StampGrid()
+        self.saliency = CutoutView(size=200, name="deblend-saliency", palette=palettes.RdBu11[::-1],
+                                   title="What the model sees: click a source")
         self.source = CubeSource(on_path=self.open, on_error=self.banner.error, demo_prefix="blends_", noun="image")
         self.title = pn.pane.Markdown("### No image open", margin=(0, 10), css_classes=["page-title"])
         self.info = pn.pane.Markdown("", css_classes=["image-info"], styles={"font-size": "13px"}, margin=(0, 10))
@@ -136,7 +141,7 @@ class DeblendPage(pn.viewable.Viewer):
         pn.state.execute(partial(self._run, doc, self.image))
 
     async def _run(self, doc, image) -> None:
-        job = service().submit(deblend_all, image, name="deblending")
+        job = service().submit(deblend_all, image, name="deblending", key=("deblending", file_key(image.path)))
         self._job = job
         done = asyncio.wrap_future(job.future)
         while not done.done():
@@ -239,6 +244,33 @@ class DeblendPage(pn.viewable.Viewer):
             self._residuals[self.method] = np.nan_to_num(self.image.data - model_image(result, self.image.shape))
         cut, (y0, x0) = cut_stamp(self._residuals[self.method], float(row["x"]), float(row["y"]))
         self.stamps.show(result.stamps[self.selected], cut, x0, y0)
+        self._show_saliency(result, self.selected)
+
+    def _show_saliency(self, result, k: int) -> None:
+        """Integrated gradients of the splitter's flux for source ``k``, summed over bands (the model only)."""
+        empty = dict(x=[], y=[], w=[], h=[], angle=[])
+        if self.method != "model":
+            self.saliency.show(np.zeros((2, 2)), 0, 0, empty, "What the model sees: for the network's sources")
+            return
+        from astroml_core.registry import load_model
+        from astroml_core.tasks.deblend.saliency import result_attribution
+
+        image, x, y = self.image, float(result.catalogue["x"][k]), float(result.catalogue["y"][k])
+        self.saliency.show(np.zeros((2, 2)), 0, 0, empty, "What the model sees: computing…")
+
+        def done(out) -> None:
+            att, (y0, x0) = out
+            seg, _ = cut_stamp(result.segmap, x, y)
+            own, others = seg == k + 1, (seg > 0) & (seg != k + 1)
+            a = np.abs(att).sum(axis=0)
+            ratio = (f" · {a[own].mean() / a[others].mean():.0f}× on its own mask vs its neighbours'"
+                     if own.any() and others.any() else "")
+            self.saliency.show(att.sum(axis=0), x0, y0, dict(x=[x], y=[y], w=[6], h=[6], angle=[0]),
+                               f"deblend_unet sees · source {k}{ratio}")
+
+        run_job(lambda progress: result_attribution(load_model("deblend_unet"), image, result, k),
+                done, lambda exc: self.saliency.show(np.zeros((2, 2)), 0, 0, empty, f"What the model sees: {exc}"),
+                name="deblend saliency", key=("deblend saliency", file_key(image.path), k))
 
     # --- interaction --------------------------------------------------------------------------------
     def _tap(self, x: float, y: float) -> None:
@@ -289,7 +321,11 @@ class DeblendPage(pn.viewable.Viewer):
                                  self.table, self.send),
                        pn.Column(pn.pane.HTML("<b>Selected source</b>: deblended image and residual per band",
                                               styles={"font-size": "12px"}),
-                                 pn.pane.Bokeh(self.stamps.layout)))
+                                 pn.pane.Bokeh(self.stamps.layout)),
+                       pn.Column(pn.pane.HTML("<b>What the model sees</b>: pixels that raised (red) or lowered "
+                                              "(blue) the source's deblended flux, all bands", width=230,
+                                              styles={"font-size": "12px"}),
+                                 pn.pane.Bokeh(self.saliency.fig)))
         return pn.Column(self.banner, pn.Row(controls, right), lower, sizing_mode="stretch_width")
 
 

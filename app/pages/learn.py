@@ -15,7 +15,7 @@ import numpy as np
 import panel as pn
 import param
 
-from ..components.locking import with_document_lock
+from ..components.locking import every, with_document_lock
 from ..components.url_state import copy_link_button, sync_url
 from ..components.zoom import PageZoom
 from ..lessons import Lesson, lessons
@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 
 PAGE = dict(slug="learn", title="Lessons",
             blurb="Guided demos for teaching: step through finding HI in a cube, why deblending biases "
-                  "photometry, and reading a latent space and a confusion matrix, on the live pages, with "
-                  "questions along the way. Lecturer mode makes everything larger.")
+                  "photometry, reading a latent space and a confusion matrix, posteriors and their coverage, "
+                  "and cosmology from one galaxy, on the live pages, with questions along the way. Lecturer "
+                  "mode makes everything larger.")
 
 RETRY_MS = 500
 LECTURER_ZOOM = 1.35
@@ -224,14 +225,13 @@ class LearnPage(pn.viewable.Viewer):
                 still.append((name, value))
         self._pending = still
         self.waiting.object = "The page is still working on this step…" if still else ""
-        served = pn.state.curdoc is not None and pn.state.curdoc.session_context is not None
-        if still and served and self._callback is None:
-            self._callback = pn.state.add_periodic_callback(self._tick, period=RETRY_MS)
+        if still and self._callback is None:
+            self._callback = every(self._tick, RETRY_MS)
 
     def _tick(self) -> None:
         self._retry()
         if not self._pending and self._callback is not None:
-            self._callback.stop()
+            self._callback()
             self._callback = None
 
     # --- questions and lecturer mode -----------------------------------------------------------------

@@ -16,7 +16,7 @@ from astroml_core.metrics.spectra import confusion_matrix
 from astroml_core.tasks.spectra import points_in_box, points_in_polygon, selection_table
 from astroml_core.tasks.spectra.embed import LABELS, MIN_FOR_NEIGHBOURS
 from astroml_core.tasks.spectra.store import store
-from astroml_core.tasks.spectra.survey import Survey, scatter_data
+from astroml_core.tasks.spectra.survey import Survey, display_rows, scatter_data
 
 from ..components.banner import Banner
 from ..components.confusion_view import ConfusionView
@@ -24,7 +24,7 @@ from ..components.cube_source import CubeSource
 from ..components.embedding_view import EmbeddingView
 from ..components.locking import run_job, with_document_lock
 from ..components.send_to_vetting import MAX_CANDIDATES, SendToVetting
-from ..components.spectra_stack import SaliencyView, SpectraStack, display_rows
+from ..components.spectra_stack import SaliencyView, SpectraStack
 from ..components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
 
 __all__ = ["SpectraPage", "PAGE"]
@@ -307,12 +307,15 @@ class SpectraPage(pn.viewable.Viewer):
             self.saliency.show(wavelength, None, "What the model sees: select a spectrum")
             return
         from astroml_core.registry import load_model
+        from astroml_core.service.worker import file_key
         from astroml_core.tasks.spectra.saliency import integrated_gradients
 
-        flux, ivar = self.survey.spectra.rows(slice(i, i + 1))
-        self.saliency.show(wavelength, None, f"What the model sees in {self.survey.spectra.ids[i]}: computing…")
+        s = self.survey.spectra
+        flux, ivar = s.rows(slice(i, i + 1))
+        self.saliency.show(wavelength, None, f"What the model sees in {s.ids[i]}: computing…")
         run_job(lambda progress: integrated_gradients(load_model("spectra_net"), flux, ivar),
-                partial(self._saliency_done, i), self.banner.error, name="spectrum saliency")
+                partial(self._saliency_done, i), self.banner.error, name="spectrum saliency",
+                key=("spectrum saliency", file_key(s.path), i) if s.path is not None else None)
 
     def _saliency_done(self, i: int, result) -> None:
         att, target = result
@@ -322,19 +325,9 @@ class SpectraPage(pn.viewable.Viewer):
                            f"(green) or lowered (red) p({name}), integrated gradients")
 
     def _show_atlas(self) -> None:
-        """With nothing selected: the median spectrum of each predicted class (up to 200 of each)."""
-        s, r = self.survey.spectra, self.survey.result
-        rng = np.random.default_rng(0)
-        rows, names, classes = [], [], []
-        for k, name in enumerate(r.classes):
-            members = np.flatnonzero(r.pred == k)
-            if len(members) == 0:
-                continue
-            pick = np.sort(rng.choice(members, min(len(members), 200), replace=False))
-            rows.append(np.nanmedian(display_rows(*s.rows(pick)), axis=0))
-            names.append(f"{name}: median of {len(pick)} of {len(members):,}")
-            classes.append(k)
-        self.stack.show(s.wavelength, np.array(rows), names, classes, None, None,
+        """With nothing selected: the median spectrum of each predicted class (the survey computes it once)."""
+        rows, names, classes = self.survey.class_atlas()
+        self.stack.show(self.survey.spectra.wavelength, rows, names, classes, None, None,
                         "Median spectrum of each predicted class (observed frame): lasso the map to read spectra",
                         max_rows=len(rows))
 

@@ -19,7 +19,7 @@ from ..auth import current_user
 from ..components.banner import Banner
 from ..components.candidate_preview import preview_figure
 from ..components.keyboard import KeyShortcuts
-from ..components.locking import with_document_lock
+from ..components.locking import every, with_document_lock
 from ..components.url_state import copy_link_button, sync_url
 
 __all__ = ["VettingPage", "PAGE"]
@@ -96,8 +96,7 @@ class VettingPage(pn.viewable.Viewer):
         self.param.watch(lambda e: self._campaign_changed(), "campaign")
         self.param.watch(lambda e: self._candidate_changed(), "candidate")
         self._campaign_changed()
-        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-            pn.state.add_periodic_callback(self._poll, period=POLL_MS)
+        every(self._poll, POLL_MS)
 
     # --- who and which campaign -----------------------------------------------------------------------
     def _who_html(self) -> str:

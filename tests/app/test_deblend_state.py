@@ -46,6 +46,10 @@ def test_selecting_a_source_highlights_its_mask_and_shows_its_stamps(page):
     assert page.view_fig.marker.data["x"] and "Source" in page.selection.object
     stamp = page.stamps.sources[0][1].data["image"][0]
     assert stamp.shape == (64, 64) and stamp.max() > 0
+    # what the network looked at for it: a 64 × 64 attribution map, mostly on its own mask
+    title = page.saliency.fig.title.text
+    assert page.saliency.image.data["image"][0].shape == (64, 64) and f"source {page.selected}" in title, title
+    assert float(title.split("· ")[-1].split("×")[0]) > 2, title   # (8 groups in 128²: neighbours in every stamp)
     masks = page.view_fig.masks.data["image"][0].view(np.uint8).reshape(*page.image.shape, 4)
     assert (masks[..., 3] > 0).any()
     page.show_masks = False
@@ -56,6 +60,8 @@ def test_selecting_a_source_highlights_its_mask_and_shows_its_stamps(page):
     assert 0 < (outlined[..., 3] > 0).sum() < (masks[..., 3] > 0).sum()
     page.method = "sep"
     assert page.selected is None and len(page.table.value) == len(page.results["sep"].catalogue)
+    page.selected = 0
+    assert "for the network's sources" in page.saliency.fig.title.text
 
 
 def test_a_single_band_image_runs_the_baselines_and_a_bad_file_keeps_the_open_image(page, tmp_path):

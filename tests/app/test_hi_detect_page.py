@@ -77,8 +77,14 @@ def test_two_sessions_pressing_detect_together_both_get_their_catalogue(browser,
 
 
 def test_cancel_stops_a_running_detection_and_detect_works_again(page, server):
-    url, _ = server
+    url, root = server
+    # a copy of the demo cube that nobody has detected on: the demo's catalogues are shared across sessions
+    (root / "cancel_me.fits").write_bytes((root / "demo" / "hi_demo.fits").read_bytes())
     open_cube_page(page, url)
+    page.locator(".source-choice .bk-btn", has_text="Server path").click()
+    page.locator(".cube-path input").fill("cancel_me.fits")
+    page.locator(".open-path button").click()
+    wait_until(lambda: "cancel_me.fits" in text(page, ".page-title"), what="the copied cube")
     page.locator(".detect-method .bk-btn", has_text="baseline").click()
     press_detect(page)
     page.locator(".detect-cancel button").click()

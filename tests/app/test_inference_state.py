@@ -61,9 +61,32 @@ def test_posterior_lesson_runs_on_the_inference_page(data_root):
     assert page.data.name == "lightcone_high_omega_m.fits" and page.samples is not None
     assert page.data.truth["omega_m"] == pytest.approx(0.38)
     learn.go(4)
-    assert page.tab == 1 and page.galaxies == [1]
-    learn.go(5)
-    assert page.tab == 1 and page.galaxies == list(range(1, 9)) and "8 galaxies" in page.interval.object
-    learn.go(6)
-    assert page.tab == 2 and page.tabs.active == 2
+    assert page.tab == 2 and page.tabs.active == 2 and "lesson complete" in learn.counter.object
     assert np.isfinite(page.samples).all()
+    assert learn.answer(learn.current.steps[4].question.answer) and not learn.answer("too narrow (overconfident)")
+
+
+def _width(interval_html: str) -> float:
+    return float(interval_html.split("om-width'>")[1].split("<")[0])
+
+
+def test_one_galaxy_lesson_adds_galaxies_and_switches_universe(data_root):
+    from app.pages.learn import LearnPage
+
+    learn = LearnPage(lesson="one_galaxy")
+    page = learn.target
+    assert page.tab == 1 and page.galaxies == [1] and learn._pending == []
+    one = _width(page.interval.object)
+    learn.go(2)
+    assert page.galaxies == [1, 2] and _width(page.interval.object) < one
+    learn.go(3)
+    assert "8 galaxies" in page.interval.object and _width(page.interval.object) < one
+    assert page.truth_span.location == pytest.approx(0.25)
+    learn.go(4)
+    assert page.universe.startswith("Universe B") and page.galaxies == list(range(1, 9))
+    assert page.truth_span.location == pytest.approx(0.40)
+    median = float(page.interval.object.split("om-median'>")[1].split("<")[0])
+    assert abs(median - 0.40) < 0.05                      # the posterior followed the new universe
+    learn.go(5)
+    assert page.tab == 2 and "lesson complete" in learn.counter.object
+    assert not learn.answer("so that the galaxies can be combined")

@@ -158,7 +158,31 @@ def test_plots_switch_to_the_svg_backend_for_slides(server, page):
     backends = ("() => Array.from(Bokeh.documents[0]._all_models.values()).filter(m => m.type === 'Figure')"
                 ".map(f => f.output_backend)")
     assert set(page.evaluate(backends)) == {"canvas"}
+    assert _saved(page, "map").startswith(b"\x89PNG")
     page.locator(".figure-svg input").check()
     wait_until(lambda: set(page.evaluate(backends)) == {"svg"}, what="every figure on SVG")
+    svg = _saved(page, "map_for_slides")
+    assert svg.startswith(b"<svg") and b"<text" in svg         # vector, with its axis labels as text
     page.locator(".figure-svg input").uncheck()
     wait_until(lambda: set(page.evaluate(backends)) == {"canvas"}, what="every figure back on canvas")
+    assert _saved(page, "map_again").startswith(b"\x89PNG")
+
+
+def _saved(page, name: str) -> bytes:
+    """Press the first plot's save tool, give the file name it asks for, return the downloaded bytes.
+    (A click that lands while the plots redraw after a backend switch is lost: press again, as a user would.)"""
+    from pathlib import Path
+
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(3):
+        page.once("dialog", lambda dialog: dialog.accept(name))
+        try:
+            with page.expect_download(timeout=10_000) as download:
+                page.locator(".bk-tool-icon-save").first.click()
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+    assert download.value.suggested_filename.startswith(name)
+    return Path(download.value.path()).read_bytes()

@@ -63,3 +63,41 @@ def test_errors_reach_the_owner():
 
     with pytest.raises(ValueError, match="bad cube"):
         svc.submit(boom).future.result(5)
+
+
+def test_jobs_with_one_key_run_once_and_share_the_result():
+    """A class pressing Detect on one cube: the first job runs, the queued ones and later ones get its result."""
+    svc, log, gate = InferenceService(), [], threading.Event()
+    first = svc.submit(slow, 1, log=log, gate=gate, key=("detect", "cube.fits", "model"))
+    queued = [svc.submit(slow, 1, log=log, key=("detect", "cube.fits", "model")) for _ in range(3)]
+    other = svc.submit(slow, 2, log=log, key=("detect", "cube.fits", "baseline"))
+    gate.set()
+    assert [j.future.result(5) for j in [first, *queued, other]] == [10, 10, 10, 10, 20]
+    later = svc.submit(slow, 1, log=log, key=("detect", "cube.fits", "model"))
+    assert later.future.done() and later.future.result() == 10      # finished at once, not queued
+    assert log == [("start", 1), ("end", 1), ("start", 2), ("end", 2)]
+
+
+def test_a_failed_keyed_job_is_not_remembered():
+    svc = InferenceService()
+    calls = []
+
+    def flaky(*, progress):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("first try fails")
+        return "ok"
+
+    with pytest.raises(ValueError):
+        svc.submit(flaky, key="k").future.result(5)
+    assert svc.submit(flaky, key="k").future.result(5) == "ok" and len(calls) == 2
+
+
+def test_file_key_changes_when_the_file_does(tmp_path):
+    from astroml_core.service.worker import file_key
+
+    f = tmp_path / "cube.fits"
+    f.write_bytes(b"a" * 10)
+    before = file_key(f)
+    f.write_bytes(b"b" * 11)
+    assert file_key(f) != before and file_key(tmp_path / "." / "cube.fits") == file_key(f)

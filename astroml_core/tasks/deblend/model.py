@@ -14,7 +14,7 @@ from scipy import ndimage
 from .classic import THRESH, _catalogue
 from .detection import band_noise
 
-__all__ = ["DeblendResult", "scale", "markers", "find_peaks", "cut_stamp", "splitter_input", "model_deblend",
+__all__ = ["DeblendResult", "scale", "scaled_bands", "markers", "find_peaks", "cut_stamp", "splitter_input", "model_deblend",
            "STAMP", "MARKER_SIGMA"]
 
 STAMP = 64            # splitter stamp (px): a 2.5" galaxy with its PSF wings fits
@@ -38,6 +38,14 @@ class DeblendResult:
 def scale(x: np.ndarray) -> np.ndarray:
     """Network input scaling of images in sky-σ units: asinh(x / 3), linear in the noise, log-like above."""
     return np.arcsinh(np.nan_to_num(x) / 3.0).astype(np.float32)
+
+
+def scaled_bands(images: np.ndarray, sigma=None) -> tuple[np.ndarray, np.ndarray]:
+    """(sky σ per band, the bands in σ units through :func:`scale`): the networks' input. σ is measured
+    when not given; a missing or non-positive σ counts as 1."""
+    sigma = band_noise(images) if sigma is None else np.asarray(sigma, np.float32)
+    sigma = np.where(np.isfinite(sigma) & (sigma > 0), sigma, 1.0).astype(np.float32)
+    return sigma, scale(np.nan_to_num(images / sigma[:, None, None]).astype(np.float32))
 
 
 def markers(shape: tuple[int, int], points: np.ndarray, sigma: float = MARKER_SIGMA) -> np.ndarray:
@@ -100,10 +108,7 @@ def model_deblend(images: np.ndarray, bands, model, *, wcs: WCS | None = None, s
     """Detect, split and measure every galaxy in ``images`` (band, y, x) with the shipped Deblender."""
     import torch
 
-    sigma = band_noise(images) if sigma is None else np.asarray(sigma, np.float32)
-    sigma = np.where(np.isfinite(sigma) & (sigma > 0), sigma, 1.0).astype(np.float32)
-    norm = np.nan_to_num(images / sigma[:, None, None]).astype(np.float32)
-    scaled = scale(norm)
+    sigma, scaled = scaled_bands(images, sigma)
     device = next(model.parameters()).device
     padded, (ny, nx) = _pad4(scaled)
     with torch.inference_mode():

@@ -22,10 +22,11 @@ from .classify import Classification, classify
 from .embed import Embedding, embed
 from .preprocess import bin4
 
-__all__ = ["Survey", "analyse", "add_embedding", "points_in_box", "points_in_polygon", "selection_table",
+__all__ = ["Survey", "DISPLAY_BIN", "display_rows", "analyse", "add_embedding", "points_in_box", "points_in_polygon", "selection_table",
            "cache_key", "save_survey", "load_survey", "scatter_data"]
 
 Progress = Callable[[float, str], None]
+DISPLAY_BIN = 4   # pixels per point of a drawn spectrum
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Survey:
     spectra: SpectrumSet
     result: Classification
     embeddings: dict[str, Embedding] = field(default_factory=dict)
+    _atlas: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def true_class(self) -> np.ndarray | None:
@@ -47,6 +49,36 @@ class Survey:
             return np.char.add(np.char.add(np.asarray(meta["sdss_class"]).astype(str), "_"),
                                np.where(sub == "", "nan", sub))
         return None
+
+    def class_atlas(self, per_class: int = 200) -> tuple[np.ndarray, list[str], list[int]]:
+        """The median display row of each predicted class (up to ``per_class`` of each, seeded), with
+        names and class indices; computed once per survey, as every session without a selection shows it."""
+        if self._atlas is None:
+            rng = np.random.default_rng(0)
+            rows, names, classes = [], [], []
+            for k, name in enumerate(self.result.classes):
+                members = np.flatnonzero(self.result.pred == k)
+                if len(members) == 0:
+                    continue
+                pick = np.sort(rng.choice(members, min(len(members), per_class), replace=False))
+                rows.append(np.nanmedian(display_rows(*self.spectra.rows(pick)), axis=0))
+                names.append(f"{name}: median of {len(pick)} of {len(members):,}")
+                classes.append(k)
+            self._atlas = (np.array(rows), names, classes)
+        return self._atlas
+
+
+def display_rows(flux: np.ndarray, ivar: np.ndarray, bin_px: int = DISPLAY_BIN) -> np.ndarray:
+    """Inverse-variance means of ``bin_px`` pixels, each spectrum divided by its median (NaN where no data)."""
+    n, length = flux.shape
+    m = length // bin_px * bin_px
+    f = flux[:, :m].reshape(n, -1, bin_px)
+    w = ivar[:, :m].reshape(n, -1, bin_px)
+    wsum = w.sum(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(wsum > 0, (f * w).sum(axis=2) / wsum, np.nan)
+        med = np.nanmedian(np.abs(mean), axis=1, keepdims=True)
+        return mean / np.where(med > 0, med, 1.0)
 
 
 def binned_flux(spectra: SpectrumSet, batch: int = 2048) -> np.ndarray:
