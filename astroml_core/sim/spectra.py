@@ -248,19 +248,24 @@ def simulate_spectra(seed: int, n: int, kinds: tuple[str, ...] = CLASSES, weight
 
 
 def write_simulated(path: str | os.PathLike, seed: int, n: int, *, unexpected: float = 0.0) -> Path:
-    """Simulate ``n`` spectra (a fraction ``unexpected`` of them from UNEXPECTED) and write a spectra FITS."""
-    from ..data.spectra import SpectrumSet, write_spectra
+    """Simulate ``n`` spectra (a fraction ``unexpected`` of them from UNEXPECTED) and write a spectra FITS,
+    one chunk at a time (memory stays that of one chunk, whatever ``n``)."""
+    from ..data.spectra import SpectrumSet, write_spectra_parts
 
     kinds = CLASSES + (UNEXPECTED if unexpected > 0 else ())
     weights = None
     if unexpected > 0:
         weights = np.r_[np.full(len(CLASSES), (1 - unexpected) / len(CLASSES)),
                         np.full(len(UNEXPECTED), unexpected / len(UNEXPECTED))]
-    sim = simulate_spectra(seed, n, kinds, weights)
-    ids = np.array([f"sim-{seed}-{i:07d}" for i in range(n)])
-    spectra = SpectrumSet(sim.loglam, sim.flux, sim.ivar, sim.and_mask, ids,
-                          {"true_class": sim.label, "z": sim.z, "snr": sim.snr})
-    return write_spectra(path, spectra)
+
+    def parts():
+        for c, sim in enumerate(iter_spectra(seed, n, kinds, weights)):
+            ids = np.array([f"sim-{seed}-{i:07d}" for i in range(c * CHUNK, c * CHUNK + len(sim.label))])
+            yield SpectrumSet(sim.loglam, sim.flux, sim.ivar, sim.and_mask, ids,
+                              {"true_class": sim.label, "z": sim.z, "snr": sim.snr})
+
+    widths = {"ID": len(f"sim-{seed}-{max(n - 1, 0):07d}"), "TRUE_CLASS": max(len(k) for k in kinds)}
+    return write_spectra_parts(path, parts(), n, widths)
 
 
 def ensure_demo_spectra(folder: str | os.PathLike, *, n: int = DEMO_SPECTRA_N, seed: int = DEMO_SPECTRA_SEED) -> Path:
