@@ -24,6 +24,7 @@ from astroml_core.metrics import score_sdc2
 from .cutout_view import CutoutView
 from .send_to_vetting import SendToVetting
 from .locking import run_job, with_document_lock
+from .saliency_overlay import SaliencyContours
 from .url_state import sync_url
 from astroml_core.service.worker import Cancelled, file_key, service
 from astroml_core.tasks.hi import detect, write_catalogue
@@ -75,8 +76,9 @@ class DetectionPanel(pn.viewable.Viewer):
                                                        "{ padding-right: 11px !important; }"])
         self.table.param.watch(self._row_selected, "selection")
         self.cutout = CutoutView(size=210)
-        self.saliency = CutoutView(size=210, name="saliency", palette=palettes.RdBu11[::-1],
+        self.saliency = CutoutView(size=210, name="saliency", palette=palettes.RdBu11,
                                    title="What the model sees (select a source)")
+        self.seen = SaliencyContours(page.image.fig, "cube")      # the same, as contours on the channel
         self.downloads = pn.Row(*[pn.widgets.FileDownload(callback=partial(self._export, s), filename=f"hi_catalogue{s}",
                                                           label=f"Export {label}", width=150)
                                   for s, label in ((".ecsv", "ECSV"), (".vot", "VOTable"), (".reg", "DS9 regions"))],
@@ -88,6 +90,7 @@ class DetectionPanel(pn.viewable.Viewer):
         """A new cube: forget the catalogue, load its truth when it is a simulated cube."""
         self.catalogues, self._scored = {}, {}
         self.source = None
+        self.seen.clear()
         self.truth = truth_beside(cube_path) if cube_path is not None else None
         self.status.object = "" if self.truth is None else f"Truth catalogue available ({len(self.truth)} sources)"
         self.table.value = None
@@ -332,7 +335,9 @@ class DetectionPanel(pn.viewable.Viewer):
         self._show_saliency(row, (w.lo, w.hi), (w.y, w.x))
 
     def _show_saliency(self, row, channels: tuple[int, int], yx: tuple[float, float]) -> None:
-        """Integrated gradients of hi_unet for this source, summed over channels (model finder only)."""
+        """Integrated gradients of hi_unet for this source, summed over channels (model finder only): a
+        cutout beside the table and contours on the channel image."""
+        self.seen.clear()
         if self.method != "model":
             self.saliency.show(np.zeros((2, 2)), 0, 0, EMPTY_ELLIPSE, "What the model sees: for hi_unet's sources")
             return
@@ -353,6 +358,8 @@ class DetectionPanel(pn.viewable.Viewer):
             inside = np.abs(att[mask]).mean() / max(np.abs(att[~mask]).mean(), 1e-12)
             self.saliency.show(att.sum(axis=0), x0, y0, self._ellipses(rows_of(row)),
                                f"hi_unet sees · ch {c0}–{c1 - 1} ({inside:.0f}×)")
+            if self.source == int(row["id"]):                   # still the selected source
+                self.seen.show(att.sum(axis=0), x0, y0)
 
         def failed(exc) -> None:
             self.saliency.show(np.zeros((2, 2)), 0, 0, EMPTY_ELLIPSE, f"What the model sees: {exc}")

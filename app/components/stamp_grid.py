@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from bokeh import palettes
-from bokeh.layouts import gridplot
+from bokeh.layouts import column, row as bk_row
 from bokeh.models import ColumnDataSource, LinearColorMapper
 from bokeh.plotting import figure
 
@@ -16,7 +16,7 @@ class StampGrid:
 
     def __init__(self, bands=("g", "r", "i", "z"), size: int = 96) -> None:
         self.mappers = [LinearColorMapper(palette=palettes.Greys256[::-1]),
-                        LinearColorMapper(palette=palettes.RdBu11[::-1])]
+                        LinearColorMapper(palette=palettes.RdBu11)]
         self.sources: list[list[ColumnDataSource]] = []
         self.figs: list[list] = []
         for row, label in enumerate(("deblended", "residual")):
@@ -34,7 +34,7 @@ class StampGrid:
                 figs.append(fig)
             self.sources.append(srcs)
             self.figs.append(figs)
-        self.layout = gridplot(self.figs, toolbar_location=None)
+        self.layout = column(*[bk_row(*figs) for figs in self.figs])   # gridplot collapses inside the page design
 
     def show(self, stamps: np.ndarray, residuals: np.ndarray, x0: int, y0: int) -> None:
         """Draw (n_bands, S, S) deblended stamps and residuals whose pixel [0, 0] is image pixel (x0, y0)."""

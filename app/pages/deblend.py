@@ -28,6 +28,7 @@ from ..components.cube_source import CubeSource
 from ..components.cutout_view import CutoutView
 from ..components.locking import run_job, with_document_lock
 from ..components.rgb_view import RGBView
+from ..components.saliency_overlay import SaliencyContours
 from ..components.send_to_vetting import SendToVetting
 from ..components.stamp_grid import StampGrid
 from ..components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
@@ -65,8 +66,9 @@ class DeblendPage(pn.viewable.Viewer):
         self._job = None
         self.banner = Banner()
         self.view_fig = RGBView(on_tap=self._tap)
+        self.seen = SaliencyContours(self.view_fig.fig, "deblend")
         self.stamps = StampGrid()
-        self.saliency = CutoutView(size=200, name="deblend-saliency", palette=palettes.RdBu11[::-1],
+        self.saliency = CutoutView(size=200, name="deblend-saliency", palette=palettes.RdBu11,
                                    title="What the model sees: click a source")
         self.source = CubeSource(on_path=self.open, on_error=self.banner.error, demo_prefix="blends_", noun="image")
         self.title = pn.pane.Markdown("### No image open", margin=(0, 10), css_classes=["page-title"])
@@ -231,6 +233,7 @@ class DeblendPage(pn.viewable.Viewer):
     @param.depends("selected", watch=True)
     def _show_selection(self) -> None:
         result = self.results.get(self.method)
+        self.seen.clear()
         if result is None or self.selected is None or self.selected >= len(result.catalogue):
             self.view_fig.set_marker(None, None)
             self.selection.object = "Click a source or a row"
@@ -263,10 +266,12 @@ class DeblendPage(pn.viewable.Viewer):
             seg, _ = cut_stamp(result.segmap, x, y)
             own, others = seg == k + 1, (seg > 0) & (seg != k + 1)
             a = np.abs(att).sum(axis=0)
-            ratio = (f" · {a[own].mean() / a[others].mean():.0f}× on its own mask vs its neighbours'"
+            ratio = (f" · {a[own].mean() / a[others].mean():.0f}× own/neighbours"
                      if own.any() and others.any() else "")
             self.saliency.show(att.sum(axis=0), x0, y0, dict(x=[x], y=[y], w=[6], h=[6], angle=[0]),
-                               f"deblend_unet sees · source {k}{ratio}")
+                               f"source {k}{ratio}")
+            if self.selected == k and self.method == "model":     # still the source shown
+                self.seen.show(att.sum(axis=0), x0, y0)
 
         run_job(lambda progress: result_attribution(load_model("deblend_unet"), image, result, k),
                 done, lambda exc: self.saliency.show(np.zeros((2, 2)), 0, 0, empty, f"What the model sees: {exc}"),
@@ -321,11 +326,14 @@ class DeblendPage(pn.viewable.Viewer):
                                  self.table, self.send),
                        pn.Column(pn.pane.HTML("<b>Selected source</b>: deblended image and residual per band",
                                               styles={"font-size": "12px"}),
-                                 pn.pane.Bokeh(self.stamps.layout)),
-                       pn.Column(pn.pane.HTML("<b>What the model sees</b>: pixels that raised (red) or lowered "
-                                              "(blue) the source's deblended flux, all bands", width=230,
-                                              styles={"font-size": "12px"}),
-                                 pn.pane.Bokeh(self.saliency.fig)))
+                                 pn.pane.Bokeh(self.stamps.layout),
+                                 pn.Row(pn.pane.Bokeh(self.saliency.fig),
+                                        pn.pane.HTML("<b>What the model sees</b>: integrated gradients of the "
+                                                     "network's deblended flux of this source, all bands: pixels "
+                                                     "that raised it (red) or lowered it (blue); × is the mean "
+                                                     "|attribution| on its own mask over its neighbours'. Yellow "
+                                                     "contours mark the same on the image.", width=170,
+                                                     styles={"font-size": "12px"}))))
         return pn.Column(self.banner, pn.Row(controls, right), lower, sizing_mode="stretch_width")
 
 

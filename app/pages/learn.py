@@ -136,6 +136,7 @@ class LearnPage(pn.viewable.Viewer):
         self.current: Lesson | None = None
         self.target = None
         self._pending: list[tuple[str, object]] = []
+        self._shown: int | None = None          # the step shown last (None: none yet in this lesson)
         self._callback = None
         self.progress = pn.indicators.Progress(value=0, max=100, width=260, css_classes=["lesson-progress"])
         self.counter = pn.pane.HTML("", css_classes=["lesson-counter"], styles={"font-size": "13px"})
@@ -168,6 +169,7 @@ class LearnPage(pn.viewable.Viewer):
     def _open(self) -> None:
         self.current = self.available.get(self.lesson)
         self.target = _builders()[self.current.page]() if self.current else None
+        self._shown = None
         if self.current is not None:
             self.step = min(self.step, len(self.current.steps) - 1)
             self._show_step()
@@ -194,11 +196,16 @@ class LearnPage(pn.viewable.Viewer):
             self.question[0].object = f"**{s.question.prompt}**"
             self.choices.param.update(options=list(s.question.choices), value=None)
             self.feedback.object = ""
-        self._apply(s)
+        # Next applies this step's settings on top of the page as the class left it; a jump (a link to a
+        # step, Back, Restart) applies every setting up to this step, so the page is as the lesson has it
+        forward = self._shown is not None and k == self._shown + 1
+        self._shown = k
+        settings = dict(s.set) if forward else {key: v for step in lesson.steps[:k + 1] for key, v in step.set.items()}
+        self._apply(settings, s.do)
 
-    def _apply(self, s) -> None:
+    def _apply(self, settings: dict, actions: list) -> None:
         """Set the page's state, then run the step's actions (those not ready yet are retried)."""
-        values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in s.set.items()}
+        values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in settings.items()}
         try:
             self.target.param.update(values)  # one re-render
             values = {}
@@ -209,7 +216,7 @@ class LearnPage(pn.viewable.Viewer):
                 self.target.param.update({name: value})
             except Exception as exc:  # a lesson must never break the page: log it and go on
                 log.warning("lesson %s step %s: %s = %r not applied: %s", self.lesson, self.step, name, value, exc)
-        self._pending = list(s.do)
+        self._pending = list(actions)
         self._retry()
 
     def _retry(self) -> None:

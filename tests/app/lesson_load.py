@@ -200,8 +200,11 @@ def run_class(url: str, sessions: int = 30, lesson: str = "latent_space", stagge
               think: float = 0.0, timeout: float = 300.0) -> dict:
     """N students open ``lesson`` ``stagger`` s apart, then step through it together, each reading a step
     for a random 0–2×``think`` s before pressing Next (0: all press at the same instant); returns the summary."""
+    from concurrent.futures import ThreadPoolExecutor
+
     t0 = time.perf_counter()
-    results = asyncio.run(_run(url, sessions, lesson, stagger, timeout, think))
+    with ThreadPoolExecutor(1) as pool:     # its own event loop, even when the caller has one running
+        results = pool.submit(asyncio.run, _run(url, sessions, lesson, stagger, timeout, think)).result()
     steps = np.array([s for r in results for s in r["steps_s"]]) * 1e3
     opened = np.array([r["opened_s"] for r in results if r["opened_s"] is not None])
     pct = (lambda a, q: round(float(np.percentile(a, q)), 1) if a.size else None)

@@ -100,7 +100,7 @@ def learn_page(page, url: str) -> None:
 
 def deblend_page(page, url: str) -> None:
     """The deblending page: demo field deblended, a source picked from the table."""
-    page.set_viewport_size({"width": 1400, "height": 1250})
+    page.set_viewport_size({"width": 1400, "height": 1480})
     page.goto(url + "/deblend")
     page.wait_for_selector(".image-info >> text=Bands")
     page.locator(".deblend-run button").click()

@@ -142,6 +142,12 @@ def test_compare_mode_draws_model_baseline_and_truth_in_status_colours(bright_pa
     inside = float(panel.saliency.fig.title.text.split("(")[-1].split("×")[0])
     assert "hi_unet sees" in panel.saliency.fig.title.text and inside > 2
     assert panel.saliency.mapper.low == -panel.saliency.mapper.high
+    # and as contours on the channel image, around the source
+    seen = panel.seen.source.data
+    assert seen["xs"] and "60% of peak" in seen["level"]
+    inner = [k for k, lvl in enumerate(seen["level"]) if lvl == "60% of peak"]
+    d = [np.hypot(np.mean(seen["xs"][k]) - float(row["x"]), np.mean(seen["ys"][k]) - float(row["y"])) for k in inner]
+    assert min(d) < 6, d
     image = page.image
     assert set(image.sources.data["color"]) <= {MATCHED, FALSE} and image.sources.data["color"]
     assert set(image.truth.data["color"]) <= {MATCHED, MISSED} and image.truth.data["color"]

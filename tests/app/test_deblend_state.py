@@ -50,6 +50,10 @@ def test_selecting_a_source_highlights_its_mask_and_shows_its_stamps(page):
     title = page.saliency.fig.title.text
     assert page.saliency.image.data["image"][0].shape == (64, 64) and f"source {page.selected}" in title, title
     assert float(title.split("· ")[-1].split("×")[0]) > 2, title   # (8 groups in 128²: neighbours in every stamp)
+    seen = page.seen.source.data                                 # the same, as contours on the image
+    inner = [k for k, lvl in enumerate(seen["level"]) if lvl == "60% of peak"]
+    assert inner and min(np.hypot(np.mean(seen["xs"][k]) - row["x"], np.mean(seen["ys"][k]) - row["y"])
+                         for k in inner) < 4
     masks = page.view_fig.masks.data["image"][0].view(np.uint8).reshape(*page.image.shape, 4)
     assert (masks[..., 3] > 0).any()
     page.show_masks = False
@@ -61,7 +65,7 @@ def test_selecting_a_source_highlights_its_mask_and_shows_its_stamps(page):
     page.method = "sep"
     assert page.selected is None and len(page.table.value) == len(page.results["sep"].catalogue)
     page.selected = 0
-    assert "for the network's sources" in page.saliency.fig.title.text
+    assert "for the network's sources" in page.saliency.fig.title.text and page.seen.source.data["xs"] == []
 
 
 def test_a_single_band_image_runs_the_baselines_and_a_bad_file_keeps_the_open_image(page, tmp_path):

@@ -90,3 +90,18 @@ def test_one_galaxy_lesson_adds_galaxies_and_switches_universe(data_root):
     learn.go(5)
     assert page.tab == 2 and "lesson complete" in learn.counter.object
     assert not learn.answer("so that the galaxies can be combined")
+
+
+def test_a_link_to_a_later_step_and_back_set_the_page_as_the_lesson_has_it(data_root):
+    """A link to step 4 applies the settings of steps 1–4 (galaxies tab, universe A); Back from universe B's
+    step returns to universe A with its eight galaxies."""
+    from app.pages.learn import LearnPage
+
+    learn = LearnPage(lesson="one_galaxy", step=3)
+    page = learn.target
+    assert page.tab == 1 and page.universe.startswith("Universe A") and page.galaxies == list(range(1, 9))
+    learn.go(4)
+    assert page.universe.startswith("Universe B") and page.truth_span.location == pytest.approx(0.40)
+    learn.go(3)
+    assert page.universe.startswith("Universe A") and page.galaxies == list(range(1, 9))
+    assert page.truth_span.location == pytest.approx(0.25)
