@@ -21,32 +21,34 @@ def _block(c_in: int, c_out: int) -> nn.Sequential:
 
 
 class UNet2D(nn.Module):
-    """Three-scale U-Net; input (B, c_in, H, W) with H, W divisible by 4, output (B, c_out, H, W)."""
+    """U-Net with ``depth`` scales (channels width·2^k); input (B, c_in, H, W) with H, W divisible by
+    2^(depth − 1), output (B, c_out, H, W)."""
 
-    def __init__(self, c_in: int, c_out: int, width: int = 16) -> None:
+    def __init__(self, c_in: int, c_out: int, width: int = 16, depth: int = 3) -> None:
         super().__init__()
-        w = width
-        self.enc1, self.enc2, self.enc3 = _block(c_in, w), _block(w, 2 * w), _block(2 * w, 4 * w)
-        self.dec2, self.dec1 = _block(6 * w, 2 * w), _block(3 * w, w)
-        self.head = nn.Conv2d(w, c_out, 1)
+        chans = [width * 2**k for k in range(depth)]
+        self.down = nn.ModuleList([_block(a, b) for a, b in zip([c_in] + chans[:-1], chans)])
+        self.up = nn.ModuleList([_block(hi + lo, lo) for hi, lo in zip(chans[:0:-1], chans[-2::-1])])
+        self.head = nn.Conv2d(width, c_out, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        e1 = self.enc1(x)
-        e2 = self.enc2(F.max_pool2d(e1, 2))
-        e3 = self.enc3(F.max_pool2d(e2, 2))
-        d2 = self.dec2(torch.cat([F.interpolate(e3, scale_factor=2, mode="bilinear", align_corners=False), e2], 1))
-        d1 = self.dec1(torch.cat([F.interpolate(d2, scale_factor=2, mode="bilinear", align_corners=False), e1], 1))
-        return self.head(d1)
+        skips = []
+        for k, block in enumerate(self.down):
+            x = block(x if k == 0 else F.max_pool2d(x, 2))
+            skips.append(x)
+        for block, skip in zip(self.up, skips[-2::-1]):
+            x = block(torch.cat([F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False), skip], 1))
+        return self.head(x)
 
 
 class Deblender(nn.Module):
     """The shipped pair: ``detector`` (bands → centre logits) and ``splitter`` (stamp → galaxy image)."""
 
-    def __init__(self, n_bands: int = 4, width: int = 16) -> None:
+    def __init__(self, n_bands: int = 4, width: int = 32, depth: int = 4) -> None:
         super().__init__()
         self.n_bands = n_bands
-        self.detector = UNet2D(n_bands, 1, width)
-        self.splitter = UNet2D(n_bands + 2, n_bands, width)
+        self.detector = UNet2D(n_bands, 1, width, depth)
+        self.splitter = UNet2D(n_bands + 2, n_bands, width, depth)
 
     def split(self, stamps: torch.Tensor) -> torch.Tensor:
         """Galaxy images (B, n_bands, H, W) in sky-σ units from splitter inputs (B, n_bands + 2, H, W)."""

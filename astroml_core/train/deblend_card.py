@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from ..registry import write_card
-from .shipping import model_folder, trained_or_kept
+from .shipping import model_folder
 from .markdown import cell, span, table
 from .deblend import HELD_OUT_SEEDS, TRAIN_SEED0, TrainConfig, evaluate, fit, mape_table
 
-__all__ = ["run"]
+__all__ = ["run", "train_weights"]
 
 NAME = "deblend_unet"
 MIN_SNR = 10.0
@@ -31,50 +31,86 @@ def _table(score) -> str:
 
 
 def _snr_table(rows: list[dict]) -> str:
-    return table(["S/N", "galaxies", "found by both", "model", "sep", "photutils", "model, same", "sep, same"],
+    return table(["S/N", "galaxies", "found by both", "model", "sep", "photutils", "model, same", "sep, same",
+                  "noise floor"],
                  [[span(r["snr_min"], r["snr_max"]), r["n"], r["n_both"]]
-                  + [cell(r[f"mape_{c}"]) for c in ("model", "sep", "photutils", "model_same", "sep_same")]
+                  + [cell(r[f"mape_{c}"]) for c in ("model", "sep", "photutils", "model_same", "sep_same", "floor")]
                   for r in rows])
+
+
+RECORD = "train_record.json"
+
+
+def train_weights(cfg: TrainConfig, folder: Path, fields=None) -> None:
+    """Fit the Deblender and save ``weights.pt`` with ``train_record.json`` (config, steps, seconds,
+    device) in ``folder``: the step a GPU machine runs; the evaluation and card can follow anywhere."""
+    import torch
+
+    model, record = fit(cfg, fields=fields)
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), folder / "weights.pt")
+    (folder / RECORD).write_text(json.dumps(dict(config=asdict(cfg), **record), indent=1))
+
+
+def _load(folder: Path):
+    """The Deblender saved in ``folder`` (eval mode, CPU) and its training record."""
+    import torch
+
+    from ..models.deblend_unet import Deblender
+
+    record = json.loads((folder / RECORD).read_text())
+    model = Deblender(width=record["config"]["width"], depth=record["config"]["depth"])
+    model.load_state_dict(torch.load(folder / "weights.pt", map_location="cpu", weights_only=True))
+    return model.eval(), record
 
 
 def run(quick: bool = False, keep_weights: bool = False) -> Path:
     """Build the shipped deblend_unet (or, with ``quick``, a throw-away one in a temp folder).
 
-    ``keep_weights`` reuses the shipped weights and redoes only the evaluation and the card.
+    ``keep_weights`` reuses the shipped weights (and their training record) and redoes only the
+    evaluation and the card.
     """
     import torch
 
-    from ..models.deblend_unet import Deblender
-
-    cfg = TrainConfig(n_fields=50, steps_detector=20, steps_splitter=20) if quick else TrainConfig()
     folder = model_folder(NAME, quick)
-    model, train_s = trained_or_kept(folder, lambda: Deblender(width=cfg.width), lambda: fit(cfg), keep_weights)
+    if not keep_weights:
+        train_weights(TrainConfig(n_fields=40, budget_s=3, batch=8, width=8) if quick else TrainConfig(), folder)
+    model, record = _load(folder)
+    cfg = TrainConfig(**record["config"])
     seeds = HELD_OUT_SEEDS[:5] if quick else HELD_OUT_SEEDS
     ev = evaluate(model, seeds, MIN_SNR)
     summary = {name: _rounded(s.summary(0.1)) for name, s in ev["scores"].items()}
-    by_snr = mape_table(ev["scores"], ev["snr"])
+    floor = {k: v for k, v in _rounded(ev["floor"].summary(0.1)).items() if k in ("bias", "mape", "sigma_mad")}
+    by_snr = mape_table(ev["scores"], ev["snr"], ev["floor"])
     n_params = sum(p.numel() for p in model.parameters())
     front = dict(
         name=NAME, task="deblend",
-        architecture=f"Deblender: detector U-Net (4 → 1) + splitter U-Net (6 → 4), width {cfg.width}, {n_params:,} parameters",
+        architecture=(f"Deblender: detector U-Net (4 → 1) + splitter U-Net (6 → 4), width {cfg.width}, "
+                      f"{cfg.depth} scales, {n_params:,} parameters"),
         inputs="g, r, i, z images in sky-σ units, asinh(x / 3); splitter stamps 64×64 centred on each detection",
         outputs="galaxy centres (heat-map peaks), each galaxy's noiseless image per band; flux = its sum",
         training_data=(f"{cfg.n_fields} simulated 64×64 fields of 2–6 galaxies (astroml_core.sim.blends, seeds "
                        f"{TRAIN_SEED0}–{TRAIN_SEED0 + cfg.n_fields - 1})"),
         command="python -m astroml_core.train deblend", seed=cfg.seed, train_config=asdict(cfg),
-        train_seconds=round(train_s), torch=torch.__version__, machine=platform.machine(),
+        train_seconds=record["train_seconds"], train_steps=record["steps"], train_device=record["device"],
+        train_torch=record["torch"], torch=torch.__version__, machine=platform.machine(),
         held_out_seeds=[seeds[0], seeds[-1]], held_out_selection=f"galaxies with detection S/N ≥ {MIN_SNR:g}",
-        held_out_blended=summary, held_out_mape_by_snr=by_snr, seconds_per_64px_field=round(ev["seconds_per_field"], 4),
+        held_out_blended=summary, held_out_blended_noise_floor=floor, held_out_mape_by_snr=by_snr, seconds_per_64px_field=round(ev["seconds_per_field"], 4),
     )
-    tables = "\n\n".join(f"### {name}\n\n{_table(score)}" for name, score in ev["scores"].items())
+    tables = "\n\n".join(f"### {name}\n\n{_table(score)}" for name, score in
+                         [*ev["scores"].items(), ("noise floor (every true shape and position known)", ev["floor"])])
     body = f"""
 # deblend_unet — galaxy centres and deblended images on g, r, i, z
 
-Two small U-Nets: the detector marks galaxy centres on the S/N-scaled bands; for each detection the
+Two U-Nets ({cfg.depth} scales, width {cfg.width}): the detector marks galaxy centres on the S/N-scaled bands; for each detection the
 splitter sees a 64×64 stamp centred on it (bands + a marker at its centre + markers at the other
 detections) and predicts that galaxy's own noiseless image in every band. Galaxies are transparent:
 light in the overlap goes to both, in the shares the splitter predicts. Photometry is the sum of each
 galaxy's image; its mask is where it outshines the others above the 1.5σ detection isophote.
+
+Trained together for {record['steps']:,} steps ({record['loop_seconds']} s) on {record['device']}
+(`train_weights` in `astroml_core/train/deblend_card.py`; `python -m astroml_core.train deblend` runs
+it on whatever device is there, then scores the weights here on the CPU).
 
 ## Held-out results ({len(seeds)} simulated fields, seeds {seeds[0]}–{seeds[-1]}; {front['held_out_selection']})
 
@@ -84,6 +120,13 @@ Blended galaxies (blendedness > 0.1), all bands pooled; relative flux error = me
 | --- | --- | --- | --- | --- | --- |
 """ + "\n".join(f"| {n} | {s['completeness']} | {s['mean_iou']} | {s['bias']} | {s['mape']} | {s['sigma_mad']} |"
                 for n, s in summary.items()) + f"""
+| noise floor | — | — | {floor['bias']} | {floor['mape']} | {floor['sigma_mad']} |
+
+The noise floor is what the noise alone costs on these blends: every galaxy's true noiseless image
+(shape and position) is fitted jointly to the noisy bands with free amplitudes, by least squares. No
+method that has to find the galaxies and learn their shapes from the same pixels can do better on
+average. Boucaud+20's 7.4 % was measured on bright HST CANDELS pairs; most of our blended galaxies are
+near the detection limit of LSST-like single visits, where the floor alone is above that.
 
 Mean absolute percentage flux error of blended galaxies by detection S/N; "same" columns compare the
 model and sep on the galaxies both of them found:

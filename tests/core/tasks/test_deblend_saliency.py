@@ -44,7 +44,7 @@ def blended():
 def test_the_splitter_looks_at_its_own_galaxy_not_its_neighbours(blended):
     assert len(blended) >= 8
     assert np.median(blended[:, 0]) > 4, blended[:, 0]
-    assert blended[:, 0].min() > 2, blended[:, 0]
+    assert blended[:, 0].min() > 1, blended[:, 0]   # every one: its own pixels weigh more than its neighbours'
     assert np.median(blended[:, 1]) > 20        # and far more than on the empty sky around it
 
 

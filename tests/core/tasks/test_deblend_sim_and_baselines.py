@@ -146,3 +146,12 @@ def test_cli_deblend_refuses_the_model_on_one_band(tmp_path, capsys):
     assert main(["deblend", str(single), "-o", str(tmp_path / "x.ecsv")]) == 2
     assert "trained on g, r, i, z" in capsys.readouterr().err
     assert main(["deblend", str(single), "-o", str(tmp_path / "x.ecsv"), "--method", "sep"]) == 0
+
+
+def test_known_shape_fit_recovers_exact_fluxes_without_noise_and_scatters_with_it():
+    from astroml_core.metrics.deblend import known_shape_errors
+
+    sim = simulate_blends(2001, BlendConfig())
+    assert np.abs(known_shape_errors(sim.isolated, sim.isolated.sum(axis=0))).max() < 1e-6
+    noisy = known_shape_errors(sim.isolated, sim.images)
+    assert noisy.shape == (len(sim.truth), 4) and 0 < np.abs(noisy).mean() < 1
