@@ -5,7 +5,8 @@ probability above ``voxel_threshold`` to join a candidate; (2) each candidate ge
 score from a logistic model over its mask (mean of its ten most probable voxels, log voxel count,
 integrated and peak S/N), fitted on validation cubes and stored in the model card; (3) candidates
 are accepted at ``score_threshold``. The catalogue keeps every candidate above ``min_score`` with its
-score, so the app can move the threshold without running the model again.
+score, so the app can move the threshold without running the model again. Line fluxes (and hi_size)
+are then de-boosted with the card's ``flux_deboost`` (:mod:`.deboost`).
 """
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from typing import Callable
 import numpy as np
 from astropy.table import QTable
 
+from .deboost import FluxDeboost
 from .disc_fit import fit_sources
 from .linker import link
 from .measure import CubeGeometry, measure_sources
 from .noise import normalise
 
-__all__ = ["ModelConfig", "Decision", "config_from_card", "probability", "model_find", "candidate_scores", "candidate_features"]
+__all__ = ["ModelConfig", "Decision", "FluxDeboost", "config_from_card", "probability", "model_find", "candidate_scores", "candidate_features"]
 
 FEATURES = ("unet_score", "log_n_vox", "snr", "peak_snr")
 
@@ -60,14 +62,17 @@ class ModelConfig:
     tile: tuple[int, int, int] = (128, 256, 256)   # channels, y, x per forward pass (multiples of 8)
     overlap: tuple[int, int, int] = (32, 32, 32)
     decision: Decision | None = None               # None: score = U-Net score alone
+    deboost: FluxDeboost | None = None             # None: the disc fit's flux as it is
 
 
 def config_from_card(front: dict, threshold: float | None = None) -> ModelConfig:
-    """The extraction settings a model card prescribes (its decision stage and threshold)."""
+    """The extraction settings a model card prescribes (its decision stage, threshold and flux de-boosting)."""
     d = front.get("decision")
     decision = Decision(tuple(d["mean"]), tuple(d["scale"]), tuple(d["coef"]), float(d["intercept"])) if d else None
+    b = front.get("flux_deboost")
+    deboost = FluxDeboost(float(b["a"]), float(b["p"]), float(b["snr_min"])) if b else None
     cut = float(front.get("score_threshold", 0.5)) if threshold is None else float(threshold)
-    return ModelConfig(score_threshold=cut, min_score=min(cut, 0.05), decision=decision)
+    return ModelConfig(score_threshold=cut, min_score=min(cut, 0.05), decision=decision, deboost=deboost)
 
 
 def _starts(n: int, size: int, overlap: int) -> list[int]:
@@ -153,5 +158,7 @@ def model_find(data: np.ndarray, geom: CubeGeometry, model, config: ModelConfig 
     table["id"] = np.arange(len(table), dtype=np.int64)
     table["accepted"] = table["score"] >= cfg.score_threshold
     table = fit_sources(table, np.asarray(data, dtype=np.float32), labels, geom, origin=origin)
+    if cfg.deboost is not None:
+        table = cfg.deboost.apply(table, geom.rest_hz)
     progress(1.0)
     return table, labels

@@ -65,8 +65,9 @@ def errors(held_out) -> dict[str, np.ndarray]:
 
 
 NOISE_FLOOR = ("issue 3 open: at the S/N of the sources the model matches, the ideal flux estimator (knowing each "
-               "source's noiseless shape) already has a median error of ~10% (model card); the disc fit reaches "
-               "~14%, 7% above S/N 12")
+               "source's noiseless shape) already has a median error of 8.8% (model card); the de-boosted disc fit "
+               "reaches 10.6% (13.6% as fitted), 5.8% above S/N 12: detections below S/N 8 still read ~18% high, "
+               "boosted by noise that no measured quantity reveals")
 
 
 def test_hi_size_median_relative_error_at_most_20_percent(errors):
@@ -89,6 +90,23 @@ def test_line_flux_of_bright_sources_within_10_percent_and_unbiased(held_out):
 @pytest.mark.xfail(strict=True, reason=NOISE_FLOOR)
 def test_line_flux_median_relative_error_at_most_10_percent(errors):
     assert np.median(errors["flux"]) <= 0.10
+
+
+def test_deboosting_lowers_the_flux_error_and_the_faint_sources_bias(held_out):
+    """The card's de-boosting was fitted on tuning cubes only; on held-out cubes it must still help."""
+    deboosted, fitted, faint = [], [], []
+    for r in held_out:
+        truth = {int(t["id"]): t for t in r["truth"]}
+        for row in r["found"]:
+            t = truth.get(r["model"].matches.get(int(row["id"]), -1))
+            if t is not None:
+                deboosted.append(float(row["line_flux_integral"] / t["line_flux_integral"]) - 1)
+                fitted.append(float(row["line_flux_fitted"] / t["line_flux_integral"]) - 1)
+                faint.append(bool(t["snr"] < 8))
+    deboosted, fitted, faint = np.array(deboosted), np.array(fitted), np.array(faint)
+    assert faint.sum() >= 10
+    assert np.median(np.abs(deboosted)) < np.median(np.abs(fitted))
+    assert abs(np.median(deboosted[faint])) < abs(np.median(fitted[faint]))
 
 
 def test_w20_median_error_at_most_20_km_s(errors):
