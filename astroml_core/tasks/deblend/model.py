@@ -111,7 +111,7 @@ def model_deblend(images: np.ndarray, bands, model, *, wcs: WCS | None = None, s
 
     sigma, scaled = scaled_bands(images, sigma)
     device = next(model.parameters()).device
-    padded, (ny, nx) = _pad(scaled)
+    padded, (ny, nx) = _pad(scaled, 2 ** (len(model.detector.down) - 1))   # the U-Net's coarsest scale
     with torch.inference_mode():
         heat = torch.sigmoid(model(torch.from_numpy(padded)[None].to(device)))[0, 0, :ny, :nx].cpu().numpy()
     peaks = find_peaks(heat, threshold)

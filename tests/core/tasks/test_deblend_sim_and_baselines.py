@@ -148,10 +148,18 @@ def test_cli_deblend_refuses_the_model_on_one_band(tmp_path, capsys):
     assert main(["deblend", str(single), "-o", str(tmp_path / "x.ecsv"), "--method", "sep"]) == 0
 
 
-def test_known_shape_fit_recovers_exact_fluxes_without_noise_and_scatters_with_it():
-    from astroml_core.metrics.deblend import known_shape_errors
+def test_known_shape_fit_recovers_exact_fluxes_without_noise_and_scatters_as_the_noise_says():
+    from astroml_core.metrics.deblend import known_shape_fluxes
 
     sim = simulate_blends(2001, BlendConfig())
-    assert np.abs(known_shape_errors(sim.isolated, sim.isolated.sum(axis=0))).max() < 1e-6
-    noisy = known_shape_errors(sim.isolated, sim.images)
-    assert noisy.shape == (len(sim.truth), 4) and 0 < np.abs(noisy).mean() < 1
+    inside = sim.isolated.sum(axis=(2, 3))
+    assert known_shape_fluxes(sim.isolated, sim.isolated.sum(axis=0)) == pytest.approx(inside, rel=1e-6)
+    # least squares with known shapes: flux error σ_k = σ_band · Σ I_k · sqrt([(AᵀA)⁻¹]_kk), A the shapes
+    rng, errors = np.random.default_rng(0), []
+    sigma = np.asarray(BlendConfig().sky_sigma)
+    for _ in range(200):
+        noisy = sim.isolated.sum(axis=0) + rng.normal(0, 1, sim.images.shape) * sigma[:, None, None]
+        errors.append(known_shape_fluxes(sim.isolated, noisy) - inside)
+    shapes = sim.isolated[:, 1].reshape(len(inside), -1).astype(float)
+    expected = sigma[1] * inside[:, 1] * np.sqrt(np.diag(np.linalg.inv(shapes @ shapes.T)))
+    assert np.std(np.array(errors)[:, :, 1], axis=0) == pytest.approx(expected, rel=0.2)

@@ -1,0 +1,41 @@
+"""The deblender's training pieces, without training: the learning-rate schedule and the batch stream."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from astroml_core.train.deblend import TrainConfig, _Batches, _Schedule, simulate_fields
+
+
+def test_schedule_warms_up_holds_then_anneals_to_zero_on_the_last_step():
+    schedule = _Schedule(1.0, budget_s=0, steps=1000)
+    lr = [schedule(k) for k in range(1, 1001)]
+    assert lr[0] == pytest.approx(0.02) and lr[49] == 1.0 and lr[149] == 1.0     # warm-up, then the full rate
+    assert np.all(np.diff(lr[150:]) <= 0) and lr[-1] == pytest.approx(0.0)
+    assert not schedule.done(999) and schedule.done(1000)
+
+
+def test_budget_schedule_fixes_its_step_count_from_the_pace():
+    schedule = _Schedule(1.0, budget_s=0.0)
+    for k in range(1, 151):
+        schedule(k)
+    assert schedule.steps == 151 and schedule.done(151)      # no time left: it ends at once
+
+
+@pytest.fixture(scope="module")
+def stream():
+    return _Batches(simulate_fields(6, 5.0, processes=1), TrainConfig(batch=8))
+
+
+def test_batches_have_the_networks_shapes_and_finite_targets(stream):
+    det_x, det_y, x, y = stream.batch(0)
+    assert det_x.shape == (2, 4, 64, 64) and det_y.shape == (2, 1, 64, 64)
+    assert x.shape == (8, 6, 64, 64) and y.shape == (8, 4, 64, 64)
+    assert all(t.dtype.is_floating_point and bool(t.isfinite().all()) for t in (det_x, det_y, x, y))
+    assert float(y.sum()) > 0 and float(x[:, 4].amax()) == pytest.approx(1.0, abs=0.05)   # a marker at the centre
+
+
+def test_batch_b_is_the_same_whoever_draws_it(stream):
+    first, again, other = stream.batch(3), stream.batch(3), stream.batch(4)
+    assert all(bool((a == b).all()) for a, b in zip(first, again))
+    assert not bool((first[2] == other[2]).all())
