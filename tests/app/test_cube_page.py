@@ -162,7 +162,7 @@ def test_switching_limits_and_stretch_changes_the_colour_mapping(page, server):
     page.locator(".stretch-select select").select_option("log")
     log_ticks = wait_until(lambda: (t := page.evaluate(ticks)) != linear_ticks and t, what="log colour bar")
     assert len(log_ticks) >= 2 and all(0 <= t <= 1 for t in log_ticks)
-    assert "log" in text(page, ".limits-label")
+    wait_until(lambda: "log" in text(page, ".limits-label"), what="the label saying log")   # patched after the bar
     page.locator(".limits-select select").select_option("custom")
     vmax_box = page.locator(".vmax-input input")
     vmax_box.wait_for(state="visible")
