@@ -30,6 +30,7 @@ class UNet2D(nn.Module):
         self.down = nn.ModuleList([_block(a, b) for a, b in zip([c_in] + chans[:-1], chans)])
         self.up = nn.ModuleList([_block(hi + lo, lo) for hi, lo in zip(chans[:0:-1], chans[-2::-1])])
         self.head = nn.Conv2d(width, c_out, 1)
+        self.multiple = 2 ** (depth - 1)          # image sides must be multiples of this
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         skips = []

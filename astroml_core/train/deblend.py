@@ -251,64 +251,64 @@ def _floor_score(sim, select: np.ndarray, found: np.ndarray):
     return DeblendScore(np.asarray(sim.truth["blendedness"], float)[select], found, np.full(len(found), np.nan), rel)
 
 
+def _score_field(sim, model, finders: dict, min_snr: float = 0.0) -> tuple[dict, np.ndarray, float]:
+    """One field's DeblendScore for the model, each classic finder and the noise floor, over galaxies with
+    S/N ≥ ``min_snr``; and those galaxies' S/N and the model's seconds."""
+    from ..metrics.deblend import score_deblend, truth_segmentation
+    from ..tasks.deblend.classic import THRESH
+    from ..tasks.deblend.model import model_deblend
+
+    cfg = sim.config
+    sigma = np.asarray(cfg.sky_sigma, np.float32)
+    iso = sim.isolated / sigma[None, :, None, None]
+    truth_seg = truth_segmentation(iso.sum(axis=1), THRESH * np.sqrt(len(sigma)))
+    snr = galaxy_snr(iso)
+    select = snr >= min_snr
+    t = time.time()
+    res = model_deblend(sim.images, cfg.bands, model, wcs=sim.wcs, sigma=sigma)
+    seconds = time.time() - t
+    scores = {"model": score_deblend(sim.truth, res.catalogue, res.segmap, truth_seg, cfg.bands, select)}
+    for name, finder in finders.items():
+        cat, seg = finder(sim.images, cfg.bands, sim.wcs, sigma)
+        scores[name] = score_deblend(sim.truth, cat, seg, truth_seg, cfg.bands, select)
+    scores["floor"] = _floor_score(sim, select, scores["model"].found)
+    return scores, snr[select], seconds
+
+
+def _concatenate(per_field: list[dict]) -> dict:
+    """{method: DeblendScore} of every field joined."""
+    from ..metrics.deblend import DeblendScore
+
+    return {k: DeblendScore.concatenate([f[k] for f in per_field]) for k in per_field[0]}
+
+
 def evaluate(model, seeds=HELD_OUT_SEEDS, min_snr: float = 10.0, progress: Callable[[str], None] = print) -> dict:
     """Held-out scores of the model, sep and photutils: DeblendScore per method (galaxies with S/N ≥ min_snr),
     and the noise floor on the galaxies the model found (``floor``, :func:`_floor_score`)."""
-    from ..metrics.deblend import DeblendScore, score_deblend, truth_segmentation
-    from ..tasks.deblend.classic import THRESH, photutils_deblend, sep_deblend
-    from ..tasks.deblend.model import model_deblend
+    from ..tasks.deblend.classic import photutils_deblend, sep_deblend
 
-    cfg = BlendConfig()
-    sigma = np.asarray(cfg.sky_sigma, np.float32)
-    scores: dict[str, list] = {"model": [], "sep": [], "photutils": []}
-    seconds, snrs, floor = [], [], []
-    for seed in seeds:
-        sim = simulate_blends(seed, cfg)
-        iso = sim.isolated / sigma[None, :, None, None]
-        truth_seg = truth_segmentation(iso.sum(axis=1), THRESH * np.sqrt(len(sigma)))
-        snr = galaxy_snr(iso)
-        select = snr >= min_snr
-        snrs.append(snr[select])
-        t = time.time()
-        res = model_deblend(sim.images, cfg.bands, model, wcs=sim.wcs, sigma=sigma)
-        seconds.append(time.time() - t)
-        scores["model"].append(score_deblend(sim.truth, res.catalogue, res.segmap, truth_seg, cfg.bands, select))
-        for name, finder in (("sep", sep_deblend), ("photutils", photutils_deblend)):
-            cat, seg = finder(sim.images, cfg.bands, sim.wcs, sigma)
-            scores[name].append(score_deblend(sim.truth, cat, seg, truth_seg, cfg.bands, select))
-        floor.append(_floor_score(sim, select, scores["model"][-1].found))
+    fields = [_score_field(simulate_blends(seed, BlendConfig()), model,
+                           {"sep": sep_deblend, "photutils": photutils_deblend}, min_snr) for seed in seeds]
     progress(f"scored {len(seeds)} held-out fields")
-    return dict(scores={k: DeblendScore.concatenate(v) for k, v in scores.items()}, snr=np.concatenate(snrs),
-                floor=DeblendScore.concatenate(floor), seconds_per_field=float(np.mean(seconds)))
+    scores = _concatenate([f[0] for f in fields])
+    floor = scores.pop("floor")
+    return dict(scores=scores, snr=np.concatenate([f[1] for f in fields]), floor=floor,
+                seconds_per_field=float(np.mean([f[2] for f in fields])))
 
 
 def evaluate_pairs(model, seeds=PAIR_SEEDS) -> dict:
     """Held-out blends of two galaxies less than 2 mag apart (Boucaud+20's pairs: offsets from one to a few
     radii): DeblendScore of the model, sep and the noise floor over both galaxies, and their S/N."""
-    from ..metrics.deblend import DeblendScore, score_deblend, truth_segmentation
-    from ..tasks.deblend.classic import THRESH, sep_deblend
-    from ..tasks.deblend.model import model_deblend
+    from ..tasks.deblend.classic import sep_deblend
 
     cfg = BlendConfig(group_size=(2, 2))
-    sigma = np.asarray(cfg.sky_sigma, np.float32)
-    scores: dict[str, list] = {"model": [], "sep": [], "floor": []}
-    snrs = []
-    for seed in seeds:
-        sim = simulate_blends(seed, cfg)
-        if abs(float(np.diff(np.asarray(sim.truth["mag_i"]))[0])) >= 2:
-            continue
-        iso = sim.isolated / sigma[None, :, None, None]
-        truth_seg = truth_segmentation(iso.sum(axis=1), THRESH * np.sqrt(len(sigma)))
-        snrs.append(galaxy_snr(iso))
-        res = model_deblend(sim.images, cfg.bands, model, wcs=sim.wcs, sigma=sigma)
-        scores["model"].append(score_deblend(sim.truth, res.catalogue, res.segmap, truth_seg, cfg.bands))
-        cat, seg = sep_deblend(sim.images, cfg.bands, sim.wcs, sigma)
-        scores["sep"].append(score_deblend(sim.truth, cat, seg, truth_seg, cfg.bands))
-        scores["floor"].append(_floor_score(sim, np.ones(2, bool), scores["model"][-1].found))
-    if not snrs:
+    sims = (simulate_blends(seed, cfg) for seed in seeds)
+    fields = [_score_field(sim, model, {"sep": sep_deblend}) for sim in sims
+              if abs(float(np.diff(np.asarray(sim.truth["mag_i"]))[0])) < 2]
+    if not fields:
         raise ValueError("no pair of these seeds is within 2 mag")
-    return dict(scores={k: DeblendScore.concatenate(v) for k, v in scores.items()}, snr=np.concatenate(snrs),
-                n_pairs=len(snrs))
+    return dict(scores=_concatenate([f[0] for f in fields]), snr=np.concatenate([f[1] for f in fields]),
+                n_pairs=len(fields))
 
 
 def pair_rows(pairs: dict, snr_cuts=(10, 20, 50)) -> list[dict]:

@@ -97,7 +97,7 @@ def splitter_input(scaled: np.ndarray, centres: np.ndarray, k: int, size: int = 
                            markers((size, size), others)[None]]), (y0, x0)
 
 
-def _pad(a: np.ndarray, multiple: int = 8) -> tuple[np.ndarray, tuple[int, int]]:
+def _pad(a: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int, int]]:
     """Zero-pad the last two axes up to a multiple of the U-Net's coarsest scale; and the original (ny, nx)."""
     ny, nx = a.shape[-2:]
     py, px = -ny % multiple, -nx % multiple
@@ -111,7 +111,7 @@ def model_deblend(images: np.ndarray, bands, model, *, wcs: WCS | None = None, s
 
     sigma, scaled = scaled_bands(images, sigma)
     device = next(model.parameters()).device
-    padded, (ny, nx) = _pad(scaled, 2 ** (len(model.detector.down) - 1))   # the U-Net's coarsest scale
+    padded, (ny, nx) = _pad(scaled, model.detector.multiple)
     with torch.inference_mode():
         heat = torch.sigmoid(model(torch.from_numpy(padded)[None].to(device)))[0, 0, :ny, :nx].cpu().numpy()
     peaks = find_peaks(heat, threshold)

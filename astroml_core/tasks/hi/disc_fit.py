@@ -201,9 +201,9 @@ def _disc_scale_px(line_flux: float, central_freq: float, hi_size_arcsec: float,
     import astropy.units as u
 
     from ...sim.hi import COSMOLOGY, HI_REST_HZ, gaussian_radius_ratio
+    from .measure import hi_mass
 
-    z = HI_REST_HZ / central_freq - 1
-    mass = 49.8 * COSMOLOGY.luminosity_distance(z).to_value(u.Mpc) ** 2 * max(line_flux, 1e-4)
+    mass, z = hi_mass(max(line_flux, 1e-4), central_freq, HI_REST_HZ)
     r1 = hi_size_arcsec / 2
     pc_per_arcsec = COSMOLOGY.angular_diameter_distance(z).to_value(u.pc) * np.radians(1 / 3600)
     return r1 / gaussian_radius_ratio(mass / (np.pi * (r1 * pc_per_arcsec) ** 2)) / pixel_arcsec
@@ -216,9 +216,9 @@ def hi_size_of_disc(line_flux, central_freq, r_s_arcsec, rest_hz: float = 1.4204
     import astropy.units as u
 
     from ...sim.hi import COSMOLOGY
+    from .measure import hi_mass
 
-    z = rest_hz / np.asarray(central_freq, float) - 1
-    mass = 49.8 * COSMOLOGY.luminosity_distance(z).to_value(u.Mpc) ** 2 * np.maximum(line_flux, 1e-6)
+    mass, z = hi_mass(np.maximum(line_flux, 1e-6), central_freq, rest_hz)
     r_s_pc = COSMOLOGY.angular_diameter_distance(z).to_value(u.pc) * np.radians(np.asarray(r_s_arcsec, float) / 3600)
     x2 = np.log(np.maximum(mass / (np.pi * r_s_pc**2), np.e))
     return 2 * np.asarray(r_s_arcsec, float) * np.sqrt(x2)

@@ -104,12 +104,19 @@ def _pa_east_of_north(dx: float, dy: float) -> float:
     return float(np.degrees(np.arctan2(-dx, dy)) % 360)
 
 
+def hi_mass(line_flux_jy_hz, central_freq_hz, rest_hz: float = 1.42040575177e9):
+    """(M_HI in M☉, z) of a line flux: M_HI = 49.8 D_L² ∫S dν (D_L in Mpc; H0 = 67, Ω_m = 0.32, as SDC2)."""
+    from ...sim.hi import COSMOLOGY
+
+    z = rest_hz / np.asarray(central_freq_hz, float) - 1
+    return 49.8 * COSMOLOGY.luminosity_distance(z).to_value(u.Mpc) ** 2 * np.asarray(line_flux_jy_hz, float), z
+
+
 def hi_size_from_flux(line_flux_jy_hz, central_freq_hz, rest_hz: float = 1.42040575177e9):
     """HI diameter (arcsec) from the size–mass relation, M_HI = 49.8 D_L² ∫S dν (H0 = 67, Ω_m = 0.32)."""
     from ...sim.hi import COSMOLOGY
 
-    z = rest_hz / np.asarray(central_freq_hz, float) - 1
-    mass = 49.8 * COSMOLOGY.luminosity_distance(z).to_value(u.Mpc) ** 2 * np.maximum(line_flux_jy_hz, 1e-6)
+    mass, z = hi_mass(np.maximum(line_flux_jy_hz, 1e-6), central_freq_hz, rest_hz)
     d_kpc = 10 ** (0.51 * np.log10(mass) - 3.32)
     return np.degrees(d_kpc / COSMOLOGY.angular_diameter_distance(z).to_value(u.kpc)) * 3600
 
