@@ -16,7 +16,7 @@ import torch
 from ..sim.blends import BlendConfig, simulate_blends
 from ..tasks.deblend.model import cut_stamp, markers, scale, splitter_input
 
-__all__ = ["TrainConfig", "Fields", "simulate_fields", "fit", "evaluate", "mape_table", "TRAIN_SEED0",
+__all__ = ["TrainConfig", "STAGES", "Fields", "simulate_fields", "fit", "evaluate", "mape_table", "TRAIN_SEED0",
            "HELD_OUT_SEEDS", "PAIR_SEEDS", "evaluate_pairs", "pair_rows", "galaxy_snr"]
 
 TRAIN_SEED0 = 50000
@@ -28,8 +28,8 @@ PAIR_SEEDS = tuple(range(2500, 2900))      # held-out pairs, as Boucaud+20 built
 class TrainConfig:
     """Training set and schedule. Both networks train together for ``steps`` steps, or, with ``steps`` 0,
     for ``budget_s`` seconds of wall clock: the step count is then fixed from the measured pace, so the
-    learning rate anneals to zero on time. Defaults: the shipped weights' run (its 320 s on an H200 came
-    to 8,335 steps; on 2 CPU cores the same steps take many hours)."""
+    learning rate anneals to zero on time. Defaults: the first of the shipped weights' ``STAGES`` (its
+    320 s on an H200 came to 8,335 steps; on 2 CPU cores the same steps take many hours)."""
 
     n_fields: int = 36000
     budget_s: float = 320.0
@@ -41,6 +41,11 @@ class TrainConfig:
     min_snr: float = 5.0          # galaxies the detector must find (detection-image S/N of the noiseless galaxy)
     flux_weight: float = 1.0      # weight of the relative total-flux term against the pixel term
     seed: int = 0
+    first_field: int = 0          # training fields are seeds TRAIN_SEED0 + first_field …: a fine-tuning stage draws new ones
+
+
+STAGES = (TrainConfig(),          # the shipped weights' schedule: each stage on new fields, from the last one's weights
+          TrainConfig(first_field=36000, steps=17478, lr=1e-3))
 
 
 def galaxy_snr(isolated_sigma: np.ndarray) -> np.ndarray:
@@ -73,9 +78,9 @@ class Fields:
     first: np.ndarray       # (field + 1,)
 
 
-def simulate_fields(n: int, min_snr: float, processes: int | None = None) -> Fields:
-    """Simulate training fields TRAIN_SEED0 … + n − 1 on every core (or in this process when there is
-    one) and pack them."""
+def simulate_fields(n: int, min_snr: float, processes: int | None = None, first: int = 0) -> Fields:
+    """Simulate training fields TRAIN_SEED0 + first … + n − 1 on every core (or in this process when
+    there is one) and pack them."""
     from functools import partial
     from multiprocessing import get_all_start_methods, get_context
 
@@ -83,7 +88,7 @@ def simulate_fields(n: int, min_snr: float, processes: int | None = None) -> Fie
 
     processes = processes or cpu_threads()
     one = partial(_field, min_snr=min_snr)
-    seeds = range(TRAIN_SEED0, TRAIN_SEED0 + n)
+    seeds = range(TRAIN_SEED0 + first, TRAIN_SEED0 + first + n)
     if processes == 1:
         fields = [one(seed) for seed in seeds]
     else:
@@ -194,21 +199,25 @@ class _Schedule:
         return self.steps is not None and step >= self.steps
 
 
-def fit(cfg: TrainConfig, progress: Callable[[str], None] = print):
-    """Simulate the training fields and fit detector and splitter together; returns (Deblender on the
-    CPU in eval mode, a record of the run: steps, seconds, device)."""
+def fit(cfg: TrainConfig, progress: Callable[[str], None] = print, start: dict | None = None):
+    """Simulate the training fields and fit detector and splitter together, from scratch or from the
+    state dict ``start`` (a fine-tuning stage); returns (Deblender on the CPU in eval mode, a record of
+    the run: steps, seconds, device)."""
     from ..models.deblend_unet import Deblender
     from ..service.device import choose_device, cpu_threads
 
     torch.manual_seed(cfg.seed)
     t0 = time.time()
-    fields = simulate_fields(cfg.n_fields, cfg.min_snr)
+    fields = simulate_fields(cfg.n_fields, cfg.min_snr, first=cfg.first_field)
     progress(f"simulated {cfg.n_fields} training fields ({len(fields.snr)} galaxies) in {time.time() - t0:.0f} s")
     device = choose_device()
     cuda = device.type == "cuda"
     torch.backends.cudnn.benchmark = cuda
-    model = Deblender(width=cfg.width, depth=cfg.depth).to(device, memory_format=torch.channels_last).train()
-    workers = max(1, min(4, cpu_threads() - 1))
+    model = Deblender(width=cfg.width, depth=cfg.depth)
+    if start is not None:
+        model.load_state_dict(start)
+    model = model.to(device, memory_format=torch.channels_last).train()
+    workers = max(1, min(12, cpu_threads() - 1))
     loader = torch.utils.data.DataLoader(_Batches(fields, cfg), batch_size=None, num_workers=workers,
                                          pin_memory=cuda, prefetch_factor=4)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)

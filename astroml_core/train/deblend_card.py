@@ -11,7 +11,7 @@ import numpy as np
 from ..registry import write_card
 from .shipping import model_folder
 from .markdown import cell, span, table
-from .deblend import (HELD_OUT_SEEDS, PAIR_SEEDS, TRAIN_SEED0, TrainConfig, evaluate, evaluate_pairs, fit,
+from .deblend import (HELD_OUT_SEEDS, PAIR_SEEDS, STAGES, TRAIN_SEED0, TrainConfig, evaluate, evaluate_pairs, fit,
                       mape_table, pair_rows)
 
 __all__ = ["run", "train_weights"]
@@ -42,15 +42,26 @@ def _snr_table(rows: list[dict]) -> str:
 RECORD = "train_record.json"
 
 
-def train_weights(cfg: TrainConfig, folder: Path) -> None:
+def train_weights(cfg: TrainConfig, folder: Path, start: Path | None = None) -> None:
     """Fit the Deblender and save ``weights.pt`` with ``train_record.json`` (config, steps, seconds,
-    device) in ``folder``: the step a GPU machine runs; the evaluation and card can follow anywhere."""
+    device) in ``folder``: the step a GPU machine runs; the evaluation and card can follow anywhere.
+    With ``start`` (a folder this wrote), training goes on from its weights and the record keeps its
+    record as ``previous``: the stages of a fine-tuned model."""
     import torch
 
-    model, record = fit(cfg)
+    previous = json.loads((start / RECORD).read_text()) if start else None
+    init = torch.load(start / "weights.pt", map_location="cpu", weights_only=True) if start else None
+    model, record = fit(cfg, start=init)
     folder.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), folder / "weights.pt")
-    (folder / RECORD).write_text(json.dumps(dict(config=asdict(cfg), **record), indent=1))
+    record = dict(config=asdict(cfg), **record, **({"previous": previous} if previous else {}))
+    (folder / RECORD).write_text(json.dumps(record, indent=1))
+
+
+def _stages(record: dict) -> list[dict]:
+    """The training records of a model's stages, first to last (each without its ``previous``)."""
+    earlier = _stages(record["previous"]) if "previous" in record else []
+    return earlier + [{k: v for k, v in record.items() if k != "previous"}]
 
 
 def _load(folder: Path):
@@ -83,8 +94,10 @@ def run(quick: bool = False, keep_weights: bool = False) -> Path:
 
     folder = model_folder(NAME, quick)
     if not keep_weights:
-        train_weights(TrainConfig(n_fields=40, steps=20, batch=8, width=8) if quick else TrainConfig(), folder)
+        for k, cfg in enumerate([TrainConfig(n_fields=40, steps=20, batch=8, width=8)] if quick else STAGES):
+            train_weights(cfg, folder, start=folder if k else None)
     model, record = _load(folder)
+    stages = _stages(record)
     cfg = TrainConfig(**record["config"])
     seeds = HELD_OUT_SEEDS[:5] if quick else HELD_OUT_SEEDS
     ev = evaluate(model, seeds, MIN_SNR)
@@ -100,11 +113,13 @@ def run(quick: bool = False, keep_weights: bool = False) -> Path:
                       f"{cfg.depth} scales, {n_params:,} parameters"),
         inputs="g, r, i, z images in sky-σ units, asinh(x / 3); splitter stamps 64×64 centred on each detection",
         outputs="galaxy centres (heat-map peaks), each galaxy's noiseless image per band; flux = its sum",
-        training_data=(f"{cfg.n_fields} simulated 64×64 fields of 2–6 galaxies (astroml_core.sim.blends, seeds "
-                       f"{TRAIN_SEED0}–{TRAIN_SEED0 + cfg.n_fields - 1})"),
-        command="python -m astroml_core.train deblend", seed=cfg.seed, train_config=asdict(cfg),
-        train_seconds=record["train_seconds"], train_steps=record["steps"], train_device=record["device"],
-        train_torch=record["torch"], torch=torch.__version__, machine=platform.machine(),
+        training_data=(f"{sum(s['config']['n_fields'] for s in stages)} simulated 64×64 fields of 2–6 galaxies "
+                       f"(astroml_core.sim.blends, seeds {TRAIN_SEED0}–"
+                       f"{TRAIN_SEED0 + max(s['config'].get('first_field', 0) + s['config']['n_fields'] for s in stages) - 1}), "
+                       f"new fields in each of {len(stages)} stages"),
+        command="python -m astroml_core.train deblend", seed=cfg.seed, train_config=[s["config"] for s in stages],
+        train_seconds=sum(s["train_seconds"] for s in stages), train_steps=sum(s["steps"] for s in stages),
+        train_device=record["device"], train_torch=record["torch"], torch=torch.__version__, machine=platform.machine(),
         held_out_seeds=[seeds[0], seeds[-1]], held_out_selection=f"galaxies with detection S/N ≥ {MIN_SNR:g}",
         held_out_blended=summary, held_out_blended_noise_floor=floor, held_out_mape_by_snr=by_snr,
         held_out_pairs=dict(seeds=[PAIR_SEEDS[0], PAIR_SEEDS[-1]], pairs=pairs["n_pairs"], by_snr=by_pair), seconds_per_64px_field=round(ev["seconds_per_field"], 4),
@@ -120,7 +135,9 @@ detections) and predicts that galaxy's own noiseless image in every band. Galaxi
 light in the overlap goes to both, in the shares the splitter predicts. Photometry is the sum of each
 galaxy's image; its mask is where it outshines the others above the 1.5σ detection isophote.
 
-Trained together for {record['steps']:,} steps ({record['loop_seconds']} s) on {record['device']}
+Trained together for {sum(s['steps'] for s in stages):,} steps ({sum(s['loop_seconds'] for s in stages)} s) on {record['device']}
+in {len(stages)} stages, each on new fields and starting from the last one's weights at a lower rate
+({", ".join(f"{s['steps']:,} steps at {s['config']['lr']:g}" for s in stages)}; `STAGES` in `astroml_core/train/deblend.py`)
 (`train_weights` in `astroml_core/train/deblend_card.py`; `python -m astroml_core.train deblend` runs
 it on whatever device is there, then scores the weights here on the CPU).
 
