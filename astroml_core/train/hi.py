@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from ..sim.hi import HICubeConfig, simulate_hi_cube
+
+if TYPE_CHECKING:
+    from astropy.table import QTable
 
 __all__ = ["TrainConfig", "fit", "evaluate", "choose_threshold", "fit_decision", "tuning_candidates", "deboost_sample",
            "fit_deboost", "TRAIN_SEED0", "VALID_SEED0", "HELD_OUT_SEEDS"]
@@ -36,7 +39,8 @@ class TrainConfig:
     lr: float = 2e-3
     positive_fraction: float = 0.6                 # tiles centred on a source voxel
     mask_sigma: float = 0.3                        # target: noiseless signal > this × channel noise
-    n_valid: int = 48                              # tuning cubes: decision stage, threshold, flux de-boosting
+    n_valid: int = 48                              # tuning cubes: decision stage and threshold
+    n_deboost: int = 96                            # tuning cubes for the flux de-boosting (the n_valid above and more)
     seed: int = 0
 
 
@@ -184,48 +188,47 @@ def tuning_candidates(model, geom_for, seeds, catalogues: list | None = None) ->
     return np.vstack(feats), np.array(good, dtype=float)
 
 
-def deboost_sample(catalogues, decision, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(fitted flux, true flux, fit S/N) of the disc-fitted tuning candidates that the decision stage
-    accepts at ``threshold`` and ska-sdc then matches (scored as the held-out catalogues are): the
-    sources whose flux boosting the card's de-boosting undoes."""
+def deboost_sample(catalogues, decision, threshold: float) -> tuple[QTable, np.ndarray]:
+    """The disc-fitted tuning candidates that the decision stage accepts at ``threshold`` and ska-sdc then
+    matches (scored as the held-out catalogues are), and their true fluxes (Jy Hz): the sources whose
+    flux boosting the card's de-boosting undoes."""
+    from astropy.table import vstack
+
     from ..metrics import score_sdc2
     from ..tasks.hi.model import candidate_features
 
-    flux, true, snr = [], [], []
+    rows, true = [], []
     for found, truth in catalogues:
         accepted = found[decision(candidate_features(found)) >= threshold]
         matches = score_sdc2(accepted, truth).matches
         by_id = {int(t["id"]): t for t in truth}
-        for row in accepted:
-            t = by_id.get(matches.get(int(row["id"]), -1))
-            if t is not None and row["disc_fit"] and np.isfinite(row["disc_snr"]):
-                flux.append(float(row["line_flux_integral"].to_value("Jy Hz")))
-                true.append(float(t["line_flux_integral"].to_value("Jy Hz")))
-                snr.append(float(row["disc_snr"]))
-    return np.array(flux), np.array(true), np.array(snr)
+        keep = [k for k, row in enumerate(accepted) if int(row["id"]) in matches and row["disc_fit"]
+                and np.isfinite(row["disc_snr"])]
+        rows.append(accepted[keep])
+        true += [float(by_id[matches[int(accepted["id"][k])]]["line_flux_integral"].to_value("Jy Hz")) for k in keep]
+    return vstack(rows, metadata_conflicts="silent"), np.array(true)
 
 
-def fit_deboost(flux: np.ndarray, true_flux: np.ndarray, snr: np.ndarray, p: float = 2.0):
-    """De-boosting F = F_fit · exp(−a / S/N^p) fitted to matched tuning detections.
-
-    p = 2: both the Eddington bias of a selection at a fixed S/N and the boost from fitting shape
-    parameters to noise fall as 1/S/N² (freeing p on the 48 tuning cubes gave 1.1 or 2.0 depending on
-    the seeds, with the same held-back error). a by least absolute deviations of ln(F_true / F_fit)
-    (the card reports median errors, and a few blends would pull a mean), a ≥ 0 so the correction only
-    lowers fluxes; S/N is clamped at the lowest the sample holds. Fewer than 5 sources (a ``--quick``
-    run): the identity, a = 0.
-    """
+def fit_deboost(sample: QTable, true_flux: np.ndarray):
+    """De-boosting ln(F_true / F_fit) = c₀ + c·x (:mod:`..tasks.hi.deboost`) fitted to matched tuning
+    detections by least absolute deviations (the card reports median errors, and a few blends would pull
+    a least-squares fit), solved exactly as a linear programme; S/N clamped at the lowest the sample
+    holds. Fewer than 10 sources per coefficient (a ``--quick`` run): the identity."""
     from scipy import optimize
 
-    from ..tasks.hi.deboost import FluxDeboost
+    from ..tasks.hi.deboost import FEATURES, FluxDeboost, deboost_features
 
-    if len(flux) < 5:
-        return FluxDeboost(a=0.0, p=p)
-    snr_min = round(float(np.min(snr)), 2)
-    x, target = np.maximum(snr, snr_min), np.log(true_flux / flux)
-    best = optimize.minimize_scalar(lambda a: float(np.abs(target + a / x**p).sum()), bounds=(0.0, 1e4),
-                                    method="bounded", options=dict(xatol=1e-4))
-    return FluxDeboost(a=float(best.x), p=p, snr_min=snr_min)
+    k = len(FEATURES) + 1
+    if len(sample) < 10 * k:
+        return FluxDeboost(coef=(0.0,) * k)
+    snr_min = round(float(np.min(sample["disc_snr"])), 2)
+    x = np.column_stack([np.ones(len(sample)), deboost_features(sample, snr_min)])
+    y = np.log(true_flux / sample["line_flux_integral"].to_value("Jy Hz"))
+    n = len(y)
+    # min Σ(u + v) subject to x·c + u − v = y, u, v ≥ 0, c free
+    res = optimize.linprog(np.r_[np.zeros(k), np.ones(2 * n)], A_eq=np.hstack([x, np.eye(n), -np.eye(n)]), b_eq=y,
+                           bounds=[(None, None)] * k + [(0, None)] * (2 * n), method="highs")
+    return FluxDeboost(coef=tuple(round(float(c), 5) for c in res.x[:k]), snr_min=snr_min)
 
 
 def fit_decision(features: np.ndarray, good: np.ndarray, l2: float = 1e-2):

@@ -57,9 +57,10 @@ def run(quick: bool = False, keep_weights: bool = False) -> Path:
     import torch
 
     from ..models.hi_unet import HIUNet
+    from ..tasks.hi.deboost import FEATURES as FEATURES_DEBOOST
     from ..tasks.hi.model import FEATURES
 
-    cfg = TrainConfig(n_cubes=4, steps=40, n_valid=2) if quick else TrainConfig()
+    cfg = TrainConfig(n_cubes=4, steps=40, n_valid=2, n_deboost=3) if quick else TrainConfig()
     folder = model_folder(NAME, quick)
     model, train_s = trained_or_kept(folder, HIUNet, lambda: fit(cfg), keep_weights)
     tuning = range(VALID_SEED0, VALID_SEED0 + cfg.n_valid)
@@ -68,10 +69,12 @@ def run(quick: bool = False, keep_weights: bool = False) -> Path:
     decision = fit_decision(features, good)
     threshold = choose_threshold(decision(features), good)
     print(f"decision stage: {int(good.sum())} true of {len(good)} tuning candidates; threshold {threshold}")
-    flux, true_flux, snr = deboost_sample(catalogues, decision, threshold)
-    deboost = fit_deboost(flux, true_flux, snr)
-    before, after = flux / true_flux - 1, flux * deboost.factor(snr) / true_flux - 1
-    print(f"flux de-boosting on {len(flux)} matched tuning detections: a {deboost.a:.3f}, p {deboost.p:.3f}; "
+    tuning_candidates(model, _geometry, range(VALID_SEED0 + cfg.n_valid, VALID_SEED0 + cfg.n_deboost), catalogues)
+    sample, true_flux = deboost_sample(catalogues, decision, threshold)
+    deboost = fit_deboost(sample, true_flux)
+    flux = sample["line_flux_integral"].to_value("Jy Hz")
+    before, after = flux / true_flux - 1, flux * deboost.factor(sample) / true_flux - 1
+    print(f"flux de-boosting on {len(flux)} matched tuning detections: coefficients {deboost.coef}; "
           f"median |flux error| {_median_abs(before)} → {_median_abs(after)}")
     seeds = HELD_OUT_SEEDS[:1] if quick else HELD_OUT_SEEDS
     ev = evaluate(model, threshold, _geometry, seeds, decision=decision, deboost=deboost)
@@ -92,10 +95,11 @@ def run(quick: bool = False, keep_weights: bool = False) -> Path:
         decision=dict(features=list(FEATURES), mean=list(decision.mean), scale=list(decision.scale),
                       coef=list(decision.coef), intercept=decision.intercept,
                       tuning_candidates=int(len(good)), tuning_true=int(good.sum())),
-        flux_deboost=dict(form="F = F_fit · exp(−a / max(disc_snr, snr_min)^p)", a=round(deboost.a, 4),
-                          p=round(deboost.p, 4), snr_min=deboost.snr_min,
+        flux_deboost=dict(form="F = F_fit · exp(c0 + c1/S + c2/S² + c3 ln n_vox + c4 ln S_sum), S = max(disc_snr, snr_min), "
+                               "S_sum = the mask's integrated S/N (snr)",
+                          features=list(FEATURES_DEBOOST), coef=list(deboost.coef), snr_min=deboost.snr_min,
                           fit=(f"least absolute deviations of ln(F_true / F_fit) over the matched detections at the "
-                               f"threshold in tuning seeds {VALID_SEED0}–{VALID_SEED0 + cfg.n_valid - 1}"),
+                               f"threshold in tuning seeds {VALID_SEED0}–{VALID_SEED0 + cfg.n_deboost - 1}"),
                           tuning_sources=int(len(flux)), tuning_median_abs_error_fitted=_median_abs(before),
                           tuning_median_abs_error=_median_abs(after)),
         held_out_seeds=list(seeds),
@@ -124,9 +128,10 @@ the line flux, w20, PA and hi_size (the fitted disc's 1 M☉/pc² isophote).
 
 Faint detections sit on upward noise (Eddington bias) and the fitted shape follows the noise further,
 so their fitted fluxes are biased high. The catalogue's line fluxes are de-boosted
-(`astroml_core.tasks.hi.deboost`): F = F_fit · exp(−a / S/N^p), S/N the fit's own (`disc_snr`),
-a = {deboost.a:.3f} and p = {deboost.p:.3f} fitted on the {len(flux)} matched detections of the tuning cubes at
-this threshold (median |flux error| there {_median_abs(before)} → {_median_abs(after)}); hi_size follows the
+(`astroml_core.tasks.hi.deboost`): ln(F / F_fit) = c₀ + c₁/S + c₂/S² + c₃ ln n_vox + c₄ ln S_sum, with S the
+fit's own S/N (`disc_snr`), n_vox the mask's voxels and S_sum the S/N summed over the mask (`snr`);
+c = {", ".join(f"{c:.4g}" for c in deboost.coef)}, fitted by least absolute deviations on the {len(flux)} matched
+detections of tuning cubes {VALID_SEED0}–{VALID_SEED0 + cfg.n_deboost - 1} at this threshold (median |flux error| there {_median_abs(before)} → {_median_abs(after)}); hi_size follows the
 corrected flux. The fitted flux stays in `line_flux_fitted`.
 
 ## Held-out results ({len(seeds)} simulated 256×256×512 cubes, seeds {seeds[0]}–{seeds[-1]})

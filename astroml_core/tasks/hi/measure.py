@@ -74,6 +74,8 @@ def _crossings(spectrum: np.ndarray) -> tuple[float, float]:
     peak = int(np.argmax(s))
     level = 0.2 * s[peak]
     above = np.flatnonzero(s >= level)
+    if above.size == 0:                 # no positive peak (a candidate on negative noise): one channel wide
+        return peak - 0.5, peak + 0.5
     lo, hi = int(above[0]), int(above[-1])
     left = lo - (s[lo] - level) / (s[lo] - s[lo - 1]) if lo > 0 and s[lo] != s[lo - 1] else lo - 0.5
     right = hi + (s[hi] - level) / (s[hi] - s[hi + 1]) if hi + 1 < s.size and s[hi] != s[hi + 1] else hi + 0.5

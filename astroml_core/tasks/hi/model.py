@@ -70,7 +70,7 @@ def config_from_card(front: dict, threshold: float | None = None) -> ModelConfig
     d = front.get("decision")
     decision = Decision(tuple(d["mean"]), tuple(d["scale"]), tuple(d["coef"]), float(d["intercept"])) if d else None
     b = front.get("flux_deboost")
-    deboost = FluxDeboost(float(b["a"]), float(b["p"]), float(b["snr_min"])) if b else None
+    deboost = FluxDeboost(tuple(float(c) for c in b["coef"]), float(b["snr_min"])) if b else None
     cut = float(front.get("score_threshold", 0.5)) if threshold is None else float(threshold)
     return ModelConfig(score_threshold=cut, min_score=min(cut, 0.05), decision=decision, deboost=deboost)
 
