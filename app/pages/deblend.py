@@ -311,7 +311,7 @@ class DeblendPage(pn.viewable.Viewer):
 
     def __panel__(self):
         controls = pn.Column(
-            self.source, pn.Row(self.title, self.copy_link), self.info,
+            self.source, self.title, self.info, self.copy_link,
             pn.widgets.RadioButtonGroup.from_param(self.param.view, css_classes=["view-choice"]),
             pn.widgets.FloatSlider.from_param(self.param.q, width=300),
             pn.widgets.FloatSlider.from_param(self.param.stretch, width=300),

@@ -98,6 +98,11 @@ def learn_page(page, url: str) -> None:
     page.screenshot(path=OUT / "learn.png")
 
 
+# true once a Bokeh title says what the model sees and is no longer "computing…"
+SALIENCY_SHOWN = """() => window.Bokeh && Bokeh.documents.some(d => Array.from(d.all_models).some(m =>
+    typeof m.text === "string" && m.text.startsWith("What the model sees") && !m.text.includes("computing")))"""
+
+
 def deblend_page(page, url: str) -> None:
     """The deblending page: demo field deblended, a source picked from the table."""
     page.set_viewport_size({"width": 1400, "height": 1480})
@@ -105,8 +110,9 @@ def deblend_page(page, url: str) -> None:
     page.wait_for_selector(".image-info >> text=Bands")
     page.locator(".deblend-run button").click()
     page.wait_for_selector(".deblend-status >> text=Sources found", timeout=120_000)
-    page.locator(".deblend-table .tabulator-row").nth(2).click()
-    time.sleep(2.0)
+    page.locator(".deblend-table .tabulator-row").nth(4).click()
+    page.wait_for_function(SALIENCY_SHOWN, timeout=60_000)
+    time.sleep(1.0)
     page.mouse.move(5, 600)
     page.screenshot(path=OUT / "deblend.png")
 
