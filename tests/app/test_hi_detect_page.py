@@ -25,6 +25,18 @@ def rows(page) -> int:
     return page.locator(".hi-table .tabulator-row").count()
 
 
+def click_until(target, predicate, what: str):
+    """Click ``target`` until ``predicate`` holds: on a loaded 2-core CI machine a click that lands while the
+    server is still busy with the detection's last updates went unanswered once (a clean-clone CI run), so
+    one more click after 20 s, then up to 40 s more."""
+    target.click()
+    try:
+        return wait_until(predicate, timeout=20, what=what)
+    except AssertionError:
+        target.click()
+        return wait_until(predicate, timeout=40, what=what)
+
+
 def test_detect_fills_the_table_and_a_row_jumps_to_its_channel_with_an_ellipse(page, server):
     url, _ = server
     open_cube_page(page, url)
@@ -33,9 +45,8 @@ def test_detect_fills_the_table_and_a_row_jumps_to_its_channel_with_an_ellipse(p
     assert rows(page) >= 1
     first = page.locator(".hi-table .tabulator-row").first
     freq = float(first.locator(".tabulator-cell[tabulator-field='ν (MHz)']").inner_text().replace(",", ""))
-    first.click()
     expected = round((freq - F0_MHZ) / DF_MHZ)
-    ch, _ = wait_until(lambda: (s := channel_state(page))[0] != 256 and s, what="the jump to the source's channel")
+    ch, _ = click_until(first, lambda: (s := channel_state(page))[0] != 256 and s, what="the jump to the source's channel")
     assert abs(ch - expected) <= 1
     assert wait_until(lambda: page.evaluate(SOURCES) >= 1, what="an ellipse on the channel")
 
