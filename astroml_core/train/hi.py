@@ -195,6 +195,7 @@ def deboost_sample(catalogues, decision, threshold: float) -> tuple[QTable, np.n
     from astropy.table import vstack
 
     from ..metrics import score_sdc2
+    from ..tasks.hi.deboost import disc_fitted
     from ..tasks.hi.model import candidate_features
 
     rows, true = [], []
@@ -202,8 +203,7 @@ def deboost_sample(catalogues, decision, threshold: float) -> tuple[QTable, np.n
         accepted = found[decision(candidate_features(found)) >= threshold]
         matches = score_sdc2(accepted, truth).matches
         by_id = {int(t["id"]): t for t in truth}
-        keep = [k for k, row in enumerate(accepted) if int(row["id"]) in matches and row["disc_fit"]
-                and np.isfinite(row["disc_snr"])]
+        keep = [k for k in np.flatnonzero(disc_fitted(accepted)) if int(accepted["id"][k]) in matches]
         rows.append(accepted[keep])
         true += [float(by_id[matches[int(accepted["id"][k])]]["line_flux_integral"].to_value("Jy Hz")) for k in keep]
     return vstack(rows, metadata_conflicts="silent"), np.array(true)

@@ -28,9 +28,14 @@ from dataclasses import dataclass
 import numpy as np
 from astropy.table import QTable
 
-__all__ = ["FluxDeboost", "FEATURES", "deboost_features"]
+__all__ = ["FluxDeboost", "FEATURES", "deboost_features", "disc_fitted"]
 
 FEATURES = ("1/S", "1/S²", "ln n_vox", "ln S_sum")
+
+
+def disc_fitted(table: QTable) -> np.ndarray:
+    """Which rows the disc fit refined (the only rows de-boosting touches)."""
+    return np.asarray(table["disc_fit"], bool) & np.isfinite(np.asarray(table["disc_snr"], float))
 
 
 def deboost_features(table: QTable, snr_min: float) -> np.ndarray:
@@ -53,7 +58,7 @@ class FluxDeboost:
         """Multiplicative correction of each row (1 where the disc was not fitted)."""
         x = deboost_features(table, self.snr_min)
         ln_f = self.coef[0] + x @ np.asarray(self.coef[1:], float)
-        fitted = np.asarray(table["disc_fit"], bool) & np.isfinite(ln_f)
+        fitted = disc_fitted(table) & np.isfinite(ln_f)
         return np.where(fitted, np.exp(np.where(fitted, ln_f, 0.0)), 1.0)
 
     def apply(self, table: QTable, rest_hz: float = 1.42040575177e9) -> QTable:
@@ -68,7 +73,7 @@ class FluxDeboost:
         if not len(out):
             return out
         factor = self.factor(out)
-        fitted = np.asarray(out["disc_fit"], bool) & np.isfinite(np.asarray(out["disc_snr"], float))
+        fitted = disc_fitted(out)
         out["line_flux_integral"] = out["line_flux_integral"] * factor
         if fitted.any():
             size = hi_size_of_disc(out["line_flux_integral"].to_value("Jy Hz")[fitted],
