@@ -11,6 +11,10 @@ import torch
 import zuko
 from torch import nn
 
+from ..sim.lightcone import LightconeConfig
+
+N_LOS = LightconeConfig().n_los     # slices of the model's grid (4 Mpc cells from z = 6)
+
 __all__ = ["BlockMoments", "LightconeNet", "LightconeEnsemble", "GalaxyNet", "prior_bounds", "to_unit", "from_unit"]
 
 EPS = 1e-4
@@ -53,12 +57,12 @@ def _conv(cin: int, cout: int, stride) -> nn.Sequential:
 
 
 class LightconeNet(nn.Module):
-    """Lightcone (B, X, Y, 512) in mK on 4 Mpc cells from z = 6 → summary, mean estimate and flow.
+    """Lightcone (B, X, Y, n_los) in mK on 4 Mpc cells from z = 6 → summary, mean estimate and flow.
 
     Transverse axes are averaged after the convolutions (any box width works); the line of sight keeps
     its order, because where along it (at which redshift) a feature sits is the information. ``mean_head(embed(x))`` is the posterior-mean estimate (logit space)."""
 
-    def __init__(self, n_params: int = 6, n_los: int = 512, summary: int = 48):
+    def __init__(self, n_params: int = 6, n_los: int = N_LOS, summary: int = 48):
         super().__init__()
         self.moments = BlockMoments()
         self.features = nn.Sequential(_conv(2, 16, 2), _conv(16, 32, 2), _conv(32, 48, 1), _conv(48, 64, (1, 1, 2)))
@@ -104,7 +108,7 @@ class LightconeEnsemble(nn.Module):
     A mixture of independently trained flows covers what any one of them misses (a deep ensemble for
     posteriors); each member sees the same block moments, so the cost is one CNN pass per member."""
 
-    def __init__(self, members: int = 3, n_params: int = 6, n_los: int = 512):
+    def __init__(self, members: int = 3, n_params: int = 6, n_los: int = N_LOS):
         super().__init__()
         self.members = nn.ModuleList(LightconeNet(n_params, n_los) for _ in range(members))
 
@@ -119,5 +123,5 @@ class LightconeEnsemble(nn.Module):
         return torch.cat(parts)[:n].transpose(0, 1)
 
     def sample(self, tb: torch.Tensor, n: int) -> torch.Tensor:
-        """(B, n, n_params) logit-space posterior samples for lightcones (B, X, Y, 512) in mK."""
+        """(B, n, n_params) logit-space posterior samples for lightcones (B, X, Y, n_los) in mK."""
         return self.sample_summaries(self.summaries(self.members[0].moments(tb)), n)

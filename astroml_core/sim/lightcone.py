@@ -32,9 +32,10 @@ collisional-coupling fluctuations, the photon-conserving correction, recombinati
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
-from scipy.special import erfc
+from scipy.special import erfc, erfcinv
 
 from .cosmology import H_LITTLE, OMEGA_B, T_CMB0, Cosmology, tophat_window
 
@@ -209,6 +210,20 @@ def _ladder(cfg: LightconeConfig) -> np.ndarray:
     return np.array(radii + [r_min])
 
 
+@lru_cache(maxsize=4)
+def _windows_cached(n: int, cell_mpc: float, radii: tuple) -> tuple:
+    k1 = 2 * np.pi * np.fft.fftfreq(n, d=cell_mpc)
+    kz = 2 * np.pi * np.fft.rfftfreq(n, d=cell_mpc)
+    k = np.sqrt(k1[:, None, None] ** 2 + k1[None, :, None] ** 2 + kz[None, None, :] ** 2)
+    return tuple(tophat_window(k * r) for r in radii)
+
+
+def _windows(cfg: LightconeConfig, radii: np.ndarray) -> tuple:
+    """Top-hat filters of every ladder radius on the box's Fourier grid (the same for every lightcone of a
+    grid, so computed once: they were a tenth of a lightcone's cost)."""
+    return _windows_cached(cfg.n_cells, cfg.cell_mpc, tuple(radii.tolist()))
+
+
 def simulate_lightcone(params: dict, *, seed: int, config: LightconeConfig | None = None) -> Lightcone:
     """One lightcone for ``params`` (names of :data:`PARAMETERS`); deterministic in ``seed``."""
     cfg = config or LightconeConfig()
@@ -234,17 +249,18 @@ def simulate_lightcone(params: dict, *, seed: int, config: LightconeConfig | Non
     heat_ratio = np.ones((n, n, cfg.n_los))
     f_bar_ps = erfc(barrier / np.sqrt(2 * sig_min2))
     zeta = params["zeta"] * np.interp(z, history.z[::-1], history.f_coll[::-1]) / np.maximum(f_bar_ps, 1e-30)
-    f_cell = None
+    ionise_at = erfcinv(np.clip(1 / np.maximum(zeta, 1e-30), 0, 2))   # ζ erfc(x) ≥ 1 ⇔ x ≤ erfcinv(1/ζ)
+    windows = _windows(cfg, radii)
     for i, radius in enumerate(radii):
-        smooth = np.fft.irfftn(modes * tophat_window(k * radius), s=(n, n, n), axes=(0, 1, 2))[:, :, plane]
+        smooth = np.fft.irfftn(modes * windows[i], s=(n, n, n), axes=(0, 1, 2))[:, :, plane]
         spread = np.sqrt(2 * np.clip(sig_min2 - cosmo.sigma_r(radius) ** 2, 1e-6, None))
-        f_coll = erfc((barrier - smooth) / spread)
         if radius <= cfg.r_bubble_max_mpc:
-            ionised |= zeta * f_coll >= 1
+            ionised |= barrier - smooth <= spread * ionise_at
         uses = heat_radius == i
         if uses.any():
-            heat_ratio[:, :, uses] = f_coll[:, :, uses] / np.maximum(f_bar_ps[uses], 1e-30)
-        f_cell = f_coll
+            f_heat = erfc((barrier[uses] - smooth[:, :, uses]) / spread[uses])
+            heat_ratio[:, :, uses] = f_heat / np.maximum(f_bar_ps[uses], 1e-30)
+    f_cell = erfc((barrier - smooth) / spread)
     delta = np.fft.irfftn(modes, s=(n, n, n), axes=(0, 1, 2))[:, :, plane] * growth
     xhi = np.where(ionised, 0.0, np.clip(1 - zeta * f_cell, 0, 1))
     t_cmb = T_CMB0 * (1 + z)
@@ -335,8 +351,18 @@ DEMO_LIGHTCONES = {
 }
 
 
+def _has_default_grid(path) -> bool:
+    """Whether a demo lightcone on disk has today's line of sight (older data roots hold shorter ones)."""
+    from astropy.io import fits
+
+    try:
+        return fits.getheader(path).get("NAXIS3") == LightconeConfig().n_los
+    except (OSError, ValueError):
+        return False
+
+
 def ensure_demo_lightcones(folder) -> list:
-    """Write the demo lightcones into ``folder`` unless they are there; returns their paths."""
+    """Write the demo lightcones into ``folder`` unless they are there on today's grid; returns their paths."""
     from pathlib import Path
 
     folder = Path(folder)
@@ -344,7 +370,7 @@ def ensure_demo_lightcones(folder) -> list:
     paths = []
     for name, (params, seed) in DEMO_LIGHTCONES.items():
         path = folder / name
-        if not path.exists():
+        if not (path.exists() and _has_default_grid(path)):
             tmp = path.with_suffix(".tmp.fits")
             write_lightcone(tmp, simulate_lightcone(params, seed=seed))
             tmp.replace(path)

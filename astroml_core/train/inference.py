@@ -6,7 +6,6 @@ augmented with the symmetries of the periodic box (transverse rolls, flips, tran
 """
 from __future__ import annotations
 
-import copy
 import math
 import time
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import numpy as np
 import torch
 
 from ..models.inference_nets import GalaxyNet, LightconeNet, prior_bounds, to_unit
+from ..service.device import choose_device
 from ..sim.galaxies import GALAXY_PARAMETERS, PROPERTIES, sample_galaxy_prior, simulate_galaxies
 from ..sim.lightcone import PARAMETERS
 from .lightcone_sets import LightconeSet
@@ -56,7 +56,11 @@ def _loss(model, summary: torch.Tensor, z: torch.Tensor, cfg: FitConfig) -> torc
 
 def _fit(model, embed: Callable, x: torch.Tensor, z: torch.Tensor, x_val: torch.Tensor, z_val: torch.Tensor,
          cfg: FitConfig, augment: Callable | None, progress: Callable) -> tuple[object, list[float]]:
-    """Shared loop: AdamW, cosine schedule, best-validation state."""
+    """Shared loop: AdamW, one-cycle schedule, best-validation state; on the GPU when there is one (the
+    data move there whole), and the model comes back on the CPU."""
+    device = choose_device()
+    model.to(device)
+    x, z, x_val, z_val = (t.to(device) for t in (x, z, x_val, z_val))
     gen = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
     steps = cfg.epochs * math.ceil(len(x) / cfg.batch)
@@ -66,6 +70,7 @@ def _fit(model, embed: Callable, x: torch.Tensor, z: torch.Tensor, x_val: torch.
         model.train()
         started = time.time()
         for idx in torch.randperm(len(x), generator=gen).split(cfg.batch):
+            idx = idx.to(device)
             xb = x[idx].float()
             if augment is not None:
                 xb = augment(xb, gen)
@@ -81,10 +86,10 @@ def _fit(model, embed: Callable, x: torch.Tensor, z: torch.Tensor, x_val: torch.
                                  for xv, zv in zip(x_val.split(256), z_val.split(256))]))
         history.append(val)
         if val < best:
-            best, best_state = val, copy.deepcopy(model.state_dict())
+            best, best_state = val, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         progress((epoch + 1) / cfg.epochs, f"epoch {epoch + 1}/{cfg.epochs}: validation loss {val:.3f} "
                                            f"({time.time() - started:.0f} s)")
-    model.load_state_dict(best_state)
+    model.cpu().load_state_dict(best_state)
     return model.eval(), history
 
 

@@ -7,11 +7,12 @@ import io
 import pytest
 import torch
 
-from astroml_core.models.inference_nets import BlockMoments, GalaxyNet, LightconeEnsemble, LightconeNet, from_unit, to_unit
+from astroml_core.models.inference_nets import (N_LOS, BlockMoments, GalaxyNet, LightconeEnsemble, LightconeNet, from_unit,
+                                               to_unit)
 
 
 def _nets():
-    return [("lightcone", LightconeNet(), torch.randn(2, 16, 16, 512) * 20),
+    return [("lightcone", LightconeNet(), torch.randn(2, 16, 16, N_LOS) * 20),
             ("galaxy", GalaxyNet(11, 6), torch.randn(2, 11))]
 
 
@@ -67,7 +68,7 @@ def test_the_ensemble_mixes_equal_shares_of_its_members():
     for k, member in enumerate(ens.members):
         member.flow = Constant(k)
     with torch.no_grad():
-        samples = ens.sample(torch.randn(2, 16, 16, 512) * 20, 999)
+        samples = ens.sample(torch.randn(2, 16, 16, N_LOS) * 20, 999)
     assert samples.shape == (2, 999, 6)
     counts = torch.bincount(samples[0, :, 0].long(), minlength=3)
     assert counts.tolist() == [333, 333, 333]

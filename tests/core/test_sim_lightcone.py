@@ -77,3 +77,17 @@ def test_fits_round_trip_keeps_truth_redshifts_and_units(tmp_path):
     np.testing.assert_allclose(data.redshift, lc.redshift)
     assert data.cell_mpc == 4.0
     assert data.truth == pytest.approx({k: FIDUCIAL[k] for k in PARAMETER_NAMES})
+
+
+def test_demo_lightcones_on_an_older_grid_are_written_again(tmp_path):
+    from astropy.io import fits
+
+    from astroml_core.sim.lightcone import DEMO_LIGHTCONES, ensure_demo_lightcones
+
+    name, (params, seed) = next(iter(DEMO_LIGHTCONES.items()))
+    older = LightconeConfig(n_los=LightconeConfig().n_los // 2)
+    write_lightcone(tmp_path / name, simulate_lightcone(params, seed=seed, config=older))
+    paths = ensure_demo_lightcones(tmp_path)
+    assert [fits.getheader(p)["NAXIS3"] for p in paths] == [LightconeConfig().n_los] * len(DEMO_LIGHTCONES)
+    stamp = [p.stat().st_mtime_ns for p in paths]
+    assert [p.stat().st_mtime_ns for p in ensure_demo_lightcones(tmp_path)] == stamp    # today's grid is kept

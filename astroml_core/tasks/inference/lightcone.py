@@ -122,7 +122,7 @@ def _first_slice(data: LightconeData, z_min: float) -> float:
 
 
 def model_input(data: LightconeData, grid: LightconeConfig = MODEL_GRID):
-    """δT_b on the model's grid as a torch tensor (X', Y', 512), block-averaged from the file's cells."""
+    """δT_b on the model's grid as a torch tensor (X', Y', n_los), block-averaged from the file's cells."""
     import torch
 
     start = int(round(_first_slice(data, grid.z_min)))

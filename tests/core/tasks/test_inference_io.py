@@ -29,7 +29,7 @@ def _rewrite(src, dst, edit):
 def test_model_input_is_the_model_grid_and_keeps_the_signal(lightcone_file):
     data = open_lightcone(lightcone_file)
     x = model_input(data)
-    assert tuple(x.shape) == (16, 16, 512)
+    assert tuple(x.shape) == (16, 16, LightconeConfig().n_los)
     np.testing.assert_allclose(x.numpy(), data.tb, atol=1e-4)
 
 
@@ -46,7 +46,7 @@ def test_finer_cells_are_block_averaged_to_4_mpc(lightcone_file, tmp_path):
     table.name = "REDSHIFT"
     fits.HDUList([primary, table]).writeto(tmp_path / "fine.fits")
     x = model_input(open_lightcone(tmp_path / "fine.fits"))
-    assert tuple(x.shape) == (16, 16, 512)
+    assert tuple(x.shape) == (16, 16, LightconeConfig().n_los)
     np.testing.assert_allclose(x.numpy(), data.tb, atol=1e-3)
 
 
@@ -81,7 +81,7 @@ def test_a_lightcone_too_short_for_the_model_says_how_long_it_must_be(lightcone_
         h[0].data = h[0].data[:300]
         h["REDSHIFT"].data = h["REDSHIFT"].data[:300]
     data = open_lightcone(_rewrite(lightcone_file, tmp_path / "short.fits", shorten))
-    with pytest.raises(ShapeError, match="needs 2048 Mpc"):
+    with pytest.raises(ShapeError, match=f"needs {LightconeConfig().n_los * 4} Mpc"):
         model_input(data)
 
 
