@@ -189,16 +189,22 @@ def thermal_history(params: dict, z_max: float = 35.0, z_min: float = 4.0, n: in
     return ThermalHistory(z, f_coll, t_k, t_ad, x_alpha, xi, mfp_300 * (params["e0"] / 300.0) ** 3)
 
 
+@lru_cache(maxsize=4)
+def _wavenumbers(n: int, cell_mpc: float) -> np.ndarray:
+    """|k| (1/Mpc) of the box's real-FFT grid (the same for every lightcone of a grid, so computed once)."""
+    k1 = 2 * np.pi * np.fft.fftfreq(n, d=cell_mpc)
+    kz = 2 * np.pi * np.fft.rfftfreq(n, d=cell_mpc)
+    return np.sqrt(k1[:, None, None] ** 2 + k1[None, :, None] ** 2 + kz[None, None, :] ** 2)
+
+
 def _gaussian_field(cosmo: Cosmology, cfg: LightconeConfig, rng: np.random.Generator) -> np.ndarray:
     """Fourier modes of the z = 0 linear density field on the periodic box."""
     n, box = cfg.n_cells, cfg.n_cells * cfg.cell_mpc
-    k1 = 2 * np.pi * np.fft.fftfreq(n, d=cfg.cell_mpc)
-    kz = 2 * np.pi * np.fft.rfftfreq(n, d=cfg.cell_mpc)
-    k = np.sqrt(k1[:, None, None] ** 2 + k1[None, :, None] ** 2 + kz[None, None, :] ** 2)
+    k = _wavenumbers(n, cfg.cell_mpc)
     white = np.fft.rfftn(rng.standard_normal((n, n, n)))
     amp = np.sqrt(cosmo.power(np.where(k > 0, k, 1.0)) * n**3 / box**3)
     amp[0, 0, 0] = 0.0
-    return white * amp, k
+    return white * amp
 
 
 def _ladder(cfg: LightconeConfig) -> np.ndarray:
@@ -211,17 +217,10 @@ def _ladder(cfg: LightconeConfig) -> np.ndarray:
 
 
 @lru_cache(maxsize=4)
-def _windows_cached(n: int, cell_mpc: float, radii: tuple) -> tuple:
-    k1 = 2 * np.pi * np.fft.fftfreq(n, d=cell_mpc)
-    kz = 2 * np.pi * np.fft.rfftfreq(n, d=cell_mpc)
-    k = np.sqrt(k1[:, None, None] ** 2 + k1[None, :, None] ** 2 + kz[None, None, :] ** 2)
-    return tuple(tophat_window(k * r) for r in radii)
-
-
-def _windows(cfg: LightconeConfig, radii: np.ndarray) -> tuple:
+def _windows(n: int, cell_mpc: float, radii: tuple) -> tuple:
     """Top-hat filters of every ladder radius on the box's Fourier grid (the same for every lightcone of a
     grid, so computed once: they were a tenth of a lightcone's cost)."""
-    return _windows_cached(cfg.n_cells, cfg.cell_mpc, tuple(radii.tolist()))
+    return tuple(tophat_window(_wavenumbers(n, cell_mpc) * r) for r in radii)
 
 
 def simulate_lightcone(params: dict, *, seed: int, config: LightconeConfig | None = None) -> Lightcone:
@@ -233,7 +232,7 @@ def simulate_lightcone(params: dict, *, seed: int, config: LightconeConfig | Non
     params = {k: float(params[k]) for k in PARAMETER_NAMES}
     cosmo = _cosmology(params)
     rng = np.random.default_rng(seed)
-    modes, k = _gaussian_field(cosmo, cfg, rng)
+    modes = _gaussian_field(cosmo, cfg, rng)
     n = cfg.n_cells
     d0 = cosmo.comoving_distance(cfg.z_min)
     z = cosmo.redshift_at(d0 + (np.arange(cfg.n_los) + 0.5) * cfg.cell_mpc)
@@ -250,7 +249,7 @@ def simulate_lightcone(params: dict, *, seed: int, config: LightconeConfig | Non
     f_bar_ps = erfc(barrier / np.sqrt(2 * sig_min2))
     zeta = params["zeta"] * np.interp(z, history.z[::-1], history.f_coll[::-1]) / np.maximum(f_bar_ps, 1e-30)
     ionise_at = erfcinv(np.clip(1 / np.maximum(zeta, 1e-30), 0, 2))   # ζ erfc(x) ≥ 1 ⇔ x ≤ erfcinv(1/ζ)
-    windows = _windows(cfg, radii)
+    windows = _windows(n, cfg.cell_mpc, tuple(radii.tolist()))
     for i, radius in enumerate(radii):
         smooth = np.fft.irfftn(modes * windows[i], s=(n, n, n), axes=(0, 1, 2))[:, :, plane]
         spread = np.sqrt(2 * np.clip(sig_min2 - cosmo.sigma_r(radius) ** 2, 1e-6, None))

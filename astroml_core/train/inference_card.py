@@ -56,12 +56,21 @@ def _validation_section(folder: Path) -> str:
     return json.loads(path.read_text()).get("summary_markdown", "")
 
 
-def _fit_member(job: tuple) -> dict:
-    """One ensemble member's weights, fitted on the cached training sets (in its own process on a GPU)."""
-    n_train, n_valid, cache, cfg = job
+def _training_sets(n_train: int, n_valid: int, cache: Path):
+    """(training, validation) lightcone sets, simulated once and cached."""
     train = joined([lightcone_set(n_train, seed, cache, progress=_progress) for seed in TRAIN_SEEDS])
-    valid = lightcone_set(n_valid, VALID_SEED, cache, progress=_progress)
+    return train, lightcone_set(n_valid, VALID_SEED, cache, progress=_progress)
+
+
+def _fit_member(train, valid, cfg: FitConfig) -> dict:
+    """One ensemble member's weights."""
     return fit_lightcone(train, valid, cfg, progress=lambda f, m: _progress(f, f"member {cfg.seed}: {m}"))[0].state_dict()
+
+
+def _fit_member_process(job: tuple) -> dict:
+    """One ensemble member's weights in its own process (GPU): it reads the cached sets itself."""
+    n_train, n_valid, cache, cfg = job
+    return _fit_member(*_training_sets(n_train, n_valid, cache), cfg)
 
 
 def _lightcone(quick: bool, keep_weights: bool, cache: Path) -> Path:
@@ -76,14 +85,13 @@ def _lightcone(quick: bool, keep_weights: bool, cache: Path) -> Path:
     folder = model_folder("lightcone_flow", quick)
 
     def fit():
-        for seed in (*TRAIN_SEEDS, VALID_SEED):              # simulate once, here, before the members start
-            lightcone_set(n_valid if seed == VALID_SEED else n_train, seed, cache, progress=_progress)
-        jobs = [(n_train, n_valid, cache, m) for m in members]
+        train, valid = _training_sets(n_train, n_valid, cache)
         if choose_device().type == "cuda":      # side by side on the GPU, one process each
+            del train, valid
             with get_context("spawn").Pool(len(members)) as pool:
-                states = pool.map(_fit_member, jobs)
+                states = pool.map(_fit_member_process, [(n_train, n_valid, cache, m) for m in members])
         else:                                   # one after another: side by side on 2 CPU cores was 2× slower
-            states = [_fit_member(job) for job in jobs]
+            states = [_fit_member(train, valid, m) for m in members]
         ensemble = LightconeEnsemble(len(members))
         for member, state in zip(ensemble.members, states):
             member.load_state_dict(state)
