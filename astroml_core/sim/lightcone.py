@@ -86,7 +86,8 @@ class LightconeConfig:
 
     n_cells: int = 32
     cell_mpc: float = 4.0
-    n_los: int = 512
+    n_los: int = 672        # 2,688 Mpc: to z ≈ 16 / 22 / 28 at Ω_m = 0.2 / 0.31 / 0.4, through the heating era; the
+                            # longest that 3D-21cmPIE-Net's lightcones (3,357 Mpc from z = 5) hold past z = 6 is 2,761
     z_min: float = 6.0
     r_bubble_max_mpc: float = 50.0
     noise_mk: float | None = None   # thermal noise rms per cell at z = 8, mK

@@ -20,7 +20,7 @@ from ..sim.galaxies import GALAXY_PARAMETERS, PROPERTIES, sample_galaxy_prior, s
 from ..sim.lightcone import PARAMETERS
 from .lightcone_sets import LightconeSet
 
-__all__ = ["FitConfig", "fit_lightcone", "fit_galaxy", "galaxy_set", "GALAXY_TRAIN_SEED",
+__all__ = ["FitConfig", "fit_lightcone", "refit_flow", "fit_galaxy", "galaxy_set", "GALAXY_TRAIN_SEED",
            "GALAXY_VALID_SEED", "GALAXY_HELD_OUT_SEED"]
 
 GALAXY_TRAIN_SEED, GALAXY_VALID_SEED, GALAXY_HELD_OUT_SEED = 51, 52, 5_000
@@ -51,7 +51,7 @@ def _augment(m: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 
 def _loss(model, summary: torch.Tensor, z: torch.Tensor, cfg: FitConfig) -> torch.Tensor:
     nll = -model.flow(summary).log_prob(z).mean()
-    return nll + cfg.mse_weight * ((model.mean_head(summary) - z) ** 2).mean()
+    return nll + cfg.mse_weight * ((model.mean_head(summary) - z) ** 2).mean() if cfg.mse_weight else nll
 
 
 def _fit(model, embed: Callable, x: torch.Tensor, z: torch.Tensor, x_val: torch.Tensor, z_val: torch.Tensor,
@@ -94,15 +94,46 @@ def _fit(model, embed: Callable, x: torch.Tensor, z: torch.Tensor, x_val: torch.
 
 
 def fit_lightcone(train: LightconeSet, valid: LightconeSet, cfg: FitConfig = FitConfig(),
-                  progress: Callable = lambda f, m: None) -> tuple[LightconeNet, list[float]]:
-    """Train :class:`LightconeNet` on block moments; returns (model in eval mode, validation losses)."""
+                  progress: Callable = lambda f, m: None, start: dict | None = None) -> tuple[LightconeNet, list[float]]:
+    """Train :class:`LightconeNet` on block moments, from scratch or on from the state dict ``start`` (a later
+    stage of a schedule); returns (model in eval mode, validation losses)."""
     torch.manual_seed(cfg.seed)
     model = LightconeNet(n_params=len(PARAMETERS), n_los=train.moments.shape[-1] * 4)
+    if start is not None:
+        model.load_state_dict(start)
     low, high = prior_bounds(PARAMETERS)
     x, x_val = torch.from_numpy(train.moments), torch.from_numpy(valid.moments)
     z = to_unit(torch.from_numpy(train.theta), low, high)
     z_val = to_unit(torch.from_numpy(valid.theta), low, high)
     return _fit(model, model.embed_moments, x, z, x_val, z_val, cfg, _augment, progress)
+
+
+def _summaries(model: LightconeNet, moments: np.ndarray, views: int, gen: torch.Generator) -> torch.Tensor:
+    """(views·n, summary) of block moments: the first view as given, the others under random box symmetries."""
+    out = []
+    with torch.no_grad():
+        for view in range(views):
+            out.append(torch.cat([model.embed_moments(m.float() if view == 0 else _augment(m.float(), gen))
+                                  for m in torch.from_numpy(moments).split(64)]))
+    return torch.cat(out)
+
+
+def refit_flow(model: LightconeNet, fresh: LightconeSet, valid: LightconeSet, cfg: FitConfig, views: int = 4,
+               progress: Callable = lambda f, m: None) -> LightconeNet:
+    """Fit ``model``'s flow again, its CNN frozen, on the summaries of lightcones the CNN never trained on.
+
+    On its own training set a CNN's summaries are sharper than on new lightcones, so a flow fitted
+    beside it learns widths that are wrong on new data (too narrow where the CNN overfits, too wide where
+    training stopped early); fitted on fresh simulations it learns p(θ | summary) as it will be used."""
+    model.eval()
+    gen = torch.Generator().manual_seed(cfg.seed)
+    low, high = prior_bounds(PARAMETERS)
+    x = _summaries(model, fresh.moments, views, gen)
+    z = to_unit(torch.from_numpy(fresh.theta), low, high).repeat(views, 1)
+    x_val = _summaries(model, valid.moments, 1, gen)
+    z_val = to_unit(torch.from_numpy(valid.theta), low, high)
+    _fit(torch.nn.ModuleDict({"flow": model.flow}), lambda s: s, x, z, x_val, z_val, cfg, None, progress)
+    return model.eval()
 
 
 def galaxy_set(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

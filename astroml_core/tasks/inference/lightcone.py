@@ -2,7 +2,7 @@
 
 A lightcone file is FITS: δT_b as (line of sight, y, x) in mK (or K), CDELT1 the cell in comoving Mpc,
 and the redshift of each slice in a REDSHIFT table (or ZMIN for the first slice with the model's 4 Mpc
-cells). It is resampled to the model's grid (4 Mpc cells, 512 slices = 2,048 Mpc from z = 6) by
+cells). It is resampled to the model's grid (4 Mpc cells, 672 slices = 2,688 Mpc from z = 6) by
 block-averaging, so a 140 × 140 × 2350 cube of 1.43 Mpc cells (92 MB) is read in well under a second.
 """
 from __future__ import annotations
@@ -131,7 +131,7 @@ def model_input(data: LightconeData, grid: LightconeConfig = MODEL_GRID):
     if start + need > data.tb.shape[2]:
         have = (data.tb.shape[2] - start) * data.cell_mpc
         raise ShapeError(f"{data.name} holds {have:.0f} Mpc of line of sight past z = {grid.z_min}; the model needs "
-                         f"{grid.n_los * grid.cell_mpc:.0f} Mpc (to z ≈ 12–18 depending on Ω_m)")
+                         f"{grid.n_los * grid.cell_mpc:.0f} Mpc (to z ≈ 16–28 depending on Ω_m)")
     n_t = int(round(data.tb.shape[0] / ratio))
     if n_t < 8 or data.tb.shape[1] / ratio < 8:
         raise ShapeError(f"{data.name} is {data.tb.shape[0] * data.cell_mpc:.0f} Mpc across; the model needs ≥ 32 Mpc")
