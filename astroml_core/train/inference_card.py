@@ -70,8 +70,9 @@ def member_stages(seed: int, quick: bool = False) -> list[FitConfig]:
     return [FitConfig(epochs=1 if quick else epochs, batch=32, lr=lr, seed=seed) for epochs, lr in MEMBER_STAGES]
 
 
-def fit_member(train, valid, stages: list[FitConfig], start: dict | None = None) -> dict:
-    """One ensemble member's weights after its ``stages`` in turn (from ``start`` when given)."""
+def fit_member(train, valid, stages: list[FitConfig]) -> dict:
+    """One ensemble member's weights after its ``stages`` in turn."""
+    start = None
     for k, cfg in enumerate(stages):
         start = fit_lightcone(train, valid, cfg, start=start, progress=lambda f, m: _progress(
             f, f"member {cfg.seed}, stage {k + 1}: {m}"))[0].state_dict()
@@ -102,13 +103,13 @@ def _lightcone(quick: bool, keep_weights: bool, cache: Path) -> Path:
     def fit():
         train, valid = _training_sets(n_train, n_valid, cache)
         if choose_device().type == "cuda":      # side by side on the GPU, one process each
-            del train, valid
+            del train
             with get_context("spawn").Pool(len(members)) as pool:
                 states = pool.map(_fit_member_process, [(n_train, n_valid, cache, m) for m in members])
         else:                                   # one after another: side by side on 2 CPU cores was 2× slower
             states = [fit_member(train, valid, m) for m in members]
         ensemble = LightconeEnsemble(len(members))
-        fresh, valid = lightcone_set(n_train, REFIT_SEED, cache, progress=_progress), lightcone_set(n_valid, VALID_SEED, cache)
+        fresh = lightcone_set(n_train, REFIT_SEED, cache, progress=_progress)
         for seed, (member, state) in enumerate(zip(ensemble.members, states)):
             member.load_state_dict(state)
             refit_member(member, fresh, valid, seed, quick)
