@@ -64,7 +64,8 @@ def _fit(model, embed: Callable, x: torch.Tensor, z: torch.Tensor, x_val: torch.
     gen = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
     steps = cfg.epochs * math.ceil(len(x) / cfg.batch)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=steps, pct_start=0.1)
+    # warm-up over 10 % of the steps, at least 2 (torch divides by zero when the warm-up is exactly one step)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=steps, pct_start=max(0.1, 2 / steps))
     best, best_state, history = float("inf"), None, []
     for epoch in range(cfg.epochs):
         model.train()

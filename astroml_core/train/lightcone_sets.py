@@ -17,10 +17,10 @@ import numpy as np
 from ..service.device import cpu_threads
 from ..sim.lightcone import PARAMETER_NAMES, LightconeConfig, sample_allowed, simulate_lightcone
 
-__all__ = ["LightconeSet", "lightcone_set", "joined", "TRAIN_SEEDS", "VALID_SEED", "HELD_OUT_SEED", "REFIT_SEED"]
+__all__ = ["LightconeSet", "lightcone_set", "joined", "TRAIN_SEEDS", "VALID_SEED", "HELD_OUT_SEED", "REFIT_SEEDS"]
 
-# REFIT_SEED: the fresh set that the flows are fitted again on, after the CNNs (see train.inference.refit_flow)
-TRAIN_SEEDS, VALID_SEED, HELD_OUT_SEED, REFIT_SEED = (41, 43), 42, 4_000, 44
+# REFIT_SEEDS: the fresh sets that the flows are fitted again on, after the CNNs (see train.inference.refit_flow)
+TRAIN_SEEDS, VALID_SEED, HELD_OUT_SEED, REFIT_SEEDS = (41, 43), 42, 4_000, (44, 45, 46)
 
 
 @dataclass
