@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from ..sim.blends import BlendConfig, simulate_blends
-from ..tasks.deblend.model import cut_stamp, markers, scale, splitter_input
+from ..tasks.deblend.model import MARKER_SIGMA, cut_stamp, markers, scale, splitter_input
 
 __all__ = ["TrainConfig", "STAGES", "Fields", "simulate_fields", "fit", "evaluate", "mape_table", "TRAIN_SEED0",
            "HELD_OUT_SEEDS", "PAIR_SEEDS", "evaluate_pairs", "pair_rows", "galaxy_snr"]
@@ -22,6 +22,7 @@ __all__ = ["TrainConfig", "STAGES", "Fields", "simulate_fields", "fit", "evaluat
 TRAIN_SEED0 = 50000
 HELD_OUT_SEEDS = tuple(range(2000, 2150))
 PAIR_SEEDS = tuple(range(2500, 2900))      # held-out pairs, as Boucaud+20 built theirs (kept if Δmag < 2)
+CLOSE_PX = 4.0      # a field is a close pair's when two galaxies the detector must find lie nearer than this (≈ 1 PSF FWHM)
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,17 @@ class TrainConfig:
     flux_weight: float = 1.0      # weight of the relative total-flux term against the pixel term
     seed: int = 0
     first_field: int = 0          # training fields are seeds TRAIN_SEED0 + first_field …: a fine-tuning stage draws new ones
+    detector_only: bool = False   # train the detector alone (splitter frozen), every example of a batch a detector one
+    heat_sigma: float = MARKER_SIGMA   # px, the Gaussian at each centre in the detector's target heat map
+    close_share: float = 0.0      # share of detector examples drawn from fields with a close pair (CLOSE_PX)
 
 
 STAGES = (TrainConfig(),          # the shipped weights' schedule: each stage on new fields, from the last one's weights
-          TrainConfig(first_field=36000, steps=17478, lr=1e-3))
+          TrainConfig(first_field=36000, steps=17478, lr=1e-3),
+          # the detector alone, half its fields with a pair closer than ~1 FWHM and a sharper target, so that
+          # close pairs give two peaks (2 CPU cores, ~1 h): completeness of blended galaxies +4 points
+          TrainConfig(n_fields=12000, first_field=72000, steps=1500, batch=32, lr=3e-4, detector_only=True,
+                      heat_sigma=0.9, close_share=0.5))
 
 
 def galaxy_snr(isolated_sigma: np.ndarray) -> np.ndarray:
@@ -54,16 +62,26 @@ def galaxy_snr(isolated_sigma: np.ndarray) -> np.ndarray:
     return np.sqrt((det.astype(np.float64) ** 2).sum(axis=(1, 2))) / np.sqrt(isolated_sigma.shape[1])
 
 
-def _field(seed: int, min_snr: float = 5.0) -> dict:
-    """One training field: scaled bands, isolated galaxies (σ units), centres, S/N and the detector's target."""
+def _closest_pair(centres: np.ndarray) -> float:
+    """Smallest distance (px) between two of the given (x, y) centres; inf for fewer than two."""
+    if len(centres) < 2:
+        return np.inf
+    d = np.hypot(*(centres[:, None, :] - centres[None, :, :]).transpose(2, 0, 1))
+    return float(d[np.triu_indices(len(centres), 1)].min())
+
+
+def _field(seed: int, min_snr: float = 5.0, heat_sigma: float = MARKER_SIGMA) -> dict:
+    """One training field: scaled bands, isolated galaxies (σ units), centres, S/N, the detector's target and
+    the closest separation of two galaxies it must find."""
     cfg = BlendConfig()
     sim = simulate_blends(seed, cfg)
     sigma = np.asarray(cfg.sky_sigma, np.float32)[None, :, None, None]
     iso = sim.isolated / sigma
     centres = np.column_stack([sim.truth["x"], sim.truth["y"]]).astype(np.float32)
     snr = galaxy_snr(iso)
+    found = centres[snr >= min_snr]
     return dict(scaled=scale(sim.images / sigma[0]), iso=iso.astype(np.float16), centres=centres, snr=snr,
-                heat=markers((cfg.ny, cfg.nx), centres[snr >= min_snr]).astype(np.float16))
+                heat=markers((cfg.ny, cfg.nx), found, heat_sigma).astype(np.float16), closest=_closest_pair(found))
 
 
 @dataclass(frozen=True)
@@ -76,9 +94,11 @@ class Fields:
     centres: np.ndarray     # (galaxy, 2) x, y
     snr: np.ndarray         # (galaxy,)
     first: np.ndarray       # (field + 1,)
+    closest: np.ndarray     # (field,) closest separation (px) of two galaxies the detector must find
 
 
-def simulate_fields(n: int, min_snr: float, processes: int | None = None, first: int = 0) -> Fields:
+def simulate_fields(n: int, min_snr: float, processes: int | None = None, first: int = 0,
+                    heat_sigma: float = MARKER_SIGMA) -> Fields:
     """Simulate training fields TRAIN_SEED0 + first … + n − 1 on every core (or in this process when
     there is one) and pack them."""
     from functools import partial
@@ -87,7 +107,7 @@ def simulate_fields(n: int, min_snr: float, processes: int | None = None, first:
     from ..service.device import cpu_threads
 
     processes = processes or cpu_threads()
-    one = partial(_field, min_snr=min_snr)
+    one = partial(_field, min_snr=min_snr, heat_sigma=heat_sigma)
     seeds = range(TRAIN_SEED0 + first, TRAIN_SEED0 + first + n)
     if processes == 1:
         fields = [one(seed) for seed in seeds]
@@ -98,7 +118,8 @@ def simulate_fields(n: int, min_snr: float, processes: int | None = None, first:
     counts = [len(f["snr"]) for f in fields]
     return Fields(np.stack([f["scaled"] for f in fields]), np.stack([f["heat"] for f in fields]),
                   np.concatenate([f["iso"] for f in fields]), np.concatenate([f["centres"] for f in fields]),
-                  np.concatenate([f["snr"] for f in fields]), np.concatenate([[0], np.cumsum(counts)]))
+                  np.concatenate([f["snr"] for f in fields]), np.concatenate([[0], np.cumsum(counts)]),
+                  np.array([f["closest"] for f in fields]))
 
 
 def _augment(rng, *arrays):
@@ -116,8 +137,17 @@ def _augment(rng, *arrays):
     return out
 
 
-def _detector_example(f: Fields, rng):
-    i = rng.integers(len(f.scaled))
+def _detector_field(f: Fields, rng, close_share: float = 0.0) -> int:
+    """A random field; with probability ``close_share`` one with a close pair (the detector's hard case)."""
+    if close_share > 0 and rng.random() < close_share:      # (no draw without it: the shipped stages' stream stays)
+        close = np.flatnonzero(f.closest < CLOSE_PX)
+        if close.size:
+            return int(close[rng.integers(close.size)])
+    return int(rng.integers(len(f.scaled)))
+
+
+def _detector_example(f: Fields, rng, close_share: float = 0.0):
+    i = _detector_field(f, rng, close_share)
     x, y = _augment(rng, f.scaled[i], f.heat[i])
     return x, y[None]
 
@@ -156,19 +186,25 @@ class _Batches(torch.utils.data.IterableDataset):
 
     def batch(self, b: int) -> tuple:
         """Batch number ``b``."""
-        rng = np.random.default_rng([self.cfg.seed, b])
-        det = [_detector_example(self.fields, rng) for _ in range(self.cfg.batch // 4)]
-        split = [_splitter_example(self.fields, self.cfg.min_snr, rng) for _ in range(self.cfg.batch)]
+        cfg = self.cfg
+        rng = np.random.default_rng([cfg.seed, b])
+        det = [_detector_example(self.fields, rng, cfg.close_share)
+               for _ in range(cfg.batch if cfg.detector_only else cfg.batch // 4)]
+        split = [] if cfg.detector_only else [_splitter_example(self.fields, cfg.min_snr, rng) for _ in range(cfg.batch)]
         return tuple(torch.from_numpy(np.stack(a)) for a in (*zip(*det), *zip(*split)))
 
 
 def _losses(model, batch, device, flux_weight: float):
-    """Detector BCE (centres up-weighted) and splitter loss (asinh pixels + relative total flux per band)."""
+    """Detector BCE (centres up-weighted) and splitter loss (asinh pixels + relative total flux per band;
+    zero for a detector-only batch)."""
     from torch.nn import functional as F
 
-    det_x, det_y, x, y = (t.to(device, non_blocking=True, memory_format=torch.channels_last) if t.ndim == 4
-                          else t.to(device, non_blocking=True) for t in batch)
+    det_x, det_y, *split = (t.to(device, non_blocking=True, memory_format=torch.channels_last) if t.ndim == 4
+                            else t.to(device, non_blocking=True) for t in batch)
     detector = F.binary_cross_entropy_with_logits(model(det_x), det_y, pos_weight=torch.tensor(5.0, device=device))
+    if not split:
+        return detector, torch.zeros((), device=device)
+    x, y = split
     pred = model.split(x).float()
     pixel = ((torch.asinh(pred / 3) - torch.asinh(y / 3)) ** 2).mean() * 100   # linear in the noise, log above
     total = ((pred.sum((2, 3)) - y.sum((2, 3))).abs() / (y.sum((2, 3)) + 10)).mean()
@@ -208,7 +244,7 @@ def fit(cfg: TrainConfig, progress: Callable[[str], None] = print, start: dict |
 
     torch.manual_seed(cfg.seed)
     t0 = time.time()
-    fields = simulate_fields(cfg.n_fields, cfg.min_snr, first=cfg.first_field)
+    fields = simulate_fields(cfg.n_fields, cfg.min_snr, first=cfg.first_field, heat_sigma=cfg.heat_sigma)
     progress(f"simulated {cfg.n_fields} training fields ({len(fields.snr)} galaxies) in {time.time() - t0:.0f} s")
     device = choose_device()
     cuda = device.type == "cuda"
@@ -217,10 +253,12 @@ def fit(cfg: TrainConfig, progress: Callable[[str], None] = print, start: dict |
     if start is not None:
         model.load_state_dict(start)
     model = model.to(device, memory_format=torch.channels_last).train()
+    if cfg.detector_only:
+        model.splitter.requires_grad_(False).eval()
     workers = max(1, min(12, cpu_threads() - 1))
     loader = torch.utils.data.DataLoader(_Batches(fields, cfg), batch_size=None, num_workers=workers,
                                          pin_memory=cuda, prefetch_factor=4)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=1e-4)
     t_train, step, running = time.time(), 0, None
     schedule = _Schedule(cfg.lr, cfg.budget_s, cfg.steps)
     for batch in loader:

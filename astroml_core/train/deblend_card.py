@@ -11,7 +11,7 @@ import numpy as np
 from ..registry import write_card
 from .shipping import model_folder
 from .markdown import cell, span, table
-from .deblend import (HELD_OUT_SEEDS, PAIR_SEEDS, STAGES, TRAIN_SEED0, TrainConfig, evaluate, evaluate_pairs, fit,
+from .deblend import (CLOSE_PX, HELD_OUT_SEEDS, PAIR_SEEDS, STAGES, TRAIN_SEED0, TrainConfig, evaluate, evaluate_pairs, fit,
                       mape_table, pair_rows)
 
 __all__ = ["run", "train_weights"]
@@ -56,6 +56,14 @@ def train_weights(cfg: TrainConfig, folder: Path, start: Path | None = None) -> 
     torch.save(model.state_dict(), folder / "weights.pt")
     record = dict(config=asdict(cfg), **record, **({"previous": previous} if previous else {}))
     (folder / RECORD).write_text(json.dumps(record, indent=1))
+
+
+def _stage_text(stage: dict) -> str:
+    """One training stage in words: steps, rate, what trained and where."""
+    c = stage["config"]
+    what = (f"the detector alone, {c['close_share']:.0%} of its fields with a pair closer than {CLOSE_PX:g} px, "
+            f"target σ {c['heat_sigma']:g} px" if c.get("detector_only") else "both networks")
+    return f"{stage['steps']:,} steps at {c['lr']:g}, {what}, on {stage['device']}"
 
 
 def _stages(record: dict) -> list[dict]:
@@ -119,7 +127,7 @@ def run(quick: bool = False, keep_weights: bool = False) -> Path:
                        f"new fields in each of {len(stages)} stages"),
         command="python -m astroml_core.train deblend", seed=cfg.seed, train_config=[s["config"] for s in stages],
         train_seconds=sum(s["train_seconds"] for s in stages), train_steps=sum(s["steps"] for s in stages),
-        train_device=record["device"], train_torch=record["torch"], torch=torch.__version__, machine=platform.machine(),
+        train_device=", ".join(dict.fromkeys(s["device"] for s in stages)), train_torch=record["torch"], torch=torch.__version__, machine=platform.machine(),
         held_out_seeds=[seeds[0], seeds[-1]], held_out_selection=f"galaxies with detection S/N ≥ {MIN_SNR:g}",
         held_out_blended=summary, held_out_blended_noise_floor=floor, held_out_mape_by_snr=by_snr,
         held_out_pairs=dict(seeds=[PAIR_SEEDS[0], PAIR_SEEDS[-1]], pairs=pairs["n_pairs"], by_snr=by_pair), seconds_per_64px_field=round(ev["seconds_per_field"], 4),
@@ -135,9 +143,9 @@ detections) and predicts that galaxy's own noiseless image in every band. Galaxi
 light in the overlap goes to both, in the shares the splitter predicts. Photometry is the sum of each
 galaxy's image; its mask is where it outshines the others above the 1.5σ detection isophote.
 
-Trained together for {sum(s['steps'] for s in stages):,} steps ({sum(s['loop_seconds'] for s in stages)} s) on {record['device']}
-in {len(stages)} stages, each on new fields and starting from the last one's weights at a lower rate
-({", ".join(f"{s['steps']:,} steps at {s['config']['lr']:g}" for s in stages)}; `STAGES` in `astroml_core/train/deblend.py`)
+Trained for {sum(s['steps'] for s in stages):,} steps ({sum(s['loop_seconds'] for s in stages)} s) in {len(stages)} stages,
+each on new fields and starting from the last one's weights at a lower rate
+({"; ".join(_stage_text(s) for s in stages)}; `STAGES` in `astroml_core/train/deblend.py`)
 (`train_weights` in `astroml_core/train/deblend_card.py`; `python -m astroml_core.train deblend` runs
 it on whatever device is there, then scores the weights here on the CPU).
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from astroml_core.train.deblend import TrainConfig, _Batches, _Schedule, simulate_fields
+from astroml_core.train.deblend import CLOSE_PX, TrainConfig, _Batches, _detector_field, _Schedule, simulate_fields
 
 
 def test_schedule_warms_up_holds_then_anneals_to_zero_on_the_last_step():
@@ -39,3 +39,20 @@ def test_batch_b_is_the_same_whoever_draws_it(stream):
     first, again, other = stream.batch(3), stream.batch(3), stream.batch(4)
     assert all(bool((a == b).all()) for a, b in zip(first, again))
     assert not bool((first[2] == other[2]).all())
+
+
+def test_detector_only_batches_are_all_detector_examples_with_the_stage_heat_width():
+    fields = simulate_fields(8, 5.0, processes=1, heat_sigma=0.8)
+    batch = _Batches(fields, TrainConfig(batch=6, detector_only=True, heat_sigma=0.8)).batch(0)
+    assert len(batch) == 2 and batch[0].shape == (6, 4, 64, 64) and batch[1].shape == (6, 1, 64, 64)
+    wide = simulate_fields(8, 5.0, processes=1)
+    assert fields.heat.astype(float).sum() < 0.6 * wide.heat.astype(float).sum()   # area ∝ σ²: (0.8 / 1.2)² ≈ 0.44
+
+
+def test_close_share_draws_detector_fields_with_a_close_pair():
+    fields = simulate_fields(40, 5.0, processes=1)
+    close = set(np.flatnonzero(fields.closest < CLOSE_PX).tolist())
+    assert 0 < len(close) < 40
+    rng = np.random.default_rng(0)
+    assert {_detector_field(fields, rng, 1.0) for _ in range(50)} <= close
+    assert not {_detector_field(fields, rng, 0.0) for _ in range(200)} <= close
