@@ -51,7 +51,7 @@ class TrainConfig:
 STAGES = (TrainConfig(),          # the shipped weights' schedule: each stage on new fields, from the last one's weights
           TrainConfig(first_field=36000, steps=17478, lr=1e-3),
           # the detector alone, half its fields with a pair closer than ~1 FWHM and a sharper target, so that
-          # close pairs give two peaks (2 CPU cores, ~1 h): completeness of blended galaxies +4 points
+          # close pairs give two peaks (2 CPU cores, ~30 min alone): completeness of blended galaxies +4 points
           TrainConfig(n_fields=12000, first_field=72000, steps=1500, batch=32, lr=3e-4, detector_only=True,
                       heat_sigma=0.9, close_share=0.5))
 
