@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable
 
 import numpy as np
 import torch
+from scipy.spatial.distance import pdist
 
 from ..sim.blends import BlendConfig, simulate_blends
 from ..tasks.deblend.model import MARKER_SIGMA, cut_stamp, markers, scale, splitter_input
@@ -62,14 +64,6 @@ def galaxy_snr(isolated_sigma: np.ndarray) -> np.ndarray:
     return np.sqrt((det.astype(np.float64) ** 2).sum(axis=(1, 2))) / np.sqrt(isolated_sigma.shape[1])
 
 
-def _closest_pair(centres: np.ndarray) -> float:
-    """Smallest distance (px) between two of the given (x, y) centres; inf for fewer than two."""
-    if len(centres) < 2:
-        return np.inf
-    d = np.hypot(*(centres[:, None, :] - centres[None, :, :]).transpose(2, 0, 1))
-    return float(d[np.triu_indices(len(centres), 1)].min())
-
-
 def _field(seed: int, min_snr: float = 5.0, heat_sigma: float = MARKER_SIGMA) -> dict:
     """One training field: scaled bands, isolated galaxies (σ units), centres, S/N, the detector's target and
     the closest separation of two galaxies it must find."""
@@ -81,7 +75,8 @@ def _field(seed: int, min_snr: float = 5.0, heat_sigma: float = MARKER_SIGMA) ->
     snr = galaxy_snr(iso)
     found = centres[snr >= min_snr]
     return dict(scaled=scale(sim.images / sigma[0]), iso=iso.astype(np.float16), centres=centres, snr=snr,
-                heat=markers((cfg.ny, cfg.nx), found, heat_sigma).astype(np.float16), closest=_closest_pair(found))
+                heat=markers((cfg.ny, cfg.nx), found, heat_sigma).astype(np.float16),
+                closest=float(pdist(found).min()) if len(found) > 1 else np.inf)
 
 
 @dataclass(frozen=True)
@@ -95,6 +90,11 @@ class Fields:
     snr: np.ndarray         # (galaxy,)
     first: np.ndarray       # (field + 1,)
     closest: np.ndarray     # (field,) closest separation (px) of two galaxies the detector must find
+
+    @cached_property
+    def close(self) -> np.ndarray:
+        """Indices of the fields with a close pair (closer than CLOSE_PX): the detector's hard cases."""
+        return np.flatnonzero(self.closest < CLOSE_PX)
 
 
 def simulate_fields(n: int, min_snr: float, processes: int | None = None, first: int = 0,
@@ -140,9 +140,8 @@ def _augment(rng, *arrays):
 def _detector_field(f: Fields, rng, close_share: float = 0.0) -> int:
     """A random field; with probability ``close_share`` one with a close pair (the detector's hard case)."""
     if close_share > 0 and rng.random() < close_share:      # (no draw without it: the shipped stages' stream stays)
-        close = np.flatnonzero(f.closest < CLOSE_PX)
-        if close.size:
-            return int(close[rng.integers(close.size)])
+        if f.close.size:
+            return int(f.close[rng.integers(f.close.size)])
     return int(rng.integers(len(f.scaled)))
 
 
