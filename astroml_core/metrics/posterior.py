@@ -17,24 +17,29 @@ def r2_score(true: np.ndarray, estimate: np.ndarray) -> np.ndarray:
     return 1 - resid / total
 
 
-def tarp_coverage(samples: np.ndarray, truth: np.ndarray, *, seed: int = 0, n_alpha: int = 51):
+def tarp_coverage(samples: np.ndarray, truth: np.ndarray, *, seed: int = 0, n_alpha: int = 51,
+                  references: int = 16):
     """(α, expected coverage) of TARP: for each test, the fraction of posterior samples closer to a random
     reference point than the truth is; calibrated posteriors give coverage = α.
 
     ``samples`` (n_tests, n_samples, n_params) and ``truth`` (n_tests, n_params) must be scaled to the
-    unit prior box; references are drawn uniformly in it."""
+    unit prior box; references are drawn uniformly in it, ``references`` per test and pooled: with one
+    (Lemos+2023's estimator) the curve's largest deviation on 1,000 tests moves by ~0.01 with the seed."""
     rng = np.random.default_rng(seed)
-    ref = rng.uniform(size=truth.shape)
-    d_samples = np.linalg.norm(samples - ref[:, None, :], axis=-1)
-    d_truth = np.linalg.norm(truth - ref, axis=-1)
-    f = (d_samples < d_truth[:, None]).mean(axis=1)
+    f = []
+    for _ in range(references):
+        ref = rng.uniform(size=truth.shape)
+        d_samples = np.linalg.norm(samples - ref[:, None, :], axis=-1)
+        d_truth = np.linalg.norm(truth - ref, axis=-1)
+        f.append((d_samples < d_truth[:, None]).mean(axis=1))
+    f = np.concatenate(f)
     alpha = np.linspace(0, 1, n_alpha)
     return alpha, (f[:, None] < alpha[None, :]).mean(axis=0)
 
 
-def tarp_max_deviation(samples: np.ndarray, truth: np.ndarray, *, seed: int = 0) -> float:
+def tarp_max_deviation(samples: np.ndarray, truth: np.ndarray, *, seed: int = 0, references: int = 16) -> float:
     """Largest |coverage − α| of the TARP curve."""
-    alpha, cov = tarp_coverage(samples, truth, seed=seed)
+    alpha, cov = tarp_coverage(samples, truth, seed=seed, references=references)
     return float(np.abs(cov - alpha).max())
 
 

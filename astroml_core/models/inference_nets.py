@@ -105,6 +105,7 @@ class GalaxyNet(nn.Module):
 # members of the shipped lightcone posterior: one since the flow is refitted on fresh lightcones; an equal
 # mixture of three such members came out too wide (68 % coverage 0.83 / 0.86 for Ω_m / ζ on held-out lightcones)
 N_MEMBERS = 1
+MIN_DRAWS = 256
 
 
 class LightconeEnsemble(nn.Module):
@@ -116,16 +117,24 @@ class LightconeEnsemble(nn.Module):
     def __init__(self, members: int = N_MEMBERS, n_params: int = 6, n_los: int = N_LOS):
         super().__init__()
         self.members = nn.ModuleList(LightconeNet(n_params, n_los) for _ in range(members))
+        # per-parameter widening of the draws about their mean in logit space, ≥ 1, fitted on fresh
+        # lightcones after the flows (see train.inference.calibrate_widths)
+        self.register_buffer("width_scale", torch.ones(n_params))
 
     def summaries(self, moments: torch.Tensor) -> list[torch.Tensor]:
         """Each member's summary of block moments (B, 2, X/2, Y/2, L/4)."""
         return [m.embed_moments(moments) for m in self.members]
 
     def sample_summaries(self, summaries: list[torch.Tensor], n: int) -> torch.Tensor:
-        """(B, n, n_params) logit-space samples, an equal share from each member's flow."""
-        per = -(-n // len(self.members))
+        """(B, n, n_params) logit-space samples, an equal share from each member's flow, widened by
+        ``width_scale`` about the mean of at least ``MIN_DRAWS`` draws (so a few samples are widened alike)."""
+        drawn = max(n, MIN_DRAWS)
+        per = -(-drawn // len(self.members))
         parts = [m.flow(s).sample((per,)) for m, s in zip(self.members, summaries)]   # each (per, B, P)
-        return torch.cat(parts)[:n].transpose(0, 1)
+        z = torch.cat(parts)[:drawn].transpose(0, 1)
+        mean = z.mean(dim=1, keepdim=True)
+        keep = torch.linspace(0, drawn - 1, n, device=z.device).long()      # spread over the members' shares
+        return (mean + self.width_scale * (z - mean))[:, keep]
 
     def sample(self, tb: torch.Tensor, n: int) -> torch.Tensor:
         """(B, n, n_params) logit-space posterior samples for lightcones (B, X, Y, n_los) in mK."""

@@ -14,13 +14,13 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..models.inference_nets import GalaxyNet, LightconeNet, prior_bounds, to_unit
+from ..models.inference_nets import GalaxyNet, LightconeEnsemble, LightconeNet, prior_bounds, to_unit
 from ..service.device import choose_device
 from ..sim.galaxies import GALAXY_PARAMETERS, PROPERTIES, sample_galaxy_prior, simulate_galaxies
 from ..sim.lightcone import PARAMETERS
 from .lightcone_sets import LightconeSet
 
-__all__ = ["FitConfig", "fit_lightcone", "refit_flow", "fit_galaxy", "galaxy_set", "GALAXY_TRAIN_SEED",
+__all__ = ["FitConfig", "fit_lightcone", "refit_flow", "calibrate_widths", "fit_galaxy", "galaxy_set", "GALAXY_TRAIN_SEED",
            "GALAXY_VALID_SEED", "GALAXY_HELD_OUT_SEED"]
 
 GALAXY_TRAIN_SEED, GALAXY_VALID_SEED, GALAXY_HELD_OUT_SEED = 51, 52, 5_000
@@ -135,6 +135,38 @@ def refit_flow(model: LightconeNet, fresh: LightconeSet, valid: LightconeSet, cf
     z_val = to_unit(torch.from_numpy(valid.theta), low, high)
     _fit(torch.nn.ModuleDict({"flow": model.flow}), lambda s: s, x, z, x_val, z_val, cfg, None, progress)
     return model.eval()
+
+
+def _interval_coverage_error(z: torch.Tensor, truth: torch.Tensor, scale: float) -> float:
+    """Mean squared gap between claimed and actual coverage of central intervals (5–95 %) of one
+    parameter's draws ``z`` (B, n) widened by ``scale`` about their mean, against ``truth`` (B,)."""
+    mean = z.mean(dim=1, keepdim=True)
+    rank = ((mean + scale * (z - mean)) < truth[:, None]).float().mean(dim=1)
+    level = torch.linspace(0.05, 0.95, 19)
+    held = ((rank[:, None] - 0.5).abs() <= level[None] / 2).float().mean(dim=0)
+    return float(((held - level) ** 2).mean())
+
+
+def calibrate_widths(model: LightconeEnsemble, calibration: LightconeSet, n_samples: int = 1000,
+                     scales: torch.Tensor = torch.arange(1.0, 2.0001, 0.025), seed: int = 0) -> torch.Tensor:
+    """Set ``model.width_scale``: per parameter, the widening of the draws (logit space, about their mean)
+    whose central intervals hold the truth of fresh lightcones as often as they claim.
+
+    A refitted flow can still be too sure where the CNN's summary is sharp (L_X, E0: 68 % intervals held
+    the truth 59–61 % of the time); a factor ≥ 1 only widens, so a posterior is never made surer than
+    the flow that drew it. The calibration lightcones must be new to both the CNN and the flow."""
+    model.eval()
+    model.width_scale.fill_(1.0)
+    low, high = prior_bounds(PARAMETERS)
+    truth = to_unit(torch.from_numpy(calibration.theta), low, high)
+    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        z = torch.cat([model.sample_summaries(model.summaries(m.float()), n_samples)
+                       for m in torch.from_numpy(calibration.moments).split(50)])
+    best = [min(scales.tolist(), key=lambda s: _interval_coverage_error(z[..., j], truth[:, j], s))
+            for j in range(len(PARAMETERS))]
+    model.width_scale.copy_(torch.tensor(best))
+    return model.width_scale
 
 
 def galaxy_set(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

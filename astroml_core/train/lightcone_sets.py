@@ -17,10 +17,13 @@ import numpy as np
 from ..service.device import cpu_threads
 from ..sim.lightcone import PARAMETER_NAMES, LightconeConfig, sample_allowed, simulate_lightcone
 
-__all__ = ["LightconeSet", "lightcone_set", "joined", "TRAIN_SEEDS", "VALID_SEED", "HELD_OUT_SEED", "REFIT_SEEDS"]
+__all__ = ["LightconeSet", "lightcone_set", "joined", "TRAIN_SEEDS", "VALID_SEED", "HELD_OUT_SEED", "REFIT_SEEDS",
+           "CALIBRATION_SEED"]
 
-# REFIT_SEEDS: the fresh sets that the flows are fitted again on, after the CNNs (see train.inference.refit_flow)
+# REFIT_SEEDS: the fresh sets that the flows are fitted again on, after the CNNs (see train.inference.refit_flow);
+# CALIBRATION_SEED: new to both, for the posterior's widths (train.inference.calibrate_widths)
 TRAIN_SEEDS, VALID_SEED, HELD_OUT_SEED, REFIT_SEEDS = (41, 43), 42, 4_000, (44, 45, 46)
+CALIBRATION_SEED = 47
 
 
 @dataclass

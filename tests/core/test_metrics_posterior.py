@@ -37,3 +37,10 @@ def test_r2_is_one_for_perfect_and_zero_for_the_mean():
     y = np.arange(10.0)[:, None]
     assert r2_score(y, y)[0] == pytest.approx(1.0)
     assert r2_score(y, np.full_like(y, y.mean()))[0] == pytest.approx(0.0)
+
+
+def test_pooled_tarp_references_steady_the_largest_deviation():
+    """Several reference points per test estimate the same expected coverage with less scatter over seeds."""
+    samples, truth = _gaussian_posteriors(1.0)
+    spread = {k: np.std([tarp_max_deviation(samples, truth, seed=s, references=k) for s in range(8)]) for k in (1, 16)}
+    assert spread[16] < 0.6 * spread[1]

@@ -57,3 +57,54 @@ def test_flow_refit_keeps_the_cnn_and_lowers_the_fresh_sets_loss(trained):
     assert all(torch.equal(before[k], after[k]) for k in before if not k.startswith("flow."))
     assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("flow."))
     assert nll(model) < loss_before
+
+
+class _GaussianPosterior(torch.nn.Module):
+    """Stands in for a LightconeEnsemble: observation = truth + N(0, 1) in logit space, so the exact posterior
+    is N(obs / 2, 1/2); it draws with ``sure`` times the exact width (< 1: too sure)."""
+
+    def __init__(self, sure: float):
+        super().__init__()
+        self.sure = sure
+        self.register_buffer("width_scale", torch.ones(len(PARAMETERS)))
+
+    def summaries(self, obs):
+        return obs
+
+    def sample_summaries(self, obs, n):
+        z = obs[:, None, :] / 2 + self.sure * np.sqrt(0.5) * torch.randn(len(obs), n, obs.shape[1])
+        mean = z.mean(dim=1, keepdim=True)
+        return mean + self.width_scale * (z - mean)
+
+
+def _gaussian_set(n: int, seed: int) -> LightconeSet:
+    from astroml_core.models.inference_nets import from_unit, prior_bounds
+    gen = torch.Generator().manual_seed(seed)
+    truth = torch.randn(n, len(PARAMETERS), generator=gen)
+    obs = truth + torch.randn(n, len(PARAMETERS), generator=gen)
+    theta = from_unit(truth, *prior_bounds(PARAMETERS)).numpy()
+    return LightconeSet(obs.numpy(), theta, np.zeros((n, 1), np.float32), 6.0)
+
+
+@pytest.mark.parametrize("sure, expected", [(0.7, 1 / 0.7), (1.0, 1.0), (1.3, 1.0)])
+def test_width_calibration_widens_a_too_sure_posterior_and_never_narrows(sure, expected):
+    from astroml_core.train.inference import calibrate_widths
+    model = _GaussianPosterior(sure)
+    scale = calibrate_widths(model, _gaussian_set(1500, 7), n_samples=400)
+    assert scale.numpy() == pytest.approx(expected, abs=0.12)
+    assert torch.equal(model.width_scale, scale)
+
+
+def test_width_scale_widens_the_ensembles_draws_about_their_mean():
+    from astroml_core.models.inference_nets import LightconeEnsemble
+    model = LightconeEnsemble(1).eval()
+    moments = torch.from_numpy(_synthetic(2, 5).moments).float()
+    draws = []
+    for scale in (1.0, 2.0):
+        model.width_scale.fill_(scale)
+        torch.manual_seed(3)
+        with torch.no_grad():
+            draws.append(model.sample_summaries(model.summaries(moments), 500))
+    assert draws[0].shape == (2, 500, len(PARAMETERS))
+    assert torch.allclose(draws[1].mean(dim=1), draws[0].mean(dim=1), atol=1e-4)
+    assert torch.allclose(draws[1].std(dim=1), 2 * draws[0].std(dim=1), rtol=1e-3)
