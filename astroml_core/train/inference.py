@@ -20,8 +20,8 @@ from ..sim.galaxies import GALAXY_PARAMETERS, PROPERTIES, sample_galaxy_prior, s
 from ..sim.lightcone import PARAMETERS
 from .lightcone_sets import LightconeSet
 
-__all__ = ["FitConfig", "fit_lightcone", "refit_flow", "calibrate_widths", "fit_galaxy", "galaxy_set", "GALAXY_TRAIN_SEED",
-           "GALAXY_VALID_SEED", "GALAXY_HELD_OUT_SEED"]
+__all__ = ["FitConfig", "fit_lightcone", "refit_flow", "calibrate_widths", "fit_galaxy", "galaxy_set",
+           "GALAXY_TRAIN_SEED", "GALAXY_VALID_SEED", "GALAXY_HELD_OUT_SEED"]
 
 GALAXY_TRAIN_SEED, GALAXY_VALID_SEED, GALAXY_HELD_OUT_SEED = 51, 52, 5_000
 
