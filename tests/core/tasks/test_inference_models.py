@@ -71,7 +71,8 @@ def test_one_galaxy_gives_omega_m_to_about_ten_percent_with_honest_coverage(gala
 
 
 @pytest.mark.xfail(reason="one galaxy gives Ω_m to ~14 % (68 % half-width), not CAMELS' ~10 %: our generator's "
-                          "scatter leaves less information", strict=True)
+                          "scatter leaves less information (a flow trained on 50,000 galaxies is as wide as on "
+                          "200,000: 0.135 vs 0.138, so more data or training will not narrow it)", strict=True)
 def test_one_galaxy_omega_m_width_is_ten_percent_as_in_camels(galaxy_scores):
     assert galaxy_scores["per_parameter"]["omega_m"]["median_relative_width"] <= 0.12
 
