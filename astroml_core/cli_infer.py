@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +65,8 @@ def _infer_lightcone(args: argparse.Namespace) -> int:
         truth = "" if np.isnan(row["truth"]) else f"   (true {row['truth']:.4g})"
         print(f"{row['parameter']:>9} = {row['median']:.4g}  [{row['q16']:.4g}, {row['q84']:.4g}] {row['unit']}{truth}")
     print(f"{len(samples)} samples → {args.output}")
+    for note in samples.meta["notes"]:
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 

@@ -19,7 +19,8 @@ from astroml_core.service.worker import Cancelled, service
 from astroml_core.sim.galaxies import GALAXY_PARAMETERS
 from astroml_core.sim.lightcone import PARAMETERS
 from astroml_core.tasks.inference import (DEMO_UNIVERSES, LightconeData, combined_posterior, demo_universe,
-                                          galaxy_table, lightcone_posterior, open_lightcone, posterior_summary)
+                                          galaxy_table, grid_notes, lightcone_posterior, open_lightcone,
+                                          posterior_summary)
 
 from ..components.banner import Banner
 from ..components.corner_plot import CornerPlot, axis_label
@@ -148,7 +149,8 @@ class InferencePage(pn.viewable.Viewer):
         self.samples = samples
         self.corner.show(samples, data.truth)
         self.summary.object = self._summary_html(samples, data.truth)
-        self.status.object = f"Posterior: {len(samples):,} samples" + ("" if data.truth else " (no truth in this file)")
+        self.status.object = " ".join([f"Posterior: {len(samples):,} samples" + ("" if data.truth else " (no truth in this file)."),
+                                       *grid_notes(data)])
 
     @staticmethod
     def _summary_html(samples: np.ndarray, truth: dict | None) -> str:

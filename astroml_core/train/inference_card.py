@@ -132,8 +132,11 @@ def _lightcone(quick: bool, keep_weights: bool, cache: Path) -> Path:
                       f"mean/rms → four 3-D conv layers (16–64 channels, BatchNorm, GELU), transverse average, MLP to a "
                       f"48-d summary; neural spline flow (zuko NSF, 4 coupling transforms) over the 6 parameters in "
                       f"logit space, plus a posterior-mean head; {n_weights:,} parameters in all"),
-        inputs=(f"δT_b lightcone in mK on {grid.cell_mpc:g} Mpc cells, ≥ 32 Mpc across, {grid.n_los} slices "
-                f"({grid.n_los * grid.cell_mpc:g} comoving Mpc) from z = {grid.z_min:g}; other grids are block-averaged to it"),
+        inputs=(f"δT_b lightcone in mK on {grid.cell_mpc:g} Mpc cells, {grid.n_cells * grid.cell_mpc:g} Mpc across, "
+                f"{grid.n_los} slices ({grid.n_los * grid.cell_mpc:g} comoving Mpc) from z = {grid.z_min:g}; wider boxes "
+                f"are read through a window that wide and other cells block-averaged to it, neither calibrated: "
+                f"the CNN's posteriors move by tens of σ on a wider box (the same lightcone tiled 2 × 2) and on "
+                f"our simulator run with 2 Mpc cells"),
         outputs="posterior samples of " + ", ".join(p.name for p in PARAMETERS),
         training_data=(f"{n_train * len(TRAIN_SEEDS):,} lightcones of astroml_core.sim.lightcone ({grid.n_cells}² × {grid.n_los} "
                        f"cells, no noise), parameters from the uniform prior with τ ≤ 0.089 and x_HI(z=5) ≤ 0.1 "

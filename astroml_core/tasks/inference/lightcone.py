@@ -3,7 +3,9 @@
 A lightcone file is FITS: δT_b as (line of sight, y, x) in mK (or K), CDELT1 the cell in comoving Mpc,
 and the redshift of each slice in a REDSHIFT table (or ZMIN for the first slice with the model's 4 Mpc
 cells). It is resampled to the model's grid (4 Mpc cells, 672 slices = 2,688 Mpc from z = 6) by
-block-averaging, so a 140 × 140 × 2350 cube of 1.43 Mpc cells (92 MB) is read in well under a second.
+block-averaging, so a 140 × 140 × 2350 cube of 1.43 Mpc cells (92 MB) is read in well under a second,
+and read through a window as wide as the training boxes (128 Mpc). Neither a wider box nor other cells
+is calibrated: :func:`grid_notes` says so to the user.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from ...data.fitsfile import open_fits_checked
 from ...errors import MissingWCSError, NonFiniteError, ShapeError, TruncatedFITSError
 from ...sim.lightcone import PARAMETER_NAMES, PARAMETERS, LightconeConfig
 
-__all__ = ["LightconeData", "open_lightcone", "model_input", "lightcone_posterior",
+__all__ = ["LightconeData", "open_lightcone", "model_input", "grid_notes", "lightcone_posterior",
            "posterior_summary", "parameter_unit"]
 
 MODEL_GRID = LightconeConfig()
@@ -138,7 +140,27 @@ def model_input(data: LightconeData, grid: LightconeConfig = MODEL_GRID):
     cube = torch.from_numpy(np.ascontiguousarray(data.tb[:, :, start:start + need]))[None, None]
     size = (n_t, int(round(data.tb.shape[1] / ratio)), grid.n_los)
     mode = "area" if ratio >= 1 else "trilinear"
-    return torch.nn.functional.interpolate(cube, size=size, mode=mode)[0, 0]
+    # a window as wide as the training boxes: the CNN's transverse average is not the same over wider
+    # ones (the same lightcone tiled 2 × 2 moved its posteriors by tens of σ)
+    return torch.nn.functional.interpolate(cube, size=size, mode=mode)[0, 0, :grid.n_cells, :grid.n_cells]
+
+
+def grid_notes(data: LightconeData, grid: LightconeConfig = MODEL_GRID) -> list[str]:
+    """What the model does to a lightcone that is not on its training grid, in words for the user."""
+    notes = []
+    across = min(data.tb.shape[:2]) * data.cell_mpc
+    box = grid.n_cells * grid.cell_mpc
+    if across > box + 1e-6:
+        notes.append(f"The model reads a {box:g} × {box:g} Mpc window of this {across:.0f} Mpc-wide lightcone: it was "
+                     "trained on boxes that wide, and over wider ones its posteriors are wrong.")
+    elif across < box - 1e-6:
+        notes.append(f"This lightcone is {across:.0f} Mpc wide; the model was trained on {box:g} Mpc boxes, so its "
+                     "posterior here is not calibrated.")
+    if abs(data.cell_mpc - grid.cell_mpc) > 1e-6:
+        notes.append(f"Its {data.cell_mpc:.3g} Mpc cells were averaged to the model's {grid.cell_mpc:g} Mpc: posteriors "
+                     "on other grids are not calibrated (on our simulator run with 2 Mpc cells they missed the truth "
+                     "by many times their width).")
+    return notes
 
 
 def lightcone_posterior(data: LightconeData, *, n_samples: int = 10_000, seed: int = 0, device=None) -> QTable:
@@ -156,7 +178,7 @@ def lightcone_posterior(data: LightconeData, *, n_samples: int = 10_000, seed: i
         torch.manual_seed(seed)
         samples = from_unit(model.sample(model_input(data).to(device)[None], n_samples)[0], low, high).cpu().numpy()
     table = QTable({p.name: samples[:, i] * parameter_unit(p.name) for i, p in enumerate(PARAMETERS)})
-    table.meta.update(lightcone=data.name, truth=data.truth, model="lightcone_flow")
+    table.meta.update(lightcone=data.name, truth=data.truth, model="lightcone_flow", notes=grid_notes(data))
     return table
 
 

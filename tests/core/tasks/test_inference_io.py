@@ -115,3 +115,22 @@ def test_cli_combines_galaxies_and_refuses_a_table_without_their_columns(tmp_pat
     assert post["weight"].sum() == pytest.approx(1.0) and "from 3 galaxies" in capsys.readouterr().out
     Table({"x": [1.0]}).write(tmp_path / "bad.ecsv")
     assert main(["infer", "galaxy", str(tmp_path / "bad.ecsv"), "-o", str(out)]) == 2
+
+
+def test_a_wider_lightcone_is_read_through_a_training_box_wide_window_and_says_so(tmp_path):
+    from astroml_core.tasks.inference import LightconeData, grid_notes
+    grid = LightconeConfig()
+    lc = simulate_lightcone(FIDUCIAL, seed=12, config=LightconeConfig(n_cells=grid.n_cells))
+    native = LightconeData(lc.tb, lc.redshift, lc.cell_mpc, "native")
+    assert grid_notes(native) == []
+    tiled = LightconeData(np.tile(lc.tb, (2, 2, 1)), lc.redshift, lc.cell_mpc, "tiled")
+    np.testing.assert_array_equal(model_input(tiled).numpy(), model_input(native).numpy())
+    assert any("128 × 128 Mpc window of this 256 Mpc-wide" in n for n in grid_notes(tiled))
+
+
+def test_other_cells_and_narrow_boxes_are_flagged_as_uncalibrated(lightcone_file):
+    from astroml_core.tasks.inference import grid_notes
+    narrow = open_lightcone(lightcone_file)                      # 16 cells of 4 Mpc: 64 Mpc wide
+    assert any("64 Mpc wide" in n and "not calibrated" in n for n in grid_notes(narrow))
+    fine = narrow.__class__(narrow.tb, narrow.redshift, 2.0, "fine")
+    assert any("2 Mpc cells were averaged" in n for n in grid_notes(fine))
