@@ -15,7 +15,8 @@ from ..sim.lightcone import LightconeConfig
 
 N_LOS = LightconeConfig().n_los     # slices of the model's grid (4 Mpc cells from z = 6)
 
-__all__ = ["BlockMoments", "LightconeNet", "LightconeEnsemble", "GalaxyNet", "prior_bounds", "to_unit", "from_unit"]
+__all__ = ["BlockMoments", "LightconeNet", "LightconeEnsemble", "GalaxyNet", "prior_bounds", "to_unit", "from_unit",
+           "widened"]
 
 EPS = 1e-4
 
@@ -35,6 +36,12 @@ def to_unit(theta: torch.Tensor, low: torch.Tensor, high: torch.Tensor) -> torch
 def from_unit(z: torch.Tensor, low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`to_unit`."""
     return low + (high - low) * torch.sigmoid(z)
+
+
+def widened(z: torch.Tensor, scale) -> torch.Tensor:
+    """Draws (B, n, …) spread ``scale`` times as far from their mean over the n draws (a width calibration)."""
+    mean = z.mean(dim=1, keepdim=True)
+    return mean + scale * (z - mean)
 
 
 class BlockMoments(nn.Module):
@@ -132,9 +139,8 @@ class LightconeEnsemble(nn.Module):
         per = -(-drawn // len(self.members))
         parts = [m.flow(s).sample((per,)) for m, s in zip(self.members, summaries)]   # each (per, B, P)
         z = torch.cat(parts)[:drawn].transpose(0, 1)
-        mean = z.mean(dim=1, keepdim=True)
         keep = torch.linspace(0, drawn - 1, n, device=z.device).long()      # spread over the members' shares
-        return (mean + self.width_scale * (z - mean))[:, keep]
+        return widened(z, self.width_scale)[:, keep]
 
     def sample(self, tb: torch.Tensor, n: int) -> torch.Tensor:
         """(B, n, n_params) logit-space posterior samples for lightcones (B, X, Y, n_los) in mK."""

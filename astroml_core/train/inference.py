@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..models.inference_nets import GalaxyNet, LightconeEnsemble, LightconeNet, prior_bounds, to_unit
+from ..models.inference_nets import GalaxyNet, LightconeEnsemble, LightconeNet, prior_bounds, to_unit, widened
 from ..service.device import choose_device
 from ..sim.galaxies import GALAXY_PARAMETERS, PROPERTIES, sample_galaxy_prior, simulate_galaxies
 from ..sim.lightcone import PARAMETERS
@@ -140,15 +140,14 @@ def refit_flow(model: LightconeNet, fresh: LightconeSet, valid: LightconeSet, cf
 def _interval_coverage_error(z: torch.Tensor, truth: torch.Tensor, scale: float) -> float:
     """Mean squared gap between claimed and actual coverage of central intervals (5–95 %) of one
     parameter's draws ``z`` (B, n) widened by ``scale`` about their mean, against ``truth`` (B,)."""
-    mean = z.mean(dim=1, keepdim=True)
-    rank = ((mean + scale * (z - mean)) < truth[:, None]).float().mean(dim=1)
+    rank = (widened(z, scale) < truth[:, None]).float().mean(dim=1)
     level = torch.linspace(0.05, 0.95, 19)
     held = ((rank[:, None] - 0.5).abs() <= level[None] / 2).float().mean(dim=0)
     return float(((held - level) ** 2).mean())
 
 
 def calibrate_widths(model: LightconeEnsemble, calibration: LightconeSet, n_samples: int = 1000,
-                     scales: torch.Tensor = torch.arange(1.0, 2.0001, 0.025), seed: int = 0) -> torch.Tensor:
+                     scales=tuple(np.arange(1.0, 2.0001, 0.025)), seed: int = 0) -> torch.Tensor:
     """Set ``model.width_scale``: per parameter, the widening of the draws (logit space, about their mean)
     whose central intervals hold the truth of fresh lightcones as often as they claim.
 
@@ -163,9 +162,9 @@ def calibrate_widths(model: LightconeEnsemble, calibration: LightconeSet, n_samp
         torch.manual_seed(seed)
         z = torch.cat([model.sample_summaries(model.summaries(m.float()), n_samples)
                        for m in torch.from_numpy(calibration.moments).split(50)])
-    best = [min(scales.tolist(), key=lambda s: _interval_coverage_error(z[..., j], truth[:, j], s))
+    best = [min(scales, key=lambda s: _interval_coverage_error(z[..., j], truth[:, j], s))
             for j in range(len(PARAMETERS))]
-    model.width_scale.copy_(torch.tensor(best))
+    model.width_scale.copy_(torch.tensor(best, dtype=torch.float32))
     return model.width_scale
 
 

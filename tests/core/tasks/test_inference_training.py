@@ -72,9 +72,9 @@ class _GaussianPosterior(torch.nn.Module):
         return obs
 
     def sample_summaries(self, obs, n):
-        z = obs[:, None, :] / 2 + self.sure * np.sqrt(0.5) * torch.randn(len(obs), n, obs.shape[1])
-        mean = z.mean(dim=1, keepdim=True)
-        return mean + self.width_scale * (z - mean)
+        from astroml_core.models.inference_nets import widened
+        return widened(obs[:, None, :] / 2 + self.sure * np.sqrt(0.5) * torch.randn(len(obs), n, obs.shape[1]),
+                       self.width_scale)
 
 
 def _gaussian_set(n: int, seed: int) -> LightconeSet:
