@@ -66,7 +66,8 @@ class InferencePage(pn.viewable.Viewer):
         if fiducial:
             self.source.demo_select.value = fiducial[0]
         self.title = pn.pane.Markdown("### No lightcone open", margin=(0, 10), css_classes=["page-title"])
-        self.status = pn.pane.HTML("", css_classes=["inference-status"], styles={"font-size": "13px"}, margin=(0, 10))
+        self.status = pn.pane.HTML("", css_classes=["inference-status"], styles={"font-size": "13px"}, margin=(0, 10),
+                                   max_width=900, sizing_mode="stretch_width")
         self.view = LightconeView()
         self.corner = CornerPlot(PARAMETERS)
         self.summary = pn.pane.HTML("", css_classes=["posterior-summary"], styles={"font-size": "12px"}, width=380)
@@ -149,8 +150,8 @@ class InferencePage(pn.viewable.Viewer):
         self.samples = samples
         self.corner.show(samples, data.truth)
         self.summary.object = self._summary_html(samples, data.truth)
-        self.status.object = " ".join([f"Posterior: {len(samples):,} samples" + ("" if data.truth else " (no truth in this file)."),
-                                       *grid_notes(data)])
+        self.status.object = "<br>".join([f"Posterior: {len(samples):,} samples" + ("" if data.truth else " (no truth in this file)"),
+                                          *(f"⚠ {note}" for note in grid_notes(data))])
 
     @staticmethod
     def _summary_html(samples: np.ndarray, truth: dict | None) -> str:
