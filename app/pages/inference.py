@@ -150,7 +150,9 @@ class InferencePage(pn.viewable.Viewer):
         self.samples = samples
         self.corner.show(samples, data.truth)
         self.summary.object = self._summary_html(samples, data.truth)
-        self.status.object = "<br>".join([f"Posterior: {len(samples):,} samples" + ("" if data.truth else " (no truth in this file)"),
+        width, height = (n * data.cell_mpc for n in data.tb.shape[:2])
+        self.status.object = "<br>".join([f"Posterior: {len(samples):,} samples from the whole {width:.0f} × {height:.0f} Mpc "
+                                          "box" + ("" if data.truth else " (no truth in this file)"),
                                           *(f"⚠ {note}" for note in grid_notes(data))])
 
     @staticmethod

@@ -15,7 +15,7 @@ from ..sim.lightcone import LightconeConfig
 
 N_LOS = LightconeConfig().n_los     # slices of the model's grid (4 Mpc cells from z = 6)
 
-__all__ = ["BlockMoments", "LightconeNet", "LightconeEnsemble", "GalaxyNet", "prior_bounds", "to_unit", "from_unit",
+__all__ = ["BlockMoments", "SidePeriodicConv3d", "LightconeNet", "LightconeEnsemble", "GalaxyNet", "prior_bounds", "to_unit", "from_unit",
            "widened"]
 
 EPS = 1e-4
@@ -39,7 +39,8 @@ def from_unit(z: torch.Tensor, low: torch.Tensor, high: torch.Tensor) -> torch.T
 
 
 def widened(z: torch.Tensor, scale) -> torch.Tensor:
-    """Draws (B, n, …) spread ``scale`` times as far from their mean over the n draws (a width calibration)."""
+    """Draws (B, n, …) spread ``scale`` times as far from their mean over the n draws (a width calibration;
+    ``scale`` < 1 draws them in)."""
     mean = z.mean(dim=1, keepdim=True)
     return mean + scale * (z - mean)
 
@@ -59,8 +60,23 @@ class BlockMoments(nn.Module):
         return torch.cat([mean, (second - mean * mean).clamp_min(0).sqrt()], dim=1)
 
 
+class SidePeriodicConv3d(nn.Conv3d):
+    """3 × 3 × 3 convolution that wraps the transverse axes and zero-pads the line of sight.
+
+    A simulated box is periodic across the sky, so wrapping makes every transverse cell alike: the
+    transverse average then means the same over a box of any width (with zero padding the edge cells,
+    3/4 of a 128 Mpc box's last layer, saw a border that a wider box mostly lacks)."""
+
+    def __init__(self, cin: int, cout: int, stride):
+        super().__init__(cin, cout, 3, stride=stride, padding=0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = nn.functional.pad(nn.functional.pad(x, (0, 0, 1, 1, 1, 1), mode="circular"), (1, 1))
+        return self._conv_forward(x, self.weight, self.bias)
+
+
 def _conv(cin: int, cout: int, stride) -> nn.Sequential:
-    return nn.Sequential(nn.Conv3d(cin, cout, 3, stride=stride, padding=1), nn.BatchNorm3d(cout), nn.GELU())
+    return nn.Sequential(SidePeriodicConv3d(cin, cout, stride), nn.BatchNorm3d(cout), nn.GELU())
 
 
 class LightconeNet(nn.Module):
@@ -124,8 +140,8 @@ class LightconeEnsemble(nn.Module):
     def __init__(self, members: int = N_MEMBERS, n_params: int = 6, n_los: int = N_LOS):
         super().__init__()
         self.members = nn.ModuleList(LightconeNet(n_params, n_los) for _ in range(members))
-        # per-parameter widening of the draws about their mean in logit space, ≥ 1, fitted on fresh
-        # lightcones after the flows (see train.inference.calibrate_widths)
+        # per-parameter scaling of the draws about their mean in logit space, fitted on fresh lightcones
+        # after the flows (see train.inference.calibrate_widths)
         self.register_buffer("width_scale", torch.ones(n_params))
 
     def summaries(self, moments: torch.Tensor) -> list[torch.Tensor]:

@@ -18,12 +18,14 @@ from ..service.device import cpu_threads
 from ..sim.lightcone import PARAMETER_NAMES, LightconeConfig, sample_allowed, simulate_lightcone
 
 __all__ = ["LightconeSet", "lightcone_set", "joined", "TRAIN_SEEDS", "VALID_SEED", "HELD_OUT_SEED", "REFIT_SEEDS",
-           "CALIBRATION_SEED"]
+           "CALIBRATION_SEED", "WIDE_HELD_OUT_SEED", "WIDE_CELLS"]
 
 # REFIT_SEEDS: the fresh sets that the flows are fitted again on, after the CNNs (see train.inference.refit_flow);
 # CALIBRATION_SEED: new to both, for the posterior's widths (train.inference.calibrate_widths)
 TRAIN_SEEDS, VALID_SEED, HELD_OUT_SEED, REFIT_SEEDS = (41, 43), 42, 4_000, (44, 45, 46)
 CALIBRATION_SEED = 47
+# boxes twice the training width (256 Mpc), held out to show the posterior holds on other widths
+WIDE_HELD_OUT_SEED, WIDE_CELLS = 4_001, 64
 
 
 @dataclass
@@ -42,31 +44,33 @@ def joined(sets: list[LightconeSet]) -> LightconeSet:
                         np.concatenate([s.mean_tb for s in sets]), sets[0].redshift_min)
 
 
-def _moments(args: tuple[dict, int]) -> tuple[np.ndarray, np.ndarray]:
+def _moments(args: tuple[dict, int, LightconeConfig]) -> tuple[np.ndarray, np.ndarray]:
     import torch
 
     from ..models.inference_nets import BlockMoments
 
-    params, seed = args
+    params, seed, grid = args
     torch.set_num_threads(1)
-    lc = simulate_lightcone(params, seed=seed)
+    lc = simulate_lightcone(params, seed=seed, config=grid)
     with torch.no_grad():
         m = BlockMoments()(torch.from_numpy(lc.tb)[None])[0].numpy()
     return m.astype(np.float16), lc.mean_tb.astype(np.float32)
 
 
 def lightcone_set(n: int, seed: int, cache: Path | None = None, workers: int | None = None,
-                  progress=None) -> LightconeSet:
-    """``n`` lightcones from the allowed prior, deterministic in ``seed`` (cached under ``cache``)."""
-    grid = LightconeConfig()
-    path = cache / "lightcones" / f"set_{seed}_{n}_los{grid.n_los}.npz" if cache else None
+                  progress=None, n_cells: int = LightconeConfig.n_cells) -> LightconeSet:
+    """``n`` lightcones from the allowed prior, deterministic in ``seed`` (cached under ``cache``), in boxes
+    ``n_cells`` wide (the training width unless a test of other widths asks)."""
+    grid = LightconeConfig(n_cells=n_cells)
+    width = "" if n_cells == LightconeConfig.n_cells else f"_w{n_cells}"
+    path = cache / "lightcones" / f"set_{seed}_{n}_los{grid.n_los}{width}.npz" if cache else None
     if path is not None and path.exists():
         with np.load(path) as data:
             return LightconeSet(data["moments"], data["theta"], data["mean_tb"], grid.z_min)
     moments, mean_tb = [], []
     with get_context("spawn").Pool(workers or cpu_threads()) as pool:
         params = sample_allowed(n, np.random.default_rng(seed), mapper=partial(pool.map, chunksize=64))
-        jobs = [(p, seed * 100_000 + i) for i, p in enumerate(params)]
+        jobs = [(p, seed * 100_000 + i, grid) for i, p in enumerate(params)]
         for i, (m, t) in enumerate(pool.imap(_moments, jobs, chunksize=8)):
             moments.append(m)
             mean_tb.append(t)

@@ -36,14 +36,15 @@ def test_a_bad_file_leaves_the_open_lightcone_and_says_why(inference, data_root)
     assert page.banner._error.visible and "InvalidFITSError" in page.banner._error.object
 
 
-def test_a_lightcone_wider_than_the_training_box_opens_and_the_page_says_what_the_model_read(inference, data_root):
+def test_a_lightcone_wider_than_the_training_box_is_read_whole_and_the_page_warns_of_its_calibration(inference, data_root):
     from astroml_core.sim.lightcone import FIDUCIAL, LightconeConfig, simulate_lightcone, write_lightcone
     page = inference
     wide = data_root / "wide.fits"
     write_lightcone(wide, simulate_lightcone(FIDUCIAL, seed=5, config=LightconeConfig(n_cells=40)))
     page.open(wide, "wide")
     assert page.data.name == "wide.fits" and page.samples.shape == (10_000, 6)
-    assert "128 × 128 Mpc window of this 160 Mpc-wide lightcone" in page.status.object
+    assert "from the whole 160 × 160 Mpc box" in page.status.object
+    assert "⚠ This lightcone is 160 Mpc wide and read whole, but the model was trained on 128 Mpc" in page.status.object
     assert not page.banner._error.visible
 
 

@@ -7,8 +7,8 @@ import io
 import pytest
 import torch
 
-from astroml_core.models.inference_nets import (N_LOS, BlockMoments, GalaxyNet, LightconeEnsemble, LightconeNet, from_unit,
-                                               to_unit)
+from astroml_core.models.inference_nets import (N_LOS, BlockMoments, GalaxyNet, LightconeEnsemble, LightconeNet,
+                                               SidePeriodicConv3d, from_unit, to_unit)
 
 
 def _nets():
@@ -41,6 +41,29 @@ def test_posterior_net_contract(name, net, x):
     twin.eval()
     with torch.no_grad():
         torch.testing.assert_close(twin.embed(x), net.embed(x))
+
+
+def test_the_summary_is_the_same_for_a_periodic_box_tiled_or_rolled():
+    torch.manual_seed(1)
+    net = LightconeNet().eval()
+    tb = torch.randn(1, 16, 16, N_LOS) * 20
+    with torch.no_grad():
+        ref = net.embed(tb)
+        for other in (tb.repeat(1, 2, 3, 1), torch.roll(tb, (8, -24), dims=(1, 2))):   # rolls by whole strides
+            torch.testing.assert_close(net.embed(other), ref, atol=1e-5, rtol=1e-4)
+
+
+def test_the_convolution_wraps_the_sky_but_not_the_line_of_sight():
+    conv = SidePeriodicConv3d(1, 1, 1)
+    torch.nn.init.ones_(conv.weight)
+    torch.nn.init.zeros_(conv.bias)
+    x = torch.zeros(1, 1, 6, 6, 6)
+    x[0, 0, 0, 0, 0] = 1.0                                  # a corner cell
+    with torch.no_grad():
+        y = conv(x)[0, 0]
+    assert y.shape == (6, 6, 6)
+    assert y[-1, -1, 0] == 1.0 and y[-1, 1, 1] == 1.0       # seen across both transverse edges
+    assert y[0, 0, -1] == 0.0                               # not across the line of sight's ends (other redshifts)
 
 
 def test_block_moments_are_block_mean_and_rms():
