@@ -38,6 +38,16 @@ N_CALIBRATION = 2000
 N_WIDE = 300
 
 
+# decimals that the card's front matter keeps of each per-parameter score
+FRONT_DIGITS = {"r2": 4, "coverage_68": 3, "coverage_95": 3, "sbc_ks": 4}
+
+
+def _front_scores(scores: dict, keys=tuple(FRONT_DIGITS)) -> dict:
+    """Held-out scores as the card's front matter keeps them: count, TARP, and per parameter ``keys``, rounded."""
+    return dict(n=scores["n_tests"], tarp_max_deviation=round(scores["tarp_max_deviation"], 4),
+                **{key: {k: round(v[key], FRONT_DIGITS[key]) for k, v in scores["per_parameter"].items()} for key in keys})
+
+
 def _progress(fraction: float, message: str) -> None:
     print(f"[{fraction:4.0%}] {message}", flush=True)
 
@@ -157,16 +167,9 @@ def _lightcone(quick: bool, keep_weights: bool, cache: Path) -> Path:
                                                  width_scale={p.name: round(float(w), 3) for p, w in zip(PARAMETERS, model.width_scale)})),
         train_seconds=round(train_s), torch=torch.__version__, machine=platform.machine(),
         held_out_seed=HELD_OUT_SEED,
-        held_out=dict(n=scores["n_tests"], tarp_max_deviation=round(scores["tarp_max_deviation"], 4),
-                      r2={k: round(v["r2"], 4) for k, v in scores["per_parameter"].items()},
-                      coverage_68={k: round(v["coverage_68"], 3) for k, v in scores["per_parameter"].items()},
-                      coverage_95={k: round(v["coverage_95"], 3) for k, v in scores["per_parameter"].items()},
-                      sbc_ks={k: round(v["sbc_ks"], 4) for k, v in scores["per_parameter"].items()}),
-        held_out_wide=dict(n=wide["n_tests"], seed=WIDE_HELD_OUT_SEED, box_mpc=wide_mpc,
-                           tarp_max_deviation=round(wide["tarp_max_deviation"], 4),
-                           r2={k: round(v["r2"], 4) for k, v in wide["per_parameter"].items()},
-                           coverage_68={k: round(v["coverage_68"], 3) for k, v in wide["per_parameter"].items()},
-                           coverage_95={k: round(v["coverage_95"], 3) for k, v in wide["per_parameter"].items()}),
+        held_out=_front_scores(scores),
+        held_out_wide=dict(seed=WIDE_HELD_OUT_SEED, box_mpc=wide_mpc,
+                           **_front_scores(wide, ("r2", "coverage_68", "coverage_95"))),
         neutsch2022_r2=NEUTSCH_R2,
     )
     unconstrained = [p.label for p in PARAMETERS if scores["per_parameter"][p.name]["r2"] < UNCONSTRAINED_R2]
@@ -264,10 +267,9 @@ def _galaxy(quick: bool, keep_weights: bool) -> Path:
         command="python -m astroml_core.train inference", seed=cfg.seed, train_config=asdict(cfg),
         train_seconds=round(train_s), torch=torch.__version__, machine=platform.machine(),
         held_out_seed=GALAXY_HELD_OUT_SEED,
-        held_out=dict(n=scores["n_tests"], tarp_max_deviation=round(scores["tarp_max_deviation"], 4),
-                      omega_m_r2=round(om["r2"], 4), omega_m_median_relative_width=round(om["median_relative_width"], 4),
+        held_out=dict(omega_m_r2=round(om["r2"], 4), omega_m_median_relative_width=round(om["median_relative_width"], 4),
                       omega_m_coverage_68=round(om["coverage_68"], 3), omega_m_coverage_95=round(om["coverage_95"], 3),
-                      r2={k: round(v["r2"], 4) for k, v in scores["per_parameter"].items()}),
+                      **_front_scores(scores, ("r2",))),
     )
     body = f"""
 # galaxy_flow — Ω_m (and feedback) from one galaxy's properties
