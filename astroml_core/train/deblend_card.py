@@ -61,8 +61,9 @@ def train_weights(cfg: TrainConfig, folder: Path, start: Path | None = None) -> 
 def _stage_text(stage: dict) -> str:
     """One training stage in words: steps, rate, what trained and where."""
     c = stage["config"]
-    what = (f"the detector alone, {c['close_share']:.0%} of its fields with a pair closer than {CLOSE_PX:g} px, "
-            f"target σ {c['heat_sigma']:g} px" if c.get("detector_only") else "both networks")
+    close = (f"{c['close_share']:.0%} of the detector's fields with a pair closer than {CLOSE_PX:g} px, "
+             f"target σ {c['heat_sigma']:g} px") if c.get("close_share") else ""
+    what = ("the detector alone" if c.get("detector_only") else "both networks") + (f", {close}" if close else "")
     return f"{stage['steps']:,} steps at {c['lr']:g}, {what}, on {stage['device']}"
 
 
