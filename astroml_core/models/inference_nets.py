@@ -7,6 +7,8 @@ trained beside the flow: it gives R² directly and steadies the summary network 
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import zuko
 from torch import nn
@@ -14,6 +16,8 @@ from torch import nn
 from ..sim.lightcone import LightconeConfig
 
 N_LOS = LightconeConfig().n_los     # slices of the model's grid (4 Mpc cells from z = 6)
+CELL_MPC = LightconeConfig().cell_mpc
+TRAIN_WIDTH_MPC = LightconeConfig().n_cells * CELL_MPC
 
 __all__ = ["BlockMoments", "SidePeriodicConv3d", "LightconeNet", "LightconeEnsemble", "GalaxyNet", "prior_bounds", "to_unit", "from_unit",
            "widened"]
@@ -90,13 +94,21 @@ class LightconeNet(nn.Module):
         self.moments = BlockMoments()
         self.features = nn.Sequential(_conv(2, 16, 2), _conv(16, 32, 2), _conv(32, 48, 1), _conv(48, 64, (1, 1, 2)))
         los = n_los // 4 // 8
-        self.summary = nn.Sequential(nn.Flatten(), nn.Linear(64 * los, 128), nn.GELU(), nn.Linear(128, summary))
+        self.summary = nn.Sequential(nn.Flatten(), nn.Linear(64 * los + 1, 128), nn.GELU(), nn.Linear(128, summary))
+        with torch.no_grad():           # the width column starts at zero: until trained on other widths, none counts
+            self.summary[1].weight[:, -1] = 0.0
         self.mean_head = nn.Linear(summary, n_params)
         self.flow = zuko.flows.NSF(features=n_params, context=summary, transforms=4, hidden_features=[96, 96], passes=2)
 
     def embed_moments(self, moments: torch.Tensor) -> torch.Tensor:
-        """Summary vector from :class:`BlockMoments` output (training stores moments, not lightcones)."""
-        return self.summary(self.features(moments).mean(dim=(2, 3)))
+        """Summary vector from :class:`BlockMoments` output (training stores moments, not lightcones).
+
+        The box width (read from the moments' shape) joins the transverse average as log2(width / 128 Mpc):
+        the simulated sky itself changes with the box (modes longer than a small box are missing)."""
+        feats = self.features(moments).mean(dim=(2, 3)).flatten(1)
+        width = (moments.shape[2] * moments.shape[3]) ** 0.5 * BlockMoments.block[0] * CELL_MPC
+        log_width = feats.new_full((len(feats), 1), math.log2(width / TRAIN_WIDTH_MPC))
+        return self.summary(torch.cat([feats, log_width], dim=1))
 
     def embed(self, tb: torch.Tensor) -> torch.Tensor:
         """Summary vector of each lightcone."""

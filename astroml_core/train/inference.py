@@ -54,23 +54,33 @@ def _loss(model, summary: torch.Tensor, z: torch.Tensor, cfg: FitConfig) -> torc
     return nll + cfg.mse_weight * ((model.mean_head(summary) - z) ** 2).mean() if cfg.mse_weight else nll
 
 
-def _fit(model, embed: Callable, x: torch.Tensor, z: torch.Tensor, x_val: torch.Tensor, z_val: torch.Tensor,
-         cfg: FitConfig, augment: Callable | None, progress: Callable) -> tuple[object, list[float]]:
-    """Shared loop: AdamW, one-cycle schedule, best-validation state; on the GPU when there is one (the
-    data move there whole), and the model comes back on the CPU."""
+Buckets = list[tuple[torch.Tensor, torch.Tensor]]
+
+
+def _batches(train: Buckets, batch: int, gen: torch.Generator) -> list[tuple[int, torch.Tensor]]:
+    """One epoch's (bucket, indices) batches in random order; a batch never mixes buckets (box widths)."""
+    out = [(b, idx) for b, (x, _) in enumerate(train) for idx in torch.randperm(len(x), generator=gen).split(batch)]
+    return [out[i] for i in torch.randperm(len(out), generator=gen)]
+
+
+def _fit(model, embed: Callable, train: Buckets, valid: Buckets, cfg: FitConfig, augment: Callable | None,
+         progress: Callable) -> tuple[object, list[float]]:
+    """Shared loop over buckets of (inputs, targets): AdamW, one-cycle schedule, best-validation state; on the
+    GPU when there is one (the data move there whole), and the model comes back on the CPU."""
     device = choose_device()
     model.to(device)
-    x, z, x_val, z_val = (t.to(device) for t in (x, z, x_val, z_val))
+    train, valid = ([(x.to(device), z.to(device)) for x, z in part] for part in (train, valid))
     gen = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
-    steps = cfg.epochs * math.ceil(len(x) / cfg.batch)
+    steps = cfg.epochs * sum(math.ceil(len(x) / cfg.batch) for x, _ in train)
     # warm-up over 10 % of the steps, at least 2 (torch divides by zero when the warm-up is exactly one step)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=steps, pct_start=max(0.1, 2 / steps))
     best, best_state, history = float("inf"), None, []
     for epoch in range(cfg.epochs):
         model.train()
         started = time.time()
-        for idx in torch.randperm(len(x), generator=gen).split(cfg.batch):
+        for b, idx in _batches(train, cfg.batch, gen):
+            x, z = train[b]
             idx = idx.to(device)
             xb = x[idx].float()
             if augment is not None:
@@ -84,7 +94,7 @@ def _fit(model, embed: Callable, x: torch.Tensor, z: torch.Tensor, x_val: torch.
         model.eval()
         with torch.no_grad():
             val = float(np.mean([_loss(model, embed(xv.float()), zv, cfg).item()
-                                 for xv, zv in zip(x_val.split(256), z_val.split(256))]))
+                                 for x_val, z_val in valid for xv, zv in zip(x_val.split(256), z_val.split(256))]))
         history.append(val)
         if val < best:
             best, best_state = val, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
@@ -94,46 +104,50 @@ def _fit(model, embed: Callable, x: torch.Tensor, z: torch.Tensor, x_val: torch.
     return model.eval(), history
 
 
-def fit_lightcone(train: LightconeSet, valid: LightconeSet, cfg: FitConfig = FitConfig(),
+def _buckets(sets: list[LightconeSet]) -> Buckets:
+    """(block moments, logit-space parameters) per set: sets of different box widths stay apart."""
+    low, high = prior_bounds(PARAMETERS)
+    return [(torch.from_numpy(s.moments), to_unit(torch.from_numpy(s.theta), low, high)) for s in sets]
+
+
+def fit_lightcone(train: list[LightconeSet], valid: list[LightconeSet], cfg: FitConfig = FitConfig(),
                   progress: Callable = lambda f, m: None, start: dict | None = None) -> tuple[LightconeNet, list[float]]:
-    """Train :class:`LightconeNet` on block moments, from scratch or on from the state dict ``start`` (a later
-    stage of a schedule); returns (model in eval mode, validation losses)."""
+    """Train :class:`LightconeNet` on block moments of sets (one box width each), from scratch or on from
+    the state dict ``start`` (a later stage of a schedule); returns (model in eval mode, validation losses)."""
     torch.manual_seed(cfg.seed)
-    model = LightconeNet(n_params=len(PARAMETERS), n_los=train.moments.shape[-1] * 4)
+    model = LightconeNet(n_params=len(PARAMETERS), n_los=train[0].moments.shape[-1] * 4)
     if start is not None:
         model.load_state_dict(start)
-    low, high = prior_bounds(PARAMETERS)
-    x, x_val = torch.from_numpy(train.moments), torch.from_numpy(valid.moments)
-    z = to_unit(torch.from_numpy(train.theta), low, high)
-    z_val = to_unit(torch.from_numpy(valid.theta), low, high)
-    return _fit(model, model.embed_moments, x, z, x_val, z_val, cfg, _augment, progress)
+    return _fit(model, model.embed_moments, _buckets(train), _buckets(valid), cfg, _augment, progress)
 
 
-def _summaries(model: LightconeNet, moments: np.ndarray, views: int, gen: torch.Generator) -> torch.Tensor:
+def _summaries(model: LightconeNet, moments: torch.Tensor, views: int, gen: torch.Generator) -> torch.Tensor:
     """(views·n, summary) of block moments: the first view as given, the others under random box symmetries."""
     out = []
     with torch.no_grad():
         for view in range(views):
             out.append(torch.cat([model.embed_moments(m.float() if view == 0 else _augment(m.float(), gen))
-                                  for m in torch.from_numpy(moments).split(64)]))
+                                  for m in moments.split(64)]))
     return torch.cat(out)
 
 
-def refit_flow(model: LightconeNet, fresh: LightconeSet, valid: LightconeSet, cfg: FitConfig, views: int = 4,
-               progress: Callable = lambda f, m: None) -> LightconeNet:
+def refit_flow(model: LightconeNet, fresh: list[LightconeSet], valid: list[LightconeSet], cfg: FitConfig,
+               views: int = 4, progress: Callable = lambda f, m: None) -> LightconeNet:
     """Fit ``model``'s flow again, its CNN frozen, on the summaries of lightcones the CNN never trained on.
 
     On its own training set a CNN's summaries are sharper than on new lightcones, so a flow fitted
     beside it learns widths that are wrong on new data (too narrow where the CNN overfits, too wide where
-    training stopped early); fitted on fresh simulations it learns p(θ | summary) as it will be used."""
+    training stopped early); fitted on fresh simulations it learns p(θ | summary) as it will be used.
+    Summaries have one size whatever the box, so every set goes into one bucket."""
     model.eval()
     gen = torch.Generator().manual_seed(cfg.seed)
-    low, high = prior_bounds(PARAMETERS)
-    x = _summaries(model, fresh.moments, views, gen)
-    z = to_unit(torch.from_numpy(fresh.theta), low, high).repeat(views, 1)
-    x_val = _summaries(model, valid.moments, 1, gen)
-    z_val = to_unit(torch.from_numpy(valid.theta), low, high)
-    _fit(torch.nn.ModuleDict({"flow": model.flow}), lambda s: s, x, z, x_val, z_val, cfg, None, progress)
+
+    def bucket(sets: list[LightconeSet], k: int) -> Buckets:
+        parts = [(_summaries(model, x, k, gen), z.repeat(k, 1)) for x, z in _buckets(sets)]
+        return [(torch.cat([x for x, _ in parts]), torch.cat([z for _, z in parts]))]
+
+    _fit(torch.nn.ModuleDict({"flow": model.flow}), lambda s: s, bucket(fresh, views), bucket(valid, 1), cfg, None,
+         progress)
     return model.eval()
 
 
@@ -146,7 +160,7 @@ def _interval_coverage_error(z: torch.Tensor, truth: torch.Tensor, scale: float)
     return float(((held - level) ** 2).mean())
 
 
-def calibrate_widths(model: LightconeEnsemble, calibration: LightconeSet, n_samples: int = 1000,
+def calibrate_widths(model: LightconeEnsemble, calibration: list[LightconeSet], n_samples: int = 1000,
                      scales=tuple(np.arange(0.8, 2.0001, 0.025)), seed: int = 0) -> torch.Tensor:
     """Set ``model.width_scale``: per parameter, the scaling of the draws (logit space, about their mean)
     whose central intervals hold the truth of fresh lightcones as often as they claim.
@@ -157,12 +171,12 @@ def calibrate_widths(model: LightconeEnsemble, calibration: LightconeSet, n_samp
     The calibration lightcones must be new to both the CNN and the flow."""
     model.eval()
     model.width_scale.fill_(1.0)
-    low, high = prior_bounds(PARAMETERS)
-    truth = to_unit(torch.from_numpy(calibration.theta), low, high)
+    buckets = _buckets(calibration)
+    truth = torch.cat([z for _, z in buckets])
     with torch.no_grad(), torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         z = torch.cat([model.sample_summaries(model.summaries(m.float()), n_samples)
-                       for m in torch.from_numpy(calibration.moments).split(50)])
+                       for x, _ in buckets for m in x.split(50)])
     best = [min(scales, key=lambda s: _interval_coverage_error(z[..., j], truth[:, j], s))
             for j in range(len(PARAMETERS))]
     model.width_scale.copy_(torch.tensor(best, dtype=torch.float32))
@@ -184,5 +198,5 @@ def fit_galaxy(n_train: int = 200_000, n_valid: int = 20_000, cfg: FitConfig = F
     model = GalaxyNet(len(PROPERTIES), len(GALAXY_PARAMETERS))
     model.set_scaling(torch.from_numpy(props.mean(axis=0)), torch.from_numpy(props.std(axis=0)))
     low, high = prior_bounds(GALAXY_PARAMETERS)
-    return _fit(model, model.embed, torch.from_numpy(props), to_unit(torch.from_numpy(theta), low, high),
-                torch.from_numpy(props_val), to_unit(torch.from_numpy(theta_val), low, high), cfg, None, progress)
+    return _fit(model, model.embed, [(torch.from_numpy(props), to_unit(torch.from_numpy(theta), low, high))],
+                [(torch.from_numpy(props_val), to_unit(torch.from_numpy(theta_val), low, high))], cfg, None, progress)

@@ -16,8 +16,9 @@ from ..sim.lightcone import PARAMETERS, LightconeConfig
 from .inference import (GALAXY_HELD_OUT_SEED, GALAXY_TRAIN_SEED, GALAXY_VALID_SEED, FitConfig, calibrate_widths,
                         fit_galaxy, fit_lightcone, galaxy_set, refit_flow)
 from .inference_eval import NEUTSCH_R2, evaluate_galaxy, evaluate_lightcone
-from .lightcone_sets import (CALIBRATION_SEED, HELD_OUT_SEED, REFIT_SEEDS, TRAIN_SEEDS, VALID_SEED, WIDE_CELLS,
-                             WIDE_HELD_OUT_SEED, joined, lightcone_set)
+from .lightcone_sets import (CALIBRATION_SEED, HELD_OUT_SEED, REFIT_SEEDS, SECOND_CALIBRATION_SEED, SECOND_CELLS,
+                             SECOND_REFIT_SEED, SECOND_TRAIN_SEED, SECOND_VALID_SEED, TRAIN_SEEDS, VALID_SEED,
+                             OTHER_WIDTHS_HELD_OUT, joined, lightcone_set)
 from .markdown import cell, table
 from .shipping import model_folder, trained_or_kept
 
@@ -25,16 +26,17 @@ __all__ = ["run", "VALIDATION_FILE"]
 
 VALIDATION_FILE = "validation_21cmfast.json"
 UNCONSTRAINED_R2 = 0.5
-# each member's schedule (seeds 0, 1, …): stages of (epochs, peak learning rate), each a one-cycle schedule that
-# goes on from the last stage's weights. The shipped weights were trained so on 2 CPU cores, the stages in two
-# sessions (a GPU trains several members side by side; on 2 CPU cores that is 2× slower than one after another)
-MEMBER_STAGES = ((20, 1.5e-3), (25, 7.5e-4))
+# each member's schedule (seeds 0, 1, …): stages of (epochs, peak learning rate, box widths), each a one-cycle
+# schedule that goes on from the last stage's weights; widths 1 trains on the 128 Mpc sets alone, 2 adds the
+# 192 Mpc set (SECOND_CELLS). The shipped weights were trained so on 2 CPU cores, the stages in three sessions
+# (a GPU trains several members side by side; on 2 CPU cores that is 2× slower than one after another)
+MEMBER_STAGES = ((20, 1.5e-3, 1), (25, 7.5e-4, 1), (6, 5e-4, 2))
 # then each member's flow is fitted again, its CNN frozen, on summaries of a fresh set (4 box symmetries each)
 REFIT = dict(epochs=10, batch=256, lr=5e-4, mse_weight=0.0)
 REFIT_VIEWS = 4
 # then the posterior's widths are calibrated on this many lightcones new to both (train.inference.calibrate_widths)
 N_CALIBRATION = 2000
-# held-out boxes of WIDE_CELLS cells across (twice the training width): the posterior on other box widths
+# lightcones per held-out set of another box width (OTHER_WIDTHS_HELD_OUT)
 N_WIDE = 300
 
 
@@ -74,22 +76,30 @@ def _validation_section(folder: Path) -> str:
     return json.loads(path.read_text()).get("summary_markdown", "")
 
 
+def _two_widths(seeds, second_seed: int, n: int, n_second: int, cache: Path) -> list:
+    """[sets of the first width joined, a set of the second width], simulated once and cached."""
+    first = joined([lightcone_set(n, seed, cache, progress=_progress) for seed in seeds])
+    return [first, lightcone_set(n_second, second_seed, cache, progress=_progress, n_cells=SECOND_CELLS)]
+
+
 def _training_sets(n_train: int, n_valid: int, cache: Path):
-    """(training, validation) lightcone sets, simulated once and cached."""
-    train = joined([lightcone_set(n_train, seed, cache, progress=_progress) for seed in TRAIN_SEEDS])
-    return train, lightcone_set(n_valid, VALID_SEED, cache, progress=_progress)
+    """(training, validation) lightcone sets of both widths, simulated once and cached."""
+    return (_two_widths(TRAIN_SEEDS, SECOND_TRAIN_SEED, n_train, n_train, cache),
+            _two_widths([VALID_SEED], SECOND_VALID_SEED, n_valid, n_valid, cache))
 
 
-def member_stages(seed: int, quick: bool = False) -> list[FitConfig]:
-    """The training stages of ensemble member ``seed`` (one epoch each with ``quick``)."""
-    return [FitConfig(epochs=1 if quick else epochs, batch=32, lr=lr, seed=seed) for epochs, lr in MEMBER_STAGES]
+def member_stages(seed: int, quick: bool = False) -> list[tuple[FitConfig, int]]:
+    """The training stages of ensemble member ``seed``, each with its number of box widths (one epoch each
+    with ``quick``)."""
+    return [(FitConfig(epochs=1 if quick else epochs, batch=32, lr=lr, seed=seed), widths)
+            for epochs, lr, widths in MEMBER_STAGES]
 
 
-def fit_member(train, valid, stages: list[FitConfig]) -> dict:
-    """One ensemble member's weights after its ``stages`` in turn."""
+def fit_member(train, valid, stages: list[tuple[FitConfig, int]]) -> dict:
+    """One ensemble member's weights after its ``stages`` in turn, each on the first ``widths`` sets."""
     start = None
-    for k, cfg in enumerate(stages):
-        start = fit_lightcone(train, valid, cfg, start=start, progress=lambda f, m: _progress(
+    for k, (cfg, widths) in enumerate(stages):
+        start = fit_lightcone(train[:widths], valid[:widths], cfg, start=start, progress=lambda f, m: _progress(
             f, f"member {cfg.seed}, stage {k + 1}: {m}"))[0].state_dict()
     return start
 
@@ -125,21 +135,23 @@ def _lightcone(quick: bool, keep_weights: bool, cache: Path) -> Path:
         else:                                   # one after another: side by side on 2 CPU cores was 2× slower
             states = [fit_member(train, valid, m) for m in members]
         ensemble = LightconeEnsemble(len(members))
-        fresh = joined([lightcone_set(n_train, seed, cache, progress=_progress) for seed in REFIT_SEEDS])
+        fresh = _two_widths(REFIT_SEEDS, SECOND_REFIT_SEED, n_train, n_train, cache)
         for seed, (member, state) in enumerate(zip(ensemble.members, states)):
             member.load_state_dict(state)
             refit_member(member, fresh, valid, seed, quick)
-        calibrate_widths(ensemble, lightcone_set(n_calibration, CALIBRATION_SEED, cache, progress=_progress))
+        calibrate_widths(ensemble, _two_widths([CALIBRATION_SEED], SECOND_CALIBRATION_SEED, n_calibration,
+                                                n_calibration // 2, cache))
         return ensemble.eval()
 
     model, train_s = trained_or_kept(folder, lambda: LightconeEnsemble(len(members)), fit, keep_weights)
     held = lightcone_set(n_test, HELD_OUT_SEED, cache, progress=_progress)
     scores, arrays = evaluate_lightcone(model, held)
     np.savez_compressed(folder / "heldout.npz", **arrays)
-    wide = evaluate_lightcone(model, lightcone_set(n_wide, WIDE_HELD_OUT_SEED, cache, progress=_progress,
-                                                   n_cells=WIDE_CELLS))[0]
     grid = LightconeConfig()
-    wide_mpc = WIDE_CELLS * grid.cell_mpc
+    other_widths = [dict(seed=seed, box_mpc=cells * grid.cell_mpc, scores=evaluate_lightcone(
+        model, lightcone_set(n_wide, seed, cache, progress=_progress, n_cells=cells))[0]) for seed, cells in OTHER_WIDTHS_HELD_OUT]
+    second_mpc = SECOND_CELLS * grid.cell_mpc
+    held_widths = ", ".join(f"{w['box_mpc']:g}" for w in other_widths)
     n_weights = sum(p.numel() for p in model.parameters())
     front = dict(
         name="lightcone_flow", task="inference",
@@ -150,26 +162,32 @@ def _lightcone(quick: bool, keep_weights: bool, cache: Path) -> Path:
                       f"logit space, plus a posterior-mean head; {n_weights:,} parameters in all"),
         inputs=(f"δT_b lightcone in mK on {grid.cell_mpc:g} Mpc cells, {grid.n_los} slices ({grid.n_los * grid.cell_mpc:g} "
                 f"comoving Mpc) from z = {grid.z_min:g}, any width from 32 Mpc, periodic across the sky as a simulation box is; "
-                f"trained on {grid.n_cells * grid.cell_mpc:g} Mpc boxes and held out also on {wide_mpc:g} Mpc ones; other "
+                f"trained on {grid.n_cells * grid.cell_mpc:g} and {second_mpc:g} Mpc boxes (the summary is told the width) and "
+                f"held out also on {held_widths} Mpc ones; other "
                 f"cells are block-averaged to {grid.cell_mpc:g} Mpc, which is not calibrated (on our simulator run with "
                 f"2 Mpc cells the posteriors miss by many σ)"),
         outputs="posterior samples of " + ", ".join(p.name for p in PARAMETERS),
         training_data=(f"{n_train * len(TRAIN_SEEDS):,} lightcones of astroml_core.sim.lightcone ({grid.n_cells}² × {grid.n_los} "
                        f"cells, no noise), parameters from the uniform prior with τ ≤ 0.089 and x_HI(z=5) ≤ 0.1 "
-                       f"(seeds {', '.join(map(str, TRAIN_SEEDS))}, {n_train:,} each); "
-                       f"{n_valid} for validation (seed {VALID_SEED}); the flows fitted again on {n_train * len(REFIT_SEEDS):,} "
-                       f"fresh ones (seeds {', '.join(map(str, REFIT_SEEDS))}) that the CNNs never saw; widths calibrated on "
-                       f"{n_calibration:,} more (seed {CALIBRATION_SEED})"),
+                       f"(seeds {', '.join(map(str, TRAIN_SEEDS))}, {n_train:,} each), and in the last stage {n_train:,} "
+                       f"{SECOND_CELLS}² × {grid.n_los} ones (seed {SECOND_TRAIN_SEED}); {n_valid} + {n_valid} for validation "
+                       f"(seeds {VALID_SEED}, {SECOND_VALID_SEED}); the flows fitted again on {n_train * len(REFIT_SEEDS):,} + "
+                       f"{n_train:,} fresh ones (seeds {', '.join(map(str, REFIT_SEEDS))}, {SECOND_REFIT_SEED}) that the CNNs "
+                       f"never saw; widths calibrated on {n_calibration:,} + {n_calibration // 2:,} more (seeds "
+                       f"{CALIBRATION_SEED}, {SECOND_CALIBRATION_SEED})"),
         command="python -m astroml_core.train inference --only lightcone", seed=0,
-        train_config=dict(stages=[[asdict(stage) for stage in m] for m in members],
-                          flow_refit=dict(REFIT, views=REFIT_VIEWS, seeds=list(REFIT_SEEDS), lightcones=n_train * len(REFIT_SEEDS)),
-                          width_calibration=dict(seed=CALIBRATION_SEED, lightcones=n_calibration,
+        train_config=dict(stages=[[dict(asdict(stage), widths=widths) for stage, widths in m] for m in members],
+                          flow_refit=dict(REFIT, views=REFIT_VIEWS, seeds=[*REFIT_SEEDS, SECOND_REFIT_SEED],
+                                          lightcones=n_train * (len(REFIT_SEEDS) + 1)),
+                          width_calibration=dict(seeds=[CALIBRATION_SEED, SECOND_CALIBRATION_SEED],
+                                                 lightcones=n_calibration + n_calibration // 2,
                                                  width_scale={p.name: round(float(w), 3) for p, w in zip(PARAMETERS, model.width_scale)})),
         train_seconds=round(train_s), torch=torch.__version__, machine=platform.machine(),
         held_out_seed=HELD_OUT_SEED,
         held_out=_front_scores(scores),
-        held_out_wide=dict(seed=WIDE_HELD_OUT_SEED, box_mpc=wide_mpc,
-                           **_front_scores(wide, ("r2", "coverage_68", "coverage_95"))),
+        trained_widths_mpc=[grid.n_cells * grid.cell_mpc, second_mpc],
+        held_out_widths=[dict(seed=w["seed"], box_mpc=w["box_mpc"], **_front_scores(w["scores"], ("r2", "coverage_68", "coverage_95")))
+                         for w in other_widths],
         neutsch2022_r2=NEUTSCH_R2,
     )
     unconstrained = [p.label for p in PARAMETERS if scores["per_parameter"][p.name]["r2"] < UNCONSTRAINED_R2]
@@ -179,17 +197,19 @@ def _lightcone(quick: bool, keep_weights: bool, cache: Path) -> Path:
 A 3-D CNN summarises the lightcone (its line of sight keeps its order: where along it a feature sits is
 its redshift) and a conditional neural spline flow turns the summary into posterior samples (a
 {len(members)}-member ensemble: members from seeds 0, 1, … mixed in equal parts). Each is trained in stages
-({" then ".join(f"{e} epochs at peak learning rate {lr:g}" for e, lr in MEMBER_STAGES)}, each stage from the
-last one's weights); then its CNN is frozen and its flow fitted again on the summaries of
-{n_train * len(REFIT_SEEDS):,} fresh lightcones (seeds {", ".join(map(str, REFIT_SEEDS))}), because on its own training set a CNN's summaries are
+({" then ".join(f"{e} epochs at peak learning rate {lr:g} on {' and '.join(f'{c * grid.cell_mpc:g}' for c in (grid.n_cells, SECOND_CELLS)[:k])} Mpc boxes" for e, lr, k in MEMBER_STAGES)},
+each stage from the last one's weights; the shipped network's first two stages are the width-blind one
+shipped before, which is the same function with the width input's weights at zero, as a new network
+starts); then its CNN is frozen and its flow fitted again on the summaries of
+{n_train * (len(REFIT_SEEDS) + 1):,} fresh lightcones of both widths (seeds {", ".join(map(str, REFIT_SEEDS))}, {SECOND_REFIT_SEED}), because on its own training set a CNN's summaries are
 sharper than on new data and a flow fitted beside it gets the widths wrong. An equal mixture of three
 such networks was tried and came out too wide (68 % coverage 0.83 / 0.86 for Ω_m / ζ, TARP 0.061), so one
-is shipped. Last, its widths are calibrated on {n_calibration:,} more lightcones new to both (seed
-{CALIBRATION_SEED}): per parameter, the draws are scaled about their mean in logit space by the factor
+is shipped. Last, its widths are calibrated on {n_calibration + n_calibration // 2:,} more lightcones new to both (seeds
+{CALIBRATION_SEED}, {SECOND_CALIBRATION_SEED}): per parameter, the draws are scaled about their mean in logit space by the factor
 (0.8–2) whose central 5–95 % intervals hold the truth as often as they claim; factors
 {", ".join(f"{p.label} {float(w):.3f}" for p, w in zip(PARAMETERS, model.width_scale))}. One factor trades
-all levels off together: ζ's flow was too wide in its core (68 % intervals held the truth 75 % of the
-time) but right in its tails, so narrowing it by 0.85 leaves its 95 % intervals a little short. Trained
+all levels off together: ζ's flow is too wide in its core but about right in its tails, so narrowing it
+leaves its 95 % intervals a little short. Trained
 by `python -m astroml_core.train inference` on our semi-numerical simulator (`astroml_core.sim.lightcone`).
 
 ## Held-out results ({scores['n_tests']:,} lightcones, seed {HELD_OUT_SEED}, {scores['n_samples']:,} samples each)
@@ -211,23 +231,26 @@ similar physics, not on the same data.
 ## Other box widths
 
 The convolutions wrap the transverse sides (a simulation box is periodic across the sky) and the
-summary averages over them, so it means the same over a box of any width: the same lightcone tiled 2 × 2
-gives the same posterior to float precision (a test checks it). On {wide['n_tests']} held-out lightcones
-simulated {wide_mpc:g} Mpc across (seed {WIDE_HELD_OUT_SEED}), twice the training width, TARP's largest
-deviation is **{wide['tarp_max_deviation']:.3f}**:
+features are averaged over them, so they mean the same over a box of any width: the same lightcone tiled
+2 × 2 gives the same features to float precision (a test checks it). But the simulated sky itself
+changes with the box: modes longer than 128 Mpc add to the fluctuations (δT_b rms per slice 9–11 %
+higher at z = 8–15 in 256 Mpc boxes, fiducial parameters, 6 seeds each), and the same network trained on
+128 Mpc boxes alone read that as other parameters (on 256 Mpc boxes its 68 % intervals held T_vir and
+m_WDM only 47 % and 52 % of the time). So the summary is told the box width, as log2(width / 128 Mpc),
+and the last training stage, the flow refit and the calibration see {second_mpc:g} Mpc boxes beside 128 Mpc
+ones. Held out at other widths ({N_WIDE if not quick else n_wide} lightcones each; TARP's largest deviation
+{", ".join(f"{w['scores']['tarp_max_deviation']:.3f} at {w['box_mpc']:g} Mpc" for w in other_widths)}):
 
-{table(["parameter", f"R² ({grid.n_cells * grid.cell_mpc:g} Mpc)", f"R² ({wide_mpc:g} Mpc)", "68 % coverage", "95 % coverage"],
-       [[p.label, cell(scores["per_parameter"][p.name]["r2"]), cell(wide["per_parameter"][p.name]["r2"]),
-         cell(wide["per_parameter"][p.name]["coverage_68"], ".2f"), cell(wide["per_parameter"][p.name]["coverage_95"], ".2f")]
+{table(["parameter", f"R² ({grid.n_cells * grid.cell_mpc:g} Mpc)",
+        *[f"{h} ({w['box_mpc']:g} Mpc)" for w in other_widths for h in ("R²", "68 % cov.", "95 % cov.")]],
+       [[p.label, cell(scores["per_parameter"][p.name]["r2"]),
+         *[cell(w["scores"]["per_parameter"][p.name][k], f) for w in other_widths
+           for k, f in (("r2", ".3f"), ("coverage_68", ".2f"), ("coverage_95", ".2f"))]]
         for p in PARAMETERS])}
 
-Ω_m, ζ, T_vir and m_WDM fall short there because the simulated sky itself changes with the box: modes
-longer than 128 Mpc add to the fluctuations (δT_b rms per slice 9–11 % higher at z = 8–15 in 256 Mpc
-boxes, fiducial parameters, 6 seeds each), and the network, trained on 128 Mpc boxes only, reads that
-as other parameters. The wrap removed the network's own share: the zero-padded CNN shipped before held
-the truth in its 68 % intervals 1–55 % of the time on these boxes read whole, and 41–70 % read through a
-128 Mpc window. Training on several box widths is the fix; until then the page and the CLI flag boxes
-wider or narrower than {grid.n_cells * grid.cell_mpc:g} Mpc as uncalibrated.
+{max(w['box_mpc'] for w in other_widths):g} Mpc is wider than any box trained on. The page and the CLI flag
+boxes wider than {second_mpc:g} Mpc with the worst 68 % coverage at {max(w['box_mpc'] for w in other_widths):g} Mpc
+from this card, and boxes narrower than {grid.n_cells * grid.cell_mpc:g} Mpc as not calibrated.
 
 ## Simulator against 21cmFAST
 

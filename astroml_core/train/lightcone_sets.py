@@ -18,14 +18,19 @@ from ..service.device import cpu_threads
 from ..sim.lightcone import PARAMETER_NAMES, LightconeConfig, sample_allowed, simulate_lightcone
 
 __all__ = ["LightconeSet", "lightcone_set", "joined", "TRAIN_SEEDS", "VALID_SEED", "HELD_OUT_SEED", "REFIT_SEEDS",
-           "CALIBRATION_SEED", "WIDE_HELD_OUT_SEED", "WIDE_CELLS"]
+           "CALIBRATION_SEED", "OTHER_WIDTHS_HELD_OUT", "SECOND_CELLS", "SECOND_TRAIN_SEED",
+           "SECOND_VALID_SEED", "SECOND_REFIT_SEED", "SECOND_CALIBRATION_SEED"]
 
 # REFIT_SEEDS: the fresh sets that the flows are fitted again on, after the CNNs (see train.inference.refit_flow);
 # CALIBRATION_SEED: new to both, for the posterior's widths (train.inference.calibrate_widths)
 TRAIN_SEEDS, VALID_SEED, HELD_OUT_SEED, REFIT_SEEDS = (41, 43), 42, 4_000, (44, 45, 46)
 CALIBRATION_SEED = 47
-# boxes twice the training width (256 Mpc), held out to show the posterior holds on other widths
-WIDE_HELD_OUT_SEED, WIDE_CELLS = 4_001, 64
+# the second training width (192 Mpc): the simulated sky changes with the box, so the network sees both
+# and is told which (see models.inference_nets.LightconeNet.embed_moments)
+SECOND_CELLS, SECOND_TRAIN_SEED, SECOND_VALID_SEED, SECOND_REFIT_SEED, SECOND_CALIBRATION_SEED = 48, 141, 142, 144, 147
+# (seed, cells across) of boxes held out at other widths: the second training width (192 Mpc) and twice
+# the first (256 Mpc, wider than any trained on)
+OTHER_WIDTHS_HELD_OUT = ((4_003, SECOND_CELLS), (4_001, 64))
 
 
 @dataclass

@@ -40,11 +40,11 @@ def test_a_lightcone_wider_than_the_training_box_is_read_whole_and_the_page_warn
     from astroml_core.sim.lightcone import FIDUCIAL, LightconeConfig, simulate_lightcone, write_lightcone
     page = inference
     wide = data_root / "wide.fits"
-    write_lightcone(wide, simulate_lightcone(FIDUCIAL, seed=5, config=LightconeConfig(n_cells=40)))
+    write_lightcone(wide, simulate_lightcone(FIDUCIAL, seed=5, config=LightconeConfig(n_cells=52)))
     page.open(wide, "wide")
     assert page.data.name == "wide.fits" and page.samples.shape == (10_000, 6)
-    assert "from the whole 160 × 160 Mpc box" in page.status.object
-    assert "⚠ This lightcone is 160 Mpc wide and read whole, but the model was trained on 128 Mpc" in page.status.object
+    assert "from the whole 208 × 208 Mpc box" in page.status.object
+    assert "⚠ This lightcone is 208 Mpc wide, wider than the model was trained on (128–192 Mpc)" in page.status.object
     assert not page.banner._error.visible
 
 

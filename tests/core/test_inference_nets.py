@@ -43,14 +43,24 @@ def test_posterior_net_contract(name, net, x):
         torch.testing.assert_close(twin.embed(x), net.embed(x))
 
 
-def test_the_summary_is_the_same_for_a_periodic_box_tiled_or_rolled():
+def test_the_cnn_sees_a_periodic_box_tiled_or_rolled_alike_and_the_summary_is_told_the_width():
     torch.manual_seed(1)
     net = LightconeNet().eval()
     tb = torch.randn(1, 16, 16, N_LOS) * 20
+
+    def features(x):
+        return net.features(net.moments(x)).mean(dim=(2, 3))
+
     with torch.no_grad():
-        ref = net.embed(tb)
+        ref = features(tb)
         for other in (tb.repeat(1, 2, 3, 1), torch.roll(tb, (8, -24), dims=(1, 2))):   # rolls by whole strides
-            torch.testing.assert_close(net.embed(other), ref, atol=1e-5, rtol=1e-4)
+            torch.testing.assert_close(features(other), ref, atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(net.embed(torch.roll(tb, (8, -24), dims=(1, 2))), net.embed(tb), atol=1e-5, rtol=1e-4)
+        # the same sky in a box twice as wide is told apart only by the width the summary is given: not at all
+        # by a new network (its width column starts at zero), and once that column is trained, by it alone
+        torch.testing.assert_close(net.embed(tb.repeat(1, 2, 2, 1)), net.embed(tb), atol=1e-5, rtol=1e-4)
+        net.summary[1].weight[:, -1] = 0.5
+        assert (net.embed(tb.repeat(1, 2, 2, 1)) - net.embed(tb)).abs().max() > 1e-3
 
 
 def test_the_convolution_wraps_the_sky_but_not_the_line_of_sight():

@@ -145,17 +145,24 @@ def model_input(data: LightconeData, grid: LightconeConfig = MODEL_GRID):
 
 
 def grid_notes(data: LightconeData, grid: LightconeConfig = MODEL_GRID) -> list[str]:
-    """What the model does to a lightcone that is not on its training grid, in words for the user."""
+    """What the model does to a lightcone that is not on its training grid, in words for the user; the box
+    widths it was trained and held out on come from its card."""
+    from ...registry import read_card
+
+    front = read_card("lightcone_flow")[0]
+    low, high = front["trained_widths_mpc"][0], front["trained_widths_mpc"][-1]
     notes = []
     across = min(data.tb.shape[:2]) * data.cell_mpc
-    box = grid.n_cells * grid.cell_mpc
-    if across > box + 1e-6:
-        notes.append(f"This lightcone is {across:.0f} Mpc wide and read whole, but the model was trained on {box:g} Mpc "
-                     "boxes: in our simulator wider boxes fluctuate ~10 % more, and on held-out 256 Mpc ones the 68 % "
-                     "intervals of T_vir and m_WDM held the truth only about half the time.")
-    elif across < box - 1e-6:
-        notes.append(f"This lightcone is {across:.0f} Mpc wide; the model was trained on {box:g} Mpc boxes, so its "
-                     "posterior here is not calibrated.")
+    if across > high + 1e-6:
+        held = max(front["held_out_widths"], key=lambda w: w["box_mpc"])
+        worst = min(held["coverage_68"], key=held["coverage_68"].get)
+        label = next(p.label for p in PARAMETERS if p.name == worst)
+        notes.append(f"This lightcone is {across:.0f} Mpc wide, wider than the model was trained on ({low:g}–{high:g} Mpc): "
+                     f"on held-out {held['box_mpc']:g} Mpc boxes its 68 % intervals held the truth of {label} only "
+                     f"{held['coverage_68'][worst]:.0%} of the time.")
+    elif across < low - 1e-6:
+        notes.append(f"This lightcone is {across:.0f} Mpc wide; the model was trained on {low:g}–{high:g} Mpc boxes, so "
+                     "its posterior here is not calibrated.")
     if abs(data.cell_mpc - grid.cell_mpc) > 1e-6:
         notes.append(f"Its {data.cell_mpc:.3g} Mpc cells were averaged to the model's {grid.cell_mpc:g} Mpc: posteriors "
                      "on other grids are not calibrated (on our simulator run with 2 Mpc cells they missed the truth "

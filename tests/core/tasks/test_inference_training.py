@@ -12,24 +12,37 @@ from astroml_core.train.inference import FitConfig, fit_lightcone, refit_flow
 from astroml_core.train.lightcone_sets import LightconeSet
 
 
-def _synthetic(n: int, seed: int) -> LightconeSet:
-    """Block moments whose mean carries the first parameter (so there is something to learn)."""
+def _synthetic(n: int, seed: int, cells: int = 8) -> LightconeSet:
+    """Block moments (``cells`` across) whose mean carries the first parameter (so there is something to learn)."""
     rng = np.random.default_rng(seed)
     grid = LightconeConfig()
     low, high = np.array([p.low for p in PARAMETERS]), np.array([p.high for p in PARAMETERS])
     theta = rng.uniform(low, high, (n, len(PARAMETERS))).astype(np.float32)
-    moments = rng.normal(0, 1, (n, 2, 8, 8, grid.n_los // 4))
+    moments = rng.normal(0, 1, (n, 2, cells, cells, grid.n_los // 4))
     moments[:, 0] += ((theta[:, 0] - low[0]) / (high[0] - low[0]))[:, None, None, None] * 3
     return LightconeSet(moments.astype(np.float16), theta, np.zeros((n, grid.n_los), np.float32), grid.z_min)
 
 
 @pytest.fixture(scope="module")
 def trained():
-    return fit_lightcone(_synthetic(64, 1), _synthetic(32, 2), FitConfig(epochs=2, batch=16, seed=0))[0]
+    return fit_lightcone([_synthetic(64, 1), _synthetic(32, 5, cells=12)], [_synthetic(32, 2)],
+                         FitConfig(epochs=2, batch=16, seed=0))[0]
+
+
+def test_a_batch_never_mixes_box_widths():
+    from astroml_core.train.inference import _batches
+    buckets = [(torch.zeros(10, 1), None), (torch.zeros(7, 2), None)]
+    orders = set()
+    for seed in range(5):
+        batches = _batches(buckets, 4, torch.Generator().manual_seed(seed))
+        assert sorted((b, len(i)) for b, i in batches) == [(0, 2), (0, 4), (0, 4), (1, 3), (1, 4)]
+        assert all(int(idx.max()) < len(buckets[b][0]) for b, idx in batches)
+        orders.add(tuple(b for b, _ in batches))
+    assert len(orders) > 1                                      # the buckets' batches are interleaved at random
 
 
 def test_a_later_stage_starts_from_the_given_weights(trained):
-    later, _ = fit_lightcone(_synthetic(64, 1), _synthetic(32, 2), FitConfig(epochs=1, batch=16, lr=1e-12, seed=5),
+    later, _ = fit_lightcone([_synthetic(64, 1)], [_synthetic(32, 2)], FitConfig(epochs=1, batch=16, lr=1e-12, seed=5),
                              start=trained.state_dict())
     for name, value in trained.state_dict().items():
         if not name.endswith(("running_mean", "running_var", "num_batches_tracked")):
@@ -51,7 +64,8 @@ def test_flow_refit_keeps_the_cnn_and_lowers_the_fresh_sets_loss(trained):
             return -m.flow(s).log_prob(to_unit(torch.from_numpy(valid.theta), low, high)).mean().item()
 
     loss_before = nll(model)
-    refit_flow(model, fresh, valid, FitConfig(epochs=15, batch=64, lr=3e-3, mse_weight=0.0), views=2)
+    refit_flow(model, [fresh, _synthetic(64, 6, cells=12)], [valid], FitConfig(epochs=15, batch=64, lr=3e-3, mse_weight=0.0),
+               views=2)
     after = model.state_dict()
     assert not model.training
     assert all(torch.equal(before[k], after[k]) for k in before if not k.startswith("flow."))
@@ -90,7 +104,7 @@ def _gaussian_set(n: int, seed: int) -> LightconeSet:
 def test_width_calibration_widens_a_too_sure_posterior_and_narrows_a_too_wide_one(sure, expected):
     from astroml_core.train.inference import calibrate_widths
     model = _GaussianPosterior(sure)
-    scale = calibrate_widths(model, _gaussian_set(1500, 7), n_samples=400)
+    scale = calibrate_widths(model, [_gaussian_set(1500, 7)], n_samples=400)
     assert scale.numpy() == pytest.approx(expected, abs=0.12)
     assert torch.equal(model.width_scale, scale)
 
