@@ -58,7 +58,7 @@ def _info(args: argparse.Namespace) -> int:
     if cube.beam:
         print(f"beam: {cube.beam.major:.2f} × {cube.beam.minor:.2f}, PA {cube.beam.pa:.1f} ({cube.beam.source})")
     for note in cube.warnings:
-        print(f"note: {note}")
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 
@@ -102,6 +102,8 @@ def _deblend(args: argparse.Namespace) -> int:
         header["COMMENT"] = "segmentation: 0 sky, i + 1 for catalogue row i"
         fits.PrimaryHDU(result.segmap.astype("int32"), header=header).writeto(args.masks, overwrite=True)
     print(f"{len(table)} sources ({args.method}) → {args.output}" + (f"; masks → {args.masks}" if args.masks else ""))
+    for note in table.meta.get("notes", []):
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 

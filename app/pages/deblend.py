@@ -73,7 +73,8 @@ class DeblendPage(pn.viewable.Viewer):
         self.source = CubeSource(on_path=self.open, on_error=self.banner.error, demo_prefix="blends_", noun="image")
         self.title = pn.pane.Markdown("### No image open", margin=(0, 10), css_classes=["page-title"])
         self.info = pn.pane.Markdown("", css_classes=["image-info"], styles={"font-size": "13px"}, margin=(0, 10))
-        self.status = pn.pane.HTML("", css_classes=["deblend-status"], styles={"font-size": "13px"}, margin=(0, 10))
+        self.status = pn.pane.HTML("", css_classes=["deblend-status"], styles={"font-size": "13px"}, margin=(0, 10),
+                                   max_width=460, sizing_mode="stretch_width")
         self.selection = pn.pane.HTML("Click a source or a row", css_classes=["deblend-selection"],
                                       styles={"font-size": "13px"}, margin=(0, 10))
         self.run_button = pn.widgets.Button(label="Deblend", color="primary", width=120, css_classes=["deblend-run"])
@@ -178,7 +179,8 @@ class DeblendPage(pn.viewable.Viewer):
         if self.method not in results:
             self.method = next(iter(results))
         counts = ", ".join(f"{m} {len(r.catalogue)}" for m, r in results.items())
-        self.status.object = f"Sources found: {counts}"
+        notes = results["model"].catalogue.meta.get("notes", []) if "model" in results else []
+        self.status.object = "<br>".join([f"Sources found: {counts}", *(f"⚠ {note}" for note in notes)])
         self._method_changed()
 
     # --- drawing ------------------------------------------------------------------------------------

@@ -9,9 +9,16 @@ from astropy.table import QTable
 from scipy.optimize import linear_sum_assignment
 
 __all__ = ["match_sources", "truth_segmentation", "iou", "DeblendScore", "score_deblend", "known_shape_fluxes",
-           "BLEND_BINS"]
+           "galaxy_snr", "BLEND_BINS"]
 
 BLEND_BINS = (0.0, 0.1, 0.3, 0.6, 1.0)
+
+
+def galaxy_snr(isolated_sigma: np.ndarray) -> np.ndarray:
+    """Matched-filter S/N of each noiseless galaxy (galaxy, band, y, x) in sky-σ units, in the detection
+    image (Σ_b I_b/σ_b, noise √n_bands)."""
+    det = isolated_sigma.sum(axis=1)
+    return np.sqrt((det.astype(np.float64) ** 2).sum(axis=(1, 2))) / np.sqrt(isolated_sigma.shape[1])
 
 
 def match_sources(truth: QTable, found: QTable, max_sep_px: float = 3.0) -> dict[int, int]:

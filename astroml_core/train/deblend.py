@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from scipy.spatial.distance import pdist
 
+from ..metrics.deblend import galaxy_snr
 from ..sim.blends import BlendConfig, simulate_blends
 from ..tasks.deblend.model import MARKER_SIGMA, cut_stamp, markers, scale, splitter_input
 
@@ -61,12 +62,6 @@ STAGES = (TrainConfig(),          # the shipped weights' schedule: each stage on
           # blended galaxies 0.765 → 0.773, MAPE 19 → 18 %, completeness 0.918 → 0.921
           TrainConfig(first_field=96000, steps=11766, lr=3e-4, heat_sigma=0.9, close_share=0.25),
           TrainConfig(n_fields=24000, first_field=132000, steps=8899, lr=1.5e-4, heat_sigma=0.9, close_share=0.5))
-
-
-def galaxy_snr(isolated_sigma: np.ndarray) -> np.ndarray:
-    """Matched-filter S/N of each noiseless galaxy in the detection image (Σ_b I_b/σ_b, noise √n_bands)."""
-    det = isolated_sigma.sum(axis=1)
-    return np.sqrt((det.astype(np.float64) ** 2).sum(axis=(1, 2))) / np.sqrt(isolated_sigma.shape[1])
 
 
 def _field(seed: int, min_snr: float = 5.0, heat_sigma: float = MARKER_SIGMA) -> dict:

@@ -24,6 +24,7 @@ def test_demo_field_deblends_with_every_method_and_joins_their_fluxes(page):
     assert page.param.view.objects == ["RGB", "g", "r", "i", "z"] and page.truth is not None
     page.run()
     assert set(page.results) == {"model", "sep", "photutils"}
+    assert page.status.object.startswith("Sources found: model") and "⚠" not in page.status.object   # on the grid
     frame = page.table.value
     assert len(frame) == len(page.results["model"].catalogue) > 3
     assert {"g", "z", "sep", "photutils", "truth"} <= set(frame.columns)
@@ -80,6 +81,18 @@ def test_a_single_band_image_runs_the_baselines_and_a_bad_file_keeps_the_open_im
     junk.write_bytes(b"SIMPLE  =                    T" + b"\xff" * 5000)
     page.open(junk, "junk")
     assert "InvalidFITSError" in page.banner.error_text and page.image is before
+
+
+def test_an_image_with_other_pixels_is_deblended_and_the_status_says_what_that_costs(page, tmp_path):
+    from dataclasses import replace
+
+    from astroml_core.train.deblend_off_grid import off_grid_config
+    path = tmp_path / "hsc_like.fits"
+    write_blend_field(path, 12, config=replace(off_grid_config(pixel_arcsec=0.168), nx=96, ny=96, n_groups=4))
+    page.open(path, "0.168″ pixels")
+    page.run()
+    assert page.status.object.startswith("Sources found: model")
+    assert "<br>⚠ This image has 0.168″ pixels; the network was trained on 0.2″ pixels" in page.status.object
 
 
 def test_deblended_galaxies_go_to_vetting_most_blended_first(page, logged_in):

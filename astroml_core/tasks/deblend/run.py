@@ -11,6 +11,7 @@ from ...errors import AstroMLError, ShapeError
 from .classic import photutils_deblend, sep_deblend
 from .detection import image_noise
 from .model import STAMP, DeblendResult, cut_stamp, model_deblend
+from .notes import model_notes
 
 __all__ = ["METHODS", "deblend", "deblend_all", "model_image", "joined_table"]
 
@@ -44,6 +45,7 @@ def deblend(image, method: str = "model", *, progress: Callable[[float, str], No
         from ...registry import load_model
 
         result = model_deblend(image.data, image.bands, load_model("deblend_unet"), wcs=image.wcs, sigma=sigma)
+        result.catalogue.meta["notes"] = model_notes(image, result)
     else:
         finder = sep_deblend if method == "sep" else photutils_deblend
         result = _baseline_result(image.data, *finder(image.data, image.bands, image.wcs, sigma))
