@@ -44,13 +44,13 @@ class CubeSource(pn.viewable.Viewer):
         limit_mb = cfg.max_upload_bytes // 2**20
         self.dropper = pn.widgets.FileDropper(
             accepted_filetypes=[".fits", ".fit", ".fts", ".fz", ".gz", "application/fits"],
-            max_file_size=f"{limit_mb}MB", multiple=on_paths is not None, width=380, height=110, layout="compact",
+            max_file_size=f"{limit_mb}MB", multiple=on_paths is not None, width=260, height=110, layout="compact",
             css_classes=["cube-upload"])
         self.dropper.param.watch(self._uploaded, "value")
         self.path_input = pn.widgets.AutocompleteInput(
             label=f"Path under the data root ({cfg.data_root})", options=list_fits(cfg.data_root),
             restrict=False, min_characters=1, case_sensitive=False, search_strategy="includes",
-            placeholder="e.g. demo/hi_demo.fits", width=380, css_classes=["cube-path"])
+            placeholder="e.g. demo/hi_demo.fits", width=260, css_classes=["cube-path"])
         self.path_button = pn.widgets.Button(label="Open path", color="primary", width=120,
                                              css_classes=["open-path"])
         self.path_button.on_click(lambda e: with_document_lock(
@@ -103,9 +103,9 @@ class CubeSource(pn.viewable.Viewer):
         limit = self._cfg.max_upload_bytes / 2**20
         panes = {
             "Demo": pn.Row(self.demo_select, pn.Column(pn.Spacer(height=18), self.demo_button)),
-            "Upload": pn.Row(self.dropper, pn.pane.Markdown(
-                f"FITS {self._noun} up to {limit:,.0f} MB.<br>Bigger files: put them under the data root and "
-                "open them by path.", styles={"font-size": "12px"}, width=200)),
+            "Upload": pn.Column(self.dropper, pn.pane.Markdown(
+                f"FITS {self._noun} up to {limit:,.0f} MB. Bigger files: put them under the data root and "
+                "open them by path.", styles={"font-size": "12px"}, width=380, margin=(0, 10))),
             "Server path": pn.Row(self.path_input, pn.Column(pn.Spacer(height=18), self.path_button)),
         }
         choice = pn.widgets.RadioButtonGroup(options=list(panes), value="Demo", color="default",

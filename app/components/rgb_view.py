@@ -6,7 +6,7 @@ from typing import Callable
 
 import numpy as np
 from bokeh.events import Tap
-from bokeh.models import ColumnDataSource, FixedTicker
+from bokeh.models import ColumnDataSource, FixedTicker, Range1d
 from bokeh.plotting import figure
 
 from astroml_core.display import Tick
@@ -19,8 +19,9 @@ class RGBView:
 
     def __init__(self, *, on_tap: Callable[[float, float], None], size: int = 560) -> None:
         self.size = size
+        # Range1d, not the default DataRange1d: a data range ignores the start/end set when another image opens
         fig = figure(frame_width=size, frame_height=size, tools="pan,wheel_zoom,box_zoom,reset,save",
-                     active_scroll="wheel_zoom", match_aspect=True, name="deblend-figure",
+                     active_scroll="wheel_zoom", x_range=Range1d(-0.5, 1.5), y_range=Range1d(-0.5, 1.5), name="deblend-figure",
                      background_fill_color="#111111", border_fill_color="white", toolbar_location="below")
         self.image = ColumnDataSource(dict(image=[np.zeros((2, 2), np.uint32)], x=[-0.5], y=[-0.5], dw=[2], dh=[2]),
                                       name="deblend-image-source")

@@ -20,6 +20,10 @@ MASK_ALPHA = """() => {
   return n;
 }"""
 
+# the image figure's visible x and y extents (pixels)
+VIEW = """() => { const f = Bokeh.documents[0].get_model_by_name('deblend-figure');
+  return [f.x_range.start, f.x_range.end, f.y_range.start, f.y_range.end]; }"""
+
 
 SELECTION = re.compile(r"Source (\d+) \((\w+)\) at pixel \(([\d.]+), ([\d.]+)\): g ([-\d.e+]+)")
 
@@ -81,6 +85,8 @@ def test_single_band_upload_works_and_a_corrupt_upload_shows_the_error(page, ser
     page.locator("input.filepond--browser").set_input_files(
         files=[{"name": "single.fits", "mimeType": "application/fits", "buffer": buffer.getvalue()}])
     page.wait_for_selector(".image-info >> text=band1")
+    # the view fits the new, smaller image (it kept the demo's extent while the ranges were data ranges)
+    wait_until(lambda: page.evaluate(VIEW) == [-0.5, 95.5, -0.5, 95.5], what="the view on the 96 × 96 image")
     page.locator(".deblend-run button").click()
     status = wait_until(lambda: (t := text(page, ".deblend-status")) and "Sources found" in t and t,
                         what="baselines on the single band")
@@ -94,3 +100,14 @@ def test_single_band_upload_works_and_a_corrupt_upload_shows_the_error(page, ser
     assert "band1" in text(page, ".image-info")          # the open image is still there and still works
     page.locator(".deblend-run button").click()
     wait_until(lambda: "Sources found" in text(page, ".deblend-status"), what="deblending after the error")
+
+
+def test_an_image_opens_by_its_path_under_the_data_root(page, server):
+    url, _ = server
+    page.goto(url + "/deblend")
+    page.wait_for_selector(".image-info >> text=Bands")
+    page.locator(".source-choice .bk-btn", has_text="Server path").click()
+    page.locator(".cube-path input").fill("demo/blends_demo.fits")
+    page.keyboard.press("Escape")
+    page.locator(".open-path button").click(timeout=10_000)     # in reach: not under the image column
+    wait_until(lambda: "demo/blends_demo.fits" in text(page, ".page-title"), what="the image opened by path")
