@@ -19,6 +19,14 @@ from .locking import with_document_lock
 __all__ = ["CubeSource"]
 
 
+def _example_path(demos: list[str], cfg) -> str:
+    """This page's first demo file as a path under the data root (the path box's placeholder)."""
+    try:
+        return f"e.g. {(Path(cfg.demo_dir).resolve().relative_to(Path(cfg.data_root).resolve()) / demos[0]).as_posix()}"
+    except (IndexError, ValueError):
+        return "a FITS file under the data root"
+
+
 class CubeSource(pn.viewable.Viewer):
     """Three choices (Demo, Upload, Server path) that call ``on_path(path, label)`` or ``on_error(exc)``;
     with ``on_paths``, several files dropped at once go to ``on_paths(paths, label)`` together.
@@ -50,7 +58,7 @@ class CubeSource(pn.viewable.Viewer):
         self.path_input = pn.widgets.AutocompleteInput(
             label=f"Path under the data root ({cfg.data_root})", options=list_fits(cfg.data_root),
             restrict=False, min_characters=1, case_sensitive=False, search_strategy="includes",
-            placeholder="e.g. demo/hi_demo.fits", width=260, css_classes=["cube-path"])
+            placeholder=_example_path(demos, cfg), width=260, css_classes=["cube-path"])
         self.path_button = pn.widgets.Button(label="Open path", color="primary", width=120,
                                              css_classes=["open-path"])
         self.path_button.on_click(lambda e: with_document_lock(

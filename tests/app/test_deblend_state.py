@@ -22,6 +22,7 @@ def page(data_root):
 def test_demo_field_deblends_with_every_method_and_joins_their_fluxes(page):
     assert page.image is not None and page.image.bands == ("g", "r", "i", "z")
     assert page.param.view.objects == ["RGB", "g", "r", "i", "z"] and page.truth is not None
+    assert page.source.path_input.placeholder == "e.g. demo/blends_demo.fits"     # this page's demo, as a path
     page.run()
     assert set(page.results) == {"model", "sep", "photutils"}
     assert page.status.object.startswith("Sources found: model") and "⚠" not in page.status.object   # on the grid
