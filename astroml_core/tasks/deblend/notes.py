@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 
 from ...metrics.deblend import galaxy_snr
-from .detection import image_noise
 from .model import DeblendResult
 
 __all__ = ["model_notes", "PIXEL_TOLERANCE", "PSF_TOLERANCE"]
@@ -25,9 +24,10 @@ def _cost(case: dict) -> str:
             f"{case['mean_iou']:.2f}, fluxes {case['bias']:+.0%} (median), {case['mape']:.0%} mean absolute error")
 
 
-def model_notes(image, result: DeblendResult) -> list[str]:
-    """Notes for a model run on ``image`` whose pixel scale, PSF or source brightness lies outside what the
-    network was trained on; none for an image like the training fields."""
+def model_notes(image, result: DeblendResult, sigma: np.ndarray) -> list[str]:
+    """Notes for a model run on ``image`` (sky σ per band ``sigma``, as the run used) whose pixel scale, PSF
+    or source brightness lies outside what the network was trained on; none for an image like the training
+    fields."""
     from ...registry import read_card
 
     grid = read_card("deblend_unet")[0]["off_grid"]
@@ -37,12 +37,12 @@ def model_notes(image, result: DeblendResult) -> list[str]:
         notes.append(f"This image has {px:.3g}″ pixels; the network was trained on {train_px:g}″ pixels: "
                      f"{_cost(_nearest(cases, 'pixel_arcsec', px))}.")
     ratios = [f / t for f, t in zip(image.psf_fwhm_arcsec, grid["train_psf_fwhm_arcsec"]) if f]
-    if ratios and abs(np.median(ratios) - 1) > PSF_TOLERANCE:
-        notes.append(f"Its PSF is {np.median(ratios):.2g} × as wide as the training fields' "
+    ratio = float(np.median(ratios)) if ratios else 1.0
+    if abs(ratio - 1) > PSF_TOLERANCE:
+        notes.append(f"Its PSF is {ratio:.2g} × as wide as the training fields' "
                      f"({', '.join(f'{f:g}' for f in grid['train_psf_fwhm_arcsec'])}″): "
-                     f"{_cost(_nearest(cases, 'psf_scale', float(np.median(ratios))))}.")
+                     f"{_cost(_nearest(cases, 'psf_scale', ratio))}.")
     if len(result.catalogue):
-        sigma = image_noise(image)
         snr = galaxy_snr(result.stamps / sigma[None, :, None, None])
         bright = int((snr > grid["train_snr_max"]).sum())
         deep = _nearest(cases, "depth_mag", 2.5).get("brighter_than_training")

@@ -45,7 +45,7 @@ def deblend(image, method: str = "model", *, progress: Callable[[float, str], No
         from ...registry import load_model
 
         result = model_deblend(image.data, image.bands, load_model("deblend_unet"), wcs=image.wcs, sigma=sigma)
-        result.catalogue.meta["notes"] = model_notes(image, result)
+        result.catalogue.meta["notes"] = model_notes(image, result, sigma)
     else:
         finder = sep_deblend if method == "sep" else photutils_deblend
         result = _baseline_result(image.data, *finder(image.data, image.bands, image.wcs, sigma))
