@@ -96,9 +96,10 @@ def _markdown(results: dict) -> str:
             "(`lightcone_vs_21cmfast.png`) and every number (JSON) are written beside this summary.")
 
 
-def _lx_equivalent(n: dict, z: str = "12.0") -> float:
-    """The change of log10 L_X (at E0 = 700 eV) that moves mean δT_b at ``z`` as far as E0 700 → 1500 eV does."""
-    tb = lambda name: n[name]["mean_tb"][z]  # noqa: E731
+def _lx_equivalent(numbers: dict, code: str, z: str = "12.0") -> float:
+    """The change of log10 L_X (at E0 = 700 eV) that moves ``code``'s mean δT_b at ``z`` as far as E0 700 → 1500
+    eV does."""
+    tb = lambda name: numbers[name][code]["mean_tb"][z]  # noqa: E731
     per_dex = (tb("E0 700 eV") - tb("E0 700 eV, L_X 39.8")) / 0.2
     return (tb("E0 1500 eV") - tb("E0 700 eV")) / per_dex
 
@@ -110,13 +111,14 @@ def _e0_markdown(numbers: dict) -> str:
     lines = ["| point | " + " | ".join(f"{c} δT_b(z={float(z):g}) [mK]" for c in codes for z in zs) + " |",
              "|" + " --- |" * (1 + len(codes) * len(zs))]
     for name in E0_POINTS:
-        lines.append(f"| {name} | " + " | ".join(f"{numbers[c][name]['mean_tb'][z]:.1f}" for c in codes for z in zs) + " |")
-    at12 = {c: {name: numbers[c][name]["mean_tb"]["12.0"] for name in E0_POINTS} for c in codes}
+        lines.append(f"| {name} | " + " | ".join(f"{numbers[name][c]['mean_tb'][z]:.1f}" for c in codes for z in zs) + " |")
+    at12 = {c: {name: numbers[name][c]["mean_tb"]["12.0"] for name in E0_POINTS} for c in codes}
     drop = {c: at12[c]["E0 1500 eV"] - at12[c]["E0 700 eV"] for c in codes}
     soft = {c: at12[c]["E0 300 eV"] - at12[c]["E0 700 eV"] for c in codes}
-    pair = {c: max(abs(numbers[c]["E0 700 eV, L_X 39.8"]["mean_tb"][z] - numbers[c]["E0 1500 eV, L_X 40.2"]["mean_tb"][z])
+    pair = {c: max(abs(numbers["E0 700 eV, L_X 39.8"][c]["mean_tb"][z] - numbers["E0 1500 eV, L_X 40.2"][c]["mean_tb"][z])
                    for z in zs) for c in codes}
-    lever = {c: -_lx_equivalent(numbers[c]) for c in codes}
+    lever = {c: -_lx_equivalent(numbers, c) for c in codes}
+    agree = np.sign(soft["21cmFAST"]) == np.sign(soft["ours"])
     return ("\n\n**E0.** The fiducial point with only E0 changed, and two points that trade E0 against L_X:\n\n" +
             "\n".join(lines) +
             f"\n\nAbove ~700 eV both codes make a harder spectrum act like a fainter one: raising E0 from 700 to "
@@ -126,10 +128,11 @@ def _e0_markdown(numbers: dict) -> str:
             f"1500 eV with L_X 40.2 differ by at most {pair['21cmFAST']:.1f} mK at z = 8–14; in ours, whose lever is "
             f"shorter, by {pair['ours']:.1f} mK); only the fluctuations can, and our E0 moves the mean signal "
             f"{drop['21cmFAST'] / drop['ours']:.1f}× less than 21cmFAST's does: a likely part of why the posterior's E0 R² "
-            f"stays below 3D-21cmPIE-Net's {NEUTSCH_R2['e0']} on 21cmFAST. Below 700 eV the codes disagree in sign: "
-            f"going from 700 to 300 eV moves the mean δT_b at z = 12 by {soft['21cmFAST']:+.0f} mK in 21cmFAST and "
-            f"{soft['ours']:+.0f} mK in ours, whose soft X-rays heat in patches round the sources and leave the gas "
-            "between them cold. The plot is `lightcone_e0_vs_21cmfast.png`.")
+            f"stays below 3D-21cmPIE-Net's {NEUTSCH_R2['e0']} on 21cmFAST. Below 700 eV the codes "
+            f"{'agree in sign' if agree else 'disagree in sign'}: going from 700 to 300 eV moves the mean δT_b at "
+            f"z = 12 by {soft['21cmFAST']:+.0f} mK in 21cmFAST and {soft['ours']:+.0f} mK in ours"
+            f"{'' if agree else ', whose soft X-rays heat in patches round the sources and leave the gas between them cold'}"
+            ". The plot is `lightcone_e0_vs_21cmfast.png`.")
 
 
 def _plot_e0(series: dict, path: Path) -> None:
@@ -179,7 +182,7 @@ def run(out_dir: Path, python: str | None = None) -> dict:
                            for name, p in points.items()}
     series, e0_series = both(POINTS), both(E0_POINTS)
     numbers = {name: {code: _numbers(s) for code, s in codes.items()} for name, codes in series.items()}
-    e0_numbers = {code: {name: _numbers(codes[code]) for name, codes in e0_series.items()} for code in ("21cmFAST", "ours")}
+    e0_numbers = {name: {code: _numbers(s) for code, s in codes.items()} for name, codes in e0_series.items()}
     _plot(series, out_dir / "lightcone_vs_21cmfast.png")
     _plot_e0(e0_series, out_dir / "lightcone_e0_vs_21cmfast.png")
     summary = dict(points=POINTS, e0_points=E0_POINTS, grid=GRID, numbers=numbers, e0_numbers=e0_numbers,
