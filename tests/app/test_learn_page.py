@@ -59,7 +59,8 @@ def test_finding_hi_lesson_from_first_to_last_step(server, page):
         ".map(t => t.text).join('|')"), what="its moment-0 cutout")
     _next(page, 8)
     assert "lesson complete" in shown(page, ".lesson-counter")
-    assert page.locator(".lesson-next button").is_disabled()
+    # the counter and the button's state reach the browser in separate updates
+    wait_until(lambda: page.locator(".lesson-next button").is_disabled(), what="Next disabled on the last step")
     page.locator(".lesson-restart button").click()
     wait_until(lambda: _step(page) == 1 and channel_state(page)[0] == 107, what="the restart")
 
