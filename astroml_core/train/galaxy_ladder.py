@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..sim.galaxies import PROPERTIES
+from .inference import GALAXY_HELD_OUT_SEED, GALAXY_TRAIN_SEED, galaxy_set
 
-__all__ = ["CAMELS_GB_RMSE", "gradient_boosting_ladder"]
+__all__ = ["CAMELS_GB_RMSE", "gradient_boosting_ladder", "generator_ladder"]
 
 # Ω_m RMSE of gradient boosting on IllustrisTNG galaxies (Villaescusa-Navarro+2022): V_max alone, adding M*,
 # adding Z*, and all 17 of their properties (we have 11 of them)
@@ -35,3 +36,9 @@ def gradient_boosting_ladder(train: tuple[np.ndarray, np.ndarray], test: tuple[n
         rmse = float(np.sqrt(np.mean((trees.predict(props_test[:, cols]) - theta_test[:, 0]) ** 2)))
         rows.append(dict(properties=list(used) if used else None, camels_rmse=camels, rmse=round(rmse, 4)))
     return rows
+
+
+def generator_ladder(n_train: int = 100_000, n_test: int = 20_000) -> list[dict]:
+    """The ladder on ``n_train`` galaxies of the flow's training seed, scored on ``n_test`` of its held-out seed
+    (the card's and its test's figures)."""
+    return gradient_boosting_ladder(galaxy_set(n_train, GALAXY_TRAIN_SEED), galaxy_set(n_test, GALAXY_HELD_OUT_SEED))

@@ -15,7 +15,7 @@ from ..sim.galaxies import GALAXY_PARAMETERS, PROPERTIES
 from ..sim.lightcone import PARAMETERS, LightconeConfig
 from .inference import (GALAXY_HELD_OUT_SEED, GALAXY_TRAIN_SEED, GALAXY_VALID_SEED, FitConfig, calibrate_widths,
                         fit_galaxy, fit_lightcone, galaxy_set, refit_flow)
-from .galaxy_ladder import gradient_boosting_ladder
+from .galaxy_ladder import generator_ladder
 from .inference_eval import NEUTSCH_R2, evaluate_galaxy, evaluate_lightcone
 from .lightcone_sets import (CALIBRATION_SEED, HELD_OUT_SEED, REFIT_SEEDS, SECOND_CALIBRATION_SEED, SECOND_CELLS,
                              SECOND_REFIT_SEED, SECOND_TRAIN_SEED, SECOND_VALID_SEED, TRAIN_SEEDS, VALID_SEED,
@@ -282,7 +282,8 @@ def _galaxy(quick: bool, keep_weights: bool) -> Path:
     np.savez_compressed(folder / "heldout.npz", **arrays)
     om = scores["per_parameter"]["omega_m"]
     flow_rmse = float(np.sqrt(np.mean((arrays["mean"][:, 0] - arrays["truth"][:, 0]) ** 2)))
-    ladder = gradient_boosting_ladder(galaxy_set(n_train // 2, GALAXY_TRAIN_SEED), galaxy_set(10 * n_test, GALAXY_HELD_OUT_SEED))
+    n_ladder, n_ladder_test = (2500, 5000) if quick else (100_000, 20_000)
+    ladder = generator_ladder(n_ladder, n_ladder_test)
     front = dict(
         name="galaxy_flow", task="inference",
         architecture="MLP (11 → 128 → 128 → 32) summary + neural spline flow (zuko NSF, 4 coupling transforms) over 6 parameters",
@@ -322,7 +323,7 @@ and R² 0.874, so more data or training would not narrow it; the scatter of the 
 
 Villaescusa-Navarro+2022 fitted gradient-boosted trees to IllustrisTNG galaxies with more and more
 properties and quoted the Ω_m RMSE at each step (prior 0.1–0.5: its standard deviation, no information, is
-0.115). The same trees on our generator ({n_train // 2:,} galaxies, scored on {10 * n_test:,} held out):
+0.115). The same trees on our generator ({n_ladder:,} galaxies, scored on {n_ladder_test:,} held out):
 
 {table(["properties", "CAMELS (TNG) RMSE", "ours RMSE"],
        [[" + ".join(r["properties"]) if r["properties"] else f"all (CAMELS 17, ours {len(PROPERTIES)})",

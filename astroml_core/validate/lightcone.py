@@ -67,6 +67,11 @@ def _ours(params: dict) -> dict:
     return dict(z=lc.redshift, mean_tb=lc.mean_tb, xhi=lc.xhi, ps_k=k, ps_z=zs, ps_delta2=d2)
 
 
+def _both_codes(points: dict, python: str, cache: Path) -> dict:
+    """{point: {"21cmFAST": summaries, "ours": summaries}} for every parameter point."""
+    return {name: {"21cmFAST": _reference(p, python, cache), "ours": _ours(p)} for name, p in points.items()}
+
+
 def _numbers(s: dict) -> dict:
     z50 = float(np.interp(0.5, s["xhi"], s["z"]))
     return dict(z_half_ionised=z50, mean_tb={str(z): float(np.interp(z, s["z"], s["mean_tb"])) for z in Z_CHECK},
@@ -100,7 +105,8 @@ def _lx_equivalent(numbers: dict, code: str, z: str = "12.0") -> float:
     """The change of log10 L_X (at E0 = 700 eV) that moves ``code``'s mean δT_b at ``z`` as far as E0 700 → 1500
     eV does."""
     tb = lambda name: numbers[name][code]["mean_tb"][z]  # noqa: E731
-    per_dex = (tb("E0 700 eV") - tb("E0 700 eV, L_X 39.8")) / 0.2
+    dex = E0_POINTS["E0 700 eV"]["log_lx"] - E0_POINTS["E0 700 eV, L_X 39.8"]["log_lx"]
+    per_dex = (tb("E0 700 eV") - tb("E0 700 eV, L_X 39.8")) / dex
     return (tb("E0 1500 eV") - tb("E0 700 eV")) / per_dex
 
 
@@ -178,9 +184,7 @@ def run(out_dir: Path, python: str | None = None) -> dict:
     """Run every point with both codes; write plot, JSON and the card's table."""
     python = python or sys.executable
     out_dir.mkdir(parents=True, exist_ok=True)
-    both = lambda points: {name: {"21cmFAST": _reference(p, python, out_dir / "21cmfast"), "ours": _ours(p)}  # noqa: E731
-                           for name, p in points.items()}
-    series, e0_series = both(POINTS), both(E0_POINTS)
+    series, e0_series = (_both_codes(points, python, out_dir / "21cmfast") for points in (POINTS, E0_POINTS))
     numbers = {name: {code: _numbers(s) for code, s in codes.items()} for name, codes in series.items()}
     e0_numbers = {name: {code: _numbers(s) for code, s in codes.items()} for name, codes in e0_series.items()}
     _plot(series, out_dir / "lightcone_vs_21cmfast.png")
