@@ -46,6 +46,18 @@ def _posterior(data: LightconeData, progress=None):
     return np.column_stack([np.asarray(table[p.name].value) for p in PARAMETERS])
 
 
+
+def _e0_note(e0: dict) -> str:
+    """The card's finding on E₀ in a sentence, when it is not constrained over the whole prior."""
+    if e0["information_above_split"] == "constrained":
+        return ""
+    below = [r["half_width"] for r in e0["by_range"] if r["high"] <= e0["split_ev"] + 1e-3]
+    above = min(r["half_width"] for r in e0["by_range"] if r["low"] >= e0["split_ev"])
+    return (f"E₀ is read only below {e0['split_ev']:g} eV (held-out 68 % half-widths {min(below):.0f}–{max(below):.0f} eV "
+            f"there); above it these lightcones carry {e0['information_above_split']} information on it (half-widths "
+            f"≥ {above:.0f} eV, the prior's own spread): harder X-rays heat the box uniformly.")
+
+
 class InferencePage(pn.viewable.Viewer):
     """Page state: the open lightcone, the galaxy universe and the galaxies added to its posterior."""
 
@@ -169,10 +181,10 @@ class InferencePage(pn.viewable.Viewer):
                 "<th>median</th><th>68 % interval</th><th>truth</th><th>truth in 95 %</th></tr>" + rows + "</table>")
 
     def _lightcone_tab(self):
-        card = read_card("lightcone_flow")[0]["held_out"]["r2"]
-        weak = [p.label for p in PARAMETERS if card[p.name] < 0.5]
+        front = read_card("lightcone_flow")[0]
+        weak = [p.label for p in PARAMETERS if front["held_out"]["r2"][p.name] < 0.5]
         note = (f"Not constrained by these lightcones (held-out R² < 0.5): {', '.join(weak)} — its posterior stays "
-                "near the prior." if weak else "")
+                "near the prior. " if weak else "") + _e0_note(front["held_out_e0"])
         return pn.Column(
             self.source, self.title, self.status,
             pn.pane.Bokeh(self.view.layout, sizing_mode="fixed"), self.row_slider,

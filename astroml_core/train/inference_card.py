@@ -12,7 +12,7 @@ import numpy as np
 from ..registry import write_card
 from ..service.device import choose_device
 from ..sim.galaxies import GALAXY_PARAMETERS, PROPERTIES
-from ..sim.lightcone import PARAMETERS, LightconeConfig
+from ..sim.lightcone import PARAMETER_NAMES, PARAMETERS, LightconeConfig
 from .inference import (GALAXY_HELD_OUT_SEED, GALAXY_TRAIN_SEED, GALAXY_VALID_SEED, FitConfig, calibrate_widths,
                         fit_galaxy, fit_lightcone, galaxy_set, refit_flow)
 from .galaxy_ladder import generator_ladder
@@ -20,7 +20,8 @@ from .inference_eval import NEUTSCH_R2, evaluate_galaxy, evaluate_lightcone
 from .lightcone_sets import (CALIBRATION_SEED, HELD_OUT_SEED, REFIT_SEEDS, SECOND_CALIBRATION_SEED, SECOND_CELLS,
                              SECOND_REFIT_SEED, SECOND_TRAIN_SEED, SECOND_VALID_SEED, TRAIN_SEEDS, VALID_SEED,
                              OTHER_WIDTHS_HELD_OUT, joined, lightcone_set)
-from .markdown import cell, table
+from ..metrics.posterior import known_below_r2, scores_by_range
+from .markdown import cell, span, table
 from .shipping import model_folder, trained_or_kept
 
 __all__ = ["run", "VALIDATION_FILE"]
@@ -39,6 +40,9 @@ REFIT_VIEWS = 4
 N_CALIBRATION = 2000
 # lightcones per held-out set of another box width (OTHER_WIDTHS_HELD_OUT)
 N_WIDE = 300
+E0_EDGES = (100.0, 300.0, 500.0, 700.0, 1000.0, 1500.0 + 1e-6)
+E0_SPLIT = 700.0            # eV: above it the X-rays' mean free path nears the box width
+FAINT_LOG_LX = 39.0         # below it the X-ray heating barely shows, so E₀ cannot either
 
 
 # decimals that the card's front matter keeps of each per-parameter score
@@ -67,6 +71,45 @@ def _per_parameter_rows(scores: dict, params, reference: dict | None = None) -> 
                 f"{s['median_half_width']:.3g} (prior {s['prior_half_width']:.3g})", verdict]
         rows.append(row)
     return rows
+
+
+def _e0_section(arrays: dict) -> tuple[dict, str]:
+    """E₀'s held-out scores per range of the true E₀, the R² ceiling if nothing above E0_SPLIT is known,
+    and the card's words on them (front-matter dict, markdown)."""
+    k = PARAMETER_NAMES.index("e0")
+    truth, mean, q16, q84 = (arrays[a][:, k] for a in ("truth", "mean", "q16", "q84"))
+    rows = scores_by_range(truth, mean, q16, q84, E0_EDGES)
+    ceiling = known_below_r2(truth, E0_SPLIT)
+    above = [r for r in rows if r["low"] >= E0_SPLIT]
+    low = truth < E0_SPLIT
+    faint = low & (arrays["truth"][:, PARAMETER_NAMES.index("log_lx")] < FAINT_LOG_LX)
+    off = np.abs(mean - truth) > 100
+    w_above = min(r["half_width"] for r in above)
+    spread = (truth[~low].max() - E0_SPLIT) / np.sqrt(12)
+    mfp = 4.9 * (13 / 15) ** -2 * (E0_SPLIT / 300) ** 3           # the simulator's λ(E0) at z = 12, x_HI = 1
+    why = (f"A {E0_SPLIT:g} eV photon's mean free path is already ~{mfp:.0f} Mpc at z = 12 (it grows as E³), so harder "
+           "spectra heat a 128 Mpc box uniformly, and what they do to the mean signal a change of L_X does too (see the "
+           "E0 points against 21cmFAST below).")
+    information = "no" if w_above >= 0.9 * spread else ("little" if w_above >= 0.5 * spread else "constrained")
+    above_words = ("these lightcones constrain E₀ there too." if information == "constrained" else
+                   f"these lightcones carry {information} information on E₀ there" +
+                   (", and the intervals, holding the truth as often as they claim, say so. " if information == "no" else ". ") + why)
+    text = f"""### E₀ by range of its true value
+
+{table(["true E₀ [eV]", "lightcones", "median error [eV]", "RMSE [eV]", "median 68 % half-width [eV]", "prior spread in range [eV]", "68 % coverage"],
+       [[span(r["low"], min(r["high"], 1500.0)), r["n"], f"{r['median_error']:.0f}", f"{r['rmse']:.0f}", f"{r['half_width']:.0f}",
+         f"{r['range_sd']:.0f}", cell(r["coverage_68"], ".2f")] for r in rows])}
+
+Below {E0_SPLIT:g} eV the posterior mean is within {np.median(np.abs(mean - truth)[low]):.0f} eV of the truth for half the lightcones,
+except where the X-rays are too faint to leave a mark: with log₁₀ L_X < {FAINT_LOG_LX:g}, {off[faint].mean():.0%} of them are off by more
+than 100 eV (against {off[low & ~faint].mean():.0%} above), and their posteriors are as wide, so the large RMSEs are
+those. Above {E0_SPLIT:g} eV the half-width is at least {w_above:.0f} eV against the prior's own spread of {spread:.0f} eV
+over {E0_SPLIT:g}–1500 eV: {above_words} An estimator that
+knew E₀ exactly below {E0_SPLIT:g} eV and nothing above would reach R² {ceiling:.3f} on this set,
+{"below" if ceiling < NEUTSCH_R2["e0"] else "above"} 3D-21cmPIE-Net's {NEUTSCH_R2["e0"]} on 21cmFAST."""
+    front = dict(split_ev=E0_SPLIT, known_below_split_r2=round(ceiling, 4), information_above_split=information,
+                 by_range=[{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()} for r in rows])
+    return front, text
 
 
 def _validation_section(folder: Path) -> str:
@@ -148,6 +191,7 @@ def _lightcone(quick: bool, keep_weights: bool, cache: Path) -> Path:
     held = lightcone_set(n_test, HELD_OUT_SEED, cache, progress=_progress)
     scores, arrays = evaluate_lightcone(model, held)
     np.savez_compressed(folder / "heldout.npz", **arrays)
+    e0_front, e0_text = _e0_section(arrays)
     grid = LightconeConfig()
     other_widths = [dict(seed=seed, box_mpc=cells * grid.cell_mpc, scores=evaluate_lightcone(
         model, lightcone_set(n_wide, seed, cache, progress=_progress, n_cells=cells))[0]) for seed, cells in OTHER_WIDTHS_HELD_OUT]
@@ -190,6 +234,7 @@ def _lightcone(quick: bool, keep_weights: bool, cache: Path) -> Path:
         held_out_widths=[dict(seed=w["seed"], box_mpc=w["box_mpc"], **_front_scores(w["scores"], ("r2", "coverage_68", "coverage_95")))
                          for w in other_widths],
         neutsch2022_r2=NEUTSCH_R2,
+        held_out_e0=e0_front,
     )
     unconstrained = [p.label for p in PARAMETERS if scores["per_parameter"][p.name]["r2"] < UNCONSTRAINED_R2]
     body = f"""
@@ -228,6 +273,8 @@ The 3D-21cmPIE-Net column is Neutsch+2022 on bare 21cmFAST lightcones; ours are 
 simulator, which shares the parameters but not the code (see below), so the columns compare methods on
 similar physics, not on the same data.
 {"Not constrained by these lightcones (R² < 0.5): " + ", ".join(unconstrained) + ". Their posteriors stay close to the prior and say so." if unconstrained else ""}
+
+{e0_text}
 
 ## Other box widths
 

@@ -117,3 +117,17 @@ def test_a_link_to_a_later_step_and_back_set_the_page_as_the_lesson_has_it(data_
     learn.go(3)
     assert page.universe.startswith("Universe A") and page.galaxies == list(range(1, 9))
     assert page.truth_span.location == pytest.approx(0.25)
+
+
+def test_the_lightcone_note_says_where_e0_is_read_from_the_card():
+    """The sentence beside the corner plot follows the shipped card's E₀ finding, and goes when E₀ is
+    constrained over the whole prior."""
+    from app.pages.inference import _e0_note
+    from astroml_core.registry import read_card
+
+    e0 = read_card("lightcone_flow")[0]["held_out_e0"]
+    note = _e0_note(e0)
+    assert note.startswith("E₀ is read only below 700 eV") and f"carry {e0['information_above_split']} information" in note
+    low = min(r["half_width"] for r in e0["by_range"] if r["low"] >= 700)
+    assert f"half-widths ≥ {low:.0f} eV" in note
+    assert _e0_note(dict(e0, information_above_split="constrained")) == ""
