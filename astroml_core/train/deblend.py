@@ -20,7 +20,7 @@ from ..sim.blends import BlendConfig, simulate_blends
 from ..tasks.deblend.model import MARKER_SIGMA, cut_stamp, markers, scale, splitter_input
 
 __all__ = ["TrainConfig", "STAGES", "Fields", "simulate_fields", "fit", "evaluate", "mape_table", "TRAIN_SEED0",
-           "HELD_OUT_SEEDS", "PAIR_SEEDS", "evaluate_pairs", "pair_rows", "galaxy_snr"]
+           "HELD_OUT_SEEDS", "PAIR_SEEDS", "evaluate_pairs", "pair_rows", "galaxy_snr", "true_shape_segmap"]
 
 TRAIN_SEED0 = 50000
 HELD_OUT_SEEDS = tuple(range(2000, 2150))
@@ -297,6 +297,20 @@ def _floor_score(sim, select: np.ndarray, found: np.ndarray):
     return DeblendScore(np.asarray(sim.truth["blendedness"], float)[select], found, np.full(len(found), np.nan), rel)
 
 
+def true_shape_segmap(isolated_det: np.ndarray, truth, found, threshold: float) -> np.ndarray:
+    """The model's mask rule (each pixel to the brightest galaxy, where their total clears ``threshold``) on
+    the true noiseless detection images (galaxy, y, x) of the galaxies ``found`` matched, labelled as its
+    rows: the masks perfect splitter shapes would give with the same detections."""
+    from ..metrics.deblend import match_sources, truth_segmentation
+
+    matches = match_sources(truth, found)                  # {found row: truth row}
+    if not matches:
+        return np.zeros(isolated_det.shape[1:], np.int32)
+    rows = np.array(sorted(matches))
+    seg = truth_segmentation(isolated_det[[matches[r] for r in rows]], threshold)
+    return np.where(seg > 0, rows[np.maximum(seg - 1, 0)] + 1, 0).astype(np.int32)
+
+
 def _score_field(sim, model, finders: dict, min_snr: float = 0.0) -> tuple[dict, np.ndarray, float]:
     """One field's DeblendScore for the model, each classic finder and the noise floor, over galaxies with
     S/N ≥ ``min_snr``; and those galaxies' S/N and the model's seconds."""
@@ -313,7 +327,10 @@ def _score_field(sim, model, finders: dict, min_snr: float = 0.0) -> tuple[dict,
     t = time.time()
     res = model_deblend(sim.images, cfg.bands, model, wcs=sim.wcs, sigma=sigma)
     seconds = time.time() - t
-    scores = {"model": score_deblend(sim.truth, res.catalogue, res.segmap, truth_seg, cfg.bands, select)}
+    scores = {"model": score_deblend(sim.truth, res.catalogue, res.segmap, truth_seg, cfg.bands, select),
+              "shapes": score_deblend(sim.truth, res.catalogue, true_shape_segmap(iso.sum(axis=1), sim.truth, res.catalogue,
+                                                                                   THRESH * np.sqrt(len(sigma))),
+                                      truth_seg, cfg.bands, select)}
     for name, finder in finders.items():
         cat, seg = finder(sim.images, cfg.bands, sim.wcs, sigma)
         scores[name] = score_deblend(sim.truth, cat, seg, truth_seg, cfg.bands, select)
@@ -330,15 +347,16 @@ def _concatenate(per_field: list[dict]) -> dict:
 
 def evaluate(model, seeds=HELD_OUT_SEEDS, min_snr: float = 10.0, progress: Callable[[str], None] = print) -> dict:
     """Held-out scores of the model, sep and photutils: DeblendScore per method (galaxies with S/N ≥ min_snr),
-    and the noise floor on the galaxies the model found (``floor``, :func:`_floor_score`)."""
+    the noise floor on the galaxies the model found (``floor``, :func:`_floor_score`), and the masks of
+    their true shapes (``shapes``, :func:`true_shape_segmap`; only its IoU means anything)."""
     from ..tasks.deblend.classic import photutils_deblend, sep_deblend
 
     fields = [_score_field(simulate_blends(seed, BlendConfig()), model,
                            {"sep": sep_deblend, "photutils": photutils_deblend}, min_snr) for seed in seeds]
     progress(f"scored {len(seeds)} held-out fields")
     scores = _concatenate([f[0] for f in fields])
-    floor = scores.pop("floor")
-    return dict(scores=scores, snr=np.concatenate([f[1] for f in fields]), floor=floor,
+    floor, shapes = scores.pop("floor"), scores.pop("shapes")
+    return dict(scores=scores, snr=np.concatenate([f[1] for f in fields]), floor=floor, shapes=shapes,
                 seconds_per_field=float(np.mean([f[2] for f in fields])))
 
 

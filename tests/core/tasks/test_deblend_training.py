@@ -56,3 +56,28 @@ def test_close_share_draws_detector_fields_with_a_close_pair():
     rng = np.random.default_rng(0)
     assert {_detector_field(fields, rng, 1.0) for _ in range(50)} <= close
     assert not {_detector_field(fields, rng, 0.0) for _ in range(200)} <= close
+
+
+def test_true_shape_masks_are_the_truth_when_every_galaxy_is_found_and_lose_a_missed_one():
+    """The card's "true shapes" masks: with every galaxy found they are the true segmentation relabelled
+    to the catalogue's rows; a galaxy left out has no mask and its light goes to its neighbours or the sky."""
+    from astropy.table import QTable
+
+    from astroml_core.metrics.deblend import truth_segmentation
+    from astroml_core.sim.blends import BlendConfig, simulate_blends
+    from astroml_core.train.deblend import true_shape_segmap
+
+    sim = simulate_blends(2000, BlendConfig())
+    sigma = np.asarray(sim.config.sky_sigma, np.float32)
+    det = (sim.isolated / sigma[None, :, None, None]).sum(axis=1)
+    threshold = 1.5 * np.sqrt(len(sigma))
+    truth_seg = truth_segmentation(det, threshold)
+    order = np.arange(len(sim.truth))[::-1]                      # the catalogue lists them in another order
+    found = QTable(dict(x=np.asarray(sim.truth["x"])[order], y=np.asarray(sim.truth["y"])[order]))
+    seg = true_shape_segmap(det, sim.truth, found, threshold)
+    for row, t in enumerate(order):
+        assert np.array_equal(seg == row + 1, truth_seg == t + 1)
+    seg = true_shape_segmap(det, sim.truth, found[1:], threshold)
+    rest = truth_segmentation(det[order[1:]], threshold)          # the others alone, labelled as found[1:]
+    assert np.array_equal(seg, rest) and seg.max() == len(order) - 1
+    assert (seg[truth_seg == order[0] + 1] != 0).any()            # the missed galaxy's pixels go to neighbours
