@@ -46,7 +46,6 @@ def _posterior(data: LightconeData, progress=None):
     return np.column_stack([np.asarray(table[p.name].value) for p in PARAMETERS])
 
 
-
 def _e0_note(e0: dict) -> str:
     """The card's finding on E₀ in a sentence, when it is not constrained over the whole prior."""
     if e0["information_above_split"] == "constrained":

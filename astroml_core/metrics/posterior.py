@@ -76,14 +76,15 @@ def scores_by_range(truth: np.ndarray, mean: np.ndarray, q16: np.ndarray, q84: n
     rows = []
     for lo, hi in zip(edges[:-1], edges[1:]):
         s = (truth >= lo) & (truth < hi)
-        rows.append(dict(low=float(lo), high=float(hi), n=int(s.sum()),
-                         rmse=float(np.sqrt(np.mean((mean[s] - truth[s]) ** 2))) if s.any() else np.nan,
-                         median_error=float(np.median(np.abs(mean[s] - truth[s]))) if s.any() else np.nan,
-                         half_width=float(np.median((q84[s] - q16[s]) / 2)) if s.any() else np.nan,
-                         range_sd=float((hi - lo) / np.sqrt(12)),
-                         coverage_68=float(np.mean((q16[s] <= truth[s]) & (truth[s] <= q84[s]))) if s.any() else np.nan))
+        row = dict(low=float(lo), high=float(hi), n=int(s.sum()), rmse=np.nan, median_error=np.nan, half_width=np.nan,
+                   range_sd=float((hi - lo) / np.sqrt(12)), coverage_68=np.nan)
+        if s.any():
+            error = mean[s] - truth[s]
+            row.update(rmse=float(np.sqrt(np.mean(error**2))), median_error=float(np.median(np.abs(error))),
+                       half_width=float(np.median((q84[s] - q16[s]) / 2)),
+                       coverage_68=float(np.mean((q16[s] <= truth[s]) & (truth[s] <= q84[s]))))
+        rows.append(row)
     return rows
-
 
 def known_below_r2(truth: np.ndarray, split: float) -> float:
     """R² of an estimator that knows the parameter exactly below ``split`` and only its spread above (it

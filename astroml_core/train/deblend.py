@@ -321,15 +321,15 @@ def _score_field(sim, model, finders: dict, min_snr: float = 0.0) -> tuple[dict,
     cfg = sim.config
     sigma = np.asarray(cfg.sky_sigma, np.float32)
     iso = sim.isolated / sigma[None, :, None, None]
-    truth_seg = truth_segmentation(iso.sum(axis=1), THRESH * np.sqrt(len(sigma)))
+    det, threshold = iso.sum(axis=1), THRESH * np.sqrt(len(sigma))
+    truth_seg = truth_segmentation(det, threshold)
     snr = galaxy_snr(iso)
     select = snr >= min_snr
     t = time.time()
     res = model_deblend(sim.images, cfg.bands, model, wcs=sim.wcs, sigma=sigma)
     seconds = time.time() - t
     scores = {"model": score_deblend(sim.truth, res.catalogue, res.segmap, truth_seg, cfg.bands, select),
-              "shapes": score_deblend(sim.truth, res.catalogue, true_shape_segmap(iso.sum(axis=1), sim.truth, res.catalogue,
-                                                                                   THRESH * np.sqrt(len(sigma))),
+              "shapes": score_deblend(sim.truth, res.catalogue, true_shape_segmap(det, sim.truth, res.catalogue, threshold),
                                       truth_seg, cfg.bands, select)}
     for name, finder in finders.items():
         cat, seg = finder(sim.images, cfg.bands, sim.wcs, sigma)
