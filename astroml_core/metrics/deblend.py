@@ -9,7 +9,7 @@ from astropy.table import QTable
 from scipy.optimize import linear_sum_assignment
 
 __all__ = ["match_sources", "truth_segmentation", "iou", "DeblendScore", "score_deblend", "known_shape_fluxes",
-           "galaxy_snr", "BLEND_BINS"]
+           "galaxy_snr", "BLEND_BINS", "missed_neighbours"]
 
 BLEND_BINS = (0.0, 0.1, 0.3, 0.6, 1.0)
 
@@ -30,6 +30,21 @@ def match_sources(truth: QTable, found: QTable, max_sep_px: float = 3.0) -> dict
     cost = np.where(d <= max_sep_px, d, 1e6)
     rows, cols = linear_sum_assignment(cost)
     return {int(r): int(c) for r, c in zip(rows, cols) if d[r, c] <= max_sep_px}
+
+
+def missed_neighbours(truth: QTable, found: QTable, select: np.ndarray, radius_px: float,
+                      max_sep_px: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
+    """Unrecognised blends: for each selected true galaxy, whether a selected galaxy the finder missed lies
+    within ``radius_px`` of it (its light then goes to this one); and each missed selected galaxy's
+    distance to its nearest other true galaxy (px)."""
+    xy = np.column_stack([np.asarray(truth["x"], float), np.asarray(truth["y"], float)])
+    d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    np.fill_diagonal(d, np.inf)
+    select = np.asarray(select, bool)
+    missed = select & ~np.isin(np.arange(len(truth)), list(match_sources(truth, found, max_sep_px).values()))
+    beside = (d[:, missed] < radius_px).any(axis=1) if missed.any() else np.zeros(len(truth), bool)
+    nearest = d[missed].min(axis=1) if len(truth) > 1 else np.full(int(missed.sum()), np.inf)
+    return beside[select], nearest
 
 
 def truth_segmentation(isolated_det: np.ndarray, threshold: float) -> np.ndarray:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 import torch
@@ -20,12 +20,14 @@ from ..sim.blends import BlendConfig, simulate_blends
 from ..tasks.deblend.model import MARKER_SIGMA, cut_stamp, markers, scale, splitter_input
 
 __all__ = ["TrainConfig", "STAGES", "Fields", "simulate_fields", "fit", "evaluate", "mape_table", "TRAIN_SEED0",
-           "HELD_OUT_SEEDS", "PAIR_SEEDS", "evaluate_pairs", "pair_rows", "galaxy_snr", "true_shape_segmap"]
+           "HELD_OUT_SEEDS", "PAIR_SEEDS", "evaluate_pairs", "pair_rows", "galaxy_snr", "true_shape_segmap",
+           "FieldScore", "BESIDE_PX", "unrecognised_rows"]
 
 TRAIN_SEED0 = 50000
 HELD_OUT_SEEDS = tuple(range(2000, 2150))
 PAIR_SEEDS = tuple(range(2500, 2900))      # held-out pairs, as Boucaud+20 built theirs (kept if Δmag < 2)
 CLOSE_PX = 4.0      # a field is a close pair's when two galaxies the detector must find lie nearer than this (≈ 1 PSF FWHM)
+BESIDE_PX = 10.0    # a found galaxy sits in an unrecognised blend when a galaxy the model missed lies nearer than this (2″)
 
 
 @dataclass(frozen=True)
@@ -311,10 +313,22 @@ def true_shape_segmap(isolated_det: np.ndarray, truth, found, threshold: float) 
     return np.where(seg > 0, rows[np.maximum(seg - 1, 0)] + 1, 0).astype(np.int32)
 
 
-def _score_field(sim, model, finders: dict, min_snr: float = 0.0) -> tuple[dict, np.ndarray, float]:
+class FieldScore(NamedTuple):
+    """One held-out field's scores: DeblendScore per method; the selected galaxies' S/N; the model's seconds;
+    whether a galaxy the model missed lies within BESIDE_PX of each selected galaxy; and each missed
+    galaxy's distance to its nearest neighbour (px)."""
+
+    scores: dict
+    snr: np.ndarray
+    seconds: float
+    beside_missed: np.ndarray
+    missed_nearest: np.ndarray
+
+
+def _score_field(sim, model, finders: dict, min_snr: float = 0.0) -> FieldScore:
     """One field's DeblendScore for the model, each classic finder and the noise floor, over galaxies with
-    S/N ≥ ``min_snr``; and those galaxies' S/N and the model's seconds."""
-    from ..metrics.deblend import score_deblend, truth_segmentation
+    S/N ≥ ``min_snr``, with the model's unrecognised blends (:func:`missed_neighbours`)."""
+    from ..metrics.deblend import missed_neighbours, score_deblend, truth_segmentation
     from ..tasks.deblend.classic import THRESH
     from ..tasks.deblend.model import model_deblend
 
@@ -335,7 +349,7 @@ def _score_field(sim, model, finders: dict, min_snr: float = 0.0) -> tuple[dict,
         cat, seg = finder(sim.images, cfg.bands, sim.wcs, sigma)
         scores[name] = score_deblend(sim.truth, cat, seg, truth_seg, cfg.bands, select)
     scores["floor"] = _floor_score(sim, select, scores["model"].found)
-    return scores, snr[select], seconds
+    return FieldScore(scores, snr[select], seconds, *missed_neighbours(sim.truth, res.catalogue, select, BESIDE_PX))
 
 
 def _concatenate(per_field: list[dict]) -> dict:
@@ -348,16 +362,19 @@ def _concatenate(per_field: list[dict]) -> dict:
 def evaluate(model, seeds=HELD_OUT_SEEDS, min_snr: float = 10.0, progress: Callable[[str], None] = print) -> dict:
     """Held-out scores of the model, sep and photutils: DeblendScore per method (galaxies with S/N ≥ min_snr),
     the noise floor on the galaxies the model found (``floor``, :func:`_floor_score`), and the masks of
-    their true shapes (``shapes``, :func:`true_shape_segmap`; only its IoU means anything)."""
+    their true shapes (``shapes``, :func:`true_shape_segmap`; only its IoU means anything), and the model's
+    unrecognised blends (``beside_missed`` per galaxy, ``missed_nearest`` per missed one; :class:`FieldScore`)."""
     from ..tasks.deblend.classic import photutils_deblend, sep_deblend
 
     fields = [_score_field(simulate_blends(seed, BlendConfig()), model,
                            {"sep": sep_deblend, "photutils": photutils_deblend}, min_snr) for seed in seeds]
     progress(f"scored {len(seeds)} held-out fields")
-    scores = _concatenate([f[0] for f in fields])
+    scores = _concatenate([f.scores for f in fields])
     floor, shapes = scores.pop("floor"), scores.pop("shapes")
-    return dict(scores=scores, snr=np.concatenate([f[1] for f in fields]), floor=floor, shapes=shapes,
-                seconds_per_field=float(np.mean([f[2] for f in fields])))
+    return dict(scores=scores, snr=np.concatenate([f.snr for f in fields]), floor=floor, shapes=shapes,
+                seconds_per_field=float(np.mean([f.seconds for f in fields])),
+                beside_missed=np.concatenate([f.beside_missed for f in fields]),
+                missed_nearest=np.concatenate([f.missed_nearest for f in fields]))
 
 
 def evaluate_pairs(model, seeds=PAIR_SEEDS) -> dict:
@@ -371,7 +388,7 @@ def evaluate_pairs(model, seeds=PAIR_SEEDS) -> dict:
               if abs(float(np.diff(np.asarray(sim.truth["mag_i"]))[0])) < 2]
     if not fields:
         raise ValueError("no pair of these seeds is within 2 mag")
-    return dict(scores=_concatenate([f[0] for f in fields]), snr=np.concatenate([f[1] for f in fields]),
+    return dict(scores=_concatenate([f.scores for f in fields]), snr=np.concatenate([f.snr for f in fields]),
                 n_pairs=len(fields))
 
 
@@ -410,4 +427,19 @@ def mape_table(scores: dict, snr: np.ndarray, floor=None, blended_above: float =
         if floor is not None:
             row["mape_floor"] = mape(floor, sel)
         rows.append(row)
+    return rows
+
+
+def unrecognised_rows(ev: dict, blended_above: float = 0.1) -> list[dict]:
+    """The model's and the noise floor's figures for blended galaxies in all, beside a galaxy the model
+    missed (within BESIDE_PX: an unrecognised blend, whose light it takes) and the others; from :func:`evaluate`."""
+    model, floor = ev["scores"]["model"], ev["floor"]
+    blended = model.blendedness > blended_above
+    rows = []
+    for group, sel in (("all", blended), ("beside a missed galaxy", blended & ev["beside_missed"]),
+                       ("the others", blended & ~ev["beside_missed"])):
+        figures = model.figures(sel)
+        rows.append(dict(group=group, n=int(sel.sum()), n_found=int((sel & model.found).sum()),
+                         **{k: None if not np.isfinite(v) else round(float(v), 4) for k, v in figures.items()},
+                         floor_mape=None if not np.isfinite(m := floor.figures(sel)["mape"]) else round(float(m), 4)))
     return rows

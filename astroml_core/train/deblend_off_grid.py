@@ -50,8 +50,8 @@ def evaluate_off_grid(model, seeds, bright_snr: float, min_snr: float = 10.0) ->
     for name, change in OFF_GRID:
         cfg = off_grid_config(**change)
         fields = [_score_field(simulate_blends(seed, cfg), model, {}, min_snr) for seed in seeds]
-        score = _concatenate([f[0] for f in fields])["model"]
-        snr = np.concatenate([f[1] for f in fields])
+        score = _concatenate([f.scores for f in fields])["model"]
+        snr = np.concatenate([f.snr for f in fields])
         blended = score.blendedness > 0.1
         bright = blended & (snr > bright_snr)
         row = dict(case=name, **change, n=int(blended.sum()), **_figures(score, blended))

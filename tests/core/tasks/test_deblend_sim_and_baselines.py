@@ -7,7 +7,7 @@ from astropy.io import fits
 from astropy.table import QTable
 
 from astroml_core.cli import main
-from astroml_core.metrics.deblend import iou, match_sources, score_deblend, truth_segmentation
+from astroml_core.metrics.deblend import iou, match_sources, missed_neighbours, score_deblend, truth_segmentation
 from astroml_core.sim.blends import BlendConfig, blendedness, simulate_blends
 from astroml_core.tasks.deblend.classic import THRESH, photutils_deblend, sep_deblend
 
@@ -77,6 +77,20 @@ def test_scores_count_matches_iou_and_flux_errors():
     assert score.iou == pytest.approx([1.0, 0.5])
     blended = score.summary(0.1)
     assert blended["mape"] == pytest.approx(0.1) and blended["mean_iou"] == pytest.approx(0.5)
+
+
+def test_missed_neighbours_flags_the_galaxies_beside_a_missed_selected_one():
+    # 0 and 1 a close pair of which only 0 is found; 2 far off and found; 3 missed but not selected (too faint)
+    truth = QTable(dict(x=[10.0, 12.0, 40.0, 44.0], y=[10.0, 10.0, 10.0, 10.0]))
+    found = QTable(dict(x=[10.3, 40.0], y=[10.0, 10.0]))
+    select = np.array([True, True, True, False])
+    beside, nearest = missed_neighbours(truth, found, select, radius_px=5.0)
+    assert beside.tolist() == [True, False, False]      # the missed one is not beside itself; 3 does not count
+    assert nearest == pytest.approx([2.0])
+    beside, nearest = missed_neighbours(truth, truth, select, radius_px=5.0)
+    assert not beside.any() and nearest.size == 0
+    beside, _ = missed_neighbours(truth[:1], found[:0], select[:1], radius_px=5.0)
+    assert beside.tolist() == [False]
 
 
 def test_truth_segmentation_gives_each_pixel_to_the_brightest_galaxy():
