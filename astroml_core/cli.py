@@ -85,34 +85,19 @@ def _hi_detect(args: argparse.Namespace) -> int:
 
 
 def _deblend(args: argparse.Namespace) -> int:
-    from astropy.io import fits
-
     from .data import open_multiband
     from .tasks.deblend import deblend
+    from .tasks.deblend.export import write_masks, write_sources
 
     image = open_multiband(args.image)
     result = deblend(image, args.method)
-    table = result.catalogue
-    for band in image.bands:
-        table[f"flux_{band}"].unit = image.unit or None
-    _write_table(table, args.output)
+    write_sources(image, result, args.output)
     if args.masks:
-        header = image.wcs.to_header() if image.wcs is not None else fits.Header()
-        header["METHOD"] = args.method
-        header["COMMENT"] = "segmentation: 0 sky, i + 1 for catalogue row i"
-        fits.PrimaryHDU(result.segmap.astype("int32"), header=header).writeto(args.masks, overwrite=True)
-    print(f"{len(table)} sources ({args.method}) → {args.output}" + (f"; masks → {args.masks}" if args.masks else ""))
-    for note in table.meta.get("notes", []):
+        write_masks(image, result, args.masks)
+    print(f"{len(result.catalogue)} sources ({args.method}) → {args.output}" + (f"; masks → {args.masks}" if args.masks else ""))
+    for note in result.catalogue.meta.get("notes", []):
         print(f"note: {note}", file=sys.stderr)
     return 0
-
-
-def _write_table(table, path: Path) -> None:
-    """Write an astropy table as ECSV, CSV or VOTable, chosen by the file's suffix."""
-    fmt = {".ecsv": "ascii.ecsv", ".csv": "ascii.csv", ".vot": "votable", ".xml": "votable"}.get(path.suffix)
-    if fmt is None:
-        raise AstroMLError(f"{path.name}: write .ecsv, .csv or .vot")
-    table.write(path, format=fmt, overwrite=True)
 
 
 def _sim_spectra(args: argparse.Namespace) -> int:
@@ -124,6 +109,7 @@ def _sim_spectra(args: argparse.Namespace) -> int:
 
 
 def _spectra_classify(args: argparse.Namespace) -> int:
+    from .data.tables import write_table
     from .data.spectra import open_spectra
     from .tasks.spectra import classify, selection_table
     from .tasks.spectra.survey import Survey
@@ -134,13 +120,14 @@ def _spectra_classify(args: argparse.Namespace) -> int:
     table["disagreement"] = np.round(result.disagreement, 4)
     for i, name in enumerate(result.classes):
         table[f"p_{name}"] = np.round(result.probs[:, i], 4)
-    _write_table(table, args.output)
+    write_table(table, args.output)
     counts = dict(zip(*np.unique(result.pred_class, return_counts=True)))
     print(f"{len(table)} spectra → {args.output}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0
 
 
 def _spectra_embed(args: argparse.Namespace) -> int:
+    from .data.tables import write_table
     from astropy.table import Table
 
     from .data.spectra import open_spectra
@@ -160,7 +147,7 @@ def _spectra_embed(args: argparse.Namespace) -> int:
         coords = emb.coords
     table = Table({"id": spectra.ids, emb.axes[0]: coords[:, 0], emb.axes[1]: coords[:, 1]})
     table.meta["comments"] = [f"{args.method} map" + (f", placed into the map of {args.reference}" if args.reference else "")]
-    _write_table(table, args.output)
+    write_table(table, args.output)
     print(f"{len(table)} spectra → {args.output} ({args.method})")
     return 0
 

@@ -55,12 +55,12 @@ def _sim_galaxies(args: argparse.Namespace) -> int:
 
 
 def _infer_lightcone(args: argparse.Namespace) -> int:
-    from .cli import _write_table
+    from .data.tables import write_table
     from .tasks.inference import lightcone_posterior, open_lightcone, posterior_summary
 
     data = open_lightcone(args.lightcone)
     samples = lightcone_posterior(data, n_samples=args.n, seed=args.seed)
-    _write_table(samples, args.output)
+    write_table(samples, args.output)
     for row in posterior_summary(samples, data.truth):
         truth = "" if np.isnan(row["truth"]) else f"   (true {row['truth']:.4g})"
         print(f"{row['parameter']:>9} = {row['median']:.4g}  [{row['q16']:.4g}, {row['q84']:.4g}] {row['unit']}{truth}")
@@ -73,7 +73,7 @@ def _infer_lightcone(args: argparse.Namespace) -> int:
 def _infer_galaxy(args: argparse.Namespace) -> int:
     from astropy.table import QTable, Table
 
-    from .cli import _write_table
+    from .data.tables import write_table
     from .sim.galaxies import GALAXY_PARAMETER_NAMES, PROPERTIES
     from .tasks.inference import combined_posterior
 
@@ -88,7 +88,7 @@ def _infer_galaxy(args: argparse.Namespace) -> int:
     out = QTable({name: post.samples[:, i] for i, name in enumerate(GALAXY_PARAMETER_NAMES)})
     out["weight"] = post.weights
     out.meta.update(galaxies=[r + 1 for r in rows], effective_sample_size=post.ess)
-    _write_table(out, args.output)
+    write_table(out, args.output)
     lo, med, hi = post.interval("omega_m")
     print(f"Ω_m = {med:.3f} [{lo:.3f}, {hi:.3f}] (68 %) from {len(rows)} galaxies; effective samples {post.ess:.0f}")
     return 0

@@ -16,7 +16,7 @@ import yaml
 
 from .errors import AstroMLError, UnknownModelError
 
-__all__ = ["ModelSpec", "MODELS", "MODEL_DIR", "load_model", "read_card", "write_card", "sha256"]
+__all__ = ["ModelSpec", "MODELS", "MODEL_DIR", "load_model", "read_card", "write_card", "sha256", "model_provenance"]
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "assets" / "models"
 
@@ -87,6 +87,14 @@ def read_card(name: str, model_dir: Path = MODEL_DIR) -> tuple[dict, str]:
     text = path.read_text()
     _, front, body = text.split("---\n", 2)
     return yaml.safe_load(front), body
+
+
+def model_provenance(name: str) -> dict[str, str]:
+    """A shipped model's name, version (its weights' sha256, short) and its card's sha256: what a campaign or
+    an exported catalogue records of the model behind it."""
+    front, _ = read_card(name)
+    return {"model_name": name, "model_version": f"weights {str(front.get('weights_sha256', ''))[:12]}",
+            "card_sha256": sha256(MODEL_DIR / name / "card.md")}
 
 
 def write_card(name: str, front: dict, body: str, model_dir: Path = MODEL_DIR) -> Path:

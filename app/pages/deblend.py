@@ -5,6 +5,7 @@ the network looked at to deblend it (integrated gradients)."""
 from __future__ import annotations
 
 import asyncio
+import io
 from concurrent.futures import CancelledError
 from functools import partial
 from pathlib import Path
@@ -20,7 +21,9 @@ from astroml_core.display import axis_labels, pixel_ticks, sky_ticks
 from astroml_core.display.rgb import composite, rgba_uint32, segment_rgba
 from astroml_core.service.worker import Cancelled, file_key, service
 from astroml_core.tasks.deblend import METHODS, deblend_all, joined_table, model_image
+from astroml_core.data.tables import table_bytes
 from astroml_core.tasks.deblend.detection import image_noise
+from astroml_core.tasks.deblend.export import masks_bytes, source_table
 from astroml_core.tasks.deblend.model import cut_stamp
 
 from ..components.banner import Banner
@@ -90,6 +93,10 @@ class DeblendPage(pn.viewable.Viewer):
         self.table_caption = pn.pane.HTML("", styles={"font-size": "12px"}, css_classes=["table-caption"])
         self.table.param.watch(self._row_clicked, "selection")
         self.send = SendToVetting(self._vetting_candidates, self._vetting_name, self.banner.error)
+        self.downloads = pn.Row(*[pn.widgets.FileDownload(callback=partial(self._export, suffix), filename=f"sources{suffix}",
+                                                          label=label, width=150, css_classes=[f"export{suffix.replace('.', '-')}"])
+                                  for suffix, label in ((".ecsv", "Catalogue ECSV"), (".vot", "Catalogue VOTable"),
+                                                        (".fits", "Masks FITS"))], visible=False)
         self.copy_link = copy_link_button()
         open_linked_or_demo(self.source)
         sync_url(self, {"file": "file", "view": "view", "q": "q", "stretch": "stretch", "method": "method",
@@ -123,6 +130,7 @@ class DeblendPage(pn.viewable.Viewer):
         self.status.object = "Press Deblend" + ("" if len(image.bands) == 4 else
                                                  " (the network needs g, r, i, z: sep and photutils run on any bands)")
         self.table.value = None
+        self.downloads.visible = False
         self._draw_image()
         self._draw_axes()
         self._draw_masks()
@@ -219,10 +227,15 @@ class DeblendPage(pn.viewable.Viewer):
         """Show the chosen method's masks and table (with the other methods' and the truth's flux)."""
         self.selected = None
         result = self.results.get(self.method)
+        self.downloads.visible = result is not None
         if result is None:
             self.table.value = None
             self._draw_masks()
             return
+        stem = Path(str(self.image.path)).stem
+        for button in self.downloads:
+            suffix = Path(button.filename).suffix
+            button.filename = f"{stem}_{self.method}_{'masks' if suffix == '.fits' else 'sources'}{suffix}"
         others = {m: r.catalogue for m, r in self.results.items() if m != self.method}
         joined = joined_table(result.catalogue, others, self.truth, self.band)
         self.table.value = _frame(joined, self.image.bands, self.band)
@@ -279,6 +292,12 @@ class DeblendPage(pn.viewable.Viewer):
                 done, lambda exc: self.saliency.show(np.zeros((2, 2)), 0, 0, empty, f"What the model sees: {exc}"),
                 name="deblend saliency", key=("deblend saliency", file_key(image.path), k))
 
+    def _export(self, suffix: str) -> io.BytesIO:
+        """The shown method's catalogue (ECSV or VOTable, with units and provenance) or its masks as FITS."""
+        result = self.results[self.method]
+        data = masks_bytes(self.image, result) if suffix == ".fits" else table_bytes(source_table(self.image, result), suffix)
+        return io.BytesIO(data)
+
     # --- interaction --------------------------------------------------------------------------------
     def _tap(self, x: float, y: float) -> None:
         """A click on the image selects the source whose mask holds that pixel."""
@@ -325,7 +344,7 @@ class DeblendPage(pn.viewable.Viewer):
             width=420)
         right = pn.Column(pn.pane.Bokeh(self.view_fig.fig), self.selection)
         lower = pn.Row(pn.Column(pn.widgets.Select.from_param(self.param.band, width=200), self.table_caption,
-                                 self.table, self.send),
+                                 self.table, self.downloads, self.send),
                        pn.Column(pn.pane.HTML("<b>Selected source</b>: deblended image and residual per band",
                                               styles={"font-size": "12px"}),
                                  pn.pane.Bokeh(self.stamps.layout),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..registry import model_provenance
 from .previews import encode_preview
 from .store import CandidateIn
 
@@ -15,15 +16,6 @@ HI_LABELS = ("real", "false", "unsure")
 DEBLEND_LABELS = ("correct", "shredded", "merged", "spurious")
 
 UNEXPECTED_LABEL = "UNEXPECTED"
-
-
-def model_provenance(name: str) -> dict[str, str]:
-    """A shipped model's name, version (its weights' sha256, short) and its card's sha256, for a campaign."""
-    from ..registry import MODEL_DIR, read_card, sha256
-
-    front, _ = read_card(name)
-    return {"model_name": name, "model_version": f"weights {str(front.get('weights_sha256', ''))[:12]}",
-            "card_sha256": sha256(MODEL_DIR / name / "card.md")}
 
 
 def spectra_labels(classes) -> list[str]:

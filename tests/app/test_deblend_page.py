@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 from astropy.io import fits
+from astropy.table import QTable
 
 from tests.app.test_cube_page import MODEL_DATA, TO_SCREEN, text, wait_until
 
@@ -70,6 +72,20 @@ def test_deblend_toggle_masks_click_a_source_and_read_its_fluxes(page, server):
     page.mouse.click(*page.evaluate(TO_SCREEN, ["deblend-figure", sel[1], sel[2]]))
     wait_until(lambda: (v := selection(page)) and v[0] == source_id,
                what="a click on the image to select the source under it")
+    # the catalogue and masks download: the same sources and fluxes as the table, and a mask per source
+    table = QTable.read(io.BytesIO(download(page, ".export-ecsv", "blends_demo_model_sources.ecsv")), format="ascii.ecsv")
+    assert len(table) == int(found.group(1)) and table.meta["method"] == "model"
+    assert table["flux_g"][table["id"] == source_id].value[0] == pytest.approx(g_flux, rel=5e-3, abs=0.01)
+    with fits.open(io.BytesIO(download(page, ".export-fits", "blends_demo_model_masks.fits"))) as hdul:
+        assert hdul[0].data.max() == len(table) and hdul[0].header["METHOD"] == "model"
+
+
+def download(page, css: str, name: str) -> bytes:
+    """Press a download button and return the file's bytes (under the name it should have)."""
+    with page.expect_download(timeout=20_000) as event:
+        page.locator(f"{css} button").click()
+    assert event.value.suggested_filename == name
+    return Path(event.value.path()).read_bytes()
 
 
 def test_single_band_upload_works_and_a_corrupt_upload_shows_the_error(page, server):

@@ -39,6 +39,35 @@ def test_demo_field_deblends_with_every_method_and_joins_their_fluxes(page):
     assert "i-band flux" in page.table_caption.object
 
 
+def test_exports_are_the_shown_methods_catalogue_and_masks(page):
+    import io
+
+    from astropy.table import QTable
+
+    assert not page.downloads.visible                                  # nothing to export before a run
+    page.run()
+    for method in ("model", "sep"):
+        page.method = method
+        result = page.results[method]
+        assert page.downloads.visible
+        names = [b.filename for b in page.downloads]
+        assert names == [f"blends_demo_{method}_sources.ecsv", f"blends_demo_{method}_sources.vot",
+                         f"blends_demo_{method}_masks.fits"]
+        for button in page.downloads[1::-1]:                            # VOTable, then ECSV
+            table = QTable.read(io.BytesIO(button.callback().getvalue()), format="ascii.ecsv"
+                                if button.filename.endswith(".ecsv") else "votable")
+            assert len(table) == len(result.catalogue)
+            if button.filename.endswith(".ecsv"):                         # (VOTable keeps no meta)
+                assert table.meta["method"] == method and table.meta["image"] == "blends_demo.fits"
+            assert np.allclose(table["flux_r"].value, result.catalogue["flux_r"]) and str(table["flux_r"].unit) == "ct"
+        with fits.open(io.BytesIO(page.downloads[2].callback().getvalue())) as hdul:
+            assert np.array_equal(hdul[0].data, result.segmap) and hdul[0].header["METHOD"] == method
+            assert hdul[0].header["CTYPE1"] == "RA---TAN"
+    assert page.downloads[0].callback is not None and "card_sha256" not in table.meta   # sep: no network behind it
+    page.method = "model"
+    assert len(QTable.read(io.BytesIO(page.downloads[0].callback().getvalue()), format="ascii.ecsv").meta["card_sha256"]) == 64
+
+
 def test_selecting_a_source_highlights_its_mask_and_shows_its_stamps(page):
     page.run()
     result = page.results["model"]

@@ -9,11 +9,12 @@ import numpy as np
 from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 
+from ...data.tables import TABLE_FORMATS, write_table
 from ...errors import AstroMLError
 
 __all__ = ["write_catalogue", "to_regions", "FORMATS"]
 
-FORMATS = {".ecsv": "ascii.ecsv", ".csv": "ascii.csv", ".vot": "votable", ".xml": "votable", ".reg": "ds9"}
+FORMATS = {**TABLE_FORMATS, ".reg": "ds9"}
 
 
 def to_regions(table: QTable):
@@ -35,19 +36,11 @@ def to_regions(table: QTable):
 
 
 def write_catalogue(table: QTable, path: str | os.PathLike) -> Path:
-    """Write a catalogue in the format its suffix names (.ecsv, .csv, .vot/.xml, .reg)."""
+    """Write a catalogue in the format its suffix names (.ecsv, .csv, .vot/.xml, or .reg for DS9 regions)."""
     path = Path(path)
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise AstroMLError(f"unknown catalogue format '{path.suffix}'; use one of {sorted(FORMATS)}")
-    if fmt == "ds9":
-        to_regions(table).write(str(path), format="ds9", overwrite=True)
-    elif fmt == "ascii.csv":
-        plain = QTable(table)
-        for name in plain.colnames:
-            if getattr(plain[name], "unit", None) is not None:
-                plain.rename_column(name, f"{name} [{plain[name].unit}]")
-        plain.write(path, format=fmt, overwrite=True)
-    else:
-        table.write(path, format=fmt, overwrite=True)
+    if path.suffix.lower() != ".reg":
+        if path.suffix.lower() not in FORMATS:
+            raise AstroMLError(f"unknown catalogue format '{path.suffix}'; use one of {sorted(FORMATS)}")
+        return write_table(table, path)
+    to_regions(table).write(str(path), format="ds9", overwrite=True)
     return path

@@ -152,6 +152,9 @@ def test_cli_deblend_writes_a_catalogue_and_masks(tmp_path, method):
     with fits.open(masks) as hdul:
         seg = hdul[0].data
         assert seg.shape == (64, 64) and seg.max() == len(table) and hdul[0].header["CTYPE1"] == "RA---TAN"
+        assert hdul[0].header["METHOD"] == method and hdul[0].header["IMAGE"] == "field.fits"
+    assert table.meta["method"] == method and table.meta["image"] == "field.fits"
+    assert (len(table.meta.get("card_sha256", "")) == 64) == (method == "model")     # the weights it came from
 
 
 def test_cli_deblend_refuses_the_model_on_one_band(tmp_path, capsys):

@@ -1,0 +1,36 @@
+"""Tables as files: ECSV, CSV (units in the column names, which CSV cannot carry otherwise) or VOTable,
+chosen by the file's suffix; and the same as bytes for a download."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from astropy.table import QTable, Table
+
+from ..errors import AstroMLError
+
+__all__ = ["TABLE_FORMATS", "write_table", "table_bytes"]
+
+TABLE_FORMATS = {".ecsv": "ascii.ecsv", ".csv": "ascii.csv", ".vot": "votable", ".xml": "votable"}
+
+
+def write_table(table: Table, path: str | os.PathLike) -> Path:
+    """Write ``table`` in the format its suffix names; an unknown suffix raises AstroMLError."""
+    path = Path(path)
+    fmt = TABLE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise AstroMLError(f"{path.name}: write one of {', '.join(sorted(TABLE_FORMATS))}")
+    if fmt == "ascii.csv":
+        table = QTable(table)
+        for name in table.colnames:
+            if getattr(table[name], "unit", None) is not None:
+                table.rename_column(name, f"{name} [{table[name].unit}]")
+    table.write(path, format=fmt, overwrite=True)
+    return path
+
+
+def table_bytes(table: Table, suffix: str) -> bytes:
+    """The file :func:`write_table` writes for ``suffix``, as bytes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return write_table(table, Path(tmp) / f"table{suffix}").read_bytes()
