@@ -4,7 +4,7 @@
     astroml sim blends --seed S -o FIELD.fits [--truth TRUTH.ecsv] [--demo]
     astroml info CUBE.fits
     astroml hi detect CUBE.fits -o catalogue.ecsv [--method model|baseline] [--threshold P] [--regions out.reg]
-    astroml deblend IMAGE.fits -o sources.ecsv [--masks masks.fits] [--method model|sep|photutils]
+    astroml deblend IMAGE.fits -o sources.ecsv [--masks masks.fits] [--regions sources.reg] [--method model|sep|photutils]
     astroml sim spectra --seed S -n N -o SPECTRA.fits [--unexpected FRACTION]
     astroml spectra classify SPECTRA.fits -o classes.ecsv
     astroml spectra embed SPECTRA.fits -o coords.ecsv [--method umap|tsne|vae|pca] [--reference REF.fits]
@@ -87,14 +87,17 @@ def _hi_detect(args: argparse.Namespace) -> int:
 def _deblend(args: argparse.Namespace) -> int:
     from .data import open_multiband
     from .tasks.deblend import deblend
-    from .tasks.deblend.export import write_masks, write_sources
+    from .tasks.deblend.export import write_masks, write_regions, write_sources
 
     image = open_multiband(args.image)
     result = deblend(image, args.method)
     write_sources(image, result, args.output)
     if args.masks:
         write_masks(image, result, args.masks)
-    print(f"{len(result.catalogue)} sources ({args.method}) → {args.output}" + (f"; masks → {args.masks}" if args.masks else ""))
+    if args.regions:
+        write_regions(image, result, args.regions)
+    extra = "".join(f"; {what} → {path}" for what, path in (("masks", args.masks), ("regions", args.regions)) if path)
+    print(f"{len(result.catalogue)} sources ({args.method}) → {args.output}{extra}")
     for note in result.catalogue.meta.get("notes", []):
         print(f"note: {note}", file=sys.stderr)
     return 0
@@ -242,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("image", type=Path, help="FITS: one HDU per band, a band-axis cube or one image")
     db.add_argument("-o", "--output", type=Path, required=True, help=".ecsv, .csv or .vot catalogue")
     db.add_argument("--masks", type=Path, help="also write the segmentation map (FITS) here")
+    db.add_argument("--regions", type=Path, help="also write each mask's ellipse as DS9 regions here")
     db.add_argument("--method", choices=("model", "sep", "photutils"), default="model")
     db.set_defaults(func=_deblend)
     spec = sub.add_parser("spectra", help="classify and map spectra").add_subparsers(dest="action", required=True)

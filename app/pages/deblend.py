@@ -23,7 +23,7 @@ from astroml_core.service.worker import Cancelled, file_key, service
 from astroml_core.tasks.deblend import METHODS, deblend_all, joined_table, model_image
 from astroml_core.data.tables import table_bytes
 from astroml_core.tasks.deblend.detection import image_noise
-from astroml_core.tasks.deblend.export import masks_bytes, source_table
+from astroml_core.tasks.deblend.export import masks_bytes, regions_bytes, source_table
 from astroml_core.tasks.deblend.model import cut_stamp
 
 from ..components.banner import Banner
@@ -96,7 +96,7 @@ class DeblendPage(pn.viewable.Viewer):
         self.downloads = pn.Row(*[pn.widgets.FileDownload(callback=partial(self._export, suffix), filename=f"sources{suffix}",
                                                           label=label, width=150, css_classes=[f"export{suffix.replace('.', '-')}"])
                                   for suffix, label in ((".ecsv", "Catalogue ECSV"), (".vot", "Catalogue VOTable"),
-                                                        (".fits", "Masks FITS"))], visible=False)
+                                                        (".reg", "DS9 regions"), (".fits", "Masks FITS"))], visible=False)
         self.copy_link = copy_link_button()
         open_linked_or_demo(self.source)
         sync_url(self, {"file": "file", "view": "view", "q": "q", "stretch": "stretch", "method": "method",
@@ -293,10 +293,14 @@ class DeblendPage(pn.viewable.Viewer):
                 name="deblend saliency", key=("deblend saliency", file_key(image.path), k))
 
     def _export(self, suffix: str) -> io.BytesIO:
-        """The shown method's catalogue (ECSV or VOTable, with units and provenance) or its masks as FITS."""
+        """The shown method's catalogue (ECSV or VOTable, with units and provenance), its masks' ellipses as
+        DS9 regions, or its masks as FITS."""
         result = self.results[self.method]
-        data = masks_bytes(self.image, result) if suffix == ".fits" else table_bytes(source_table(self.image, result), suffix)
-        return io.BytesIO(data)
+        if suffix == ".fits":
+            return io.BytesIO(masks_bytes(self.image, result))
+        if suffix == ".reg":
+            return io.BytesIO(regions_bytes(self.image, result))
+        return io.BytesIO(table_bytes(source_table(self.image, result), suffix))
 
     # --- interaction --------------------------------------------------------------------------------
     def _tap(self, x: float, y: float) -> None:

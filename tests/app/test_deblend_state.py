@@ -43,6 +43,7 @@ def test_exports_are_the_shown_methods_catalogue_and_masks(page):
     import io
 
     from astropy.table import QTable
+    from regions import Regions
 
     assert not page.downloads.visible                                  # nothing to export before a run
     page.run()
@@ -52,7 +53,7 @@ def test_exports_are_the_shown_methods_catalogue_and_masks(page):
         assert page.downloads.visible
         names = [b.filename for b in page.downloads]
         assert names == [f"blends_demo_{method}_sources.ecsv", f"blends_demo_{method}_sources.vot",
-                         f"blends_demo_{method}_masks.fits"]
+                         f"blends_demo_{method}_sources.reg", f"blends_demo_{method}_masks.fits"]
         for button in page.downloads[1::-1]:                            # VOTable, then ECSV
             table = QTable.read(io.BytesIO(button.callback().getvalue()), format="ascii.ecsv"
                                 if button.filename.endswith(".ecsv") else "votable")
@@ -60,7 +61,9 @@ def test_exports_are_the_shown_methods_catalogue_and_masks(page):
             if button.filename.endswith(".ecsv"):                         # (VOTable keeps no meta)
                 assert table.meta["method"] == method and table.meta["image"] == "blends_demo.fits"
             assert np.allclose(table["flux_r"].value, result.catalogue["flux_r"]) and str(table["flux_r"].unit) == "ct"
-        with fits.open(io.BytesIO(page.downloads[2].callback().getvalue())) as hdul:
+        regions = Regions.parse(page.downloads[2].callback().getvalue().decode(), format="ds9")
+        assert len(regions) == len(np.unique(result.segmap[result.segmap > 0]))
+        with fits.open(io.BytesIO(page.downloads[3].callback().getvalue())) as hdul:
             assert np.array_equal(hdul[0].data, result.segmap) and hdul[0].header["METHOD"] == method
             assert hdul[0].header["CTYPE1"] == "RA---TAN"
     assert page.downloads[0].callback is not None and "card_sha256" not in table.meta   # sep: no network behind it

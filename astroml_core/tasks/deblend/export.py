@@ -12,7 +12,8 @@ from astropy.table import QTable
 
 from .model import DeblendResult
 
-__all__ = ["source_table", "segmentation_fits", "write_sources", "write_masks", "masks_bytes"]
+__all__ = ["source_table", "segmentation_fits", "write_sources", "write_masks", "masks_bytes", "segment_ellipses",
+           "source_regions", "write_regions", "regions_bytes"]
 
 
 def source_table(image, result: DeblendResult) -> QTable:
@@ -56,3 +57,48 @@ def masks_bytes(image, result: DeblendResult) -> bytes:
     buffer = io.BytesIO()
     segmentation_fits(image, result).writeto(buffer)
     return buffer.getvalue()
+
+
+def segment_ellipses(segmap: np.ndarray, n: int) -> np.ndarray:
+    """(x, y, semi-major, semi-minor, angle from +x in degrees) of each segment 1 … n: the uniform ellipse
+    with its pixels' centroid and second moments (a filled ellipse of semi-axis a has variance a²/4)."""
+    out = np.full((n, 5), np.nan)
+    ys, xs = np.nonzero(segmap)
+    labels = segmap[ys, xs]
+    for k in range(n):
+        mine = labels == k + 1
+        if not mine.any():
+            continue
+        x, y = xs[mine].astype(float), ys[mine].astype(float)
+        cov = np.cov(np.vstack([x, y]), bias=True) + np.eye(2) / 12      # (a pixel's own spread)
+        values, vectors = np.linalg.eigh(cov)
+        out[k] = (x.mean(), y.mean(), 2 * np.sqrt(values[1]), 2 * np.sqrt(values[0]),
+                  np.degrees(np.arctan2(vectors[1, 1], vectors[0, 1])) % 180)
+    return out
+
+
+def source_regions(image, result: DeblendResult):
+    """One DS9 ellipse per source, labelled with its id: its mask's ellipse, on the sky when the image has a WCS."""
+    from astropy import units as u
+    from regions import EllipsePixelRegion, PixCoord, Regions
+
+    out = []
+    for k, (x, y, a, b, angle) in enumerate(segment_ellipses(result.segmap, len(result.catalogue))):
+        if not np.isfinite(x):
+            continue
+        region = EllipsePixelRegion(PixCoord(x, y), width=2 * a, height=2 * b, angle=angle * u.deg)
+        region = region.to_sky(image.wcs) if image.wcs is not None else region
+        region.meta["text"] = str(int(result.catalogue["id"][k]))
+        out.append(region)
+    return Regions(out)
+
+
+def write_regions(image, result: DeblendResult, path: str | os.PathLike) -> Path:
+    """Write the sources' mask ellipses as a DS9 region file."""
+    source_regions(image, result).write(str(path), format="ds9", overwrite=True)
+    return Path(path)
+
+
+def regions_bytes(image, result: DeblendResult) -> bytes:
+    """The DS9 file :func:`write_regions` writes, as bytes."""
+    return source_regions(image, result).serialize(format="ds9").encode()

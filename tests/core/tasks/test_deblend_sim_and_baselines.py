@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.table import QTable
+from regions import Regions
 
 from astroml_core.cli import main
 from astroml_core.metrics.deblend import iou, match_sources, missed_neighbours, score_deblend, truth_segmentation
@@ -93,6 +94,19 @@ def test_missed_neighbours_flags_the_galaxies_beside_a_missed_selected_one():
     assert beside.tolist() == [False]
 
 
+def test_segment_ellipses_recover_a_rotated_ellipse_and_skip_an_empty_segment():
+    from astroml_core.tasks.deblend.export import segment_ellipses
+
+    yy, xx = np.mgrid[:80, :80].astype(float)
+    t = np.radians(30)
+    u, v = (xx - 40.2) * np.cos(t) + (yy - 35.7) * np.sin(t), -(xx - 40.2) * np.sin(t) + (yy - 35.7) * np.cos(t)
+    seg = ((u / 20) ** 2 + (v / 8) ** 2 <= 1).astype(np.int32)
+    (x, y, a, b, angle), empty = segment_ellipses(seg, 2)
+    assert (x, y) == pytest.approx((40.2, 35.7), abs=0.1)
+    assert a == pytest.approx(20, rel=0.03) and b == pytest.approx(8, rel=0.05) and angle == pytest.approx(30, abs=1)
+    assert np.isnan(empty).all()
+
+
 def test_truth_segmentation_gives_each_pixel_to_the_brightest_galaxy():
     stamps = np.zeros((2, 5, 5))
     stamps[0, :, :3], stamps[1, :, 2:] = 2.0, 3.0
@@ -143,8 +157,8 @@ def test_open_multiband_rejects_bad_input_with_typed_errors(tmp_path):
 def test_cli_deblend_writes_a_catalogue_and_masks(tmp_path, method):
     field = tmp_path / "field.fits"
     main(["sim", "blends", "--seed", "2003", "-o", str(field), "--truth", str(tmp_path / "truth.ecsv")])
-    out, masks = tmp_path / "sources.ecsv", tmp_path / "masks.fits"
-    assert main(["deblend", str(field), "-o", str(out), "--masks", str(masks), "--method", method]) == 0
+    out, masks, reg = tmp_path / "sources.ecsv", tmp_path / "masks.fits", tmp_path / "sources.reg"
+    assert main(["deblend", str(field), "-o", str(out), "--masks", str(masks), "--regions", str(reg), "--method", method]) == 0
     table = QTable.read(out)
     truth = QTable.read(tmp_path / "truth.ecsv")
     assert {"ra", "dec", "flux_g", "flux_r", "flux_i", "flux_z"} <= set(table.colnames)
@@ -153,6 +167,9 @@ def test_cli_deblend_writes_a_catalogue_and_masks(tmp_path, method):
         seg = hdul[0].data
         assert seg.shape == (64, 64) and seg.max() == len(table) and hdul[0].header["CTYPE1"] == "RA---TAN"
         assert hdul[0].header["METHOD"] == method and hdul[0].header["IMAGE"] == "field.fits"
+    regions = Regions.read(str(reg), format="ds9")              # one sky ellipse per source with a mask
+    assert len(regions) == len(np.unique(seg[seg > 0])) and {str(r.meta["text"]) for r in regions} <= {str(i) for i in table["id"]}
+    assert all(type(r).__name__ == "EllipseSkyRegion" for r in regions)
     assert table.meta["method"] == method and table.meta["image"] == "field.fits"
     assert (len(table.meta.get("card_sha256", "")) == 64) == (method == "model")     # the weights it came from
 
