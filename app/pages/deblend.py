@@ -79,22 +79,22 @@ class DeblendPage(pn.viewable.Viewer):
         self.status = pn.pane.HTML("", css_classes=["deblend-status"], styles={"font-size": "13px"}, margin=(0, 10),
                                    max_width=460, sizing_mode="stretch_width")
         self.selection = pn.pane.HTML("Click a source or a row", css_classes=["deblend-selection"],
-                                      styles={"font-size": "13px"}, margin=(0, 10))
+                                      styles={"font-size": "13px"}, margin=(0, 10), width=560)
         self.run_button = pn.widgets.Button(label="Deblend", color="primary", width=120, css_classes=["deblend-run"])
         self.run_button.on_click(lambda e: self.run())
         self.progress = pn.indicators.Progress(value=0, max=100, width=160, visible=False)
         self.table = pn.widgets.Tabulator(None, disabled=True, selectable=1, show_index=False, height=320, width=640,
                                           layout="fit_columns", pagination=None, css_classes=["deblend-table"],
-                                          widths={"id": 36, "RA (°)": 84, "Dec (°)": 74},
+                                          widths={"id": 36, "RA (°)": 84, "Dec (°)": 74, "β": 44},
                                           stylesheets=[".tabulator, .tabulator-cell, .tabulator-col-title "
                                                        "{ font-size: 12px !important; } .tabulator-col-content "
                                                        "{ padding: 4px 3px !important; } .tabulator-col.tabulator-sortable "
                                                        ".tabulator-col-title { padding-right: 11px !important; }"])
-        self.table_caption = pn.pane.HTML("", styles={"font-size": "12px"}, css_classes=["table-caption"])
+        self.table_caption = pn.pane.HTML("", styles={"font-size": "12px"}, css_classes=["table-caption"], width=640)
         self.table.param.watch(self._row_clicked, "selection")
         self.send = SendToVetting(self._vetting_candidates, self._vetting_name, self.banner.error)
         self.downloads = pn.Row(*[pn.widgets.FileDownload(callback=partial(self._export, suffix), filename=f"sources{suffix}",
-                                                          label=label, width=150, css_classes=[f"export{suffix.replace('.', '-')}"])
+                                                          label=label, width=140, css_classes=[f"export{suffix.replace('.', '-')}"])
                                   for suffix, label in ((".ecsv", "Catalogue ECSV"), (".vot", "Catalogue VOTable"),
                                                         (".reg", "DS9 regions"), (".fits", "Masks FITS"))], visible=False)
         self.copy_link = copy_link_button()
@@ -241,7 +241,9 @@ class DeblendPage(pn.viewable.Viewer):
         self.table.value = _frame(joined, self.image.bands, self.band)
         compared = ", ".join(list(others) + (["the truth"] if self.truth is not None else []))
         self.table_caption.object = (f"Flux per band from <b>{self.method}</b> ({self.image.unit or 'image units'}); "
-                                     f"then the {self.band}-band flux of the same source from {compared}.")
+                                     f"then the {self.band}-band flux of the same source from {compared}."
+                                     + (" β: the network's blendedness, from its deblended images (0 alone, → 1 buried)."
+                                        if "blendedness" in joined.colnames else ""))
         self._draw_masks()
         self._show_selection()
 
@@ -255,9 +257,12 @@ class DeblendPage(pn.viewable.Viewer):
             return
         row = result.catalogue[self.selected]
         self.view_fig.set_marker(float(row["x"]), float(row["y"]))
-        fluxes = " · ".join(f"{b} {row[f'flux_{b}']:.4g}" for b in self.image.bands)
+        fluxes = " · ".join(f"{b} {row[f'flux_{b}']:.4g}" + (f" ± {row[f'flux_err_{b}']:.2g}" if f"flux_err_{b}" in row.colnames else "")
+                            for b in self.image.bands)
+        if "blendedness" in row.colnames:
+            fluxes += f" {self.image.unit} · blendedness {row['blendedness']:.2f}"
         self.selection.object = f"<b>Source {self.selected}</b> ({self.method}) at pixel ({row['x']:.1f}, " \
-                                f"{row['y']:.1f}): {fluxes} {self.image.unit}"
+                                f"{row['y']:.1f}): {fluxes}" + ("" if "blendedness" in row.colnames else f" {self.image.unit}")
         if self.method not in self._residuals:
             self._residuals[self.method] = np.nan_to_num(self.image.data - model_image(result, self.image.shape))
         cut, (y0, x0) = cut_stamp(self._residuals[self.method], float(row["x"]), float(row["y"]))
@@ -363,13 +368,16 @@ class DeblendPage(pn.viewable.Viewer):
 
 
 def _frame(table: QTable, bands, band: str):
-    """The table as shown: id, RA/Dec, flux per band, then the compared band's flux from the others."""
+    """The table as shown: id, RA/Dec, the network's blendedness β, flux per band, then the compared band's
+    flux from the others."""
     import pandas as pd
 
     cols = {"id": np.asarray(table["id"]), "RA (°)": np.round(np.asarray(table["ra"], float), 5),
             "Dec (°)": np.round(np.asarray(table["dec"], float), 5)}
+    if "blendedness" in table.colnames:
+        cols["β"] = np.round(np.asarray(table["blendedness"], float), 2)
     for b in bands:
         cols[b] = np.round(np.asarray(table[f"flux_{b}"], float), 2)
-    for name in [c.removesuffix(f"_{band}") for c in table.colnames if c.endswith(f"_{band}") and c != f"flux_{band}"]:
+    for name in [c.removesuffix(f"_{band}") for c in table.colnames if c.endswith(f"_{band}") and not c.startswith("flux_")]:
         cols[name] = np.round(np.asarray(table[f"{name}_{band}"], float), 2)
     return pd.DataFrame(cols)

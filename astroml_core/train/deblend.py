@@ -21,10 +21,12 @@ from ..tasks.deblend.model import MARKER_SIGMA, cut_stamp, markers, scale, split
 
 __all__ = ["TrainConfig", "STAGES", "Fields", "simulate_fields", "fit", "evaluate", "mape_table", "TRAIN_SEED0",
            "HELD_OUT_SEEDS", "PAIR_SEEDS", "evaluate_pairs", "pair_rows", "galaxy_snr", "true_shape_segmap",
-           "FieldScore", "BESIDE_PX", "unrecognised_rows"]
+           "FieldScore", "BESIDE_PX", "unrecognised_rows", "blendedness_agreement", "TUNING_SEEDS", "flux_error_samples",
+           "error_coverage"]
 
 TRAIN_SEED0 = 50000
 HELD_OUT_SEEDS = tuple(range(2000, 2150))
+TUNING_SEEDS = tuple(range(3000, 3300))    # neither training nor held-out: choices between variants, flux-error calibration
 PAIR_SEEDS = tuple(range(2500, 2900))      # held-out pairs, as Boucaud+20 built theirs (kept if Δmag < 2)
 CLOSE_PX = 4.0      # a field is a close pair's when two galaxies the detector must find lie nearer than this (≈ 1 PSF FWHM)
 BESIDE_PX = 10.0    # a found galaxy sits in an unrecognised blend when a galaxy the model missed lies nearer than this (2″)
@@ -315,20 +317,21 @@ def true_shape_segmap(isolated_det: np.ndarray, truth, found, threshold: float) 
 
 class FieldScore(NamedTuple):
     """One held-out field's scores: DeblendScore per method; the selected galaxies' S/N; the model's seconds;
-    whether a galaxy the model missed lies within BESIDE_PX of each selected galaxy; and each missed
-    galaxy's distance to its nearest neighbour (px)."""
+    whether a galaxy the model missed lies within BESIDE_PX of each selected galaxy; each missed
+    galaxy's distance to its nearest neighbour (px); and (predicted, true) blendedness of every match."""
 
     scores: dict
     snr: np.ndarray
     seconds: float
     beside_missed: np.ndarray
     missed_nearest: np.ndarray
+    blendedness: np.ndarray
 
 
 def _score_field(sim, model, finders: dict, min_snr: float = 0.0) -> FieldScore:
     """One field's DeblendScore for the model, each classic finder and the noise floor, over galaxies with
     S/N ≥ ``min_snr``, with the model's unrecognised blends (:func:`missed_neighbours`)."""
-    from ..metrics.deblend import missed_neighbours, score_deblend, truth_segmentation
+    from ..metrics.deblend import match_sources, missed_neighbours, score_deblend, truth_segmentation
     from ..tasks.deblend.classic import THRESH
     from ..tasks.deblend.model import model_deblend
 
@@ -349,7 +352,10 @@ def _score_field(sim, model, finders: dict, min_snr: float = 0.0) -> FieldScore:
         cat, seg = finder(sim.images, cfg.bands, sim.wcs, sigma)
         scores[name] = score_deblend(sim.truth, cat, seg, truth_seg, cfg.bands, select)
     scores["floor"] = _floor_score(sim, select, scores["model"].found)
-    return FieldScore(scores, snr[select], seconds, *missed_neighbours(sim.truth, res.catalogue, select, BESIDE_PX))
+    pairs = [(res.catalogue["blendedness"][f], sim.truth["blendedness"][t])
+             for f, t in match_sources(sim.truth, res.catalogue).items()]
+    return FieldScore(scores, snr[select], seconds, *missed_neighbours(sim.truth, res.catalogue, select, BESIDE_PX),
+                      np.array(pairs, float).reshape(-1, 2))
 
 
 def _concatenate(per_field: list[dict]) -> dict:
@@ -363,7 +369,8 @@ def evaluate(model, seeds=HELD_OUT_SEEDS, min_snr: float = 10.0, progress: Calla
     """Held-out scores of the model, sep and photutils: DeblendScore per method (galaxies with S/N ≥ min_snr),
     the noise floor on the galaxies the model found (``floor``, :func:`_floor_score`), and the masks of
     their true shapes (``shapes``, :func:`true_shape_segmap`; only its IoU means anything), and the model's
-    unrecognised blends (``beside_missed`` per galaxy, ``missed_nearest`` per missed one; :class:`FieldScore`)."""
+    unrecognised blends (``beside_missed`` per galaxy, ``missed_nearest`` per missed one) and (predicted, true)
+    blendedness of every matched galaxy (``blendedness``; :class:`FieldScore`)."""
     from ..tasks.deblend.classic import photutils_deblend, sep_deblend
 
     fields = [_score_field(simulate_blends(seed, BlendConfig()), model,
@@ -374,7 +381,8 @@ def evaluate(model, seeds=HELD_OUT_SEEDS, min_snr: float = 10.0, progress: Calla
     return dict(scores=scores, snr=np.concatenate([f.snr for f in fields]), floor=floor, shapes=shapes,
                 seconds_per_field=float(np.mean([f.seconds for f in fields])),
                 beside_missed=np.concatenate([f.beside_missed for f in fields]),
-                missed_nearest=np.concatenate([f.missed_nearest for f in fields]))
+                missed_nearest=np.concatenate([f.missed_nearest for f in fields]),
+                blendedness=np.concatenate([f.blendedness for f in fields]))
 
 
 def evaluate_pairs(model, seeds=PAIR_SEEDS) -> dict:
@@ -442,4 +450,58 @@ def unrecognised_rows(ev: dict, blended_above: float = 0.1) -> list[dict]:
         rows.append(dict(group=group, n=int(sel.sum()), n_found=int((sel & model.found).sum()),
                          **{k: None if not np.isfinite(v) else round(float(v), 4) for k, v in figures.items()},
                          floor_mape=None if not np.isfinite(m := floor.figures(sel)["mape"]) else round(float(m), 4)))
+    return rows
+
+
+def blendedness_agreement(pairs: np.ndarray, bins=None) -> dict:
+    """How the model's blendedness (from its deblended images) follows the truth's, over matched galaxies:
+    Spearman's ρ, median |difference|, the share in the same bin and the share agreeing on > 0.1."""
+    from scipy.stats import spearmanr
+
+    from ..metrics.deblend import BLEND_BINS
+
+    bins = np.asarray(bins or BLEND_BINS, float)
+    inner = bins[1:-1]
+    pred, true = pairs[:, 0], pairs[:, 1]
+    return dict(n=len(pairs), spearman=round(float(spearmanr(pred, true)[0]), 4),
+                median_abs_diff=round(float(np.median(np.abs(pred - true))), 4),
+                same_bin=round(float(np.mean(np.digitize(pred, inner) == np.digitize(true, inner))), 4),
+                blended_agree=round(float(np.mean((pred > 0.1) == (true > 0.1))), 4))
+
+
+def flux_error_samples(model, seeds) -> dict:
+    """Every matched galaxy of the fields ``seeds``: the network's blendedness, its S/N per band (both from
+    its deblended images) and its relative flux error per band: what :func:`~astroml_core.tasks.deblend.errors.calibrate`
+    and :func:`error_coverage` take."""
+    from ..metrics.deblend import match_sources
+    from ..tasks.deblend.errors import band_snr
+    from ..tasks.deblend.model import model_deblend
+
+    beta, snr, rel = [], [], []
+    for seed in seeds:
+        sim = simulate_blends(seed, BlendConfig())
+        sigma = np.asarray(sim.config.sky_sigma, np.float32)
+        res = model_deblend(sim.images, sim.config.bands, model, sigma=sigma)
+        s = band_snr(res.stamps / sigma[None, :, None, None])
+        for f, t in match_sources(sim.truth, res.catalogue).items():
+            beta.append(res.catalogue["blendedness"][f])
+            snr.append(s[f])
+            rel.append([res.catalogue[f"flux_{b}"][f] / sim.truth[f"flux_{b}"][t] - 1 for b in sim.config.bands])
+    return dict(beta=np.array(beta), snr=np.array(snr).reshape(-1, len(BlendConfig().bands)),
+                rel=np.array(rel, float).reshape(-1, len(BlendConfig().bands)))
+
+
+def error_coverage(errors, samples: dict) -> list[dict]:
+    """Share of fluxes within their 1σ and 2σ errors, over all matched galaxies and per blendedness bin."""
+    from ..tasks.deblend.errors import BETA_EDGES
+
+    sigma = errors.relative(samples["beta"], samples["snr"])
+    ratio = np.abs(samples["rel"]) / sigma
+    beta = np.broadcast_to(samples["beta"][:, None], ratio.shape)
+    rows = []
+    for lo, hi in [(0.0, 1.0)] + list(zip(BETA_EDGES[:-1], BETA_EDGES[1:])):
+        sel = (beta >= lo) & ((beta < hi) if hi < 1 else (beta <= hi)) & np.isfinite(ratio)
+        rows.append(dict(beta_min=lo, beta_max=hi, n=int(sel.sum()),
+                         within_1sigma=round(float(np.mean(ratio[sel] <= 1)), 4) if sel.any() else None,
+                         within_2sigma=round(float(np.mean(ratio[sel] <= 2)), 4) if sel.any() else None))
     return rows

@@ -28,7 +28,8 @@ def test_demo_field_deblends_with_every_method_and_joins_their_fluxes(page):
     assert page.status.object.startswith("Sources found: model") and "⚠" not in page.status.object   # on the grid
     frame = page.table.value
     assert len(frame) == len(page.results["model"].catalogue) > 3
-    assert {"g", "z", "sep", "photutils", "truth"} <= set(frame.columns)
+    assert {"g", "z", "sep", "photutils", "truth", "β"} <= set(frame.columns) and "flux_err" not in frame.columns
+    assert frame["β"].between(0, 1).all() and (frame["β"] > 0.1).any()     # 8 groups: some are blended
     # most model sources have a truth counterpart whose flux is close to the model's
     both = frame.dropna(subset=["truth"])
     assert len(both) >= 0.6 * len(frame)
@@ -78,6 +79,9 @@ def test_selecting_a_source_highlights_its_mask_and_shows_its_stamps(page):
     page._tap(float(row["x"]), float(row["y"]))                 # a click inside its mask
     assert page.selected == int(result.segmap[int(round(row["y"])), int(round(row["x"]))]) - 1
     assert page.view_fig.marker.data["x"] and "Source" in page.selection.object
+    err = result.catalogue["flux_err_g"][page.selected]
+    assert 0 < err < abs(result.catalogue["flux_g"][page.selected]) and f"± {err:.2g}" in page.selection.object
+    assert f"blendedness {result.catalogue['blendedness'][page.selected]:.2f}" in page.selection.object
     stamp = page.stamps.sources[0][1].data["image"][0]
     assert stamp.shape == (64, 64) and stamp.max() > 0
     # what the network looked at for it: a 64 × 64 attribution map, mostly on its own mask

@@ -21,8 +21,9 @@ def source_table(image, result: DeblendResult) -> QTable:
     from ...registry import model_provenance
 
     table = result.catalogue.copy()
-    for band in image.bands:
-        table[f"flux_{band}"].unit = image.unit or None
+    for name in table.colnames:
+        if name.startswith(("flux_", "flux_err_")):
+            table[name].unit = image.unit or None
     method = table.meta.get("method", "")
     table.meta.update(image=Path(str(image.path)).name, segmentation="masks: 0 sky, id + 1 for row id")
     if method == "model":

@@ -15,7 +15,7 @@ from .classic import THRESH, _catalogue
 from .detection import band_noise
 
 __all__ = ["DeblendResult", "scale", "scaled_bands", "markers", "find_peaks", "cut_stamp", "splitter_input", "model_deblend",
-           "STAMP", "MARKER_SIGMA"]
+           "summed_image", "predicted_blendedness", "STAMP", "MARKER_SIGMA"]
 
 STAMP = 64            # splitter stamp (px): a 2.5" galaxy with its PSF wings fits
 MARKER_SIGMA = 1.2    # px, the Gaussian that marks a centre in heat maps and splitter inputs
@@ -98,6 +98,37 @@ def splitter_input(scaled: np.ndarray, centres: np.ndarray, k: int, size: int = 
                            markers((size, size), others)[None]]), (y0, x0)
 
 
+def _on_image(origin, shape: tuple[int, int]) -> tuple[slice, slice, slice, slice]:
+    """(image rows, image columns, stamp rows, stamp columns) where a stamp at ``origin`` overlaps the image."""
+    y0, x0 = origin
+    sy, sx = slice(max(y0, 0), min(y0 + STAMP, shape[0])), slice(max(x0, 0), min(x0 + STAMP, shape[1]))
+    return sy, sx, slice(sy.start - y0, sy.stop - y0), slice(sx.start - x0, sx.stop - x0)
+
+
+def summed_image(stamps: np.ndarray, origins: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Every stamp (source, band, STAMP, STAMP) added onto a (band, y, x) grid at its origin."""
+    out = np.zeros((stamps.shape[1],) + tuple(shape), np.float32)
+    for origin, stamp in zip(origins, stamps):
+        sy, sx, ty, tx = _on_image(origin, shape)
+        out[:, sy, sx] += stamp[:, ty, tx]
+    return out
+
+
+def predicted_blendedness(stamps: np.ndarray, origins: np.ndarray, shape: tuple[int, int], bands) -> np.ndarray:
+    """Each source's blendedness β = 1 − Σ I_k² / Σ I_k · I_all (Bosch+18, as the simulator's truth) from the
+    deblended images on the image, in r + i (every band when either is missing): 0 alone, → 1 buried."""
+    pick = [list(bands).index(b) for b in ("r", "i")] if {"r", "i"} <= set(bands) else list(range(len(bands)))
+    light = stamps[:, pick].sum(axis=1, keepdims=True)
+    total = summed_image(light, origins, shape)[0]
+    out = np.zeros(len(stamps))
+    for k, (origin, own) in enumerate(zip(origins, light[:, 0])):
+        sy, sx, ty, tx = _on_image(origin, shape)
+        mine = own[ty, tx].astype(np.float64)
+        cross = float((mine * total[sy, sx]).sum())
+        out[k] = 1 - float((mine ** 2).sum()) / cross if cross > 0 else 0.0
+    return out
+
+
 def _pad(a: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int, int]]:
     """Zero-pad the last two axes up to a multiple of the U-Net's coarsest scale; and the original (ny, nx)."""
     ny, nx = a.shape[-2:]
@@ -132,6 +163,7 @@ def model_deblend(images: np.ndarray, bands, model, *, wcs: WCS | None = None, s
     fluxes = {b: stamps[:, i].sum(axis=(1, 2)) for i, b in enumerate(bands)}
     table = _catalogue(centres[:, 0], centres[:, 1], fluxes, wcs)
     table["score"] = peaks[:, 2]
+    table["blendedness"] = predicted_blendedness(stamps, origins, (ny, nx), bands)
     return DeblendResult(table, _segmentation(stamps / sigma[None, :, None, None], origins, (ny, nx)), stamps, origins)
 
 
@@ -142,9 +174,9 @@ def _segmentation(stamps_sigma: np.ndarray, origins: np.ndarray, shape: tuple[in
     best = np.zeros(shape, np.float32)
     total = np.zeros(shape, np.float32)
     seg = np.zeros(shape, np.int32)
-    for k, ((y0, x0), stamp) in enumerate(zip(origins, stamps_sigma.sum(axis=1))):
-        sy, sx = slice(max(y0, 0), min(y0 + STAMP, shape[0])), slice(max(x0, 0), min(x0 + STAMP, shape[1]))
-        part = stamp[sy.start - y0:sy.stop - y0, sx.start - x0:sx.stop - x0]
+    for k, (origin, stamp) in enumerate(zip(origins, stamps_sigma.sum(axis=1))):
+        sy, sx, ty, tx = _on_image(origin, shape)
+        part = stamp[ty, tx]
         total[sy, sx] += part
         better = part > best[sy, sx]
         seg[sy, sx][better] = k + 1

@@ -10,7 +10,8 @@ from astropy.table import QTable
 from ...errors import AstroMLError, ShapeError
 from .classic import photutils_deblend, sep_deblend
 from .detection import image_noise
-from .model import STAMP, DeblendResult, cut_stamp, model_deblend
+from .errors import FluxErrorModel, add_flux_errors
+from .model import STAMP, DeblendResult, cut_stamp, model_deblend, summed_image
 from .notes import model_notes
 
 __all__ = ["METHODS", "deblend", "deblend_all", "model_image", "joined_table"]
@@ -32,6 +33,14 @@ def _baseline_result(images, catalogue: QTable, segmap: np.ndarray) -> DeblendRe
     return DeblendResult(catalogue, segmap, stamps, origins)
 
 
+def flux_error_model() -> FluxErrorModel | None:
+    """The shipped network's flux-error table from its card (None for a card without one)."""
+    from ...registry import read_card
+
+    front, _ = read_card("deblend_unet")
+    return FluxErrorModel.from_dict(front["flux_error"]) if "flux_error" in front else None
+
+
 def deblend(image, method: str = "model", *, progress: Callable[[float, str], None] = lambda f, m: None) -> DeblendResult:
     """Detect, segment and measure the galaxies of a :class:`~astroml_core.data.MultibandImage`."""
     if method not in METHODS:
@@ -45,6 +54,9 @@ def deblend(image, method: str = "model", *, progress: Callable[[float, str], No
         from ...registry import load_model
 
         result = model_deblend(image.data, image.bands, load_model("deblend_unet"), wcs=image.wcs, sigma=sigma)
+        errors = flux_error_model()
+        if errors is not None:
+            add_flux_errors(result.catalogue, result.stamps / sigma[None, :, None, None], image.bands, errors)
         result.catalogue.meta["notes"] = model_notes(image, result, sigma)
     else:
         finder = sep_deblend if method == "sep" else photutils_deblend
@@ -56,11 +68,7 @@ def deblend(image, method: str = "model", *, progress: Callable[[float, str], No
 
 def model_image(result: DeblendResult, shape: tuple[int, int]) -> np.ndarray:
     """The sum of every source's deblended stamp on the full (band, y, x) grid: data − this = residual."""
-    out = np.zeros((result.stamps.shape[1],) + tuple(shape), np.float32)
-    for (y0, x0), stamp in zip(result.origins, result.stamps):
-        sy, sx = slice(max(y0, 0), min(y0 + STAMP, shape[0])), slice(max(x0, 0), min(x0 + STAMP, shape[1]))
-        out[:, sy, sx] += stamp[:, sy.start - y0:sy.stop - y0, sx.start - x0:sx.stop - x0]
-    return out
+    return summed_image(result.stamps, result.origins, shape)
 
 
 def joined_table(main: QTable, others: dict[str, QTable], truth: QTable | None, band: str,

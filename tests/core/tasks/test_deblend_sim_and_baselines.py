@@ -163,6 +163,9 @@ def test_cli_deblend_writes_a_catalogue_and_masks(tmp_path, method):
     truth = QTable.read(tmp_path / "truth.ecsv")
     assert {"ra", "dec", "flux_g", "flux_r", "flux_i", "flux_z"} <= set(table.colnames)
     assert table["flux_r"].unit == "count" and len(match_sources(truth, table)) >= 1
+    if method == "model":                   # the network's calibrated errors and blendedness come along
+        assert table["flux_err_r"].unit == "count" and (table["flux_err_r"] > 0).all()
+        assert ((table["blendedness"] >= 0) & (table["blendedness"] <= 1)).all()
     with fits.open(masks) as hdul:
         seg = hdul[0].data
         assert seg.shape == (64, 64) and seg.max() == len(table) and hdul[0].header["CTYPE1"] == "RA---TAN"
