@@ -22,7 +22,7 @@ from ..tasks.deblend.model import MARKER_SIGMA, cut_stamp, markers, scale, split
 __all__ = ["TrainConfig", "STAGES", "Fields", "simulate_fields", "fit", "evaluate", "mape_table", "TRAIN_SEED0",
            "HELD_OUT_SEEDS", "PAIR_SEEDS", "evaluate_pairs", "pair_rows", "galaxy_snr", "true_shape_segmap",
            "FieldScore", "BESIDE_PX", "unrecognised_rows", "blendedness_agreement", "TUNING_SEEDS", "flux_error_samples",
-           "error_coverage"]
+           "error_coverage", "quoted_coverage"]
 
 TRAIN_SEED0 = 50000
 HELD_OUT_SEEDS = tuple(range(2000, 2150))
@@ -469,26 +469,45 @@ def blendedness_agreement(pairs: np.ndarray, bins=None) -> dict:
                 blended_agree=round(float(np.mean((pred > 0.1) == (true > 0.1))), 4))
 
 
-def flux_error_samples(model, seeds) -> dict:
-    """Every matched galaxy of the fields ``seeds``: the network's blendedness, its S/N per band (both from
-    its deblended images) and its relative flux error per band: what :func:`~astroml_core.tasks.deblend.errors.calibrate`
-    and :func:`error_coverage` take."""
+def flux_error_samples(model, seeds, finder=None) -> dict:
+    """Every matched galaxy of the fields ``seeds``: its blendedness (the network's, from its deblended images,
+    and the truth's), its S/N per band (the network's images) and its relative flux error and quoted relative
+    error per band; the network's quote is what :func:`~astroml_core.tasks.deblend.errors.calibrate` fits
+    (NaN here), a classic ``finder``'s (sep_deblend, photutils_deblend) its own noise-only error."""
     from ..metrics.deblend import match_sources
     from ..tasks.deblend.errors import band_snr
     from ..tasks.deblend.model import model_deblend
 
-    beta, snr, rel = [], [], []
+    bands = BlendConfig().bands
+    out = {k: [] for k in ("beta", "true_beta", "snr", "rel", "quoted")}
     for seed in seeds:
         sim = simulate_blends(seed, BlendConfig())
         sigma = np.asarray(sim.config.sky_sigma, np.float32)
-        res = model_deblend(sim.images, sim.config.bands, model, sigma=sigma)
-        s = band_snr(res.stamps / sigma[None, :, None, None])
-        for f, t in match_sources(sim.truth, res.catalogue).items():
-            beta.append(res.catalogue["blendedness"][f])
-            snr.append(s[f])
-            rel.append([res.catalogue[f"flux_{b}"][f] / sim.truth[f"flux_{b}"][t] - 1 for b in sim.config.bands])
-    return dict(beta=np.array(beta), snr=np.array(snr).reshape(-1, len(BlendConfig().bands)),
-                rel=np.array(rel, float).reshape(-1, len(BlendConfig().bands)))
+        if finder is None:
+            res = model_deblend(sim.images, bands, model, sigma=sigma)
+            cat, s = res.catalogue, band_snr(res.stamps / sigma[None, :, None, None])
+        else:
+            cat, _ = finder(sim.images, bands, sim.wcs, sigma)
+        for f, t in match_sources(sim.truth, cat).items():
+            true = np.array([sim.truth[f"flux_{b}"][t] for b in bands], float)
+            out["true_beta"].append(sim.truth["blendedness"][t])
+            out["rel"].append([cat[f"flux_{b}"][f] for b in bands] / true - 1)
+            if finder is None:
+                out["beta"].append(cat["blendedness"][f])
+                out["snr"].append(s[f])
+                out["quoted"].append(np.full(len(bands), np.nan))
+            else:
+                out["quoted"].append([cat[f"flux_err_{b}"][f] for b in bands] / true)
+    return {k: np.array(v, float).reshape((-1, len(bands)) if k in ("snr", "rel", "quoted") else (-1,)) for k, v in out.items()}
+
+
+def quoted_coverage(samples: dict, blended_above: float = 0.1) -> dict:
+    """Share of blended galaxies' fluxes (true β above ``blended_above``) within 1σ and 2σ of their quoted errors."""
+    sel = samples["true_beta"] > blended_above
+    ratio = (np.abs(samples["rel"]) / samples["quoted"])[sel]
+    ratio = ratio[np.isfinite(ratio)]
+    return dict(n=int(ratio.size), within_1sigma=round(float(np.mean(ratio <= 1)), 4),
+                within_2sigma=round(float(np.mean(ratio <= 2)), 4))
 
 
 def error_coverage(errors, samples: dict) -> list[dict]:

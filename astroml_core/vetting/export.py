@@ -13,6 +13,7 @@ from pathlib import Path
 
 from astropy.table import Table
 
+from ..data.tables import table_bytes
 from ..errors import InvalidVoteError
 from .schema import utcnow
 from .store import VettingStore
@@ -56,9 +57,7 @@ def campaign_bytes(store: VettingStore, campaign_id: int, by: str | None, suffix
     table = campaign_table(store, campaign_id, by)
     if fmt == "votable":  # VOTable INFO values are strings
         table.meta = {k: (json.dumps(v) if isinstance(v, list) else v) for k, v in table.meta.items()}
-        buf = io.BytesIO()
-        table.write(buf, format=fmt)
-        return buf.getvalue()
+        return table_bytes(table, ".vot")          # (astropy's C TABLEDATA writer overruns its buffer)
     text = io.StringIO()
     table.write(text, format=fmt)
     return text.getvalue().encode()

@@ -3,8 +3,9 @@
 Both threshold the S/N-weighted band sum at 1.5σ over ≥ 5 connected pixels after a small matched
 filter, split blends by multi-thresholding (32 levels, contrast 0.005: SExtractor's defaults), and
 measure each band's total flux in a Kron aperture (2.5 r_Kron) with the other sources' segments
-masked, as SExtractor's FLUX_AUTO does. Results: a QTable (id, x, y, ra, dec, flux_<band>) and the
-segmentation map (0 sky, i + 1 for row i).
+masked, as SExtractor's FLUX_AUTO does, with its sky-noise-only error (FLUXERR_AUTO without the source's
+Poisson term). Results: a QTable (id, x, y, ra, dec, flux_<band>, flux_err_<band>) and the segmentation map
+(0 sky, i + 1 for row i).
 """
 from __future__ import annotations
 
@@ -12,14 +13,15 @@ import numpy as np
 from astropy.table import QTable
 from astropy.wcs import WCS
 
-from .detection import detection_image
+from .detection import band_noise, detection_image
 
 __all__ = ["sep_deblend", "photutils_deblend", "THRESH", "MINAREA"]
 
 THRESH, MINAREA, NLEVELS, CONTRAST = 1.5, 5, 32, 0.005
 
 
-def _catalogue(x, y, fluxes: dict[str, np.ndarray], wcs: WCS | None) -> QTable:
+def _catalogue(x, y, fluxes: dict[str, np.ndarray], wcs: WCS | None, errors: dict[str, np.ndarray] | None = None) -> QTable:
+    """id, x, y, ra, dec (NaN without a WCS), flux_<band> and, when given, flux_err_<band>."""
     t = QTable()
     t["id"] = np.arange(len(x), dtype=np.int64)
     t["x"], t["y"] = np.asarray(x, float), np.asarray(y, float)
@@ -31,7 +33,18 @@ def _catalogue(x, y, fluxes: dict[str, np.ndarray], wcs: WCS | None) -> QTable:
     t["ra"].unit = t["dec"].unit = "deg"
     for band, flux in fluxes.items():
         t[f"flux_{band}"] = np.asarray(flux, float)
+    for band, err in (errors or {}).items():
+        t[f"flux_err_{band}"] = np.asarray(err, float)
     return t
+
+
+def _band_sigma(images: np.ndarray, sigma) -> np.ndarray:
+    """Sky σ per band: as given where finite and positive, else measured."""
+    measured = band_noise(images)
+    if sigma is None:
+        return measured
+    sigma = np.asarray(sigma, np.float32)
+    return np.where(np.isfinite(sigma) & (sigma > 0), sigma, measured)
 
 
 def sep_deblend(images: np.ndarray, bands, wcs: WCS | None = None, sigma=None) -> tuple[QTable, np.ndarray]:
@@ -49,12 +62,12 @@ def sep_deblend(images: np.ndarray, bands, wcs: WCS | None = None, sigma=None) -
     ids = np.arange(1, len(objects) + 1, dtype=np.int32)
     kron, _ = sep.kron_radius(det, x, y, a, b, theta, 6.0, seg_id=ids, segmap=segmap)
     radius = 2.5 * np.maximum(kron, 1.75)      # SExtractor's PHOT_AUTOPARAMS 2.5, 3.5 min (in a units)
-    fluxes = {}
-    for band, plane in zip(bands, images):
+    fluxes, errors = {}, {}
+    for band, plane, noise in zip(bands, images, _band_sigma(images, sigma)):
         data = np.ascontiguousarray(np.nan_to_num(plane), dtype=np.float64)
-        flux, _, _ = sep.sum_ellipse(data, x, y, a, b, theta, radius, subpix=1, seg_id=ids, segmap=segmap)
-        fluxes[band] = flux
-    return _catalogue(x, y, fluxes, wcs), segmap
+        fluxes[band], errors[band], _ = sep.sum_ellipse(data, x, y, a, b, theta, radius, err=float(noise), subpix=1,
+                                                        seg_id=ids, segmap=segmap)
+    return _catalogue(x, y, fluxes, wcs, errors), segmap
 
 
 def photutils_deblend(images: np.ndarray, bands, wcs: WCS | None = None, sigma=None) -> tuple[QTable, np.ndarray]:
@@ -68,15 +81,17 @@ def photutils_deblend(images: np.ndarray, bands, wcs: WCS | None = None, sigma=N
     smooth = convolve(det, kernel)
     segm = detect_sources(smooth, THRESH * det_sigma, n_pixels=MINAREA)
     if segm is None:
-        return _catalogue([], [], {b: [] for b in bands}, wcs), np.zeros(det.shape, np.int32)
+        return _catalogue([], [], {b: [] for b in bands}, wcs, {b: [] for b in bands}), np.zeros(det.shape, np.int32)
     segm = deblend_sources(smooth, segm, n_pixels=MINAREA, n_levels=NLEVELS, contrast=CONTRAST, progress_bar=False)
     ref = SourceCatalog(det, segm, convolved_data=smooth)
     x, y = np.asarray(ref.x_centroid), np.asarray(ref.y_centroid)
-    fluxes = {}
-    for band, plane in zip(bands, images):
-        cat = SourceCatalog(np.nan_to_num(plane), segm, convolved_data=smooth, detection_catalog=ref)
+    fluxes, errors = {}, {}
+    for band, plane, noise in zip(bands, images, _band_sigma(images, sigma)):
+        cat = SourceCatalog(np.nan_to_num(plane), segm, convolved_data=smooth, detection_catalog=ref,
+                            error=np.full(plane.shape, noise, np.float32))
         fluxes[band] = np.nan_to_num(np.asarray(cat.kron_flux, float))
+        errors[band] = np.asarray(cat.kron_flux_err, float)
     # photutils labels may be sparse after deblending: renumber to 1..n in catalogue order
     lut = np.zeros(segm.data.max() + 1, np.int32)
     lut[np.asarray(ref.labels)] = np.arange(1, len(ref.labels) + 1)
-    return _catalogue(x, y, fluxes, wcs), lut[segm.data]
+    return _catalogue(x, y, fluxes, wcs, errors), lut[segm.data]

@@ -96,3 +96,13 @@ def test_the_cards_flux_errors_cover_two_thirds_of_held_out_fluxes():
     assert rows == front["flux_error"]["held_out_coverage"]
     assert 0.63 <= rows[0]["within_1sigma"] <= 0.73 and rows[0]["within_2sigma"] >= 0.85, rows[0]
     assert all(0.6 <= r["within_1sigma"] <= 0.78 for r in rows[1:]), rows      # in every blendedness bin
+
+
+def test_quoted_errors_hold_for_the_networks_blends_and_not_for_seps():
+    from astroml_core.tasks.deblend.classic import sep_deblend
+    from astroml_core.train.deblend import flux_error_samples, quoted_coverage
+
+    card = read_card("deblend_unet")[0]["flux_error"]["held_out_blended_quoted_coverage"]
+    sep = quoted_coverage(flux_error_samples(None, SEEDS, sep_deblend))
+    assert sep == card["sep"]
+    assert 0.6 <= card["model"]["within_1sigma"] <= 0.75 and sep["within_1sigma"] < 0.3     # noise alone misses the blend

@@ -60,6 +60,9 @@ def test_baselines_find_isolated_galaxies_and_measure_their_flux(finder):
         assert len(cat) == 1 and matches == {0: 0}
         assert seg.max() == 1 and seg[int(round(cat["y"][0])), int(round(cat["x"][0]))] == 1
         errors += [float(cat[f"flux_{b}"][0] / field.truth[f"flux_{b}"][0]) - 1 for b in ("r", "i")]
+        # the quoted error is the sky noise in one aperture for every band: it scales as the band's σ
+        quoted = np.array([cat[f"flux_err_{b}"][0] for b in cfg.bands])
+        assert quoted.min() > 0 and quoted / quoted[1] == pytest.approx(np.array(cfg.sky_sigma) / cfg.sky_sigma[1], rel=1e-3)
     assert np.median(np.abs(errors)) < 0.1                     # Kron apertures catch ~all of a bright galaxy
 
 
@@ -163,8 +166,9 @@ def test_cli_deblend_writes_a_catalogue_and_masks(tmp_path, method):
     truth = QTable.read(tmp_path / "truth.ecsv")
     assert {"ra", "dec", "flux_g", "flux_r", "flux_i", "flux_z"} <= set(table.colnames)
     assert table["flux_r"].unit == "count" and len(match_sources(truth, table)) >= 1
-    if method == "model":                   # the network's calibrated errors and blendedness come along
-        assert table["flux_err_r"].unit == "count" and (table["flux_err_r"] > 0).all()
+    assert table["flux_err_r"].unit == "count" and (table["flux_err_r"] > 0).all()   # calibrated, or sep's noise
+    assert ("blendedness" in table.colnames) == (method == "model")
+    if method == "model":
         assert ((table["blendedness"] >= 0) & (table["blendedness"] <= 1)).all()
     with fits.open(masks) as hdul:
         seg = hdul[0].data
