@@ -259,10 +259,9 @@ class DeblendPage(pn.viewable.Viewer):
         self.view_fig.set_marker(float(row["x"]), float(row["y"]))
         fluxes = " · ".join(f"{b} {row[f'flux_{b}']:.4g}" + (f" ± {row[f'flux_err_{b}']:.2g}" if f"flux_err_{b}" in row.colnames else "")
                             for b in self.image.bands)
-        if "blendedness" in row.colnames:
-            fluxes += f" {self.image.unit} · blendedness {row['blendedness']:.2f}"
+        beta = f" · blendedness {row['blendedness']:.2f}" if "blendedness" in row.colnames else ""
         self.selection.object = f"<b>Source {self.selected}</b> ({self.method}) at pixel ({row['x']:.1f}, " \
-                                f"{row['y']:.1f}): {fluxes}" + ("" if "blendedness" in row.colnames else f" {self.image.unit}")
+                                f"{row['y']:.1f}): {fluxes} {self.image.unit}{beta}"
         if self.method not in self._residuals:
             self._residuals[self.method] = np.nan_to_num(self.image.data - model_image(result, self.image.shape))
         cut, (y0, x0) = cut_stamp(self._residuals[self.method], float(row["x"]), float(row["y"]))

@@ -317,21 +317,20 @@ def true_shape_segmap(isolated_det: np.ndarray, truth, found, threshold: float) 
 
 class FieldScore(NamedTuple):
     """One held-out field's scores: DeblendScore per method; the selected galaxies' S/N; the model's seconds;
-    whether a galaxy the model missed lies within BESIDE_PX of each selected galaxy; each missed
-    galaxy's distance to its nearest neighbour (px); and (predicted, true) blendedness of every match."""
+    whether a galaxy the model missed lies within BESIDE_PX of each selected galaxy; and each missed
+    galaxy's distance to its nearest neighbour (px)."""
 
     scores: dict
     snr: np.ndarray
     seconds: float
     beside_missed: np.ndarray
     missed_nearest: np.ndarray
-    blendedness: np.ndarray
 
 
 def _score_field(sim, model, finders: dict, min_snr: float = 0.0) -> FieldScore:
     """One field's DeblendScore for the model, each classic finder and the noise floor, over galaxies with
     S/N ≥ ``min_snr``, with the model's unrecognised blends (:func:`missed_neighbours`)."""
-    from ..metrics.deblend import match_sources, missed_neighbours, score_deblend, truth_segmentation
+    from ..metrics.deblend import missed_neighbours, score_deblend, truth_segmentation
     from ..tasks.deblend.classic import THRESH
     from ..tasks.deblend.model import model_deblend
 
@@ -352,10 +351,7 @@ def _score_field(sim, model, finders: dict, min_snr: float = 0.0) -> FieldScore:
         cat, seg = finder(sim.images, cfg.bands, sim.wcs, sigma)
         scores[name] = score_deblend(sim.truth, cat, seg, truth_seg, cfg.bands, select)
     scores["floor"] = _floor_score(sim, select, scores["model"].found)
-    pairs = [(res.catalogue["blendedness"][f], sim.truth["blendedness"][t])
-             for f, t in match_sources(sim.truth, res.catalogue).items()]
-    return FieldScore(scores, snr[select], seconds, *missed_neighbours(sim.truth, res.catalogue, select, BESIDE_PX),
-                      np.array(pairs, float).reshape(-1, 2))
+    return FieldScore(scores, snr[select], seconds, *missed_neighbours(sim.truth, res.catalogue, select, BESIDE_PX))
 
 
 def _concatenate(per_field: list[dict]) -> dict:
@@ -369,8 +365,7 @@ def evaluate(model, seeds=HELD_OUT_SEEDS, min_snr: float = 10.0, progress: Calla
     """Held-out scores of the model, sep and photutils: DeblendScore per method (galaxies with S/N ≥ min_snr),
     the noise floor on the galaxies the model found (``floor``, :func:`_floor_score`), and the masks of
     their true shapes (``shapes``, :func:`true_shape_segmap`; only its IoU means anything), and the model's
-    unrecognised blends (``beside_missed`` per galaxy, ``missed_nearest`` per missed one) and (predicted, true)
-    blendedness of every matched galaxy (``blendedness``; :class:`FieldScore`)."""
+    unrecognised blends (``beside_missed`` per galaxy, ``missed_nearest`` per missed one; :class:`FieldScore`)."""
     from ..tasks.deblend.classic import photutils_deblend, sep_deblend
 
     fields = [_score_field(simulate_blends(seed, BlendConfig()), model,
@@ -381,8 +376,7 @@ def evaluate(model, seeds=HELD_OUT_SEEDS, min_snr: float = 10.0, progress: Calla
     return dict(scores=scores, snr=np.concatenate([f.snr for f in fields]), floor=floor, shapes=shapes,
                 seconds_per_field=float(np.mean([f.seconds for f in fields])),
                 beside_missed=np.concatenate([f.beside_missed for f in fields]),
-                missed_nearest=np.concatenate([f.missed_nearest for f in fields]),
-                blendedness=np.concatenate([f.blendedness for f in fields]))
+                missed_nearest=np.concatenate([f.missed_nearest for f in fields]))
 
 
 def evaluate_pairs(model, seeds=PAIR_SEEDS) -> dict:
@@ -453,17 +447,18 @@ def unrecognised_rows(ev: dict, blended_above: float = 0.1) -> list[dict]:
     return rows
 
 
-def blendedness_agreement(pairs: np.ndarray, bins=None) -> dict:
-    """How the model's blendedness (from its deblended images) follows the truth's, over matched galaxies:
-    Spearman's ρ, median |difference|, the share in the same bin and the share agreeing on > 0.1."""
+def blendedness_agreement(samples: dict, bins=None) -> dict:
+    """How the model's blendedness (from its deblended images) follows the truth's over the matched galaxies
+    of :func:`flux_error_samples`: Spearman's ρ, median |difference|, the share in the same bin and the share
+    agreeing on > 0.1."""
     from scipy.stats import spearmanr
 
     from ..metrics.deblend import BLEND_BINS
 
     bins = np.asarray(bins or BLEND_BINS, float)
     inner = bins[1:-1]
-    pred, true = pairs[:, 0], pairs[:, 1]
-    return dict(n=len(pairs), spearman=round(float(spearmanr(pred, true)[0]), 4),
+    pred, true = samples["beta"], samples["true_beta"]
+    return dict(n=len(pred), spearman=round(float(spearmanr(pred, true)[0]), 4),
                 median_abs_diff=round(float(np.median(np.abs(pred - true))), 4),
                 same_bin=round(float(np.mean(np.digitize(pred, inner) == np.digitize(true, inner))), 4),
                 blended_agree=round(float(np.mean((pred > 0.1) == (true > 0.1))), 4))

@@ -122,18 +122,17 @@ within {BESIDE_PX * cfg.pixel_arcsec:g}″ ({BESIDE_PX:g} px) of a missed galaxy
     return front, text
 
 
-def _flux_error_section(model, held_out_seeds, tuning_seeds) -> tuple[dict, str]:
-    """Calibrate the flux errors on the tuning fields, score their coverage on the held-out ones: the
-    card's front-matter entry (which :func:`~astroml_core.tasks.deblend.run.deblend` reads) and its text."""
-    from ..tasks.deblend.errors import FluxErrorModel, calibrate
-
+def _flux_error_section(model, held_out: dict, held_out_seeds, tuning_seeds) -> tuple[dict, str]:
+    """Calibrate the flux errors on the tuning fields, score their coverage on the held-out ones (``held_out``:
+    :func:`flux_error_samples` of ``held_out_seeds``): the card's front-matter entry (which
+    :func:`~astroml_core.tasks.deblend.run.deblend` reads) and its text."""
     from ..tasks.deblend.classic import photutils_deblend, sep_deblend
+    from ..tasks.deblend.errors import FluxErrorModel, calibrate
 
     cal = flux_error_samples(model, tuning_seeds)
     errors = FluxErrorModel.from_dict(calibrate(cal["beta"], cal["snr"], cal["rel"]).to_dict())   # as shipped: rounded
-    held_out = flux_error_samples(model, held_out_seeds)
     coverage = error_coverage(errors, held_out)
-    held_out["quoted"] = errors.relative(held_out["beta"], held_out["snr"])
+    held_out = dict(held_out, quoted=errors.relative(held_out["beta"], held_out["snr"]))
     quoted = {"model": quoted_coverage(held_out), **{name: quoted_coverage(flux_error_samples(None, held_out_seeds, finder))
                                                      for name, finder in (("sep", sep_deblend), ("photutils", photutils_deblend))}}
     front = dict(errors.to_dict(), calibration_seeds=[tuning_seeds[0], tuning_seeds[-1]], calibration_fluxes=int(cal["rel"].size),
@@ -203,8 +202,9 @@ def run(quick: bool = False, keep_weights: bool = False) -> Path:
     shapes_iou = _rounded(ev["shapes"].summary(0.1))["mean_iou"]
     by_snr = mape_table(ev["scores"], ev["snr"], ev["floor"])
     unrecognised, unrecognised_text = _unrecognised_section(ev)
-    beta = blendedness_agreement(ev["blendedness"])
-    flux_error, flux_error_text = _flux_error_section(model, seeds, TUNING_SEEDS[:10] if quick else TUNING_SEEDS)
+    samples = flux_error_samples(model, seeds)          # every matched galaxy: blendedness, S/N, flux errors
+    beta = blendedness_agreement(samples)
+    flux_error, flux_error_text = _flux_error_section(model, samples, seeds, TUNING_SEEDS[:10] if quick else TUNING_SEEDS)
     pairs = evaluate_pairs(model, PAIR_SEEDS[:20] if quick else PAIR_SEEDS)
     by_pair = pair_rows(pairs)
     snr_max = training_snr_max(50 if quick else 1500)

@@ -72,7 +72,4 @@ def add_flux_errors(table: QTable, stamps_sigma: np.ndarray, bands, errors: Flux
     """Add ``flux_err_<band>`` (the flux's unit) to a network catalogue with a ``blendedness`` column."""
     relative = errors.relative(np.asarray(table["blendedness"], float), band_snr(stamps_sigma))
     for i, band in enumerate(bands):
-        flux = table[f"flux_{band}"]
-        table[f"flux_err_{band}"] = np.abs(np.asarray(flux, float)) * relative[:, i]
-        if getattr(flux, "unit", None) is not None:
-            table[f"flux_err_{band}"].unit = flux.unit
+        table[f"flux_err_{band}"] = np.abs(np.asarray(table[f"flux_{band}"], float)) * relative[:, i]

@@ -22,7 +22,7 @@ def source_table(image, result: DeblendResult) -> QTable:
 
     table = result.catalogue.copy()
     for name in table.colnames:
-        if name.startswith(("flux_", "flux_err_")):
+        if name.startswith("flux_"):              # fluxes and their errors
             table[name].unit = image.unit or None
     method = table.meta.get("method", "")
     table.meta.update(image=Path(str(image.path)).name, segmentation="masks: 0 sky, id + 1 for row id")

@@ -38,9 +38,9 @@ def to_regions(table: QTable):
 def write_catalogue(table: QTable, path: str | os.PathLike) -> Path:
     """Write a catalogue in the format its suffix names (.ecsv, .csv, .vot/.xml, or .reg for DS9 regions)."""
     path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise AstroMLError(f"unknown catalogue format '{path.suffix}'; use one of {sorted(FORMATS)}")
     if path.suffix.lower() != ".reg":
-        if path.suffix.lower() not in FORMATS:
-            raise AstroMLError(f"unknown catalogue format '{path.suffix}'; use one of {sorted(FORMATS)}")
         return write_table(table, path)
     to_regions(table).write(str(path), format="ds9", overwrite=True)
     return path

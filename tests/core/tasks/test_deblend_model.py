@@ -78,21 +78,29 @@ def test_card_unrecognised_blends_are_the_shipped_weights_and_cost_the_most(held
     assert "## Unrecognised blends" in body and "| beside a missed galaxy |" in body
 
 
-def test_blendedness_from_the_deblended_images_follows_the_truth(held_out):
+@pytest.fixture(scope="module")
+def samples():
+    """Every held-out galaxy the network matched: its blendedness, band S/N and flux errors."""
+    from astroml_core.train.deblend import flux_error_samples
+
+    return flux_error_samples(load_model("deblend_unet", "cpu"), SEEDS)
+
+
+def test_blendedness_from_the_deblended_images_follows_the_truth(samples):
     from astroml_core.train.deblend import blendedness_agreement
 
-    agreement = blendedness_agreement(held_out["blendedness"])
+    agreement = blendedness_agreement(samples)
     assert agreement["n"] > 500 and agreement["spearman"] >= 0.9 and agreement["blended_agree"] >= 0.9, agreement
     assert read_card("deblend_unet")[0]["held_out_blendedness"] == agreement      # the card's figures are these
 
 
-def test_the_cards_flux_errors_cover_two_thirds_of_held_out_fluxes():
+def test_the_cards_flux_errors_cover_two_thirds_of_held_out_fluxes(samples):
     from astroml_core.tasks.deblend.errors import FluxErrorModel
-    from astroml_core.train.deblend import error_coverage, flux_error_samples
+    from astroml_core.train.deblend import error_coverage
 
     front, _ = read_card("deblend_unet")
     errors = FluxErrorModel.from_dict(front["flux_error"])
-    rows = error_coverage(errors, flux_error_samples(load_model("deblend_unet", "cpu"), SEEDS))
+    rows = error_coverage(errors, samples)
     assert rows == front["flux_error"]["held_out_coverage"]
     assert 0.63 <= rows[0]["within_1sigma"] <= 0.73 and rows[0]["within_2sigma"] >= 0.85, rows[0]
     assert all(0.6 <= r["within_1sigma"] <= 0.78 for r in rows[1:]), rows      # in every blendedness bin
