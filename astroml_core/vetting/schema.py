@@ -1,4 +1,5 @@
-"""The vetting store's tables (SQLAlchemy 2): users, campaigns, candidates, votes, comments, audit log.
+"""The vetting store's tables (SQLAlchemy 2): users, login sessions, campaigns, candidates, votes, comments,
+audit log.
 
 A vote is one row per (candidate, user): changing one's mind updates that row, and the audit log keeps
 every change. Times are UTC. Alembic's migrations in ``migrations/`` create and evolve these tables.
@@ -11,7 +12,7 @@ from sqlalchemy import (JSON, Boolean, Float, ForeignKey, Index, Integer, LargeB
                         DateTime)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "User", "Campaign", "Candidate", "Vote", "Comment", "AuditLog", "SavedView", "ROLES", "KINDS", "utcnow"]
+__all__ = ["Base", "User", "Campaign", "Candidate", "Vote", "Comment", "AuditLog", "SavedView", "LoginSession", "ROLES", "KINDS", "utcnow"]
 
 ROLES = ("admin", "vetter", "viewer")
 KINDS = ("hi_source", "deblended_source", "spectrum")
@@ -124,3 +125,15 @@ class SavedView(Base):
     name: Mapped[str] = mapped_column(String(100))
     path: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LoginSession(Base):
+    """A logged-in browser: the SHA-256 of the random session id its signed cookie carries (never the id
+    itself), whose session it is and until when. Every request checks the row; logging out deletes it,
+    so a copied cookie stops working on every server process at once."""
+
+    __tablename__ = "login_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -7,15 +7,19 @@ learns of others' votes by polling :meth:`VettingStore.revision`.
 """
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import secrets
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, make_url, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,7 +27,8 @@ from ..errors import InvalidVoteError, NotLoggedInError, PermissionDeniedError, 
 from .consensus import dawid_skene, majority
 from .engine import engines, migrate, public_url
 from .passwords import check_password, hash_password
-from .schema import KINDS, ROLES, AuditLog, Campaign, Candidate, Comment, SavedView, User, Vote, utcnow
+from .schema import (KINDS, ROLES, AuditLog, Campaign, Candidate, Comment, LoginSession, SavedView, User, Vote,
+                     utcnow)
 
 __all__ = ["VettingStore", "CandidateIn", "CandidateInfo", "CampaignInfo", "VoteInfo", "CommentInfo",
            "ConsensusRow", "UserInfo", "ViewInfo", "open_store", "MAX_COMMENT_CHARS", "MIN_DS_VOTES"]
@@ -31,6 +36,8 @@ __all__ = ["VettingStore", "CandidateIn", "CandidateInfo", "CampaignInfo", "Vote
 MAX_COMMENT_CHARS = 5000
 MIN_DS_VOTES = 3
 _VIEW_PATH = re.compile(r"^/[a-z_]*(\?[^\s<>\"']*)?$")  # an app page and its query: never a scheme or markup
+_DUMMY_HASH: list[str] = []  # a hash of nothing, checked for unknown names so that they cost what known ones do
+_DUMMY_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -156,6 +163,7 @@ class VettingStore:
 
     def __init__(self, url: str):
         self.url = url
+        _create_private_sqlite(url)
         self._reader, self._writer = engines(url)
         migrate(self._writer)
         self._read_session = sessionmaker(self._reader, expire_on_commit=False)
@@ -240,6 +248,7 @@ class VettingStore:
         with self._write() as s:
             user = self._user(s, name)
             user.active = False
+            s.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
             s.add(AuditLog(user_id=user.id, action="remove_user", detail={}, at=utcnow()))
 
     def set_role(self, name: str, role: str) -> UserInfo:
@@ -258,12 +267,48 @@ class VettingStore:
             return [_user_info(u) for u in s.scalars(select(User).where(User.active.is_(True)).order_by(User.name))]
 
     def authenticate(self, name: str, password: str) -> UserInfo:
-        """The user if ``password`` is theirs, else NotLoggedInError (same message for either mistake)."""
+        """The user if ``password`` is theirs, else NotLoggedInError (same message for either mistake).
+
+        An unknown or removed name costs the same scrypt work as a known one, so the answer's timing
+        does not tell which names exist.
+        """
         with self._read() as s:
             user = s.scalar(select(User).where(User.name == name, User.active.is_(True)))
-            if user is None or not check_password(password, user.password_hash):
-                raise NotLoggedInError("wrong user name or password")
-            return _user_info(user)
+            stored = user.password_hash if user is not None else _dummy_hash()
+        if not check_password(password, stored) or user is None:
+            raise NotLoggedInError("wrong user name or password")
+        return _user_info(user)
+
+    # -- login sessions --------------------------------------------------------------------------------
+    def start_session(self, name: str, *, lifetime_s: float = 86400.0) -> str:
+        """A new login session for the active user ``name``: returns its random id (43 URL-safe characters)
+        for the signed cookie; the database keeps only the id's SHA-256. Expired sessions are purged."""
+        token = secrets.token_urlsafe(32)
+        now = utcnow()
+        with self._write() as s:
+            user = self._user(s, name)
+            s.execute(delete(LoginSession).where(LoginSession.expires_at < now))
+            s.add(LoginSession(id_hash=_session_hash(token), user_id=user.id, created_at=now,
+                               expires_at=now + timedelta(seconds=lifetime_s)))
+        return token
+
+    def session_user(self, token: str | None) -> UserInfo | None:
+        """The active user whose unexpired session id is ``token``, else None (logged out, expired, removed)."""
+        if not token:
+            return None
+        with self._read() as s:
+            row = s.execute(select(User, LoginSession.expires_at).join(LoginSession, LoginSession.user_id == User.id)
+                            .where(LoginSession.id_hash == _session_hash(token), User.active.is_(True))).first()
+        if row is None:
+            return None
+        expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=utcnow().tzinfo)
+        return _user_info(row.User) if expires > utcnow() else None
+
+    def end_session(self, token: str | None) -> None:
+        """Revoke the session ``token`` (logging out); unknown ids are ignored."""
+        if token:
+            with self._write() as s:
+                s.execute(delete(LoginSession).where(LoginSession.id_hash == _session_hash(token)))
 
     def user(self, name: str | None) -> UserInfo | None:
         """The active user called ``name``, or None (guests, unknown names)."""
@@ -538,6 +583,32 @@ class VettingStore:
                                     labels[ds.label[i]] if settled else None,
                                     float(ds.probability[i]) if settled else None)
         return out
+
+
+def _session_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _dummy_hash() -> str:
+    with _DUMMY_LOCK:
+        if not _DUMMY_HASH:
+            _DUMMY_HASH.append(hash_password(secrets.token_hex(16)))
+        return _DUMMY_HASH[0]
+
+
+def _create_private_sqlite(url: str) -> None:
+    """Create a new SQLite database file with mode 600 (SQLite gives its -wal and -shm files the same mode);
+    other URLs, in-memory databases and existing files are left as they are."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:" \
+            or parsed.database.startswith("file:"):
+        return
+    path = Path(parsed.database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 _STORES: dict[str, VettingStore] = {}

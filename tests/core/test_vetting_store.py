@@ -217,8 +217,56 @@ def test_an_old_database_is_upgraded_with_its_data(tmp_path):
                              "VALUES ('old', 'x', 'vetter', 1, '2026-01-01')")
     engine.dispose()
     store = VettingStore(url)                               # upgrades to head on open
-    assert "saved_views" in inspect(store._reader).get_table_names()
+    assert {"saved_views", "login_sessions"} <= set(inspect(store._reader).get_table_names())
     assert store.user("old").role == "vetter"
     store.save_view("old", "v", "/spectra")
     assert [x.name for x in store.views("old")] == ["v"]
+    store.dispose()
+
+
+def test_a_login_session_lives_until_logout_expiry_or_removal(store):
+    token = store.start_session("bob")
+    assert len(token) >= 43 and store.session_user(token).name == "bob"
+    with store._read() as s:
+        from astroml_core.vetting.schema import LoginSession
+
+        stored = s.scalar(select(LoginSession.id_hash))
+    assert token not in stored                                 # only the id's hash is kept
+    store.end_session(token)
+    assert store.session_user(token) is None                   # logged out: the id no longer works
+    assert store.session_user("made-up") is None and store.session_user(None) is None
+    assert store.session_user(store.start_session("cat", lifetime_s=-1)) is None   # expired
+    kept = store.start_session("cat")
+    store.remove_user("cat")
+    assert store.session_user(kept) is None                    # a removed user's sessions end with them
+    with pytest.raises(UnknownRecordError):
+        store.start_session("nobody")
+
+
+def test_unknown_names_cost_the_same_password_work_as_known_ones(store):
+    import time
+
+    def median_s(name):
+        times = []
+        for _ in range(7):
+            t0 = time.perf_counter()
+            with pytest.raises(NotLoggedInError, match="wrong user name or password"):
+                store.authenticate(name, "not-the-password")
+            times.append(time.perf_counter() - t0)
+        return sorted(times)[3]
+
+    median_s("nobody")                                         # the first unknown name makes the stand-in hash
+    known, unknown = median_s("bob"), median_s("nobody-at-all")
+    store.remove_user("vic")
+    removed = median_s("vic")
+    assert abs(unknown - known) / known < 0.2 and abs(removed - known) / known < 0.2, (known, unknown, removed)
+
+
+def test_a_new_sqlite_database_is_private(tmp_path):
+    import stat
+
+    store = VettingStore(f"sqlite:///{tmp_path / 'sub' / 'new.sqlite'}")
+    store.add_user("ann", "ann-password", "admin")             # a write makes the -wal and -shm files too
+    for path in (tmp_path / "sub").iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     store.dispose()
