@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -291,13 +292,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command; typed errors print their message and exit with status 2."""
+    """Run the command. A typed error prints one line, ``error: <what was wrong and what to do>``, and exits
+    with status 2; so does a file that cannot be written. Anything else is a bug: one line saying so and
+    status 3 (``ASTROML_DEBUG=1`` shows the traceback instead)."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except AstroMLError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc), 2)
+    except OSError as exc:
+        where = f" {Path(exc.filename).name}" if getattr(exc, "filename", None) else ""
+        return _fail(f"cannot read or write{where}: {exc.strerror or exc}; check the path and its permissions", 2)
+    except Exception as exc:
+        if os.environ.get("ASTROML_DEBUG"):
+            raise
+        return _fail(f"internal error ({type(exc).__name__}: {exc}) in `astroml {args.command}`; this is a bug: please "
+                     "report it with the file (ASTROML_DEBUG=1 shows the traceback)", 3)
+
+
+def _fail(message: str, status: int) -> int:
+    """Print ``error: message`` on one line of stderr and return ``status``."""
+    from .data.fitsfile import one_line
+
+    print(f"error: {one_line(message, 1000)}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

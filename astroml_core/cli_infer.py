@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import AstroMLError, ShapeError
+from .errors import AstroMLError
 
 __all__ = ["add_sim_commands", "add_infer_command"]
 
@@ -71,19 +71,14 @@ def _infer_lightcone(args: argparse.Namespace) -> int:
 
 
 def _infer_galaxy(args: argparse.Namespace) -> int:
-    from astropy.table import QTable, Table
+    from astropy.table import QTable
 
     from .data.tables import write_table
-    from .sim.galaxies import GALAXY_PARAMETER_NAMES, PROPERTIES
+    from .sim.galaxies import GALAXY_PARAMETER_NAMES
     from .tasks.inference import combined_posterior
+    from .tasks.inference.galaxy import read_galaxies
 
-    table = Table.read(args.galaxies)
-    columns = [f"log_{name}" for name, _ in PROPERTIES]
-    missing = [c for c in columns if c not in table.colnames]
-    if missing:
-        raise ShapeError(f"{Path(args.galaxies).name} lacks columns {missing}; write it like `astroml sim galaxies`")
-    rows = [int(r) - 1 for r in args.rows.split(",")] if args.rows else list(range(len(table)))
-    props = np.array([[table[c][r] for c in columns] for r in rows], dtype=np.float32)
+    props, rows = read_galaxies(args.galaxies, _parse_rows(args.rows))
     post = combined_posterior(props, n_draws=args.n, seed=args.seed)
     out = QTable({name: post.samples[:, i] for i, name in enumerate(GALAXY_PARAMETER_NAMES)})
     out["weight"] = post.weights
@@ -92,6 +87,16 @@ def _infer_galaxy(args: argparse.Namespace) -> int:
     lo, med, hi = post.interval("omega_m")
     print(f"Ω_m = {med:.3f} [{lo:.3f}, {hi:.3f}] (68 %) from {len(rows)} galaxies; effective samples {post.ess:.0f}")
     return 0
+
+
+def _parse_rows(text: str | None) -> list[int] | None:
+    """``--rows 1,2,3`` as 0-based row indices (None: all rows); a typed error for anything else."""
+    if not text:
+        return None
+    try:
+        return [int(r) - 1 for r in text.split(",")]
+    except ValueError:
+        raise AstroMLError(f"--rows {text!r}: give 1-based row numbers separated by commas, e.g. 1,2,3") from None
 
 
 def add_sim_commands(sim) -> None:

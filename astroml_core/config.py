@@ -18,7 +18,11 @@ class Settings:
     demo_dir : folder of the built-in demo data (``ASTROML_DEMO_DIR``, default ``<data_root>/demo``).
     upload_dir : where uploads are written (``ASTROML_UPLOAD_DIR``, default ``<data_root>/uploads``).
     max_upload_bytes : largest upload accepted (``ASTROML_MAX_UPLOAD_MB``, default 2048 MB).
-    max_cube_bytes : largest FITS file opened (``ASTROML_MAX_CUBE_GB``, default 64 GB).
+    max_cube_bytes : largest FITS file opened (``ASTROML_MAX_CUBE_GB``, default 64 GB); a compressed file
+        (``.fits.gz``, tile-compressed ``.fits.fz``) counts by the size its headers say it expands to.
+    max_compression_ratio : a compressed FITS file that would expand past 64 MB *and* to more than this many
+        times its size on disk is refused as a decompression bomb before any data is read
+        (``ASTROML_MAX_COMPRESSION_RATIO``, default 100; real images compress 1.1–10×, blank blocks ~1000×).
     cache_dir : derived results kept between runs (``ASTROML_CACHE_DIR``, default ``<data_root>/cache``).
     demo_spectra : how many spectra the demo survey holds (``ASTROML_DEMO_SPECTRA``, default 40,000).
     vetting_db : SQLAlchemy URL of the vetting store (``ASTROML_VETTING_DB``, default a SQLite file
@@ -30,6 +34,7 @@ class Settings:
     upload_dir: Path
     max_upload_bytes: int
     max_cube_bytes: int
+    max_compression_ratio: float
     cache_dir: Path
     demo_spectra: int
     vetting_db: str
@@ -44,6 +49,7 @@ class Settings:
             upload_dir=Path(os.environ.get("ASTROML_UPLOAD_DIR", root / "uploads")).resolve(),
             max_upload_bytes=int(float(os.environ.get("ASTROML_MAX_UPLOAD_MB", 2048)) * 2**20),
             max_cube_bytes=int(float(os.environ.get("ASTROML_MAX_CUBE_GB", 64)) * 2**30),
+            max_compression_ratio=float(os.environ.get("ASTROML_MAX_COMPRESSION_RATIO", 100)),
             cache_dir=Path(os.environ.get("ASTROML_CACHE_DIR", root / "cache")).resolve(),
             demo_spectra=int(os.environ.get("ASTROML_DEMO_SPECTRA", 40_000)),
             vetting_db=os.environ.get("ASTROML_VETTING_DB", f"sqlite:///{root / 'vetting.sqlite'}"),

@@ -8,8 +8,8 @@ import warnings
 
 __all__ = [
     "AstroMLError", "InvalidFITSError", "TruncatedFITSError", "ShapeError", "AxisOrderError",
-    "MissingWCSError", "SpectralAxisError", "NonFiniteError", "TooLargeError",
-    "PathNotAllowedError", "UnknownModelError", "VettingError", "NotLoggedInError", "PermissionDeniedError",
+    "MissingWCSError", "InvalidWCSError", "SpectralAxisError", "NonFiniteError", "TooLargeError",
+    "DecompressionBombError", "InvalidTableError", "PathNotAllowedError", "UnknownModelError", "VettingError", "NotLoggedInError", "PermissionDeniedError",
     "UnknownRecordError", "InvalidVoteError", "AstroMLWarning", "NoCelestialWCSWarning",
     "ArchivalHeaderWarning",
 ]
@@ -39,6 +39,10 @@ class MissingWCSError(AstroMLError, ValueError):
     """A world coordinate system needed for the operation is missing."""
 
 
+class InvalidWCSError(MissingWCSError):
+    """WCS cards are present but unusable: a singular matrix (a CDELT of 0, PC/CD cards with no inverse)."""
+
+
 class SpectralAxisError(MissingWCSError):
     """No axis of the cube is spectral (frequency, velocity, wavelength or redshift)."""
 
@@ -51,8 +55,17 @@ class TooLargeError(AstroMLError, ValueError):
     """The input is bigger than the configured limit."""
 
 
+class DecompressionBombError(TooLargeError):
+    """A compressed file (gzip or tile-compressed FITS) would expand beyond the size or ratio limit."""
+
+
+class InvalidTableError(AstroMLError, ValueError):
+    """The file is not a table we can read (ECSV, CSV, VOTable or a FITS table), or lacks what is needed."""
+
+
 class PathNotAllowedError(AstroMLError, PermissionError):
-    """A path lies outside the configured data root, or does not exist inside it."""
+    """A path lies outside the configured data root, does not exist inside it, or cannot be a path at all
+    (a NUL byte, longer than the file system allows)."""
 
 
 class UnknownModelError(AstroMLError, KeyError):

@@ -7,6 +7,7 @@ it into the process (RSS stays flat) and threads never share a file position. An
 from __future__ import annotations
 
 import os
+import zlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -105,17 +106,45 @@ class PreadReader(PlaneReader):
 
 
 class SectionReader(PlaneReader):
-    """Reads through astropy's ``hdu.section`` (tile-compressed or gzipped files); scaling included."""
+    """Reads through astropy's ``hdu.section`` (tile-compressed or gzipped files).
 
-    def __init__(self, hdu) -> None:
-        self.hdu = hdu
+    Raw integers come back unscaled (the file is opened with ``do_not_scale_image_data``), so ``scaling``
+    is applied to them here; floats (and tile-compressed quantised floats, which astropy restores) are
+    taken as they are. A file that ends early or holds corrupt tiles raises a typed error naming ``name``.
+    """
+
+    def __init__(self, hdu, name: str = "the file", scaling: _Scaling | None = None) -> None:
+        self.hdu, self.name = hdu, name
+        self.scaling = scaling or _Scaling()
         self.shape = tuple(hdu.shape)
 
+    def _read(self, key) -> np.ndarray:
+        """``hdu.section[key]`` as float32 physical values, with read failures turned into typed errors."""
+        from ..errors import InvalidFITSError, TruncatedFITSError
+
+        try:
+            raw = np.asarray(self.hdu.section[key])
+        except (EOFError, zlib.error) as exc:
+            raise TruncatedFITSError(f"{self.name} ends before the data its header announces (a compressed stream "
+                                     f"cut short: {_flat(exc)}); copy or download it again") from None
+        except (OSError, ValueError, IndexError, TypeError, KeyError) as exc:
+            raise InvalidFITSError(f"{self.name}: its compressed data cannot be read ({_flat(exc)}); the file is "
+                                   "truncated or corrupt: copy it again, or check it with fitsverify") from None
+        if raw.dtype.kind in "iu":
+            return self.scaling.apply(raw)
+        return raw.astype(np.float32, copy=False)
+
     def plane(self, lead: tuple[int, ...]) -> np.ndarray:
-        return np.asarray(self.hdu.section[lead], dtype=np.float32)
+        return self._read(lead)
 
     def column(self, leads: list[tuple[int, ...]], y: int, x: int) -> np.ndarray:
-        return np.array([self.hdu.section[lead + (y, x)] for lead in leads], dtype=np.float32)
+        return np.array([self._read(lead + (y, x)) for lead in leads], dtype=np.float32).reshape(len(leads))
+
+
+def _flat(exc: BaseException) -> str:
+    """An exception's message on one short line."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 160 else text[:159] + "…"
 
 
 def scaling_from_header(header) -> _Scaling:

@@ -19,10 +19,10 @@ from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.wcs import WCS, FITSFixedWarning
 
-from ..errors import (ArchivalHeaderWarning, AxisOrderError, InvalidFITSError, MissingWCSError, NoCelestialWCSWarning,
-                      NonFiniteError, ShapeError, SpectralAxisError, TooLargeError,
-                      TruncatedFITSError, warn)
+from ..errors import (ArchivalHeaderWarning, AxisOrderError, InvalidFITSError, InvalidWCSError, MissingWCSError,
+                      NoCelestialWCSWarning, NonFiniteError, ShapeError, SpectralAxisError, TruncatedFITSError, warn)
 from ._reader import PlaneReader, PreadReader, SectionReader, scaling_from_header
+from .fitsfile import checked_file, is_gzip, one_line, open_fits_checked
 
 __all__ = ["Cube", "Beam", "WorldCoord", "open_cube", "HI_REST_FREQ"]
 
@@ -32,6 +32,8 @@ _BITPIX = {8: np.uint8, 16: np.int16, 32: np.int32, 64: np.int64, -32: np.float3
 _DOPPLER = {"VRAD": u.doppler_radio, "VOPT": u.doppler_optical, "FELO": u.doppler_optical,
             "VELO": u.doppler_relativistic, "ZOPT": u.doppler_optical}
 _CHUNK_BYTES = 64 * 2**20
+_FULL_SCAN_BYTES = 256 * 2**20   # cubes up to this size are checked whole for a finite value
+_MAX_PROBES = 64                 # bigger ones at this many channels
 
 
 @dataclass(frozen=True)
@@ -251,20 +253,15 @@ def open_cube(path: str | os.PathLike, *, max_bytes: int | None = None) -> Cube:
 
     Raises
     ------
-    InvalidFITSError, TruncatedFITSError, ShapeError, AxisOrderError, SpectralAxisError,
-    NonFiniteError, TooLargeError — each with a message saying what to do.
+    PathNotAllowedError, InvalidFITSError, TruncatedFITSError, ShapeError, AxisOrderError, InvalidWCSError,
+    SpectralAxisError, NonFiniteError, TooLargeError, DecompressionBombError — each with a message saying
+    what to do.
     """
     from ..config import settings
 
-    path = Path(path)
-    if not path.is_file():
-        raise InvalidFITSError(f"{path.name}: no such file")
+    path = checked_file(path)
     limit = settings().max_cube_bytes if max_bytes is None else max_bytes
-    size = path.stat().st_size
-    if size > limit:
-        raise TooLargeError(f"{path.name} is {size / 2**30:.2f} GB, above the limit of "
-                            f"{limit / 2**30:.2f} GB; raise ASTROML_MAX_CUBE_GB or cut the cube")
-    hdul = _open_fits(path)
+    hdul = _open_fits(path, limit)
     hdu = _image_hdu(hdul, path.name)
     header = hdu.header
     shape = tuple(hdu.shape)
@@ -277,8 +274,9 @@ def open_cube(path: str | os.PathLike, *, max_bytes: int | None = None) -> Cube:
     reader = _reader_for(hdu, path)
     notes: list[str] = []
     wcs = _wcs(header, len(shape), path.name)
+    _check_invertible(wcs, path.name)
     spec, stokes_axis = _classify_axes(wcs, header, path.name)
-    leads = _channel_leads(shape, spec, stokes_axis, wcs, notes)
+    leads = _channel_leads(shape, spec, stokes_axis, wcs, notes, path.name)
     celestial = _celestial(wcs, notes, path.name)
     spectral = wcs.sub([spec + 1])
     native_unit = u.Unit(spectral.wcs.cunit[0] or _default_spectral_unit(spectral.wcs.ctype[0]))
@@ -297,20 +295,10 @@ def open_cube(path: str | os.PathLike, *, max_bytes: int | None = None) -> Cube:
     return cube
 
 
-def _open_fits(path: Path) -> fits.HDUList:
-    with open(path, "rb") as fh:
-        magic = fh.read(30)
-    if not magic.startswith(b"SIMPLE  =") and not magic.startswith(b"\x1f\x8b"):
-        raise InvalidFITSError(f"{path.name} is not a FITS file (it does not start with 'SIMPLE  =')")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            hdul = fits.open(path, memmap=False, lazy_load_hdus=True, do_not_scale_image_data=True)
-            hdul.readall()
-    except Exception as exc:  # astropy raises OSError, ValueError, VerifyError, ... on bad headers
-        raise InvalidFITSError(f"{path.name} could not be read as FITS ({exc}); the file may be "
-                               "corrupt or truncated inside its header") from exc
-    return hdul
+def _open_fits(path: Path, max_bytes: int | None = None) -> fits.HDUList:
+    """The checked HDU list (headers read, truncation and decompression bombs refused), raw values unscaled:
+    the readers apply BSCALE/BZERO/BLANK per read."""
+    return open_fits_checked(path, max_bytes, memmap=False, scale=False)
 
 
 def _image_hdu(hdul: fits.HDUList, name: str):
@@ -323,14 +311,17 @@ def _image_hdu(hdul: fits.HDUList, name: str):
 
 
 def _reader_for(hdu, path: Path) -> PlaneReader:
-    info = hdu.fileinfo()
-    compressed = isinstance(hdu, fits.CompImageHDU) or path.suffix == ".gz"
-    if compressed:
-        return SectionReader(hdu)
+    """A plane reader of the HDU's data: positional reads of a plain file, astropy's section otherwise."""
+    shape = tuple(hdu.shape)
+    if len(shape) < 2:
+        raise ShapeError(f"{path.name} holds a 1-D array of {shape[0] if shape else 0} values, not an image: "
+                         "give a file whose data has two sky axes (and bands or channels)")
     bitpix = hdu.header["BITPIX"]
     if bitpix not in _BITPIX:
         raise InvalidFITSError(f"{path.name}: BITPIX = {bitpix} is not a FITS data type")
-    shape = tuple(hdu.shape)
+    if isinstance(hdu, fits.CompImageHDU) or is_gzip(path):
+        return SectionReader(hdu, path.name, scaling_from_header(hdu.header))
+    info = hdu.fileinfo()
     need = info["datLoc"] + int(np.prod(shape)) * abs(bitpix) // 8
     size = path.stat().st_size
     if size < need:
@@ -355,7 +346,30 @@ def _wcs(header: fits.Header, naxis: int, name: str) -> WCS:
             warnings.simplefilter("ignore", FITSFixedWarning)
             return WCS(header, naxis=naxis, fix=True)
     except Exception as exc:  # astropy raises several wcslib error types
-        raise InvalidFITSError(f"{name}: its WCS cannot be read ({exc}); check the CTYPE/CUNIT cards") from exc
+        if "singular" in str(exc).lower():
+            raise InvalidWCSError(f"{name}: its WCS matrix is singular (a CDELTi of 0, or PCi_j / CDi_j cards with no "
+                                  "inverse), so its pixels have no sky or spectral position; fix those cards") from None
+        raise InvalidFITSError(f"{name}: its WCS cannot be read ({one_line(exc, 160)}); check the CTYPE/CUNIT "
+                               "cards") from None
+
+
+def _check_invertible(wcs: WCS, name: str) -> None:
+    """InvalidWCSError when the sky axes' matrix has no inverse (wcslib accepts a rank-deficient PC matrix,
+    and every sky position would then map back to a NaN pixel)."""
+    if wcs.has_celestial and not invertible(wcs.celestial):
+        raise InvalidWCSError(f"{name}: the matrix of its sky axes (CDELT1/2 with PC1_1…PC2_2 or CD1_1…CD2_2) is "
+                              "singular, so sky positions have no pixel; fix those cards")
+
+
+def invertible(celestial: WCS) -> bool:
+    """True when a 2-D WCS's pixel → sky matrix is finite and far from singular (scale-free test)."""
+    m = np.asarray(celestial.pixel_scale_matrix, dtype=float)
+    if m.shape != (2, 2) or not np.isfinite(m).all():
+        return False
+    norms = np.linalg.norm(m, axis=1)
+    if (norms == 0).any():
+        return False
+    return abs(np.linalg.det(m / norms[:, None])) > 1e-9
 
 
 def _classify_axes(wcs: WCS, header: fits.Header, name: str) -> tuple[int, int | None]:
@@ -376,7 +390,8 @@ def _classify_axes(wcs: WCS, header: fits.Header, name: str) -> tuple[int, int |
     return spec, stokes
 
 
-def _channel_leads(shape: tuple, spec: int, stokes: int | None, wcs: WCS, notes: list[str]) -> list[tuple]:
+def _channel_leads(shape: tuple, spec: int, stokes: int | None, wcs: WCS, notes: list[str],
+                   name: str = "the cube") -> list[tuple]:
     """Numpy leading-axis index of every channel plane, picking Stokes I (or the only plane)."""
     ndim = len(shape)
     if ndim == 3:
@@ -386,8 +401,8 @@ def _channel_leads(shape: tuple, spec: int, stokes: int | None, wcs: WCS, notes:
     pick = 0
     if n_other > 1:
         if stokes != other:
-            raise ShapeError(f"4-D cube with {n_other} planes on axis {other + 1} which is not STOKES; "
-                             "only a degenerate fourth axis can be browsed")
+            raise ShapeError(f"{name}: a 4-D cube with {n_other} planes on axis {other + 1}, which is not STOKES; only "
+                             "a degenerate fourth axis can be browsed: cut it to one plane")
         values = wcs.sub([other + 1]).pixel_to_world_values(np.arange(n_other, dtype=float))
         hits = np.flatnonzero(np.isclose(np.asarray(values), 1.0))
         pick = int(hits[0]) if hits.size else 0
@@ -456,16 +471,27 @@ def _brightness_unit(header: fits.Header, notes: list[str]) -> u.Unit:
 
 
 def _check_finite(cube: Cube, name: str) -> None:
-    """Raise NonFiniteError if no value is finite: a few channels first, the whole cube only if those are blank."""
-    probe = np.unique(np.linspace(0, cube.n_channels - 1, min(8, cube.n_channels)).astype(int))
+    """NonFiniteError if no value is finite. A few spread channels are read first; a cube of up to 256 MB is
+    then scanned whole, a bigger one only at up to 64 channels spread across it, so an all-NaN gigabyte is
+    refused in a fraction of a second instead of being read end to end."""
+    n = cube.n_channels
+    probe = np.unique(np.linspace(0, n - 1, min(8, n)).astype(int))
     if any(np.isfinite(cube.channel(int(c))).any() for c in probe):
         return
-    found = False
+    plane_bytes = 4 * cube.shape[1] * cube.shape[2]
+    if n * plane_bytes <= _FULL_SCAN_BYTES:
+        found = False
 
-    def look(block: np.ndarray, chunk: range) -> None:
-        nonlocal found
-        found = found or bool(np.isfinite(block).any())
+        def look(block: np.ndarray, chunk: range) -> None:
+            nonlocal found
+            found = found or bool(np.isfinite(block).any())
 
-    cube._reduce(range(cube.n_channels), look)
-    if not found:
-        raise NonFiniteError(f"{name}: every value is NaN, blank or infinite; nothing to show")
+        cube._reduce(range(n), look)
+        if not found:
+            raise NonFiniteError(f"{name}: every value is NaN, blank or infinite; nothing to show")
+        return
+    sample = np.unique(np.linspace(0, n - 1, int(min(n, _MAX_PROBES, max(1, _FULL_SCAN_BYTES // plane_bytes))))
+                       .astype(int))
+    if not any(np.isfinite(cube.channel(int(c))).any() for c in sample):
+        raise NonFiniteError(f"{name}: the {len(sample)} channels sampled across its {n:,} hold no finite value (all "
+                             "NaN, blank or infinite); if its signal lies in a few channels only, cut the cube to them")

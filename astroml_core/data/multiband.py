@@ -15,10 +15,13 @@ import numpy as np
 from astropy.io import fits
 from astropy.wcs import WCS
 
-from ..errors import InvalidFITSError, NoCelestialWCSWarning, NonFiniteError, ShapeError, TooLargeError, warn
-from .cube import _open_fits, _reader_for
+from ..errors import InvalidFITSError, InvalidWCSError, NoCelestialWCSWarning, NonFiniteError, ShapeError, warn
+from .cube import _open_fits, _reader_for, invertible
+from .fitsfile import checked_file, one_line
 
 __all__ = ["MultibandImage", "open_multiband"]
+
+_FULL_CHECK_BYTES = 256 * 2**20   # images above this are sampled for a finite pixel before being read
 
 
 @dataclass(frozen=True)
@@ -54,18 +57,29 @@ def _images(hdul: fits.HDUList, name: str) -> list[tuple[fits.Header, object]]:
 
 
 def _planes(hdu, path: Path) -> np.ndarray:
-    """The HDU's pixels as float32 (band, y, x), BSCALE/BZERO applied; truncation checked first."""
-    _reader_for(hdu, path)                      # raises TruncatedFITSError on a short file
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        data = np.asarray(hdu.data, dtype=np.float32)
-    data = np.squeeze(data)
-    if data.ndim == 2:
-        return data[None]
-    if data.ndim == 3:
-        return data
-    raise ShapeError(f"{path.name}: an image HDU has shape {data.shape[::-1]} (FITS order); expected 2-D "
-                     "planes or a 3-D cube with the band on the third axis")
+    """The HDU's pixels as float32 (band, y, x) in physical units: BSCALE/BZERO applied, BLANK and non-finite
+    values NaN (the same readers as cubes, so a scaled integer image means what its header says)."""
+    reader = _reader_for(hdu, path)              # ShapeError for 1-D data, TruncatedFITSError on a short file
+    lead_shape = reader.shape[:-2]
+    if sum(n > 1 for n in lead_shape) > 1:
+        raise ShapeError(f"{path.name}: an image HDU has shape {reader.shape[::-1]} (FITS order); expected 2-D "
+                         "planes or a 3-D cube with the band on the third axis")
+    leads = list(np.ndindex(*lead_shape)) if lead_shape else [()]
+    _check_sampled_finite(reader, leads, path.name)
+    return reader.block(leads)
+
+
+def _check_sampled_finite(reader, leads: list[tuple], name: str) -> None:
+    """NonFiniteError, before reading it all, for an image above 256 MB whose sampled rows (64 spread rows in up to
+    64 spread bands) are all blank: an all-NaN gigabyte is refused at once (smaller images are checked whole)."""
+    ny, nx = reader.shape[-2:]
+    if 4 * ny * nx * len(leads) <= _FULL_CHECK_BYTES:
+        return
+    rows = np.unique(np.linspace(0, ny - 1, min(ny, 64)).astype(int))
+    bands = np.unique(np.linspace(0, len(leads) - 1, min(len(leads), 64)).astype(int))
+    if not any(np.isfinite(reader.rows(leads[b], int(y), int(y) + 1)).any() for b in bands for y in rows):
+        raise NonFiniteError(f"{name}: the {len(rows)} rows sampled in {len(bands)} of its {len(leads)} band(s) hold no "
+                             "finite pixel (all NaN, blank or infinite); nothing to deblend")
 
 
 def _band_name(header: fits.Header, fallback: str) -> str:
@@ -77,34 +91,37 @@ def _band_name(header: fits.Header, fallback: str) -> str:
 
 
 def _celestial(header: fits.Header, name: str) -> WCS | None:
+    """The image's celestial WCS, None (with a warning) when it has none; a singular one is refused."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             wcs = WCS(header).celestial
     except Exception as exc:
-        raise InvalidFITSError(f"{name}: its WCS cannot be read ({exc}); check the CTYPE/CUNIT cards") from exc
+        if "singular" in str(exc).lower():
+            raise InvalidWCSError(f"{name}: its WCS matrix is singular (a CDELTi of 0, or PCi_j / CDi_j cards with no "
+                                  "inverse), so its pixels have no sky position; fix those cards") from None
+        raise InvalidFITSError(f"{name}: its WCS cannot be read ({one_line(exc, 160)}); check the CTYPE/CUNIT "
+                               "cards") from None
     if wcs.naxis != 2 or not wcs.has_celestial:
         warn(f"{name} has no celestial WCS: positions are shown in pixel coordinates", NoCelestialWCSWarning)
         return None
+    if not invertible(wcs):
+        raise InvalidWCSError(f"{name}: the matrix of its sky axes (CDELT1/2 with PC1_1…PC2_2 or CD1_1…CD2_2) is "
+                              "singular, so sky positions have no pixel; fix those cards")
     return wcs
 
 
 def open_multiband(path: str | os.PathLike, *, max_bytes: int | None = None) -> MultibandImage:
     """Open and validate a multi-band image (one HDU per band, a band-axis cube, or a single image).
 
-    Raises InvalidFITSError, TruncatedFITSError, ShapeError, NonFiniteError or TooLargeError with a
-    message saying what to do.
+    Raises PathNotAllowedError, InvalidFITSError, TruncatedFITSError, ShapeError, InvalidWCSError,
+    NonFiniteError, TooLargeError or DecompressionBombError with a message saying what to do.
     """
     from ..config import settings
 
-    path = Path(path)
-    if not path.is_file():
-        raise InvalidFITSError(f"{path.name}: no such file")
+    path = checked_file(path)
     limit = settings().max_cube_bytes if max_bytes is None else max_bytes
-    if path.stat().st_size > limit:
-        raise TooLargeError(f"{path.name} is {path.stat().st_size / 2**30:.2f} GB, above the limit of "
-                            f"{limit / 2**30:.2f} GB")
-    hdul = _open_fits(path)
+    hdul = _open_fits(path, limit)
     planes, headers, bands = [], [], []
     for header, hdu in _images(hdul, path.name):
         block = _planes(hdu, path)

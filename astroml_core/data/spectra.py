@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
-from ..errors import NonFiniteError, ShapeError
-from .fitsfile import open_fits_checked
+from ..errors import AstroMLError, NonFiniteError, ShapeError
+from .fitsfile import display_name, one_line, open_fits_checked
 
 __all__ = ["SpectrumSet", "open_spectra", "write_spectra", "write_spectra_parts", "open_sdss_spec", "GRID_STEP"]
 
@@ -138,57 +138,136 @@ def _meta(table, exclude: set[str]) -> dict[str, np.ndarray]:
 
 
 def open_spectra(path: str | os.PathLike, *, max_bytes: int | None = None) -> SpectrumSet:
-    """Open our spectra table or one SDSS spec file; raises typed errors on anything else."""
-    path = Path(path)
+    """Open our spectra table or one SDSS spec file; raises typed errors on anything else.
+
+    Refused: no table with a FLUX vector column, no rows, a missing or broken wavelength grid, IVAR of another
+    shape, and a set whose first spectra hold no usable pixel (finite flux with ivar > 0).
+    """
     hdul = open_fits_checked(path, max_bytes)
-    names = [h.name.upper() for h in hdul]
-    if "COADD" in names:
+    path = Path(hdul.filename() or path)
+    name = path.name
+    if "COADD" in [h.name.upper() for h in hdul]:
         hdul.close()
         return open_sdss_spec([path])
     tables = [h for h in hdul if isinstance(h, fits.BinTableHDU)]
     if not tables or "FLUX" not in [c.upper() for c in tables[0].columns.names]:
-        raise ShapeError(f"{path.name} has no table with a FLUX column: expected our spectra table "
+        raise ShapeError(f"{name} has no table with a FLUX column: expected our spectra table "
                          "(FLUX, IVAR vector columns) or an SDSS spec file (COADD HDU)")
     hdu = tables[0]
-    data = hdu.data
     cols = {c.upper(): c for c in hdu.columns.names}
-    flux = data[cols["FLUX"]]
-    if flux.ndim != 2 or flux.shape[1] < 16 or flux.shape[1] > MAX_PIXELS:
-        raise ShapeError(f"{path.name}: FLUX must be one vector of 16–{MAX_PIXELS} pixels per row, got shape {flux.shape}")
-    ivar = data[cols["IVAR"]] if "IVAR" in cols else np.ones_like(flux, dtype=np.float32)
-    if ivar.shape != flux.shape:
-        raise ShapeError(f"{path.name}: IVAR has shape {ivar.shape}, FLUX {flux.shape}")
-    head = hdu.header
-    if "COEFF0" in head and "COEFF1" in head:
-        loglam = head["COEFF0"] + head["COEFF1"] * np.arange(flux.shape[1])
-    elif "LOGLAM" in cols:
-        loglam = np.asarray(data[cols["LOGLAM"]][0], np.float64)
-    else:
-        raise ShapeError(f"{path.name}: no wavelength grid (COEFF0/COEFF1 header keywords or a LOGLAM column)")
+    if hdu.header.get("NAXIS2", 0) == 0:
+        raise ShapeError(f"{name}: its spectra table has no rows; nothing to classify")
+    data = hdu.data
+    flux = _column(data, cols["FLUX"], name)
+    if flux.ndim != 2 or flux.dtype.kind not in "fiu" or not 16 <= flux.shape[1] <= MAX_PIXELS:
+        raise ShapeError(f"{name}: FLUX must be one numeric vector of 16–{MAX_PIXELS} pixels per row, got "
+                         f"{flux.dtype.kind!r} values of shape {flux.shape}")
+    ivar = _column(data, cols["IVAR"], name) if "IVAR" in cols else np.ones_like(flux, dtype=np.float32)
+    if ivar.shape != flux.shape or ivar.dtype.kind not in "fiu":
+        raise ShapeError(f"{name}: IVAR has shape {ivar.shape}, FLUX {flux.shape}; they must match")
+    loglam = _table_grid(hdu, data, cols, flux.shape[1], name)
     ids = np.char.strip(np.asarray(data[cols["ID"]]).astype(str)) if "ID" in cols else \
         np.array([f"{path.stem}-{i}" for i in range(len(flux))])
-    sample = np.asarray(flux[: min(len(flux), 64)], np.float64)
-    if not np.isfinite(sample).any():
-        raise NonFiniteError(f"{path.name}: the first spectra hold no finite flux value")
+    _check_usable(np.asarray(flux[: min(len(flux), 64)], np.float64),
+                  np.asarray(ivar[: min(len(ivar), 64)], np.float64), name, "its first spectra hold")
     meta = _meta(hdu.data, {"FLUX", "IVAR", "AND_MASK", "ID", "LOGLAM"})
     return SpectrumSet(loglam, flux, ivar, data[cols["AND_MASK"]] if "AND_MASK" in cols else None, ids, meta, path)
 
 
-def _sdss_one(path: Path) -> tuple[np.ndarray, ...]:
-    hdul = open_fits_checked(path, None)
+def _column(data, column: str, name: str) -> np.ndarray:
+    """One column of a FITS table, with astropy's failures on a damaged column as a typed error."""
     try:
-        coadd = hdul["COADD"].data
-        loglam = np.asarray(coadd["loglam"], np.float64)
-        flux = np.asarray(coadd["flux"], np.float32)
-        ivar = np.asarray(coadd["ivar"], np.float32)
-        mask = np.asarray(coadd["and_mask"], np.int32) if "and_mask" in coadd.columns.names else np.zeros(flux.size, np.int32)
-        meta = {}
-        if "SPECOBJ" in [h.name for h in hdul]:
-            obj = hdul["SPECOBJ"].data
-            cls, sub = str(obj["CLASS"][0]).strip(), str(obj["SUBCLASS"][0]).strip()
-            meta = {"sdss_class": cls, "sdss_subclass": sub, "z": float(obj["Z"][0])}
-    except KeyError as exc:
-        raise ShapeError(f"{path.name}: an SDSS spec file needs COADD columns flux, loglam, ivar ({exc})") from exc
+        return data[column]
+    except Exception as exc:  # astropy raises ValueError, TypeError, ... on inconsistent column formats
+        raise ShapeError(f"{name}: its {column} column cannot be read ({one_line(exc, 120)}); the table is "
+                         "damaged: write it again") from None
+
+
+def _table_grid(hdu, data, cols: dict[str, str], npix: int, name: str) -> np.ndarray:
+    """log10 λ of each pixel: COEFF0 + COEFF1·i from the header, or the first row of a LOGLAM column."""
+    head = hdu.header
+    if "COEFF0" in head and "COEFF1" in head:
+        c0, c1 = head["COEFF0"], head["COEFF1"]
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in (c0, c1)) \
+                or c1 <= 0 or not 2.0 < c0 < 6.0:
+            raise ShapeError(f"{name}: its wavelength grid COEFF0 = {c0!r}, COEFF1 = {c1!r} is not a log10 Å grid "
+                             "(COEFF0 about 3.5, COEFF1 > 0, e.g. 1e-4)")
+        return c0 + c1 * np.arange(npix)
+    if "LOGLAM" in cols:
+        loglam = np.asarray(_column(data, cols["LOGLAM"], name)[0], np.float64).ravel()
+        if loglam.shape != (npix,) or not np.isfinite(loglam).all() or (np.diff(loglam) <= 0).any():
+            raise ShapeError(f"{name}: its LOGLAM column must hold {npix} finite, increasing log10 Å values per row")
+        return loglam
+    raise ShapeError(f"{name}: no wavelength grid (COEFF0/COEFF1 header keywords or a LOGLAM column)")
+
+
+def _check_usable(flux: np.ndarray, ivar: np.ndarray, name: str, what: str) -> None:
+    """NonFiniteError when no pixel has finite flux with a positive, finite inverse variance."""
+    good = np.isfinite(flux) & np.isfinite(ivar) & (ivar > 0)
+    if not good.any():
+        raise NonFiniteError(f"{name}: {what} no usable pixel (flux all NaN or infinite, or ivar 0 everywhere); "
+                             "nothing to classify")
+
+
+def _sdss_columns(coadd, name: str) -> dict[str, str]:
+    """Lower-case name → actual name of the COADD table's columns; ShapeError naming any that is missing."""
+    cols = {c.lower(): c for c in coadd.columns.names}
+    missing = [c for c in ("flux", "loglam", "ivar") if c not in cols]
+    if missing:
+        raise ShapeError(f"{name}: its COADD table lacks the column(s) {', '.join(missing)}; an SDSS spec file "
+                         "needs flux, loglam and ivar")
+    return cols
+
+
+def _sdss_meta(hdul: fits.HDUList, name: str) -> dict:
+    """CLASS, SUBCLASS and Z from the SPECOBJ table when present (each optional)."""
+    if "SPECOBJ" not in [h.name for h in hdul] or not isinstance(hdul["SPECOBJ"], fits.BinTableHDU):
+        return {}
+    obj = hdul["SPECOBJ"]
+    if obj.header.get("NAXIS2", 0) == 0:
+        return {}
+    cols = {c.upper(): c for c in obj.columns.names}
+    row = obj.data[0]
+    meta = {}
+    for key, column in (("sdss_class", "CLASS"), ("sdss_subclass", "SUBCLASS")):
+        if column in cols:
+            meta[key] = str(row[cols[column]]).strip()
+    if "Z" in cols:
+        try:
+            meta["z"] = float(row[cols["Z"]])
+        except (TypeError, ValueError):
+            raise ShapeError(f"{name}: its SPECOBJ Z value {row[cols['Z']]!r} is not a number") from None
+    return meta
+
+
+def _sdss_one(path: Path) -> tuple[np.ndarray, ...]:
+    """(loglam, flux, ivar, and_mask, meta) of one SDSS spec file, every part checked."""
+    hdul = open_fits_checked(path, None)
+    path = Path(hdul.filename() or path)
+    name = path.name
+    try:
+        hdu = hdul["COADD"] if "COADD" in [h.name for h in hdul] else None
+        if not isinstance(hdu, fits.BinTableHDU):
+            raise ShapeError(f"{name} has no COADD table: expected an SDSS spec-PLATE-MJD-FIBER file")
+        if hdu.header.get("NAXIS2", 0) == 0:
+            raise ShapeError(f"{name}: its COADD table has no rows; the spectrum is empty")
+        coadd = hdu.data
+        cols = _sdss_columns(hdu, name)
+        loglam = np.asarray(_column(coadd, cols["loglam"], name), np.float64).ravel()
+        flux = np.asarray(_column(coadd, cols["flux"], name), np.float32).ravel()
+        ivar = np.asarray(_column(coadd, cols["ivar"], name), np.float32).ravel()
+        mask = np.asarray(_column(coadd, cols["and_mask"], name), np.int32).ravel() if "and_mask" in cols \
+            else np.zeros(flux.size, np.int32)
+        if not loglam.size == flux.size == ivar.size == mask.size:
+            raise ShapeError(f"{name}: its COADD columns have different lengths")
+        if not np.isfinite(loglam).all():
+            raise ShapeError(f"{name}: its loglam column holds NaN or infinite wavelengths")
+        _check_usable(flux, ivar, name, "its spectrum has")
+        meta = _sdss_meta(hdul, name)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, AstroMLError):
+            raise
+        raise ShapeError(f"{name}: its COADD table cannot be read as numbers ({one_line(exc, 120)})") from None
     finally:
         hdul.close()
     return loglam, flux, ivar, mask, meta
@@ -208,11 +287,15 @@ def open_sdss_spec(paths: list[str | os.PathLike], loglam: np.ndarray | None = N
         lam, f, iv, m, meta = _sdss_one(Path(p))
         idx = np.rint((lam - grid[0]) / GRID_STEP).astype(np.int64)
         if np.abs(lam - (grid[0] + idx * GRID_STEP)).max(initial=0) > 0.1 * GRID_STEP:
-            raise ShapeError(f"{Path(p).name}: its log-λ grid is not on 1e-4 steps aligned with ours")
+            raise ShapeError(f"{display_name(p)}: its log-λ grid is not on 1e-4 steps aligned with ours")
         ok = (idx >= 0) & (idx < grid.size)
+        if not ok.any():
+            raise ShapeError(f"{display_name(p)}: its wavelengths {10 ** lam.min():,.0f}–{10 ** lam.max():,.0f} Å lie "
+                             f"outside the grid {10 ** grid[0]:,.0f}–{10 ** grid[-1]:,.0f} Å")
         flux[i, idx[ok]], ivar[i, idx[ok]], mask[i, idx[ok]] = f[ok], iv[ok], m[ok]
+        _check_usable(flux[i], ivar[i], display_name(p), f"within {10 ** grid[0]:,.0f}–{10 ** grid[-1]:,.0f} Å its spectrum has")
         metas.append(meta)
     keys = sorted({k for m in metas for k in m})
-    meta = {k: np.array([m.get(k, "") for m in metas]) for k in keys}
+    meta = {k: np.array([m.get(k, np.nan if k == "z" else "") for m in metas]) for k in keys}
     ids = np.array([Path(p).stem for p in paths])
     return SpectrumSet(grid, flux, ivar, mask, ids, meta, Path(paths[0]) if n == 1 else None)

@@ -12,11 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from astropy.io import fits
 from astropy.table import QTable
 
+from ...errors import AstroMLError
 from ...sim.galaxies import GALAXY_PARAMETERS, PROPERTIES, simulate_galaxies
 
-__all__ = ["CombinedPosterior", "combined_posterior", "demo_universe", "galaxy_table",
+__all__ = ["CombinedPosterior", "combined_posterior", "demo_universe", "galaxy_table", "read_galaxies",
            "DEMO_UNIVERSES"]
 
 # Demo universes: (seed, Ω_m, σ8, log A_SN1, log A_SN2, log A_AGN1, log A_AGN2)
@@ -101,3 +103,70 @@ def galaxy_table(properties: np.ndarray) -> QTable:
         table[f"log_{name}"].description = f"log10 {name} [{unit}]"
     return table
 
+
+
+def _read_table(path) -> tuple[object, str]:
+    """(astropy Table, file name) of a galaxy table file, or a typed error saying why it cannot be read. A FITS
+    file (plain or gzip) goes through the checked opener first, so a broken or bomb file is refused before
+    astropy's table reader decompresses it."""
+    import warnings
+
+    from astropy.table import Table
+
+    from ...data.fitsfile import checked_file, one_line, open_fits_checked
+    from ...errors import InvalidFITSError, InvalidTableError, ShapeError
+
+    path = checked_file(path, InvalidTableError)
+    with open(path, "rb") as fh:
+        head = fh.read(9)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if head == b"SIMPLE  =" or head[:2] == b"\x1f\x8b":
+                with open_fits_checked(path, None) as hdul:
+                    tables = [h for h in hdul if isinstance(h, (fits.BinTableHDU, fits.TableHDU))]
+                    if not tables:
+                        raise ShapeError(f"{path.name} is a FITS file without a table: write the galaxies as a table, "
+                                         "like `astroml sim galaxies`")
+                    return Table.read(tables[0]), path.name
+            return Table.read(path), path.name
+    except InvalidFITSError as exc:
+        raise InvalidTableError(f"{exc}; a galaxy table must be ECSV, CSV, VOTable or a FITS table") from None
+    except AstroMLError:
+        raise
+    except Exception as exc:  # astropy's readers raise many types on text that is not a table
+        raise InvalidTableError(f"{path.name} cannot be read as a table ({one_line(exc, 140)}): write it as ECSV, "
+                                "CSV, VOTable or FITS, like `astroml sim galaxies`") from None
+
+
+def read_galaxies(path, rows: list[int] | None = None) -> tuple[np.ndarray, list[int]]:
+    """(log properties (k, 11) float32, 0-based rows) of the galaxies in a table file, all rows by default.
+
+    Raises InvalidTableError (not a table), ShapeError (missing or non-numeric columns, no rows, a row
+    outside the table) or NonFiniteError (NaN or infinite properties), each naming the file and column.
+    """
+    from ...errors import NonFiniteError, ShapeError
+
+    table, name = _read_table(path)
+    columns = [f"log_{prop}" for prop, _ in PROPERTIES]
+    missing = [c for c in columns if c not in table.colnames]
+    if missing:
+        raise ShapeError(f"{name} lacks columns {missing}; write it like `astroml sim galaxies`")
+    if len(table) == 0:
+        raise ShapeError(f"{name} has no rows: no galaxy to infer from")
+    rows = list(range(len(table))) if rows is None else rows
+    outside = [r + 1 for r in rows if not 0 <= r < len(table)]
+    if outside or not rows:
+        raise ShapeError(f"{name} has rows 1–{len(table)}; rows {outside or rows} are not among them")
+    props = np.empty((len(rows), len(columns)), np.float32)
+    for j, column in enumerate(columns):
+        try:
+            props[:, j] = np.asarray(table[column], dtype=np.float64)[rows]
+        except (TypeError, ValueError):
+            raise ShapeError(f"{name}: column {column} does not hold numbers") from None
+    bad = ~np.isfinite(props)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise NonFiniteError(f"{name}: row {rows[i] + 1}, column {columns[j]} is NaN or infinite (and "
+                             f"{int(bad.sum()) - 1} more); fill or drop those galaxies")
+    return props, rows

@@ -20,7 +20,7 @@ from astropy.io import fits
 from astropy.table import QTable
 
 from ...data.fitsfile import open_fits_checked
-from ...errors import MissingWCSError, NonFiniteError, ShapeError, TruncatedFITSError
+from ...errors import MissingWCSError, NonFiniteError, ShapeError
 from ...sim.lightcone import PARAMETER_NAMES, PARAMETERS, LightconeConfig
 
 __all__ = ["LightconeData", "open_lightcone", "model_input", "grid_notes", "lightcone_posterior",
@@ -47,16 +47,55 @@ def parameter_unit(name: str) -> u.Unit:
     return {"e0": u.eV, "m_wdm": u.keV}.get(name, u.dimensionless_unscaled)
 
 
+_Z_COLUMNS = ("z", "redshift")
+
+
+def _redshift_table(hdul: fits.HDUList, name: str):
+    """The REDSHIFT extension as a table HDU, None when there is none; ShapeError when it is not a table."""
+    if "REDSHIFT" not in [h.name.upper() for h in hdul]:
+        return None
+    hdu = hdul["REDSHIFT"]
+    if not isinstance(hdu, (fits.BinTableHDU, fits.TableHDU)):
+        raise ShapeError(f"{name}: its REDSHIFT extension is an image, not a table; write it as a table with a "
+                         "column z, as `astroml sim lightcone` does")
+    return hdu
+
+
+def _table_column(hdu, names: tuple[str, ...]) -> str | None:
+    """The table's column whose name is one of ``names`` (any case), or None."""
+    return next((c for c in hdu.columns.names if c.strip().lower() in names), None)
+
+
 def _redshifts(hdul: fits.HDUList, header: fits.Header, n_los: int, cell: float, name: str) -> np.ndarray:
-    if "REDSHIFT" in hdul:
-        z = np.asarray(hdul["REDSHIFT"].data["z"], dtype=float)
+    """Redshift of each slice: the REDSHIFT table's z (or REDSHIFT) column, or ZMIN with the model's cells."""
+    table = _redshift_table(hdul, name)
+    if table is not None:
+        column = _table_column(table, _Z_COLUMNS)
+        if column is None:
+            raise MissingWCSError(f"{name}: its REDSHIFT table has columns {list(table.columns.names)} but none named z "
+                                  "or REDSHIFT; name the redshift column z, as `astroml sim lightcone` does")
+        try:
+            z = np.asarray(table.data[column], dtype=float).ravel()
+        except (TypeError, ValueError):
+            raise ShapeError(f"{name}: the REDSHIFT table's column '{column}' does not hold numbers") from None
         if len(z) != n_los:
             raise ShapeError(f"{name}: the REDSHIFT table has {len(z)} rows for {n_los} slices")
+        if not np.isfinite(z).all():
+            raise NonFiniteError(f"{name}: the REDSHIFT table's column '{column}' holds NaN or infinite redshifts")
+        if n_los > 1 and (np.diff(z) < 0).any():
+            raise ShapeError(f"{name}: the REDSHIFT table's column '{column}' must increase along the line of sight "
+                             "(slice 0 nearest)")
         return z
-    if "ZMIN" in header and abs(cell - MODEL_GRID.cell_mpc) < 1e-6:
-        return _z_from_zmin(float(header["ZMIN"]), n_los)
+    zmin = header.get("ZMIN")
+    if _is_number(zmin) and abs(cell - MODEL_GRID.cell_mpc) < 1e-6:
+        return _z_from_zmin(float(zmin), n_los)
     raise MissingWCSError(f"{name} gives no redshift per slice: add a REDSHIFT table (column z), "
                           "as `astroml sim lightcone` writes")
+
+
+def _is_number(value) -> bool:
+    """True for a finite int or float header value (not a bool, not a string)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
 
 
 def _z_from_zmin(z_min: float, n_los: int) -> np.ndarray:
@@ -68,48 +107,56 @@ def _z_from_zmin(z_min: float, n_los: int) -> np.ndarray:
 
 def open_lightcone(path: str | os.PathLike, *, max_bytes: int | None = None) -> LightconeData:
     """Read and validate a lightcone FITS file (typed errors say what is wrong and what to do)."""
-    path = Path(path)
+    hdul = open_fits_checked(path, max_bytes, memmap=False, scale=False)
+    path = Path(hdul.filename() or path)
     name = path.name
-    hdul = open_fits_checked(path, max_bytes)
     with hdul:
         hdu = hdul[0]
         header = hdu.header
         if header.get("NAXIS", 0) != 3:
             raise ShapeError(f"{name} is not a 3-D lightcone (NAXIS = {header.get('NAXIS', 0)}); "
                              "expected (line of sight, y, x)")
-        needed = hdu.fileinfo()["datLoc"] + abs(header["BITPIX"]) // 8 * int(np.prod(hdu.shape))
-        if needed > path.stat().st_size:
-            raise TruncatedFITSError(f"{name} ends before the data its header announces; copy it again")
-        cube = _image_data(hdu, path)
+        if min(hdu.shape) < 1:
+            raise ShapeError(f"{name} has an empty axis {hdu.shape[::-1]} (FITS order); nothing to infer from")
         cell = header.get("CDELT1")
         if cell is None or str(header.get("CUNIT1", "Mpc")).strip().lower() != "mpc":
             raise MissingWCSError(f"{name} has no cell size: CDELT1 with CUNIT1 = 'Mpc' (comoving) is needed")
-        z = _redshifts(hdul, header, cube.shape[0], float(cell), name)
+        if not _is_number(cell) or cell <= 0:
+            raise MissingWCSError(f"{name}: CDELT1 = {cell!r} is not a positive cell size in comoving Mpc")
         unit = str(header.get("BUNIT", "mK")).strip()
         scale = {"mK": 1.0, "K": 1000.0}.get(unit)
         if scale is None:
             raise ShapeError(f"{name}: BUNIT '{unit}' is not a brightness temperature (mK or K)")
+        z = _redshifts(hdul, header, hdu.shape[0], float(cell), name)
+        cube = _image_data(hdu, path)
         bad = ~np.isfinite(cube)
         if bad.any():
             raise NonFiniteError(f"{name} has {int(bad.sum())} NaN or infinite cells; fill or flag them before inference")
-        truth = {k: float(header[k]) for k in PARAMETER_NAMES} if all(k in header for k in PARAMETER_NAMES) else None
-        xhi = np.asarray(hdul["REDSHIFT"].data["xhi"], dtype=float) if "REDSHIFT" in hdul and \
-            "xhi" in hdul["REDSHIFT"].columns.names else None
-        return LightconeData(np.moveaxis(cube, 0, -1) * scale, z, float(cell), name, truth, xhi)
+        truth = {k: float(header[k]) for k in PARAMETER_NAMES} \
+            if all(_is_number(header.get(k)) for k in PARAMETER_NAMES) else None
+        return LightconeData(np.moveaxis(cube, 0, -1) * scale, z, float(cell), name, truth, _xhi(hdul, hdu.shape[0]))
+
+
+def _xhi(hdul: fits.HDUList, n_los: int) -> np.ndarray | None:
+    """The neutral fraction per slice from the REDSHIFT table's xhi column, when it is there and numeric."""
+    table = _redshift_table(hdul, "")
+    column = _table_column(table, ("xhi", "x_hi")) if table is not None else None
+    if column is None:
+        return None
+    try:
+        xhi = np.asarray(table.data[column], dtype=float).ravel()
+    except (TypeError, ValueError):
+        return None
+    return xhi if len(xhi) == n_los else None
 
 
 def _image_data(hdu, path: Path) -> np.ndarray:
-    """Float32 data of an image HDU read straight from the file (integers scaled by BSCALE/BZERO, BLANK →
-    NaN): astropy will not memory-map scaled data, and a 92 MB int16 lightcone should not be copied twice."""
-    h = hdu.header
-    dtype = {8: "u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}[h["BITPIX"]]
-    raw = np.memmap(path, dtype=dtype, mode="r", offset=hdu.fileinfo()["datLoc"], shape=hdu.shape)
-    data = raw.astype(np.float32)
-    if h["BITPIX"] > 0:
-        if "BLANK" in h:
-            data[raw == h["BLANK"]] = np.nan
-        data = data * np.float32(h.get("BSCALE", 1.0)) + np.float32(h.get("BZERO", 0.0))
-    return data
+    """Float32 data of the image HDU (line of sight, y, x): integers scaled by BSCALE/BZERO with BLANK → NaN, read
+    by position from a plain file (one copy of a 92 MB lightcone) or through astropy from a compressed one."""
+    from ...data.cube import _reader_for
+
+    reader = _reader_for(hdu, path)
+    return reader.block([(c,) for c in range(hdu.shape[0])])
 
 
 def _first_slice(data: LightconeData, z_min: float) -> float:

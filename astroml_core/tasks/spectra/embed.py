@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...errors import ShapeError
+from ...errors import NonFiniteError, ShapeError
 
 __all__ = ["Embedding", "embed", "place", "METHODS", "LABELS"]
 
@@ -20,7 +20,8 @@ METHODS = ("umap", "tsne", "vae", "pca")
 LABELS = {"umap": "UMAP of the classifier's features", "tsne": "t-SNE of the classifier's features",
           "vae": "VAE latent (two most spread axes)", "pca": "PCA of the spectra (4-pixel bins)"}
 N_PRE = 32
-MIN_FOR_NEIGHBOURS = 100
+MIN_FOR_NEIGHBOURS = 10      # below this a neighbour graph means nothing: VAE latent and PCA only
+SMALL_SET = 100              # below this UMAP's neighbours and t-SNE's perplexity shrink to fit the set
 
 
 @dataclass
@@ -48,14 +49,17 @@ def _umap(x: np.ndarray, seed: int):
     os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "astroml-numba"))
     import umap
 
-    mapper = umap.UMAP(n_neighbors=15, min_dist=0.1, random_state=seed, n_jobs=1, low_memory=True)
+    small = len(x) < SMALL_SET            # a spectral start needs a graph bigger than a handful of points
+    mapper = umap.UMAP(n_neighbors=min(15, len(x) - 1), min_dist=0.1, random_state=seed, n_jobs=1, low_memory=True,
+                       init="random" if small else "spectral")
     return mapper.fit_transform(x), mapper
 
 
 def _tsne(x: np.ndarray, seed: int):
     from openTSNE import TSNE
 
-    emb = TSNE(perplexity=30, n_jobs=2, random_state=seed, verbose=False).fit(x)
+    perplexity = 30 if len(x) >= SMALL_SET else max(2.0, (len(x) - 1) / 3)     # perplexity must stay below N / 3
+    emb = TSNE(perplexity=perplexity, n_jobs=2, random_state=seed, verbose=False).fit(x)
     return np.asarray(emb), emb
 
 
@@ -66,6 +70,9 @@ def embed(method: str, *, features: np.ndarray | None = None, latent: np.ndarray
         if len(features) < MIN_FOR_NEIGHBOURS:
             raise ShapeError(f"a {method.upper()} map needs at least {MIN_FOR_NEIGHBOURS} spectra (its neighbour "
                              f"graph), this set has {len(features)}: use the VAE latent or PCA")
+        if not np.isfinite(features).all():
+            raise NonFiniteError(f"the classifier's features hold NaN for {int((~np.isfinite(features)).any(1).sum())} "
+                                 f"spectra: a {method.upper()} map cannot place them")
         x, pre = _standardise(features)
         coords, fitted = (_umap if method == "umap" else _tsne)(x, seed)
         return Embedding(method, np.asarray(coords, np.float32), (f"{method.upper()} 1", f"{method.upper()} 2"),
@@ -78,7 +85,8 @@ def embed(method: str, *, features: np.ndarray | None = None, latent: np.ndarray
         b = np.asarray(binned, np.float32)
         mean = b.mean(axis=0)
         _, _, vt = np.linalg.svd(b[:: max(1, len(b) // 20_000)] - mean, full_matrices=False)
-        basis = vt[:2].T
+        basis = np.zeros((b.shape[1], 2), np.float32)      # one or two spectra have fewer than two components
+        basis[:, :min(2, len(vt))] = vt[:2].T
         return Embedding(method, ((b - mean) @ basis).astype(np.float32), ("PC 1", "PC 2"), dict(mean=mean, basis=basis))
     raise ValueError(f"unknown embedding {method!r}; choose one of {METHODS}")
 

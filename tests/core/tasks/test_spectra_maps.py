@@ -123,5 +123,18 @@ def test_tsne_map_and_its_transform(survey):
 def test_too_few_spectra_for_a_neighbour_map_is_a_clear_error(survey):
     from astroml_core.errors import ShapeError
 
-    with pytest.raises(ShapeError, match="at least 100 spectra"):
-        embed("umap", features=survey.result.features[:50])
+    with pytest.raises(ShapeError, match="at least 10 spectra"):
+        embed("umap", features=survey.result.features[:9])
+
+
+@pytest.mark.parametrize("method, n", [("umap", 12), ("umap", 50), ("tsne", 10), ("tsne", 50)])
+def test_small_sets_get_a_neighbour_map_with_shrunken_neighbourhoods(survey, method, n):
+    emb = embed(method, features=survey.result.features[:n])
+    assert emb.coords.shape == (n, 2) and np.isfinite(emb.coords).all()
+    assert np.ptp(emb.coords, axis=0).min() > 0                # spread out, not collapsed onto a point
+
+
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_pca_of_one_or_two_spectra_still_has_two_axes(survey, n):
+    emb = embed("pca", binned=binned_flux(survey.spectra)[:n])
+    assert emb.coords.shape == (n, 2) and np.isfinite(emb.coords).all()
