@@ -1,12 +1,17 @@
 """Serve AstroML Explorer: ``python -m app [--port 5006] [--address 127.0.0.1] [--num-procs N]``.
 
-Makes the demo data first if it is missing, then serves every page with Panel.
+Makes the demo data first if it is missing, then serves every page with Panel. Serving every interface
+(``--address 0.0.0.0``) needs the origins browsers reach it by (``--allow-origin host[:port]`` or
+``ASTROML_ALLOW_ORIGIN``); without them the server refuses to start rather than accept websockets from
+any site. Behind a TLS-terminating proxy, ``--behind-proxy`` trusts its X-Forwarded-For/-Proto headers
+(client addresses for the login rate limit, Secure cookies for https).
 """
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+import re
 import sys
 
 __all__ = ["main"]
@@ -17,8 +22,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", 5006)))
     p.add_argument("--address", default="127.0.0.1", help="0.0.0.0 to serve other machines")
     p.add_argument("--num-procs", type=int, default=1, help="server processes sharing the port")
-    p.add_argument("--allow-websocket-origin", action="append", default=None,
-                   help="host[:port] browsers may connect from (repeatable); default: the address and port")
+    p.add_argument("--allow-origin", "--allow-websocket-origin", dest="allow_origin", action="append", default=None,
+                   help="host[:port] that browsers open the app at (repeatable; ASTROML_ALLOW_ORIGIN, "
+                        "comma-separated); required with --address 0.0.0.0; default: the address and port")
+    p.add_argument("--behind-proxy", action="store_true", default=os.environ.get("ASTROML_BEHIND_PROXY") == "1",
+                   help="trust X-Forwarded-For/X-Forwarded-Proto from a reverse proxy (ASTROML_BEHIND_PROXY=1)")
     p.add_argument("--data-root", help="folder whose files may be opened by path (ASTROML_DATA_ROOT)")
     p.add_argument("--max-upload-mb", type=float, help="largest upload (ASTROML_MAX_UPLOAD_MB)")
     p.add_argument("--show", action="store_true", help="open a browser tab")
@@ -33,9 +41,30 @@ def _warm_spectra(path) -> None:
     job.future.add_done_callback(lambda f: None if f.exception() else store().embedding(f.result(), "umap"))
 
 
+_WILDCARD = ("0.0.0.0", "::", "", "[::]")
+
+
+def _origins(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+    """The websocket origins to allow: the ones given (a URL's scheme and path are dropped), else the
+    loopback names for a loopback or named address; serving every interface without any is an error."""
+    given = args.allow_origin or [o for o in os.environ.get("ASTROML_ALLOW_ORIGIN", "").split(",") if o.strip()]
+    origins = [re.sub(r"^[a-z][a-z0-9+.-]*://", "", o.strip(), flags=re.I).split("/", 1)[0] for o in given]
+    if origins:
+        if "*" in origins:
+            logging.getLogger("astroml").warning("--allow-origin '*': pages from any web site may open websockets")
+        return origins
+    if args.address in _WILDCARD:
+        parser.error(f"--address {args.address or '(all)'} serves every network interface: name the host[:port] "
+                     f"that browsers will open the app at with --allow-origin (or ASTROML_ALLOW_ORIGIN), e.g. "
+                     f"--allow-origin astro.example.org:{args.port}")
+    return [f"{args.address}:{args.port}", f"localhost:{args.port}", f"127.0.0.1:{args.port}"]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse options into the environment (so forked processes agree), make demo data, serve."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    origins = _origins(parser, args)
     os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "astroml-numba"))
     if args.data_root:
         os.environ["ASTROML_DATA_ROOT"] = os.path.abspath(args.data_root)
@@ -60,20 +89,18 @@ def main(argv: list[str] | None = None) -> int:
     from .shell import ROUTES
 
     pn.extension("tabulator", notifications=False, design="bootstrap")
-    origins = args.allow_websocket_origin or [f"{args.address}:{args.port}", f"localhost:{args.port}",
-                                              f"127.0.0.1:{args.port}"]
-    if args.address == "0.0.0.0" and not args.allow_websocket_origin:
-        origins = ["*"]
     from astroml_core.vetting import open_store
 
-    from .auth import StoreAuthProvider, cookie_secret
+    from .auth import RestrictedComponentHandler, StoreAuthProvider, cookie_secret
 
     logging.getLogger("astroml").info("vetting store %s", open_store().public_url)  # migrated before forking
     open_store().dispose()
     pn.serve(ROUTES, port=args.port, address=args.address, show=args.show, num_procs=args.num_procs,
              websocket_origin=origins, title="AstroML Explorer", threaded=False,
              websocket_max_message_size=64 * 2**20, admin=False,
-             auth_provider=StoreAuthProvider(), oauth_optional=True, cookie_secret=cookie_secret(cfg.data_root))
+             auth_provider=StoreAuthProvider(), oauth_optional=True, cookie_secret=cookie_secret(cfg.data_root),
+             use_xheaders=args.behind_proxy,
+             extra_patterns=[(r"/components/(.*)", RestrictedComponentHandler, {})])
     return 0
 
 
