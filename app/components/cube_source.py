@@ -11,10 +11,12 @@ from typing import Callable
 import panel as pn
 
 from astroml_core.config import settings
-from astroml_core.data import list_fits, resolve_under_root, save_upload
+from astroml_core.data import list_fits, resolve_under_root
 from astroml_core.errors import InvalidFITSError
 
+from ..auth import current_user
 from .locking import with_document_lock
+from .upload import StreamingFileDropper, session_quota, upload_quota_bytes, uploads_need_login
 
 __all__ = ["CubeSource"]
 
@@ -49,12 +51,15 @@ class CubeSource(pn.viewable.Viewer):
         self.demo_button = pn.widgets.Button(label="Open demo", color="primary", width=120,
                                              css_classes=["open-demo"])
         self.demo_button.on_click(lambda e: with_document_lock(self.open_demo))      # clicks may arrive unlocked
-        limit_mb = cfg.max_upload_bytes // 2**20
-        self.dropper = pn.widgets.FileDropper(
+        # uploads stream to disk, limited on the server (per file and per session); guests may be refused
+        self._can_upload = not uploads_need_login() or current_user() is not None
+        self.dropper = StreamingFileDropper(
+            folder=cfg.upload_dir, max_bytes=cfg.max_upload_bytes,
+            quota=session_quota(upload_quota_bytes(cfg.max_upload_bytes)),
+            on_files=self._uploaded, on_error=on_error, allowed=lambda: self._can_upload,
             accepted_filetypes=[".fits", ".fit", ".fts", ".fz", ".gz", "application/fits"],
-            max_file_size=f"{limit_mb}MB", multiple=on_paths is not None, width=260, height=110, layout="compact",
-            css_classes=["cube-upload"])
-        self.dropper.param.watch(self._uploaded, "value")
+            multiple=on_paths is not None, width=260, height=110, layout="compact",
+            disabled=not self._can_upload, css_classes=["cube-upload"])
         self.path_input = pn.widgets.AutocompleteInput(
             label=f"Path under the data root ({cfg.data_root})", options=list_fits(cfg.data_root),
             restrict=False, min_characters=1, case_sensitive=False, search_strategy="includes",
@@ -80,22 +85,13 @@ class CubeSource(pn.viewable.Viewer):
             return
         self._on_path(path, str(path.relative_to(self._cfg.data_root)))
 
-    def _uploaded(self, event) -> None:
-        saved = []
-        for name, content in (event.new or {}).items():
-            try:
-                if isinstance(content, str):
-                    content = content.encode("utf-8", "surrogateescape")
-                path = save_upload(name, content, self._cfg.upload_dir, max_bytes=self._cfg.max_upload_bytes)
-            except Exception as exc:
-                self._on_error(exc)
-                continue
-            self._uploads.append(path)
-            saved.append((path, name))
-        if self._on_paths is not None and len(saved) > 1:       # several files dropped together: one set
-            self._on_paths([p for p, _ in saved], f"upload: {len(saved)} files")
+    def _uploaded(self, files: list[tuple[Path, str]]) -> None:
+        """Open the files the dropper has written (``(path, name as sent)``; the name is only a label)."""
+        self._uploads.extend(path for path, _ in files)
+        if self._on_paths is not None and len(files) > 1:       # several files dropped together: one set
+            self._on_paths([p for p, _ in files], f"upload: {len(files)} files")
             return
-        for path, name in saved:
+        for path, name in files:
             self._on_path(path, f"upload: {name}")
 
     def keep_until_session_ends(self, path: Path) -> None:
@@ -113,7 +109,10 @@ class CubeSource(pn.viewable.Viewer):
             "Demo": pn.Row(self.demo_select, pn.Column(pn.Spacer(height=18), self.demo_button)),
             "Upload": pn.Column(self.dropper, pn.pane.Markdown(
                 f"FITS {self._noun} up to {limit:,.0f} MB. Bigger files: put them under the data root and "
-                "open them by path.", styles={"font-size": "12px"}, width=380, margin=(0, 10))),
+                "open them by path." if self._can_upload else
+                "**Log in to upload** ([log in](./login)); guests can open the demo and files under the data "
+                "root by path.", styles={"font-size": "12px"}, width=380, margin=(0, 10),
+                css_classes=["upload-note"])),
             "Server path": pn.Row(self.path_input, pn.Column(pn.Spacer(height=18), self.path_button)),
         }
         choice = pn.widgets.RadioButtonGroup(options=list(panes), value="Demo", color="default",
