@@ -10,7 +10,7 @@ __all__ = [
     "AstroMLError", "InvalidFITSError", "TruncatedFITSError", "ShapeError", "AxisOrderError",
     "MissingWCSError", "InvalidWCSError", "SpectralAxisError", "NonFiniteError", "TooLargeError",
     "DecompressionBombError", "InvalidTableError", "PathNotAllowedError", "UnknownModelError", "VettingError", "NotLoggedInError", "PermissionDeniedError",
-    "UnknownRecordError", "InvalidVoteError", "AstroMLWarning", "NoCelestialWCSWarning",
+    "UnknownRecordError", "InvalidVoteError", "StoreBusyError", "AstroMLWarning", "NoCelestialWCSWarning",
     "ArchivalHeaderWarning",
 ]
 
@@ -96,6 +96,10 @@ class UnknownRecordError(VettingError, KeyError):
 
 class InvalidVoteError(VettingError, ValueError):
     """A label the campaign does not offer, a confidence outside 0–1, or an empty or too long comment."""
+
+
+class StoreBusyError(VettingError):
+    """The database stayed locked by another writer through every retry: nothing was written; try again."""
 
 
 class AstroMLWarning(UserWarning):
