@@ -1,4 +1,6 @@
-"""The page's message banners: errors from the core in red, recoverable warnings in amber."""
+"""The page's message banners: errors from the core in red, recoverable warnings in amber.
+
+Both take text, never markup: messages quote file names, header cards and links (see safe_text)."""
 from __future__ import annotations
 
 import logging
@@ -6,6 +8,8 @@ import logging
 import panel as pn
 
 from astroml_core.errors import AstroMLError
+
+from .safe_text import md_text
 
 __all__ = ["Banner"]
 
@@ -25,15 +29,16 @@ class Banner(pn.viewable.Viewer):
     def error(self, exc: BaseException) -> None:
         """Show an exception: a typed core error by its message, anything else as an internal error."""
         if isinstance(exc, AstroMLError):
-            text = f"**{type(exc).__name__}**: {exc}"
+            text = f"**{type(exc).__name__}**: {md_text(exc)}"
         else:
             log.exception("unexpected error in a page callback", exc_info=exc)
-            text = f"**Internal error** ({type(exc).__name__}: {exc}). The session goes on; please report it."
+            text = (f"**Internal error** ({type(exc).__name__}: {md_text(exc)}). The session goes on; "
+                    "please report it.")
         self._error.param.update(object=text, visible=True)
 
     def warn(self, notes: list[str] | tuple[str, ...]) -> None:
         """Show recoverable notes (e.g. no celestial WCS), or hide the warning when there are none."""
-        self._warning.param.update(object="<br>".join(notes), visible=bool(notes))
+        self._warning.param.update(object="  \n".join(md_text(n) for n in notes), visible=bool(notes))
 
     def clear(self) -> None:
         """Hide the error (after a successful action)."""

@@ -23,7 +23,7 @@ from astroml_core.metrics import score_sdc2
 
 from .cutout_view import CutoutView
 from .send_to_vetting import SendToVetting
-from .locking import run_job, with_document_lock
+from .locking import next_tick, run_job, with_document_lock
 from .saliency_overlay import SaliencyContours
 from .url_state import sync_url
 from astroml_core.service.worker import Cancelled, file_key, service
@@ -126,16 +126,17 @@ class DetectionPanel(pn.viewable.Viewer):
             await asyncio.wait([done], timeout=0.3)
             ahead = job.ahead
             message = f"queued behind {ahead} other job{'s' if ahead > 1 else ''}" if ahead else job.message
-            doc.add_next_tick_callback(partial(self._report, job.fraction, message))
+            if not next_tick(doc, partial(self._report, job.fraction, message)):
+                return               # the tab was closed: nobody to tell
         try:
             table = done.result()
         except (Cancelled, CancelledError):
-            doc.add_next_tick_callback(self._cancelled)
+            next_tick(doc, self._cancelled)
             return
         except Exception as exc:
-            doc.add_next_tick_callback(partial(self._failed, exc))
+            next_tick(doc, partial(self._failed, exc))
             return
-        doc.add_next_tick_callback(partial(self._done, table))
+        next_tick(doc, partial(self._done, table))
 
     def cancel(self) -> None:
         """Cancel the running or queued detection."""

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import asyncio
-from functools import partial
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache, partial
 
 import panel as pn
 
-__all__ = ["with_document_lock", "run_job", "every"]
+__all__ = ["with_document_lock", "next_tick", "run_job", "run_io", "every"]
 
 
 def with_document_lock(callback) -> None:
@@ -20,6 +21,19 @@ def with_document_lock(callback) -> None:
         callback()
 
 
+def next_tick(doc, callback) -> bool:
+    """Call ``callback`` on ``doc``'s next tick, with its lock held; False (and nothing is called) once the
+    session has ended: a tab closed while its job ran must not reach a destroyed document."""
+    context = doc.session_context
+    if context is None or getattr(context, "destroyed", False):
+        return False
+    try:
+        doc.add_next_tick_callback(callback)
+    except AttributeError:       # destroyed between the check and the call (Bokeh clears its callbacks)
+        return False
+    return True
+
+
 def run_job(fn, then, on_error, *, name: str, key=None) -> None:
     """Run ``fn(progress=...)`` on the inference service and call ``then(result)`` (or ``on_error(exc)``)
     with the document lock held; outside a served session, run it here and now. Model work never runs
@@ -27,26 +41,57 @@ def run_job(fn, then, on_error, *, name: str, key=None) -> None:
     ``key`` share one run (see :mod:`astroml_core.service.worker`)."""
     from astroml_core.service.worker import service
 
-    doc = pn.state.curdoc
-    if doc is None or doc.session_context is None:
-        try:
-            result = fn(progress=lambda *a: None)
-        except Exception as exc:
-            on_error(exc)
-            return
-        then(result)
+    if not _served():
+        _inline(partial(fn, progress=lambda *a: None), then, on_error)
         return
-    job = service().submit(fn, name=name, key=key)
+    _deliver(service().submit(fn, name=name, key=key).future, then, on_error)
+
+
+def run_io(fn, then, on_error) -> None:
+    """Run ``fn()`` (opening and checking a file, a database write) on an I/O thread and call ``then(result)``
+    (or ``on_error(exc)``) with the document lock held, so a slow disk or a hostile file never holds up
+    the server's event loop. Inline outside a served session, and while the page is still being built
+    (before the browser has it, the result belongs in its first render)."""
+    if not _served() or not pn.state.loaded:
+        _inline(fn, then, on_error)
+        return
+    _deliver(_io_pool().submit(fn), then, on_error)
+
+
+def _served() -> bool:
+    doc = pn.state.curdoc
+    return doc is not None and doc.session_context is not None
+
+
+def _inline(fn, then, on_error) -> None:
+    try:
+        result = fn()
+    except Exception as exc:
+        on_error(exc)
+        return
+    then(result)
+
+
+def _deliver(future, then, on_error) -> None:
+    """Await ``future`` off the event loop's critical path; hand its outcome to the document's next tick."""
+    doc = pn.state.curdoc
 
     async def wait() -> None:
         try:
-            result = await asyncio.wrap_future(job.future)
+            result = await asyncio.wrap_future(future)
         except Exception as exc:
-            doc.add_next_tick_callback(partial(on_error, exc))
+            next_tick(doc, partial(on_error, exc))
             return
-        doc.add_next_tick_callback(partial(then, result))
+        next_tick(doc, partial(then, result))
 
     pn.state.execute(wait)
+
+
+@lru_cache(maxsize=1)
+def _io_pool() -> ThreadPoolExecutor:
+    """A few threads shared by every session for file and database I/O (not the model queue, so opening
+    a file never waits behind someone's detection)."""
+    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="astroml-io")
 
 
 def every(callback, period_ms: int):

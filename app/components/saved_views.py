@@ -2,8 +2,6 @@
 to it on any later visit (kept in the app's database, per user)."""
 from __future__ import annotations
 
-import html
-
 import panel as pn
 
 from astroml_core.errors import AstroMLError
@@ -11,6 +9,7 @@ from astroml_core.vetting import open_store
 
 from ..auth import current_user
 from .locking import with_document_lock
+from .safe_text import html_text
 
 __all__ = ["SavedViews"]
 
@@ -33,7 +32,7 @@ class SavedViews(pn.viewable.Viewer):
 
     def _refresh(self) -> None:
         views = open_store().views(self.user)
-        self.links.object = "".join(f"<div><a class='saved-view' href='.{html.escape(v.path)}'>{html.escape(v.name)}</a>"
+        self.links.object = "".join(f"<div><a class='saved-view' href='.{html_text(v.path)}'>{html_text(v.name)}</a>"
                                     f"</div>" for v in views) or "<i>None saved yet</i>"
         options = {v.name: v.id for v in views}
         self.chosen.param.update(options=options, value=next(iter(options.values()), None))
@@ -45,9 +44,9 @@ class SavedViews(pn.viewable.Viewer):
         try:
             view = open_store().save_view(self.user, self.view_name.value_input or self.view_name.value, path)
         except AstroMLError as exc:
-            self.message.object = html.escape(str(exc))
+            self.message.object = html_text(exc)
             return
-        self.message.object = f"Saved “{html.escape(view.name)}”"
+        self.message.object = f"Saved “{html_text(view.name)}”"
         self.view_name.param.update(value="", value_input="")
         self._refresh()
 
@@ -58,7 +57,7 @@ class SavedViews(pn.viewable.Viewer):
         try:
             open_store().delete_view(self.user, self.chosen.value)
         except AstroMLError as exc:
-            self.message.object = html.escape(str(exc))
+            self.message.object = html_text(exc)
             return
         self._refresh()
 

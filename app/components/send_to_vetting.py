@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime
-import html
 from typing import Callable
 
 import panel as pn
@@ -11,6 +10,7 @@ from astroml_core.errors import AstroMLError, InvalidVoteError
 from astroml_core.vetting import open_store
 
 from ..auth import current_user
+from .safe_text import html_text
 
 __all__ = ["SendToVetting", "MAX_CANDIDATES"]
 
@@ -49,7 +49,7 @@ class SendToVetting(pn.viewable.Viewer):
             self._on_error(exc)
             return None
         more = f" (the first {MAX_CANDIDATES:,})" if len(candidates) > MAX_CANDIDATES else ""
-        self.status.object = (f"Campaign <b>{html.escape(name)}</b>: {min(len(candidates), MAX_CANDIDATES):,} candidates{more} · "
+        self.status.object = (f"Campaign <b>{html_text(name)}</b>: {min(len(candidates), MAX_CANDIDATES):,} candidates{more} · "
                               f"<a class='vet-send-link' href='./vetting?campaign={cid}'>open it in Vetting →</a>")
         self.campaign_name.value = ""
         return cid

@@ -20,7 +20,8 @@ from ..components.banner import Banner
 from ..components.cube_source import CubeSource
 from ..components.hi_catalogue import C_KMS, DetectionPanel
 from ..components.image_view import COLORMAPS, ImageView
-from ..components.locking import with_document_lock
+from ..components.locking import next_tick, run_io, with_document_lock
+from ..components.safe_text import html_text, md_text, pre_text
 from ..components.spectrum_view import SpectrumView
 from ..components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
 
@@ -72,8 +73,8 @@ class CubePage(pn.viewable.Viewer):
         self.source = CubeSource(on_path=self.open, on_error=self.banner.error)
         self.title = pn.pane.Markdown("### No cube open", margin=(0, 10), css_classes=["page-title"])
         self.info = pn.pane.Markdown("", css_classes=["cube-info"], styles={"font-size": "13px"}, margin=(0, 10))
-        self.header_text = pn.pane.Str("", styles={"font-size": "11px"}, max_height=400, css_classes=["fits-header"],
-                                       sizing_mode="stretch_width")
+        self.header_text = pn.pane.HTML("", styles={"font-size": "11px", "overflow": "auto"}, max_height=400,
+                                        css_classes=["fits-header"], sizing_mode="stretch_width")
         self.channel_label = pn.pane.HTML("", css_classes=["channel-label"], styles={"font-size": "14px"},
                                           margin=(0, 10))
         self.limits_label = pn.pane.HTML("", css_classes=["limits-label"], margin=(0, 10))
@@ -171,12 +172,11 @@ class CubePage(pn.viewable.Viewer):
 
     # --- opening -------------------------------------------------------------------------------
     def open(self, path: Path, label: str) -> None:
-        """Open a cube file and show its middle channel; a bad file leaves the current cube as it was."""
-        try:
-            cube = open_cube(path)
-        except Exception as exc:
-            self.banner.error(exc)
-            return
+        """Open a cube file (on an I/O thread) and show its middle channel; a bad file leaves the current
+        cube as it was."""
+        run_io(partial(open_cube, path), partial(self._show_cube, path, label), self.banner.error)
+
+    def _show_cube(self, path: Path, label: str, cube: Cube) -> None:
         self.cube, self._maps, self._units, self._busy = cube, {}, {}, True
         n = cube.n_channels
         self.param.channel.bounds = (0, n - 1)
@@ -186,9 +186,9 @@ class CubePage(pn.viewable.Viewer):
         self._busy = False
         self.banner.clear()
         self.banner.warn(cube.warnings)
-        self.title.object = f"### {label}"
+        self.title.object = f"### {md_text(label)}"
         self.info.object = self._describe(cube)
-        self.header_text.object = cube.header.tostring(sep="\n", endcard=False, padding=False)
+        self.header_text.object = pre_text(cube.header.tostring(sep="\n", endcard=False, padding=False))
         self.image.set_extent(*cube.shape[1:])
         f = cube.frequencies.to_value(u.MHz)
         self.spectrum_view.set_axis(cube.rest_frequency.to_value(u.MHz), cube.velocity_convention, f)
@@ -206,7 +206,7 @@ class CubePage(pn.viewable.Viewer):
         lines = [f"**Shape** {cube.n_channels} channels × {cube.shape[1]} × {cube.shape[2]} px",
                  f"**Band** {f.min():.3f}–{f.max():.3f} MHz, Δν {abs(f[1] - f[0]) * 1e3:.1f} kHz"
                  if cube.n_channels > 1 else f"**Frequency** {f[0]:.3f} MHz",
-                 f"**Unit** {pretty_unit(cube.unit) or 'none'}"]
+                 f"**Unit** {md_text(pretty_unit(cube.unit) or 'none')}"]
         if cube.pixel_scale is not None:
             lines.append(f"**Pixel** {cube.pixel_scale.to_value(u.arcsec):.2f}″")
         if cube.beam is not None:
@@ -264,9 +264,9 @@ class CubePage(pn.viewable.Viewer):
         try:
             q = await asyncio.to_thread(self._map_quantity, key)
         except Exception as exc:
-            doc.add_next_tick_callback(partial(self._map_done, key, None, exc))
+            next_tick(doc, partial(self._map_done, key, None, exc))
             return
-        doc.add_next_tick_callback(partial(self._map_done, key, q, None))
+        next_tick(doc, partial(self._map_done, key, q, None))
 
     def _map_done(self, key: tuple, q: u.Quantity | None, exc: BaseException | None) -> None:
         self._image_pane.loading = False
@@ -311,7 +311,7 @@ class CubePage(pn.viewable.Viewer):
         d = view.display
         self._last_limits = (d.vmin, d.vmax)
         self.image.set_colorbar(colorbar_ticks(d.vmin, d.vmax, d.stretch, scale), unit)
-        self.limits_label.object = (f"Colour limits <b>{d.vmin * scale:.4g} … {d.vmax * scale:.4g}</b> {unit} "
+        self.limits_label.object = (f"Colour limits <b>{d.vmin * scale:.4g} … {d.vmax * scale:.4g}</b> {html_text(unit)} "
                                     f"({self.limits}, {self.stretch})")
 
     def _display_unit(self, kind: str | None = None) -> tuple[float, str]:
@@ -414,7 +414,7 @@ class CubePage(pn.viewable.Viewer):
         if sky is not None and not self.cube.celestial.wcs.ctype[0].startswith("RA"):
             g = sky.galactic
             where = f"l {g.l.deg:.5f}°  b {g.b.deg:+.5f}°"
-        self.readout.object = f"{where} · pixel ({ix}, {iy}) · value {value * scale:.4g} {unit}"
+        self.readout.object = f"{where} · pixel ({ix}, {iy}) · value {value * scale:.4g} {html_text(unit)}"
 
     def _tap_image(self, x: float | None, y: float | None) -> None:
         pix = self._inside(x, y)

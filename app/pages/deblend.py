@@ -29,9 +29,10 @@ from astroml_core.tasks.deblend.model import cut_stamp
 from ..components.banner import Banner
 from ..components.cube_source import CubeSource
 from ..components.cutout_view import CutoutView
-from ..components.locking import run_job, with_document_lock
+from ..components.locking import next_tick, run_io, run_job, with_document_lock
 from ..components.rgb_view import RGBView
 from ..components.saliency_overlay import SaliencyContours
+from ..components.safe_text import html_text, md_text
 from ..components.send_to_vetting import SendToVetting
 from ..components.stamp_grid import StampGrid
 from ..components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
@@ -104,27 +105,25 @@ class DeblendPage(pn.viewable.Viewer):
 
     # --- opening ------------------------------------------------------------------------------------
     def open(self, path: Path, label: str) -> None:
-        """Open a multi-band FITS image; a bad file leaves the current image as it was."""
-        try:
-            image = open_multiband(path)
-        except Exception as exc:
-            self.banner.error(exc)
-            return
+        """Open a multi-band FITS image, its sky noise and any truth beside it (on an I/O thread); a bad
+        file leaves the current image as it was."""
+        run_io(partial(_read_image, path), partial(self._show_image, path, label), self.banner.error)
+
+    def _show_image(self, path: Path, label: str, read: tuple) -> None:
         self.banner.clear()
-        self.image = image
-        self.sigma = image_noise(image)
-        self.truth = truth_beside(path)
+        self.image, self.sigma, self.truth = read
+        image = self.image
         self.results, self._residuals = {}, {}
         self.param.update(view="RGB", selected=None)
         self.param.view.objects = ["RGB", *image.bands]
         self.param.band.objects = list(image.bands)
         self.band = "r" if "r" in image.bands else image.bands[0]
         self.method = "model" if len(image.bands) == 4 else "sep"
-        self.title.object = f"### {label}"
+        self.title.object = f"### {md_text(label)}"
         self.file = link_path(path)
         px = f"{image.pixel_arcsec:.3f}″" if image.pixel_arcsec else "no WCS"
-        psf = ", ".join(f"{b} {f:.2f}″" for b, f in zip(image.bands, image.psf_fwhm_arcsec) if f)
-        self.info.object = (f"**Bands** {', '.join(image.bands)} · **Size** {image.shape[1]} × {image.shape[0]} px · "
+        psf = md_text(", ".join(f"{b} {f:.2f}″" for b, f in zip(image.bands, image.psf_fwhm_arcsec) if f))
+        self.info.object = (f"**Bands** {md_text(', '.join(image.bands))} · **Size** {image.shape[1]} × {image.shape[0]} px · "
                             f"**Pixel** {px}" + (f" · **PSF FWHM** {psf}" if psf else "") +
                             (f" · truth: {len(self.truth)} galaxies" if self.truth is not None else ""))
         self.status.object = "Press Deblend" + ("" if len(image.bands) == 4 else
@@ -157,15 +156,16 @@ class DeblendPage(pn.viewable.Viewer):
         done = asyncio.wrap_future(job.future)
         while not done.done():
             await asyncio.wait([done], timeout=0.2)
-            doc.add_next_tick_callback(partial(self._report, job.fraction, job.message))
+            if not next_tick(doc, partial(self._report, job.fraction, job.message)):
+                return               # the tab was closed: nobody to tell
         try:
             results = done.result()
         except (Cancelled, CancelledError):
             return
         except Exception as exc:
-            doc.add_next_tick_callback(partial(self._failed, exc))
+            next_tick(doc, partial(self._failed, exc))
             return
-        doc.add_next_tick_callback(partial(self._done, results))
+        next_tick(doc, partial(self._done, results))
 
     def _report(self, fraction: float, message: str) -> None:
         self.progress.value = int(100 * fraction)
@@ -188,7 +188,7 @@ class DeblendPage(pn.viewable.Viewer):
             self.method = next(iter(results))
         counts = ", ".join(f"{m} {len(r.catalogue)}" for m, r in results.items())
         notes = results["model"].catalogue.meta.get("notes", []) if "model" in results else []
-        self.status.object = "<br>".join([f"Sources found: {counts}", *(f"⚠ {note}" for note in notes)])
+        self.status.object = "<br>".join([f"Sources found: {counts}", *(f"⚠ {html_text(note)}" for note in notes)])
         self._method_changed()
 
     # --- drawing ------------------------------------------------------------------------------------
@@ -240,8 +240,8 @@ class DeblendPage(pn.viewable.Viewer):
         joined = joined_table(result.catalogue, others, self.truth, self.band)
         self.table.value = _frame(joined, self.image.bands, self.band)
         compared = ", ".join(list(others) + (["the truth"] if self.truth is not None else []))
-        self.table_caption.object = (f"Flux per band from <b>{self.method}</b> ({self.image.unit or 'image units'}); "
-                                     f"then the {self.band}-band flux of the same source from {compared}."
+        self.table_caption.object = (f"Flux per band from <b>{self.method}</b> ({html_text(self.image.unit or 'image units')}); "
+                                     f"then the {html_text(self.band)}-band flux of the same source from {compared}."
                                      + (" β: the network's blendedness, from its deblended images (0 alone, → 1 buried)."
                                         if "blendedness" in joined.colnames else ""))
         self._draw_masks()
@@ -257,11 +257,11 @@ class DeblendPage(pn.viewable.Viewer):
             return
         row = result.catalogue[self.selected]
         self.view_fig.set_marker(float(row["x"]), float(row["y"]))
-        fluxes = " · ".join(f"{b} {row[f'flux_{b}']:.4g}" + (f" ± {row[f'flux_err_{b}']:.2g}" if f"flux_err_{b}" in row.colnames else "")
+        fluxes = " · ".join(f"{html_text(b)} {row[f'flux_{b}']:.4g}" + (f" ± {row[f'flux_err_{b}']:.2g}" if f"flux_err_{b}" in row.colnames else "")
                             for b in self.image.bands)
         beta = f" · blendedness {row['blendedness']:.2f}" if "blendedness" in row.colnames else ""
         self.selection.object = f"<b>Source {self.selected}</b> ({self.method}) at pixel ({row['x']:.1f}, " \
-                                f"{row['y']:.1f}): {fluxes} {self.image.unit}{beta}"
+                                f"{row['y']:.1f}): {fluxes} {html_text(self.image.unit)}{beta}"
         if self.method not in self._residuals:
             self._residuals[self.method] = np.nan_to_num(self.image.data - model_image(result, self.image.shape))
         cut, (y0, x0) = cut_stamp(self._residuals[self.method], float(row["x"]), float(row["y"]))
@@ -366,6 +366,12 @@ class DeblendPage(pn.viewable.Viewer):
         return pn.Column(self.banner, pn.Row(controls, right), lower, sizing_mode="stretch_width")
 
 
+def _read_image(path: Path) -> tuple:
+    """(image, its sky σ per band, the truth catalogue beside it or None): the file work of opening."""
+    image = open_multiband(path)
+    return image, image_noise(image), truth_beside(path)
+
+
 def _frame(table: QTable, bands, band: str):
     """The table as shown: id, RA/Dec, the network's blendedness β, flux per band, then the compared band's
     flux from the others."""
@@ -375,8 +381,8 @@ def _frame(table: QTable, bands, band: str):
             "Dec (°)": np.round(np.asarray(table["dec"], float), 5)}
     if "blendedness" in table.colnames:
         cols["β"] = np.round(np.asarray(table["blendedness"], float), 2)
-    for b in bands:
-        cols[b] = np.round(np.asarray(table[f"flux_{b}"], float), 2)
+    for b in bands:               # Tabulator writes column titles as HTML: a band name from FILTER is text
+        cols[html_text(b)] = np.round(np.asarray(table[f"flux_{b}"], float), 2)
     for name in [c.removesuffix(f"_{band}") for c in table.colnames if c.endswith(f"_{band}") and not c.startswith("flux_")]:
         cols[name] = np.round(np.asarray(table[f"{name}_{band}"], float), 2)
     return pd.DataFrame(cols)

@@ -14,6 +14,7 @@ import param
 from bokeh.models import ColumnDataSource, Span
 from bokeh.plotting import figure
 
+from astroml_core.config import settings
 from astroml_core.registry import read_card
 from astroml_core.service.worker import Cancelled, service
 from astroml_core.sim.galaxies import GALAXY_PARAMETERS
@@ -27,7 +28,8 @@ from ..components.corner_plot import CornerPlot, axis_label
 from ..components.cube_source import CubeSource
 from ..components.heldout_view import heldout_layout
 from ..components.lightcone_view import LightconeView
-from ..components.locking import with_document_lock
+from ..components.locking import next_tick, run_io, with_document_lock
+from ..components.safe_text import html_text, md_text
 from ..components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
 
 __all__ = ["InferencePage", "PAGE"]
@@ -103,16 +105,16 @@ class InferencePage(pn.viewable.Viewer):
 
     # --- lightcone ----------------------------------------------------------------------------------
     def open(self, path: Path, label: str) -> None:
-        """Open a lightcone file and start its posterior; a bad file leaves the current one as it was."""
-        try:
-            data = open_lightcone(path, max_bytes=None)
-        except Exception as exc:
-            self.banner.error(exc)
-            return
+        """Open a lightcone file (on an I/O thread; read whole, so no bigger than an upload may be) and
+        start its posterior; a bad file leaves the current one as it was."""
+        run_io(partial(open_lightcone, path, max_bytes=settings().max_upload_bytes),
+               partial(self._show_lightcone, path, label), self.banner.error)
+
+    def _show_lightcone(self, path: Path, label: str, data: LightconeData) -> None:
         self.banner.clear()
         self.data = data
         self.file = link_path(path)
-        self.title.object = f"### {label}"
+        self.title.object = f"### {md_text(label)}"
         self.param.row.bounds = (0, data.tb.shape[1] - 1)
         self.row = min(self.row, data.tb.shape[1] - 1)
         self._draw_side()
@@ -147,9 +149,9 @@ class InferencePage(pn.viewable.Viewer):
         except (Cancelled, CancelledError):
             return
         except Exception as exc:
-            doc.add_next_tick_callback(partial(self._failed, exc))
+            next_tick(doc, partial(self._failed, exc))
             return
-        doc.add_next_tick_callback(partial(self._done, data, samples))
+        next_tick(doc, partial(self._done, data, samples))
 
     def _failed(self, exc: BaseException) -> None:
         self.status.object = "The posterior could not be computed"
@@ -164,7 +166,7 @@ class InferencePage(pn.viewable.Viewer):
         width, height = (n * data.cell_mpc for n in data.tb.shape[:2])
         self.status.object = "<br>".join([f"Posterior: {len(samples):,} samples from the whole {width:.0f} × {height:.0f} Mpc "
                                           "box" + ("" if data.truth else " (no truth in this file)"),
-                                          *(f"⚠ {note}" for note in grid_notes(data))])
+                                          *(f"⚠ {html_text(note)}" for note in grid_notes(data))])
 
     @staticmethod
     def _summary_html(samples: np.ndarray, truth: dict | None) -> str:

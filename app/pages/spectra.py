@@ -22,7 +22,8 @@ from ..components.banner import Banner
 from ..components.confusion_view import ConfusionView
 from ..components.cube_source import CubeSource
 from ..components.embedding_view import EmbeddingView
-from ..components.locking import run_job, with_document_lock
+from ..components.locking import next_tick, run_io, run_job, with_document_lock
+from ..components.safe_text import html_text, md_text
 from ..components.send_to_vetting import MAX_CANDIDATES, SendToVetting
 from ..components.spectra_stack import SaliencyView, SpectraStack
 from ..components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
@@ -93,7 +94,7 @@ class SpectraPage(pn.viewable.Viewer):
     def open(self, path: Path, label: str) -> None:
         """Analyse a spectra file on the inference service (shared by every session); a bad file keeps the
         current survey."""
-        self.title.object = f"### {label}"
+        self.title.object = f"### {md_text(label)}"
         job = store().open(path)
         doc = pn.state.curdoc
         if doc is None or doc.session_context is None:
@@ -105,18 +106,11 @@ class SpectraPage(pn.viewable.Viewer):
         pn.state.execute(partial(self._await, doc, job, self._show_survey))
 
     def open_many(self, paths: list[Path], label: str) -> None:
-        """Several SDSS spec-PLATE-MJD-FIBER.fits files as one set (written as one table, then opened)."""
-        import uuid
+        """Several SDSS spec-PLATE-MJD-FIBER.fits files as one set (written as one table on an I/O thread,
+        then opened)."""
+        run_io(partial(_combine_sdss, paths), partial(self._open_combined, label), self.banner.error)
 
-        from astroml_core.config import settings
-        from astroml_core.data.spectra import open_sdss_spec, write_spectra
-
-        try:
-            spectra = open_sdss_spec(paths)
-        except Exception as exc:
-            self.banner.error(exc)
-            return
-        combined = write_spectra(settings().upload_dir / f"{uuid.uuid4().hex[:12]}_sdss_{len(paths)}.fits", spectra)
+    def _open_combined(self, label: str, combined: Path) -> None:
         self.source.keep_until_session_ends(combined)
         self.open(combined, label)
 
@@ -124,13 +118,14 @@ class SpectraPage(pn.viewable.Viewer):
         done = asyncio.wrap_future(job.future)
         while not done.done():
             await asyncio.wait([done], timeout=0.25)
-            doc.add_next_tick_callback(partial(self._report, job.fraction, job.message))
+            if not next_tick(doc, partial(self._report, job.fraction, job.message)):
+                return               # the tab was closed: nobody to tell
         try:
             result = done.result()
         except Exception as exc:
-            doc.add_next_tick_callback(partial(self._failed, exc))
+            next_tick(doc, partial(self._failed, exc))
             return
-        doc.add_next_tick_callback(partial(then, result))
+        next_tick(doc, partial(then, result))
 
     def _report(self, fraction: float, message: str) -> None:
         self.progress.param.update(value=int(100 * fraction), visible=True)
@@ -236,7 +231,7 @@ class SpectraPage(pn.viewable.Viewer):
             counts = dict(zip(*np.unique(self._classes, return_counts=True)))
             items = "".join(f"<span style='display:inline-block;margin:0 10px 2px 0;white-space:nowrap'><span style='"
                             f"display:inline-block;width:10px;height:10px;background:"
-                            f"{CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]};margin-right:4px'></span>{c} ({counts.get(c, 0):,})</span>"
+                            f"{CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]};margin-right:4px'></span>{html_text(c)} ({counts.get(c, 0):,})</span>"
                             for i, c in enumerate(self._scatter.categories))
         else:
             lo, hi = self._value_span
@@ -269,7 +264,7 @@ class SpectraPage(pn.viewable.Viewer):
 
     def _select(self, index: np.ndarray, how: str) -> None:
         self.selection = np.asarray(index, np.int64)
-        self.selection_info.object = f"<b>{len(index):,} spectra selected</b> ({how})"
+        self.selection_info.object = f"<b>{len(index):,} spectra selected</b> ({html_text(how)})"
 
     @param.depends("selection", watch=True)
     def _selection_changed(self) -> None:
@@ -416,3 +411,14 @@ class SpectraPage(pn.viewable.Viewer):
         below = pn.Column(pn.pane.Bokeh(self.stack.fig), pn.pane.Bokeh(self.saliency.fig), self.selection_info,
                           pn.Row(self.export_ecsv, self.export_csv, self.send), self.table)
         return pn.Column(self.banner, controls, top, below, sizing_mode="stretch_width")
+
+
+def _combine_sdss(paths: list[Path]) -> Path:
+    """Several SDSS spec files read and written as one spectra table in the upload folder."""
+    import uuid
+
+    from astroml_core.config import settings
+    from astroml_core.data.spectra import open_sdss_spec, write_spectra
+
+    spectra = open_sdss_spec(paths)
+    return write_spectra(settings().upload_dir / f"{uuid.uuid4().hex[:12]}_sdss_{len(paths)}.fits", spectra)
