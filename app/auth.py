@@ -249,8 +249,7 @@ _LOGIN_FORM = """<h1>Log in to AstroML Explorer</h1>
 </form>
 <p><a href="./">Continue as a guest</a></p>"""
 
-_MESSAGES = {"invalid": "Invalid username or password!",
-             "expired": "The login form had expired; please try again."}
+_MESSAGES = {"invalid": "Invalid username or password!"}
 
 
 def _page(title: str, body: str) -> str:
@@ -299,7 +298,8 @@ class StoreLoginHandler(_PlainErrors):
     _pending = 0
 
     def get(self) -> None:
-        token = secrets.token_urlsafe(32)
+        kept = self.get_secure_cookie(CSRF_COOKIE, max_age_days=1)  # one token for every open login tab
+        token = kept.decode("ascii", "replace") if kept else secrets.token_urlsafe(32)
         self.set_secure_cookie(CSRF_COOKIE, token, **_cookie_options(self, expires_days=1))
         next_url = self.get_argument("next", None)
         if next_url is not None:

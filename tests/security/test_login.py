@@ -64,9 +64,11 @@ class Client:
     def __init__(self, port: int, source: str = "127.0.0.1"):
         self.port, self.source, self.cookies = port, source, {}
 
-    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, dict, bytes]:
+    def request(self, method: str, path: str, form: dict | None = None, **headers) -> tuple[int, dict, bytes]:
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120, source_address=(self.source, 0))
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+        headers = {k.replace("_", "-"): v for k, v in headers.items()}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
         if form is not None:
             body = urllib.parse.urlencode(form)
@@ -74,6 +76,7 @@ class Client:
         c.request(method, path, body, headers)
         r = c.getresponse()
         data = r.read()
+        self.set_cookie_lines = [v for k, v in r.getheaders() if k.lower() == "set-cookie"]
         for name, value in r.getheaders():
             if name.lower() == "set-cookie":
                 key, _, rest = value.partition("=")
@@ -104,7 +107,7 @@ def login_server(tmp_path_factory):
     for name in (*KNOWN, "eve"):
         store.add_user(name, f"{name}-password", "vetter")
     store.dispose()
-    proc, url = start_server(root)
+    proc, url = start_server(root, ASTROML_BEHIND_PROXY="1")  # as behind a TLS proxy: X-Forwarded-* trusted
     _wait_until_idle(proc.pid)
     yield url, int(url.rsplit(":", 1)[1]), root
     stop_server(proc)
@@ -252,6 +255,20 @@ def test_a_cookie_copied_before_logout_is_a_guests_after_it(login_server, browse
     print(f"\ncookie replayed after logout: {replayed!r}")
     assert "guest" in replayed and "cat" not in replayed
     context.close()
+
+
+def test_login_cookies_are_secure_behind_an_https_proxy(login_server):
+    _, port, root = login_server
+    for proto, secure in (("https", True), ("http", False)):  # the proxy says how the browser connected
+        client = Client(port, "127.0.0.7")
+        token = client.csrf()
+        status, _, _ = client.request("POST", "/login", {"_csrf": token, "username": "cat", "password": "cat-password"},
+                                      X_Forwarded_Proto=proto, X_Forwarded_For="203.0.113.9")
+        assert status == 303
+        lines = {line.split("=", 1)[0]: line for line in client.set_cookie_lines}
+        for name in ("user", "astroml_session"):
+            assert ("; Secure" in lines[name]) is secure and "HttpOnly" in lines[name] and "SameSite=Lax" in lines[name]
+    assert "'cat' logged in from 203.0.113.9" in next(root.glob("server-*.log")).read_text()
 
 
 def test_components_route_imports_nothing_a_url_names(login_server):
