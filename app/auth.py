@@ -175,8 +175,8 @@ def _pool(kind: str) -> ThreadPoolExecutor:
     made = _POOLS.get(kind)
     if made is None or made[0] != pid:
         if kind == "passwords":
-            pool = ThreadPoolExecutor(max(1, min(2, (os.cpu_count() or 2) // 2)), thread_name_prefix="astroml-passwords",
-                                      initializer=_lower_priority)
+            pool = ThreadPoolExecutor(max(1, min(2, (os.cpu_count() or 2) // 2)),
+                                      thread_name_prefix="astroml-passwords", initializer=_lower_priority)
         else:
             pool = ThreadPoolExecutor(4, thread_name_prefix=f"astroml-{kind}")
         made = _POOLS[kind] = (pid, pool)

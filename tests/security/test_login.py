@@ -212,10 +212,12 @@ def test_the_login_form_needs_its_csrf_token(login_server):
     client = Client(port, "127.0.0.6")
     client.csrf()
     for token in ("", "forged-token"):
-        status, _, body = client.request("POST", "/login", {"_csrf": token, "username": "bob", "password": "bob-password"})
+        status, _, body = client.request("POST", "/login",
+                                         {"_csrf": token, "username": "bob", "password": "bob-password"})
         assert status == 403 and b"expired or was sent from another site" in body
     other = Client(port, "127.0.0.6")  # a page elsewhere that copied a token but cannot send our cookie
-    status, _, _ = other.request("POST", "/login", {"_csrf": client.csrf(), "username": "bob", "password": "bob-password"})
+    status, _, _ = other.request("POST", "/login",
+                                 {"_csrf": client.csrf(), "username": "bob", "password": "bob-password"})
     assert status == 403
     _, _, page = Client(port).request("GET", "/login")
     assert b"cdn" not in page.lower() and b"<script" not in page.lower() and b"http" not in page  # self-contained
