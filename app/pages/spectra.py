@@ -142,25 +142,33 @@ class SpectraPage(pn.viewable.Viewer):
         self.survey = survey
         self.file = link_path(survey.spectra.path) if survey.spectra.path is not None else ""
         truth = survey.true_class
-        self.param.colour_by.objects = [c for c in COLOURS if (c != "true class" or truth is not None)
-                                        and (COLOURS[c] != "z" or "z" in survey.spectra.meta)]
+        colours = [c for c in COLOURS if (c != "true class" or truth is not None)
+                   and (COLOURS[c] != "z" or "z" in survey.spectra.meta)]
         r = survey.result
         n = len(survey.spectra)
-        self._summary = f"{n:,} spectra · classified by spectra_net · {(r.anomaly > 3).sum():,} with anomaly score > 3"
+        self._summary = f"{n:,} spectr{'um' if n == 1 else 'a'} · classified by spectra_net · {(r.anomaly > 3).sum():,} with anomaly score > 3"
         self.status.object = self._summary
         self._hover = dict(id=np.asarray(survey.spectra.ids), label=truth if truth is not None else r.pred_class,
                            predicted=r.pred_class, p=r.probs.max(axis=1), anomaly=r.anomaly)
         self._show_anomalies()
         self._show_confusion()
         self.selection = np.zeros(0, np.int64)
-        if self.colour_by not in self.param.colour_by.objects:
-            self.colour_by = self.param.colour_by.objects[0]
+        self._narrow("colour_by", colours, colours[0])
         few = n < MIN_FOR_NEIGHBOURS              # too few for a neighbour graph: VAE latent and PCA only
-        self.param.projection.objects = [p for p in PROJECTIONS if not few or PROJECTIONS[p] in ("vae", "pca")]
-        if self.projection not in self.param.projection.objects:
-            self.projection = "VAE latent"      # triggers the redraw
-        else:
+        if not self._narrow("projection", [p for p in PROJECTIONS if not few or PROJECTIONS[p] in ("vae", "pca")],
+                            "VAE latent"):        # a new projection redraws by itself
             self._projection_changed()
+
+    def _narrow(self, name: str, allowed: list, fallback) -> bool:
+        """Offer only ``allowed`` for the choice ``name``, moving its value to ``fallback`` first when it must
+        change, so its widget never holds a value outside its options (the browser would send back None).
+        True when the value moved."""
+        moved = getattr(self, name) not in allowed
+        if moved:
+            self.param[name].objects = list(dict.fromkeys([*self.param[name].objects, *allowed]))
+            setattr(self, name, fallback)
+        self.param[name].objects = allowed
+        return moved
 
     # --- the map ------------------------------------------------------------------------------------
     @param.depends("projection", watch=True)
