@@ -76,13 +76,16 @@ def copy_link_button() -> pn.widgets.Button:
 
 
 def link_path(path) -> str:
-    """``path`` relative to the data root (what a link can name), or '' for a file outside it."""
+    """``path`` relative to the data root (what a link can name), or '' for a file outside it or in a
+    private folder (an upload is its session's own: a link must not name it)."""
     from pathlib import Path
 
     from astroml_core.config import settings
 
-    root, path = settings().data_root, Path(path).resolve()
-    return str(path.relative_to(root)) if path.is_relative_to(root) else ""
+    cfg = settings()
+    root, path = cfg.data_root, Path(path).resolve()
+    private = any(path.is_relative_to(d) for d in (cfg.upload_dir, cfg.cache_dir))
+    return str(path.relative_to(root)) if path.is_relative_to(root) and not private else ""
 
 
 def open_linked_or_demo(source) -> None:

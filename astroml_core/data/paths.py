@@ -11,8 +11,10 @@ __all__ = ["truth_beside", "resolve_under_root", "list_fits"]
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fits.fz")
 
 
-def resolve_under_root(path: str | os.PathLike, root: str | os.PathLike) -> Path:
-    """The real path of ``path`` (relative to ``root`` unless absolute) if it is a file inside ``root``.
+def resolve_under_root(path: str | os.PathLike, root: str | os.PathLike, *,
+                       private: tuple[str | os.PathLike, ...] = ()) -> Path:
+    """The real path of ``path`` (relative to ``root`` unless absolute) if it is a file inside ``root`` and
+    outside the ``private`` folders (other sessions' uploads, caches).
 
     Symlinks and ``..`` are resolved first, so neither can lead outside the root. A path that cannot be a
     path (a NUL byte, longer than the file system allows) or that the system refuses to resolve raises
@@ -39,9 +41,14 @@ def resolve_under_root(path: str | os.PathLike, root: str | os.PathLike) -> Path
                                   "check the path") from None
     if not inside:
         raise PathNotAllowedError(f"'{shown}' is outside the data root; only files under it can be opened")
-    if not is_file:
+    if not is_file or _within(full, private):
         raise PathNotAllowedError(f"'{shown}' is not a file under the data root")
     return full
+
+
+def _within(path: Path, folders) -> bool:
+    """Whether ``path`` lies inside any of ``folders``."""
+    return any(path.is_relative_to(Path(f).resolve()) for f in folders)
 
 
 def _shown(text: str) -> str:
@@ -50,8 +57,10 @@ def _shown(text: str) -> str:
     return text if len(text) <= 80 else f"{text[:60]}… ({len(text):,} characters)"
 
 
-def list_fits(root: str | os.PathLike, *, limit: int = 500, scan_limit: int = 20_000) -> list[str]:
-    """Paths (relative to ``root``) of FITS files under it, sorted, the first ``limit`` of them.
+def list_fits(root: str | os.PathLike, *, limit: int = 500, scan_limit: int = 20_000,
+              private: tuple[str | os.PathLike, ...] = ()) -> list[str]:
+    """Paths (relative to ``root``) of FITS files under it, outside the ``private`` folders, sorted, the
+    first ``limit`` of them.
 
     At most ``scan_limit`` files are looked at, so a huge archive tree cannot stall a page.
     """
@@ -61,7 +70,7 @@ def list_fits(root: str | os.PathLike, *, limit: int = 500, scan_limit: int = 20
         return found
     seen = 0
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and not _within(Path(dirpath) / d, private)]
         found += [str((Path(dirpath) / n).relative_to(root)) for n in filenames if n.lower().endswith(FITS_SUFFIXES)]
         seen += len(filenames)
         if seen >= scan_limit:

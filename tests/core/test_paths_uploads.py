@@ -89,6 +89,20 @@ def test_list_fits_finds_fits_and_gzipped_fits_in_subfolders(tree):
                           os.path.join("c", "d", "deep.fits")}
 
 
+def test_private_folders_are_neither_listed_nor_opened(tree):
+    """Another session's upload (or a cache) under the data root can be neither seen nor named."""
+    (tree / "uploads").mkdir()
+    (tree / "uploads" / "0123abcd_theirs.fits").write_bytes(b"x")
+    assert os.path.join("uploads", "0123abcd_theirs.fits") in list_fits(tree)
+    assert not any(p.startswith("uploads") for p in list_fits(tree, private=(tree / "uploads", tree / "c")))
+    assert "b.fits" in list_fits(tree, private=(tree / "uploads",))
+    with pytest.raises(PathNotAllowedError, match="not a file under the data root"):
+        resolve_under_root("uploads/0123abcd_theirs.fits", tree, private=(tree / "uploads",))
+    with pytest.raises(PathNotAllowedError, match="not a file under the data root"):
+        resolve_under_root("a/../uploads/0123abcd_theirs.fits", tree, private=(tree / "uploads",))
+    assert resolve_under_root("b.fits", tree, private=(tree / "uploads",)) == (tree / "b.fits").resolve()
+
+
 def test_list_fits_skips_hidden_folders_and_other_files(tree):
     found = list_fits(tree)
     assert not any(".hidden" in f or f.endswith((".txt", ".png", ".bak")) for f in found)
