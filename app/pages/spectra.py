@@ -429,4 +429,6 @@ def _combine_sdss(paths: list[Path]) -> Path:
     from astroml_core.data.spectra import open_sdss_spec, write_spectra
 
     spectra = open_sdss_spec(paths)
-    return write_spectra(settings().upload_dir / f"{uuid.uuid4().hex[:12]}_sdss_{len(paths)}.fits", spectra)
+    path = write_spectra(settings().upload_dir / f"{uuid.uuid4().hex[:12]}_sdss_{len(paths)}.fits", spectra)
+    path.chmod(0o600)                                   # like the uploads it is made from
+    return path

@@ -133,6 +133,7 @@ def test_several_sdss_files_dropped_together_open_as_one_set(page, data_root):
     assert len(page.survey.spectra) == 3 and not page.banner._error.visible
     assert list(page.survey.true_class) == ["GALAXY_AGN", "STAR_K1", "QSO_BROADLINE"]
     assert list(page.survey.spectra.ids) == [f.stem for f in files]
+    assert page.survey.spectra.path.stat().st_mode & 0o777 == 0o600     # private, like the uploads
     page.open_many([files[0], data_root / "missing.fits"], "upload: 2 files")
     assert page.banner._error.visible and len(page.survey.spectra) == 3          # the set shown is kept
 
