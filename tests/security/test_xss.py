@@ -10,7 +10,7 @@ import pytest
 from astropy.io import fits
 
 from tests.app.conftest import start_server, stop_server
-from tests.app.test_cube_page import wait_until
+from tests.app.test_cube_page import text, wait_until
 from tests.conftest import ramp_cube, sdc2_header
 
 pytestmark = pytest.mark.browser
@@ -165,3 +165,12 @@ def test_spectrum_ids_and_classes_from_the_file_are_text(hostile_server, guarded
     _shown_safely(guarded, "onload=alert(", "a true class in the legend", timeout=300)   # after the demo survey
     guarded.get_by_text("The unexpected").first.click()
     _shown_safely(guarded, "onerror=alert('xss-id')", "ids in the anomaly table")
+
+
+@pytest.mark.parametrize("path, says", [("%00evil.fits", "NUL byte"), ("a" * 10_000 + ".fits", "longer than")])
+def test_unusable_paths_in_the_link_are_refused_plainly(hostile_server, guarded, path, says):
+    url, _ = hostile_server
+    guarded.goto(f"{url}/cubes?file={path}")
+    _shown_safely(guarded, says, "the path's refusal")
+    banner = text(guarded, ".error-banner")
+    assert "PathNotAllowedError" in banner and "Internal error" not in banner
