@@ -2,24 +2,33 @@
 the model's output, vote buttons with keyboard shortcuts, the comment thread, and the consensus as it
 grows. Everything is read from and written to the shared vetting store; the page polls the campaign's
 revision once a second, so votes cast in other sessions, processes or hosts appear without a reload.
+
+Votes and comments are written on a thread of their own (never on the event loop, never behind the model
+queue): while another program holds the database's write lock, the voter sees "Database busy, retrying…"
+and every other session keeps answering; the vote is then either saved or plainly refused ("Not saved"),
+with a button that sends it again.
 """
 from __future__ import annotations
 
+import asyncio
 import html
 import io
 import logging
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache, partial
 
 import panel as pn
 import param
 
-from astroml_core.errors import AstroMLError, UnknownRecordError
+from astroml_core.errors import AstroMLError, StoreBusyError, UnknownRecordError
 from astroml_core.vetting import CandidateInfo, campaign_bytes, decode_preview, open_store
+from astroml_core.vetting.store import on_busy
 
 from ..auth import current_user
 from ..components.banner import Banner
 from ..components.candidate_preview import preview_figure
 from ..components.keyboard import KeyShortcuts
-from ..components.locking import every, with_document_lock
+from ..components.locking import every, next_tick, with_document_lock
 from ..components.url_state import copy_link_button, sync_url
 
 __all__ = ["VettingPage", "PAGE"]
@@ -39,6 +48,13 @@ def _esc(text) -> str:
     return html.escape(str(text), quote=True)
 
 
+@lru_cache(maxsize=1)
+def _write_pool() -> ThreadPoolExecutor:
+    """Threads for vetting-store writes, shared by every session and apart from the model queue and file
+    opening: a database locked by another program holds up only the writes waiting for it."""
+    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="astroml-vetting-write")
+
+
 class VettingPage(pn.viewable.Viewer):
     """Page state: the campaign and candidate shown (both in the URL, so a link opens the same candidate)."""
 
@@ -55,6 +71,8 @@ class VettingPage(pn.viewable.Viewer):
         self._labels: tuple[str, ...] = ()
         self._kind = ""
         self._cand: CandidateInfo | None = None
+        self._writing = False
+        self._unsent: tuple[int, str, float] | None = None   # (candidate, label, confidence) not stored: busy
         self.banner = Banner()
         self.who = pn.pane.HTML(self._who_html(), css_classes=["vet-user"], margin=(0, 10))
         self.picker = pn.widgets.Select(label="Campaign", options={}, width=360, css_classes=["vet-campaign"])
@@ -71,6 +89,9 @@ class VettingPage(pn.viewable.Viewer):
         self.back_button.on_click(lambda e: with_document_lock(self.back))
         self.next_button.on_click(lambda e: with_document_lock(self.skip))
         self.ack = pn.pane.HTML("", css_classes=["vet-ack"], styles={"font-size": "13px"}, margin=(0, 10))
+        self.resend_button = pn.widgets.Button(label="Send the vote again", button_type="warning", width=180,
+                                               visible=False, css_classes=["vet-resend"])
+        self.resend_button.on_click(lambda e: with_document_lock(self.resend))
         self.keys_help = pn.pane.HTML("", styles={"font-size": "12px", "color": "#555"}, margin=(0, 10))
         self.consensus = pn.pane.HTML("", css_classes=["vet-consensus"], styles={"font-size": "13px"},
                                       margin=(0, 10), width=400)
@@ -213,30 +234,114 @@ class VettingPage(pn.viewable.Viewer):
         """Vote ``label`` on the candidate shown; the acknowledgement appears only after the commit."""
         if self._cand is None:
             return
-        try:
-            vote = self.store.vote(self.user.name if self.user else None, self._cand.id, label, self.confidence.value)
-        except AstroMLError as exc:
-            self.banner.error(exc)
+        if self._writing:
+            self.ack.object = "<span class='vet-wait'>Still saving the last vote or comment…</span>"
             return
+        cand, user, confidence = self._cand, self.user.name if self.user else None, float(self.confidence.value)
+        self.resend_button.visible = False
+        self.ack.object = f"<span class='vet-saving'>Saving <b>{_esc(label)}</b>…</span>"
+        self._store_write(lambda: self.store.vote(user, cand.id, label, confidence),
+                          partial(self._voted, cand), partial(self._vote_failed, cand, label, confidence))
+
+    def resend(self) -> None:
+        """Send again the vote the busy database refused (on its candidate, even if another is shown)."""
+        if self._unsent is None or self._writing:
+            return
+        cand_id, label, confidence = self._unsent
+        if self._cand is None or self._cand.id != cand_id:
+            self.candidate = cand_id
+        self.confidence.value = confidence
+        self.cast(label)
+
+    def _voted(self, cand: CandidateInfo, vote) -> None:
+        self._unsent = None
         self.banner.clear()
-        self.ack.object = (f"<span class='vet-saved'>Saved: <b>{_esc(vote.label)}</b> for {_esc(self._cand.name)} "
+        self.ack.object = (f"<span class='vet-saved'>Saved: <b>{_esc(vote.label)}</b> for {_esc(cand.name)} "
                            f"(vote #{vote.id}, confidence {vote.confidence:.2f})</span> · ← Back to change it")
-        self._advance()
+        if self._cand is not None and self._cand.id == cand.id:
+            self._advance()
+        else:
+            self._refresh()
+
+    def _vote_failed(self, cand: CandidateInfo, label: str, confidence: float, exc: BaseException) -> None:
+        if isinstance(exc, StoreBusyError):     # kept, for the voter to send again
+            self._unsent = (cand.id, label, confidence)
+            self.ack.object = (f"<span class='vet-not-saved' style='color:#a00'>Not saved: the database stayed busy; "
+                               f"your vote (<b>{_esc(label)}</b> for {_esc(cand.name)}) was not stored — try again"
+                               "</span>")
+            self.resend_button.visible = True
+        else:
+            self.ack.object = ""
+        self.banner.error(exc)
 
     def send_comment(self) -> None:
-        """Post the comment box's text (as a reply when one is chosen)."""
+        """Post the comment box's text (as a reply when one is chosen); the text stays in the box until stored."""
         if self._cand is None:
             return
-        try:
-            text = self.comment_box.value_input or self.comment_box.value  # value_input: typed, not yet blurred
-            self.store.comment(self.user.name if self.user else None, self._cand.id, text or "",
-                               self.reply_to.value or None)
-        except AstroMLError as exc:
-            self.banner.error(exc)
+        if self._writing:
+            self.ack.object = "<span class='vet-wait'>Still saving the last vote or comment…</span>"
             return
+        cand, user = self._cand, self.user.name if self.user else None
+        text = self.comment_box.value_input or self.comment_box.value  # value_input: typed, not yet blurred
+        parent = self.reply_to.value or None
+        self.ack.object = "<span class='vet-saving'>Saving the comment…</span>"
+        self._store_write(lambda: self.store.comment(user, cand.id, text or "", parent),
+                          self._commented, self._comment_failed)
+
+    def _commented(self, comment) -> None:
         self.banner.clear()
+        self.ack.object = "<span class='vet-saved'>Comment saved</span>"
         self.comment_box.param.update(value="", value_input="")
         self._refresh()
+
+    def _comment_failed(self, exc: BaseException) -> None:
+        self.ack.object = ("<span class='vet-not-saved' style='color:#a00'>Not saved: the database stayed busy; "
+                           "your comment was not stored (it is still in the box) — try again</span>"
+                           if isinstance(exc, StoreBusyError) else "")
+        self.banner.error(exc)
+
+    def _store_write(self, write, then, failed) -> None:
+        """Run ``write()`` on a vetting-write thread and call ``then(result)`` or ``failed(exc)`` with the
+        document lock held; while the database is locked the voter sees "busy, retrying". Outside a served
+        session (headless tests), write here and now."""
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:
+            try:
+                result = write()
+            except AstroMLError as exc:
+                failed(exc)
+                return
+            then(result)
+            return
+        self._writing = True
+
+        def busy(attempt: int, retry_in_s: float) -> None:       # on the write thread
+            next_tick(doc, partial(self._show_busy, attempt))
+
+        def work():
+            with on_busy(busy):
+                return write()
+
+        future = _write_pool().submit(work)
+
+        async def wait() -> None:
+            try:
+                result = await asyncio.wrap_future(future)
+            except Exception as exc:
+                next_tick(doc, partial(self._write_done, failed, exc))
+                return
+            next_tick(doc, partial(self._write_done, then, result))
+
+        pn.state.execute(wait)
+
+    def _write_done(self, callback, value) -> None:
+        self._writing = False
+        callback(value)
+
+    def _show_busy(self, attempt: int) -> None:
+        if self._writing:
+            self.ack.object = ("<span class='vet-busy' style='color:#a60'>Database busy, retrying… "
+                               f"(try {attempt + 1})</span>")
 
     def _key(self, press: str) -> None:
         key = press.split("|")[0]
@@ -305,7 +410,8 @@ class VettingPage(pn.viewable.Viewer):
         head = pn.Row(self.picker, pn.Column(self.who, self.progress), self.copy_link, align="center")
         left = pn.Column(self.title, self.model_info, self.preview, self.keys, width=640)
         right = pn.Column("#### Your vote", self.buttons, self.confidence, pn.Row(self.back_button, self.next_button),
-                          self.ack, self.keys_help, pn.layout.Divider(), self.consensus, pn.layout.Divider(),
+                          self.ack, self.resend_button, self.keys_help, pn.layout.Divider(), self.consensus,
+                          pn.layout.Divider(),
                           self.thread, self.comment_box, pn.Row(self.reply_to, self.comment_button, align="end"),
                           self.exports, width=420)
         return pn.Column(self.banner, head, pn.Row(left, right), sizing_mode="stretch_width")

@@ -12,18 +12,20 @@ import os
 import re
 import secrets
 import threading
+import time
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
-from sqlalchemy import delete, func, make_url, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, event, func, make_url, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import InvalidVoteError, NotLoggedInError, PermissionDeniedError, UnknownRecordError
+from ..errors import InvalidVoteError, NotLoggedInError, PermissionDeniedError, StoreBusyError, UnknownRecordError
 from .consensus import dawid_skene, majority
 from .engine import engines, migrate, public_url
 from .passwords import check_password, hash_password
@@ -31,7 +33,8 @@ from .schema import (KINDS, ROLES, AuditLog, Campaign, Candidate, Comment, Login
                      utcnow)
 
 __all__ = ["VettingStore", "CandidateIn", "CandidateInfo", "CampaignInfo", "VoteInfo", "CommentInfo",
-           "ConsensusRow", "UserInfo", "ViewInfo", "open_store", "MAX_COMMENT_CHARS", "MIN_DS_VOTES"]
+           "ConsensusRow", "UserInfo", "ViewInfo", "open_store", "MAX_COMMENT_CHARS", "MIN_DS_VOTES", "on_busy",
+           "BUSY_TIMEOUT_S", "BUSY_RETRY_DELAYS_S"]
 
 MAX_COMMENT_CHARS = 5000
 MIN_DS_VOTES = 3
@@ -158,14 +161,42 @@ def _candidate_info(c: Candidate) -> CandidateInfo:
                          float(c.uncertainty), bytes(c.preview), dict(c.meta or {}))
 
 
+# A write waits this long for another writer's lock (SQLite's busy timeout), then retries after each delay:
+# about 14 s in all before StoreBusyError, instead of one silent 30 s wait.
+BUSY_TIMEOUT_S = 2.0
+BUSY_RETRY_DELAYS_S = (0.25, 0.5, 1.0, 2.0)
+_ON_BUSY: ContextVar = ContextVar("astroml_vetting_on_busy", default=None)
+
+
+@contextmanager
+def on_busy(callback) -> Iterator[None]:
+    """Within this block (this thread or task), call ``callback(attempt, retry_in_s)`` each time a write finds
+    the database locked by another writer and is about to retry (the app shows "busy, retrying")."""
+    token = _ON_BUSY.set(callback)
+    try:
+        yield
+    finally:
+        _ON_BUSY.reset(token)
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    """SQLite's "database is locked" / "database table is locked" (SQLITE_BUSY, SQLITE_LOCKED)."""
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (5, 6)
+    return "database is locked" in str(exc.orig) or "database table is locked" in str(exc.orig)
+
+
 class VettingStore:
     """All reads and writes of the vetting database at ``url`` (any SQLAlchemy URL; schema migrated)."""
 
     def __init__(self, url: str):
         self.url = url
         _create_private_sqlite(url)
+        self.busy_timeout_s, self.busy_retry_delays_s = BUSY_TIMEOUT_S, BUSY_RETRY_DELAYS_S
         self._reader, self._writer = engines(url)
-        migrate(self._writer)
+        migrate(self._writer)                       # at start-up, with engine.py's long busy wait
+        self._limit_busy_wait(self._writer)         # then each write try waits busy_timeout_s, retried
         self._read_session = sessionmaker(self._reader, expire_on_commit=False)
         self._write_session = sessionmaker(self._writer, expire_on_commit=False)
 
@@ -184,10 +215,56 @@ class VettingStore:
         with self._read_session() as s, s.begin():
             yield s
 
+    def _limit_busy_wait(self, engine) -> None:
+        """SQLite: a writer waits ``busy_timeout_s`` for another's lock per try (not engine.py's 30 s)."""
+        if engine.dialect.name != "sqlite":
+            return
+
+        @event.listens_for(engine, "connect")
+        def _busy_timeout(dbapi_connection, _record):       # runs after engine.py's pragmas
+            cur = dbapi_connection.cursor()
+            cur.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
+            cur.close()
+
+        engine.dispose()                # the connection the migration pooled takes the new timeout too
+
+    def _begin_write(self) -> Session:
+        """A session inside a write transaction; on SQLite it holds the write lock (``BEGIN IMMEDIATE``), taken
+        with bounded retries: StoreBusyError, with nothing written, when another writer keeps it."""
+        delays = tuple(self.busy_retry_delays_s)
+        started = time.monotonic()
+        for attempt in range(len(delays) + 1):
+            s = self._write_session()
+            s.begin()
+            try:
+                s.connection()              # BEGIN (IMMEDIATE): waits up to busy_timeout_s for the lock
+                return s
+            except OperationalError as exc:
+                s.close()
+                if not _is_busy(exc):
+                    raise
+            if attempt < len(delays):
+                callback = _ON_BUSY.get()
+                if callback is not None:
+                    callback(attempt + 1, delays[attempt])
+                time.sleep(delays[attempt])
+        raise StoreBusyError(f"the vetting database stayed busy for {time.monotonic() - started:.0f} s (another "
+                             "program holds its write lock); nothing was stored: try again")
+
     @contextmanager
     def _write(self) -> Iterator[Session]:
-        with self._write_session() as s, s.begin():
-            yield s
+        """One write transaction, committed on leaving the block (see :meth:`_begin_write` for a locked
+        database); a lock lost mid-way (a rollback-journal database) is StoreBusyError too, never a raw error."""
+        s = self._begin_write()
+        with s:
+            try:
+                with s.get_transaction():
+                    yield s
+            except OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                raise StoreBusyError("the vetting database was busy (another program holds its write lock); "
+                                     "nothing was stored: try again") from exc
 
     # -- users -----------------------------------------------------------------------------------------
     @staticmethod

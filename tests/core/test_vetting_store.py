@@ -270,3 +270,72 @@ def test_a_new_sqlite_database_is_private(tmp_path):
     for path in (tmp_path / "sub").iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     store.dispose()
+
+
+# --- another program holding SQLite's write lock ---------------------------------------------------------
+def _hold_write_lock(store):
+    import sqlite3
+
+    conn = sqlite3.connect(store.url.removeprefix("sqlite:///"), check_same_thread=False, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    return conn
+
+
+def _quick_retries(store):
+    """Busy timeout 0.2 s and two retries (the defaults wait about 14 s)."""
+    store.busy_timeout_s, store.busy_retry_delays_s = 0.2, (0.05, 0.1)
+    store.dispose()                                             # new connections take the new busy timeout
+
+
+def test_a_write_against_a_held_lock_retries_then_raises_store_busy_and_stores_nothing(store):
+    import time
+
+    from astroml_core.errors import StoreBusyError
+    from astroml_core.vetting.store import on_busy
+
+    cid = _campaign(store)
+    cand = store.candidates(cid)[0]
+    _quick_retries(store)
+    held = _hold_write_lock(store)
+    retries = []
+    try:
+        t0 = time.perf_counter()
+        with on_busy(lambda attempt, wait_s: retries.append((attempt, wait_s))):
+            with pytest.raises(StoreBusyError, match="stayed busy .* nothing was stored: try again"):
+                store.vote("bob", cand.id, "real")
+        elapsed = time.perf_counter() - t0
+    finally:
+        held.rollback()
+        held.close()
+    assert retries == [(1, 0.05), (2, 0.1)]
+    assert 3 * 0.2 <= elapsed < 3                               # three tries of 0.2 s, bounded
+    assert store.votes(cand.id) == []
+    with store._read() as s:
+        assert s.scalar(select(AuditLog).where(AuditLog.action == "vote")) is None
+
+
+def test_a_write_stored_once_when_the_lock_goes_during_its_retries(store):
+    import threading
+    import time
+
+    cid = _campaign(store)
+    cand = store.candidates(cid)[0]
+    store.busy_timeout_s, store.busy_retry_delays_s = 0.2, (0.1, 0.2, 0.4, 0.8)
+    store.dispose()
+    held = _hold_write_lock(store)
+    threading.Timer(0.7, held.rollback).start()
+    t0 = time.perf_counter()
+    vote = store.vote("bob", cand.id, "false", 0.5)
+    assert 0.6 < time.perf_counter() - t0 < 4
+    held.close()
+    assert [(v.user, v.label, v.confidence) for v in store.votes(cand.id)] == [("bob", "false", 0.5)]
+    assert vote.id == store.votes(cand.id)[0].id
+    with store._read() as s:
+        assert len(s.scalars(select(AuditLog).where(AuditLog.action == "vote")).all()) == 1
+
+
+def test_the_default_busy_wait_is_bounded():
+    from astroml_core.vetting.store import BUSY_RETRY_DELAYS_S, BUSY_TIMEOUT_S
+
+    worst = BUSY_TIMEOUT_S * (len(BUSY_RETRY_DELAYS_S) + 1) + sum(BUSY_RETRY_DELAYS_S)
+    assert BUSY_TIMEOUT_S <= 3 and 8 <= worst <= 16
