@@ -70,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["ASTROML_DATA_ROOT"] = os.path.abspath(args.data_root)
     if args.max_upload_mb:
         os.environ["ASTROML_MAX_UPLOAD_MB"] = str(args.max_upload_mb)
+    if args.address not in ("127.0.0.1", "localhost", "::1"):
+        os.environ.setdefault("ASTROML_UPLOADS", "users")      # served to other machines: no guest uploads
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     from astroml_core.config import settings
     from astroml_core.sim.blends import ensure_demo_blends
@@ -92,12 +94,13 @@ def main(argv: list[str] | None = None) -> int:
     from astroml_core.vetting import open_store
 
     from .auth import RestrictedComponentHandler, StoreAuthProvider, cookie_secret
+    from .components.upload import websocket_max_message_bytes
 
     logging.getLogger("astroml").info("vetting store %s", open_store().public_url)  # migrated before forking
     open_store().dispose()
     pn.serve(ROUTES, port=args.port, address=args.address, show=args.show, num_procs=args.num_procs,
              websocket_origin=origins, title="AstroML Explorer", threaded=False,
-             websocket_max_message_size=64 * 2**20, admin=False,
+             websocket_max_message_size=websocket_max_message_bytes(), admin=False,
              auth_provider=StoreAuthProvider(), oauth_optional=True, cookie_secret=cookie_secret(cfg.data_root),
              use_xheaders=args.behind_proxy,
              extra_patterns=[(r"/components/(.*)", RestrictedComponentHandler, {})])
