@@ -2,16 +2,21 @@
 to it on any later visit (kept in the app's database, per user)."""
 from __future__ import annotations
 
+import logging
+from functools import partial
+
 import panel as pn
 
 from astroml_core.errors import AstroMLError
 from astroml_core.vetting import open_store
 
 from ..auth import current_user
-from .locking import with_document_lock
+from .locking import run_io, with_document_lock
 from .safe_text import html_text
 
 __all__ = ["SavedViews"]
+
+log = logging.getLogger(__name__)
 
 
 class SavedViews(pn.viewable.Viewer):
@@ -38,28 +43,29 @@ class SavedViews(pn.viewable.Viewer):
         self.chosen.param.update(options=options, value=next(iter(options.values()), None))
 
     def save_current(self) -> None:
-        """Save the page's current state (its path and query string) under the typed name."""
+        """Save the page's current state (its path and query string) under the typed name (the database
+        write on an I/O thread)."""
         loc = pn.state.location
         path = (loc.pathname or "/") + (loc.search or "") if loc is not None else "/"
-        try:
-            view = open_store().save_view(self.user, self.view_name.value_input or self.view_name.value, path)
-        except AstroMLError as exc:
-            self.message.object = html_text(exc)
-            return
+        name = self.view_name.value_input or self.view_name.value
+        run_io(partial(open_store().save_view, self.user, name, path), self._saved, self._refused)
+
+    def _saved(self, view) -> None:
         self.message.object = f"Saved “{html_text(view.name)}”"
         self.view_name.param.update(value="", value_input="")
         self._refresh()
 
     def delete_chosen(self) -> None:
-        """Delete the saved view chosen in the list."""
+        """Delete the saved view chosen in the list (on an I/O thread)."""
         if self.chosen.value is None:
             return
-        try:
-            open_store().delete_view(self.user, self.chosen.value)
-        except AstroMLError as exc:
-            self.message.object = html_text(exc)
-            return
-        self._refresh()
+        run_io(partial(open_store().delete_view, self.user, self.chosen.value), lambda _: self._refresh(),
+               self._refused)
+
+    def _refused(self, exc: BaseException) -> None:
+        if not isinstance(exc, AstroMLError):
+            log.error("saving a view failed", exc_info=exc)
+        self.message.object = html_text(exc if isinstance(exc, AstroMLError) else "could not save: please try again")
 
     def __panel__(self):
         if self.user is None:
