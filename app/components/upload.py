@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import weakref
 from typing import Callable
 
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 UPLOAD_CHUNK_BYTES = 4 * 2**20      # one websocket message per chunk
 MAX_OPEN_UPLOADS = 8                # files one dropper receives at once (FilePond sends two at a time)
+SET_GAP_S = 10.0                    # with ``multiple``: a file starting this long after the last one begins a new set
 _MARGIN_BYTES = 1 * 2**20           # room for the JSON parts of Bokeh's messages beside a chunk
 
 
@@ -110,7 +112,8 @@ class StreamingFileDropper(pn.widgets.FileDropper):
         self._on_files, self._on_error, self._allowed = on_files, on_error, allowed
         self._streams: dict[str, tuple[UploadStream, int, int]] = {}    # name → (stream, next chunk, chunks)
         self._refused: set[str] = set()
-        self._done: list = []
+        self._set: list = []            # files of the current drop (``multiple``), all handed over each time
+        self._handed, self._last_file_at = 0, float("-inf")
         self._lock = threading.Lock()
         if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
             pn.state.on_session_destroyed(lambda ctx: self.abort_all())
@@ -153,6 +156,8 @@ class StreamingFileDropper(pn.widgets.FileDropper):
                                            "under the data root by path")
                 if len(self._streams) >= MAX_OPEN_UPLOADS:
                     raise TooLargeError(f"at most {MAX_OPEN_UPLOADS} files can be uploaded at once")
+                if self.multiple and not self._streams and time.monotonic() - self._last_file_at > SET_GAP_S:
+                    self._set, self._handed = [], 0
                 # the browser cuts a file into ceil((size + 1) / chunk_size) chunks: so many announce its size
                 announced = (total - 1) * self.chunk_size if total > 1 else None
                 stream = UploadStream(name, self._folder, max_bytes=self._max_bytes, expected_bytes=announced)
@@ -173,7 +178,10 @@ class StreamingFileDropper(pn.widgets.FileDropper):
                 self._streams[name] = (stream, chunk + 1, total)
                 return False
             del self._streams[name]
-            self._done.append((stream.finish(), name))
+            done = (stream.finish(), name)
+            self._last_file_at = time.monotonic()
+            self._set = [*self._set, done] if self.multiple else [done]
+            self._handed = 0 if not self.multiple else self._handed
             return True
 
     def _refuse(self, name: str, exc: BaseException) -> None:
@@ -186,24 +194,29 @@ class StreamingFileDropper(pn.widgets.FileDropper):
         self._on_error(exc)
 
     def _maybe_hand_over(self) -> None:
-        """Hand over the finished files once none of the batch is still arriving (FilePond starts the next
-        file of a multi-file drop only after one finishes: wait a moment for it before handing over)."""
+        """Hand over the finished files once none is still arriving. With ``multiple``, the files dropped
+        together are one set: FilePond sends two at a time and starts the next only after one finishes, so
+        wait a moment for it; a file that comes later still (a slow browser) joins the set, which is then
+        handed over again, whole."""
         doc = pn.state.curdoc
         if not self.multiple or doc is None or doc.session_context is None:
             self._hand_over()
             return
-        doc.add_timeout_callback(self._hand_over, 400)
+        doc.add_timeout_callback(self._hand_over, 500)
 
     def _hand_over(self) -> None:
         with self._lock:
-            if self._streams or not self._done:
+            if (self.multiple and self._streams) or len(self._set) == self._handed:
                 return
-            done, self._done = self._done, []
-        self._on_files(done)
+            files, self._handed = list(self._set), len(self._set)
+        self._on_files(files)
 
     def abort_all(self) -> None:
-        """Delete every part-file still arriving (the session ended)."""
+        """Delete every part-file still arriving, and finished files never handed over (the session ended)."""
         with self._lock:
             streams, self._streams = list(self._streams.values()), {}
+            kept, self._set = self._set[self._handed:], []
         for stream, _, _ in streams:
             stream.abort()
+        for path, _ in kept:
+            path.unlink(missing_ok=True)

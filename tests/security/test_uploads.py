@@ -140,6 +140,17 @@ def test_refused_when_not_allowed_and_out_of_order_chunks_are_refused(dropper, t
     assert got == got2 == [] and list(tmp_path.iterdir()) == []
 
 
+def test_files_dropped_together_are_handed_over_as_one_growing_set(tmp_path):
+    sets = []
+    w = StreamingFileDropper(folder=tmp_path, max_bytes=10 * MB, quota=SessionQuota(10 * MB), on_files=sets.append,
+                             on_error=lambda exc: pytest.fail(str(exc)), multiple=True)
+    w._process_event(_chunk("a.fits", 1, 1, b"a"))
+    w._process_event(_chunk("b.fits", 1, 2, b"b"))
+    w._process_event(_chunk("c.fits", 1, 1, b"c"))               # finishes while b is still arriving
+    w._process_event(_chunk("b.fits", 2, 2, b"b"))
+    assert [[name for _, name in files] for files in sets] == [["a.fits"], ["a.fits", "c.fits", "b.fits"]]
+
+
 def test_the_websocket_limit_is_one_chunk_and_a_margin():
     assert 4 * MB < websocket_max_message_bytes() <= 8 * MB
 
