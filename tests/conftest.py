@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
+from tests.app.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
+
 
 def sdc2_header(nx: int = 16, ny: int = 12, nchan: int = 10) -> fits.Header:
     """A modern RA---SIN/DEC--SIN/FREQ header with beam and unit (like SDC2's cubes)."""
@@ -111,3 +113,49 @@ def pg_url():
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+# --- browser tests (tests/app, tests/security): one served app and one Chromium per run ---------------
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """Serve the app (python -m app) on its demo data; yields (base URL, data root)."""
+    root = tmp_path_factory.mktemp("served-data")
+    proc, url = start_server(root)
+    yield url, root
+    stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    pw = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} missing: `make test` installs Debian's chromium")
+    with pw.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1250})
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def logged_in(data_root, monkeypatch):
+    """logged_in(name, role) → the vetting store of the data root, with ``name`` logged in in this process."""
+    from astroml_core.vetting import open_store
+
+    def _as(name: str = "ann", role: str = "admin"):
+        store = open_store()
+        if store.user(name) is None:
+            store.add_user(name, f"{name}-password", role)
+        for module in ("app.components.send_to_vetting", "app.pages.vetting"):
+            monkeypatch.setattr(f"{module}.current_user", lambda: name)
+        return store
+
+    return _as

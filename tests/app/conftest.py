@@ -1,4 +1,5 @@
-"""Browser-test fixtures: the app served on a free port over a private data root, and headless Chromium."""
+"""Browser-test helpers: the app served on a free port over a private data root (its fixtures, with headless
+Chromium, are in tests/conftest.py, so tests/app and tests/security share one browser and one server)."""
 from __future__ import annotations
 
 import os
@@ -9,7 +10,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
@@ -37,7 +37,7 @@ def start_server(root: Path, port: int | None = None, **env_extra) -> tuple[subp
         if proc.poll() is not None:
             raise RuntimeError(f"server exited: {(root / f'server-{port}.log').read_text()[-3000:]}")
         try:
-            urllib.request.urlopen(url + "/", timeout=2)
+            urllib.request.urlopen(url + "/", timeout=10)     # a loaded 2-core machine builds it in seconds
             return proc, url
         except OSError:
             time.sleep(0.5)
@@ -52,48 +52,3 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
-
-
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """Serve the app (python -m app) on its demo data; yields (base URL, data root)."""
-    root = tmp_path_factory.mktemp("served-data")
-    proc, url = start_server(root)
-    yield url, root
-    stop_server(proc)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    pw = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} missing: `make test` installs Debian's chromium")
-    with pw.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1250})
-    pg = context.new_page()
-    pg.set_default_timeout(20_000)
-    yield pg
-    context.close()
-
-
-@pytest.fixture
-def logged_in(data_root, monkeypatch):
-    """logged_in(name, role) → the vetting store of the data root, with ``name`` logged in in this process."""
-    from astroml_core.vetting import open_store
-
-    def _as(name: str = "ann", role: str = "admin"):
-        store = open_store()
-        if store.user(name) is None:
-            store.add_user(name, f"{name}-password", role)
-        for module in ("app.components.send_to_vetting", "app.pages.vetting"):
-            monkeypatch.setattr(f"{module}.current_user", lambda: name)
-        return store
-
-    return _as

@@ -104,8 +104,8 @@ def test_single_band_upload_works_and_a_corrupt_upload_shows_the_error(page, ser
     # the view fits the new, smaller image (it kept the demo's extent while the ranges were data ranges)
     wait_until(lambda: page.evaluate(VIEW) == [-0.5, 95.5, -0.5, 95.5], what="the view on the 96 × 96 image")
     page.locator(".deblend-run button").click()
-    status = wait_until(lambda: (t := text(page, ".deblend-status")) and "Sources found" in t and t,
-                        what="baselines on the single band")
+    status = wait_until(lambda: (t := text(page, ".deblend-status")) and "Sources found" in t and t, timeout=120,
+                        what="baselines on the single band")          # queued behind the demo survey's analysis
     found = re.search(r"Sources found: ([^<]*)", status).group(1)
     assert re.search(r"sep [12]\b", found) and "model" not in found
     page.locator("input.filepond--browser").set_input_files(
