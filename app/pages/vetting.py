@@ -11,7 +11,6 @@ with a button that sends it again.
 from __future__ import annotations
 
 import asyncio
-import html
 import io
 import logging
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +28,7 @@ from ..components.banner import Banner
 from ..components.candidate_preview import preview_figure
 from ..components.keyboard import KeyShortcuts
 from ..components.locking import every, next_tick, with_document_lock
+from ..components.safe_text import html_text, md_text
 from ..components.url_state import copy_link_button, sync_url
 
 __all__ = ["VettingPage", "PAGE"]
@@ -42,10 +42,6 @@ PAGE = dict(slug="vetting", title="Vetting",
 
 POLL_MS = 1000
 EXPORTS = (("ECSV", ".ecsv"), ("CSV", ".csv"), ("VOTable", ".xml"))
-
-
-def _esc(text) -> str:
-    return html.escape(str(text), quote=True)
 
 
 @lru_cache(maxsize=1)
@@ -125,7 +121,7 @@ class VettingPage(pn.viewable.Viewer):
             return ("Viewing as a guest: <a href='./login?next=./vetting' class='vet-login'>log in</a> to vote "
                     "and comment.")
         rights = "may vote and comment" if self.user.can_vote else "read-only (a viewer)"
-        return (f"Logged in as <b class='vet-username'>{_esc(self.user.name)}</b> ({_esc(self.user.role)}, "
+        return (f"Logged in as <b class='vet-username'>{html_text(self.user.name)}</b> ({html_text(self.user.role)}, "
                 f"{rights}) · <a href='./logout'>log out</a>")
 
     def _load_campaigns(self) -> None:
@@ -151,8 +147,8 @@ class VettingPage(pn.viewable.Viewer):
             self.picker.value = info.id
         self._labels, self._kind = info.labels, info.kind
         self._history, self._skipped = [], []
-        self.model_info.object = (f"{_esc(info.kind.replace('_', ' '))} · model <b>{_esc(info.model_name or '—')}</b>"
-                                  f" {_esc(info.model_version)} · made by {_esc(info.created_by)}")
+        self.model_info.object = (f"{html_text(info.kind.replace('_', ' '))} · model <b>{html_text(info.model_name or '—')}</b>"
+                                  f" {html_text(info.model_version)} · made by {html_text(info.created_by)}")
         self._build_buttons()
         if self.candidate is None:
             self._advance()
@@ -215,10 +211,10 @@ class VettingPage(pn.viewable.Viewer):
             self.campaign = cand.campaign_id
             return
         self._cand = cand
-        self.title.object = f"### {_esc(cand.name)}"
-        meta = " · ".join(f"{_esc(k)} {v:.4f}" if isinstance(v, float) else f"{_esc(k)} {_esc(v)}"
+        self.title.object = f"### {md_text(cand.name)}"
+        meta = " · ".join(f"{html_text(k)} {v:.4f}" if isinstance(v, float) else f"{html_text(k)} {html_text(v)}"
                           for k, v in cand.meta.items())
-        self.model_info.object = (f"Model says <b class='vet-model-label'>{_esc(cand.model_label or '—')}</b> "
+        self.model_info.object = (f"Model says <b class='vet-model-label'>{html_text(cand.model_label or '—')}</b> "
                                   f"(score {cand.score:.3f}, uncertainty {cand.uncertainty:.3f})"
                                   + (f" · {meta}" if meta else ""))
         try:
@@ -239,7 +235,7 @@ class VettingPage(pn.viewable.Viewer):
             return
         cand, user, confidence = self._cand, self.user.name if self.user else None, float(self.confidence.value)
         self.resend_button.visible = False
-        self.ack.object = f"<span class='vet-saving'>Saving <b>{_esc(label)}</b>…</span>"
+        self.ack.object = f"<span class='vet-saving'>Saving <b>{html_text(label)}</b>…</span>"
         self._store_write(lambda: self.store.vote(user, cand.id, label, confidence),
                           partial(self._voted, cand), partial(self._vote_failed, cand, label, confidence))
 
@@ -256,7 +252,7 @@ class VettingPage(pn.viewable.Viewer):
     def _voted(self, cand: CandidateInfo, vote) -> None:
         self._unsent = None
         self.banner.clear()
-        self.ack.object = (f"<span class='vet-saved'>Saved: <b>{_esc(vote.label)}</b> for {_esc(cand.name)} "
+        self.ack.object = (f"<span class='vet-saved'>Saved: <b>{html_text(vote.label)}</b> for {html_text(cand.name)} "
                            f"(vote #{vote.id}, confidence {vote.confidence:.2f})</span> · ← Back to change it")
         if self._cand is not None and self._cand.id == cand.id:
             self._advance()
@@ -267,7 +263,7 @@ class VettingPage(pn.viewable.Viewer):
         if isinstance(exc, StoreBusyError):     # kept, for the voter to send again
             self._unsent = (cand.id, label, confidence)
             self.ack.object = (f"<span class='vet-not-saved' style='color:#a00'>Not saved: the database stayed busy; "
-                               f"your vote (<b>{_esc(label)}</b> for {_esc(cand.name)}) was not stored — try again"
+                               f"your vote (<b>{html_text(label)}</b> for {html_text(cand.name)}) was not stored — try again"
                                "</span>")
             self.resend_button.visible = True
         else:
@@ -387,13 +383,13 @@ class VettingPage(pn.viewable.Viewer):
         if self._cand is None:
             return
         row = self.store.consensus(self.campaign)[self._cand.id]
-        counts = "".join(f"<tr><td>{_esc(lab)}</td><td class='vet-count' data-label='{_esc(lab)}' "
+        counts = "".join(f"<tr><td>{html_text(lab)}</td><td class='vet-count' data-label='{html_text(lab)}' "
                          f"style='padding-left:12px'>{n}</td></tr>" for lab, n in row.counts.items() if n)
-        ds = (f"Dawid–Skene: <b class='vet-ds'>{_esc(row.ds_label)}</b> (p = {row.ds_probability:.2f})"
+        ds = (f"Dawid–Skene: <b class='vet-ds'>{html_text(row.ds_label)}</b> (p = {row.ds_probability:.2f})"
               if row.ds_label else "Dawid–Skene estimate from 3 votes")
-        majority = (f"Majority: <b class='vet-majority'>{_esc(row.majority)}</b> ({row.agreement:.0%} agree)"
+        majority = (f"Majority: <b class='vet-majority'>{html_text(row.majority)}</b> ({row.agreement:.0%} agree)"
                     if row.majority else "<span class='vet-majority'>No votes yet</span>")
-        votes = ", ".join(f"{_esc(v.user)}: {_esc(v.label)}" for v in self.store.votes(self._cand.id))
+        votes = ", ".join(f"{html_text(v.user)}: {html_text(v.label)}" for v in self.store.votes(self._cand.id))
         self.consensus.object = (f"<b>Consensus</b> · <span class='vet-nvotes'>{row.n_votes}</span> "
                                  f"vote{'' if row.n_votes == 1 else 's'}<br>"
                                  f"{majority}<br>{ds}<table style='margin-top:4px'>{counts}</table>"
@@ -401,8 +397,8 @@ class VettingPage(pn.viewable.Viewer):
         thread = self.store.thread(self._cand.id)
         self.thread.object = "<b>Comments</b>" + ("".join(
             f"<div class='vet-comment-item' style='margin-left:{16 * c.depth}px;border-left:2px solid #ccd;"
-            f"padding-left:6px;margin-top:4px'><span style='color:#555'>#{c.id} {_esc(c.user)}:</span> "
-            f"<span class='vet-comment-text' style='white-space:pre-wrap'>{_esc(c.text)}</span></div>"
+            f"padding-left:6px;margin-top:4px'><span style='color:#555'>#{c.id} {html_text(c.user)}:</span> "
+            f"<span class='vet-comment-text' style='white-space:pre-wrap'>{html_text(c.text)}</span></div>"
             for c in thread) or "<div style='color:#777'>None yet</div>")
         self.reply_to.options = {"(new thread)": 0, **{f"#{c.id} {c.user}: {c.text[:30]}": c.id for c in thread}}
 

@@ -1,7 +1,8 @@
 """Database engines for the vetting store: SQLite made safe for many writers, or any SQLAlchemy URL.
 
 SQLite runs in WAL mode with ``synchronous=FULL`` (a committed vote survives a killed process and a
-power cut) and a 30 s busy timeout. Writes open with ``BEGIN IMMEDIATE``, so two processes never both
+power cut) and a 30 s busy timeout, which the store shortens to 2 s per try once migrated (it retries
+a few times, then refuses plainly with ``StoreBusyError``; see ``store.BUSY_TIMEOUT_S``). Writes open with ``BEGIN IMMEDIATE``, so two processes never both
 read and then both try to upgrade to a write lock (which SQLite answers with an immediate "database is
 locked" that no timeout retries). PostgreSQL needs none of this.
 """
