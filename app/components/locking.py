@@ -47,15 +47,16 @@ def run_job(fn, then, on_error, *, name: str, key=None) -> None:
     _deliver(service().submit(fn, name=name, key=key).future, then, on_error)
 
 
-def run_io(fn, then, on_error) -> None:
+def run_io(fn, then, on_error, *, pool: ThreadPoolExecutor | None = None) -> None:
     """Run ``fn()`` (opening and checking a file, a database write) on an I/O thread and call ``then(result)``
     (or ``on_error(exc)``) with the document lock held, so a slow disk or a hostile file never holds up
     the server's event loop. Inline outside a served session, and while the page is still being built
-    (before the browser has it, the result belongs in its first render)."""
+    (before the browser has it, the result belongs in its first render). ``pool``: threads of the caller's
+    own, where its work must not wait behind file opening (or hold it up)."""
     if not _served() or not pn.state.loaded:
         _inline(fn, then, on_error)
         return
-    _deliver(_io_pool().submit(fn), then, on_error)
+    _deliver((pool or _io_pool()).submit(fn), then, on_error)
 
 
 def _served() -> bool:

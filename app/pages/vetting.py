@@ -10,7 +10,6 @@ with a button that sends it again.
 """
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +26,7 @@ from ..auth import current_user
 from ..components.banner import Banner
 from ..components.candidate_preview import preview_figure
 from ..components.keyboard import KeyShortcuts
-from ..components.locking import every, next_tick, with_document_lock
+from ..components.locking import every, next_tick, run_io, with_document_lock
 from ..components.safe_text import html_text, md_text
 from ..components.url_state import copy_link_button, sync_url
 
@@ -301,34 +300,17 @@ class VettingPage(pn.viewable.Viewer):
         document lock held; while the database is locked the voter sees "busy, retrying". Outside a served
         session (headless tests), write here and now."""
         doc = pn.state.curdoc
-        if doc is None or doc.session_context is None:
-            try:
-                result = write()
-            except AstroMLError as exc:
-                failed(exc)
-                return
-            then(result)
-            return
-        self._writing = True
 
         def busy(attempt: int, retry_in_s: float) -> None:       # on the write thread
-            next_tick(doc, partial(self._show_busy, attempt))
+            if doc is not None:
+                next_tick(doc, partial(self._show_busy, attempt))
 
         def work():
             with on_busy(busy):
                 return write()
 
-        future = _write_pool().submit(work)
-
-        async def wait() -> None:
-            try:
-                result = await asyncio.wrap_future(future)
-            except Exception as exc:
-                next_tick(doc, partial(self._write_done, failed, exc))
-                return
-            next_tick(doc, partial(self._write_done, then, result))
-
-        pn.state.execute(wait)
+        self._writing = True
+        run_io(work, partial(self._write_done, then), partial(self._write_done, failed), pool=_write_pool())
 
     def _write_done(self, callback, value) -> None:
         self._writing = False
