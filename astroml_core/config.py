@@ -39,6 +39,11 @@ class Settings:
     demo_spectra: int
     vetting_db: str
 
+    @property
+    def private_dirs(self) -> tuple[Path, Path]:
+        """Folders under the data root that no path or link may name: every session's uploads, the caches."""
+        return self.upload_dir, self.cache_dir
+
     @classmethod
     def from_env(cls) -> "Settings":
         """Read the settings from the ``ASTROML_*`` environment variables."""

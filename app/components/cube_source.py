@@ -29,11 +29,6 @@ def _example_path(demos: list[str], cfg) -> str:
         return "a FITS file under the data root"
 
 
-def _private(cfg) -> tuple:
-    """Folders under the data root that no path may name: every session's uploads, the caches."""
-    return cfg.upload_dir, cfg.cache_dir
-
-
 class CubeSource(pn.viewable.Viewer):
     """Three choices (Demo, Upload, Server path) that call ``on_path(path, label)`` or ``on_error(exc)``;
     with ``on_paths``, several files dropped at once go to ``on_paths(paths, label)`` together.
@@ -66,7 +61,7 @@ class CubeSource(pn.viewable.Viewer):
             multiple=on_paths is not None, width=260, height=110, layout="compact",
             disabled=not self._can_upload, css_classes=["cube-upload"])
         self.path_input = pn.widgets.AutocompleteInput(
-            label=f"Path under the data root ({cfg.data_root})", options=list_fits(cfg.data_root, private=_private(cfg)),
+            label=f"Path under the data root ({cfg.data_root})", options=list_fits(cfg.data_root, private=cfg.private_dirs),
             restrict=False, min_characters=1, case_sensitive=False, search_strategy="includes",
             placeholder=_example_path(demos, cfg), width=260, css_classes=["cube-path"])
         self.path_button = pn.widgets.Button(label="Open path", color="primary", width=120,
@@ -84,7 +79,7 @@ class CubeSource(pn.viewable.Viewer):
 
     def open_path(self, text: str) -> None:
         try:
-            path = resolve_under_root(text or "", self._cfg.data_root, private=_private(self._cfg))
+            path = resolve_under_root(text or "", self._cfg.data_root, private=self._cfg.private_dirs)
         except Exception as exc:  # typed PathNotAllowedError; shown by the page
             self._on_error(exc)
             return

@@ -84,7 +84,7 @@ def link_path(path) -> str:
 
     cfg = settings()
     root, path = cfg.data_root, Path(path).resolve()
-    private = any(path.is_relative_to(d) for d in (cfg.upload_dir, cfg.cache_dir))
+    private = any(path.is_relative_to(d) for d in cfg.private_dirs)
     return str(path.relative_to(root)) if path.is_relative_to(root) and not private else ""
 
 
