@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 5006
 
-.PHONY: serve test install install-test chromium bench clean-data
+.PHONY: serve test install install-test chromium corpus bench clean-data
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,18 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core; }
 
+# The real-file corpus: package distributions that ship real observations, downloaded (never installed) from the
+# package registry; tests/corpus/files.py names the files taken from them.
+CORPUS_DIR ?= .cache/corpus
+$(CORPUS_DIR)/.done: tests/corpus/requirements.txt
+	mkdir -p $(CORPUS_DIR)
+	$(PY) -m pip download --quiet --no-deps --dest $(CORPUS_DIR) -r tests/corpus/requirements.txt
+	touch $@
+
+corpus: install $(CORPUS_DIR)/.done
+
 # PostgreSQL (Debian's) for the vetting tests: installed and started by .ci/postgres.sh, which prints its URL.
-test: install-test chromium
+test: install-test chromium corpus
 	ASTROML_TEST_PG_URL="$${ASTROML_TEST_PG_URL-$$(bash .ci/postgres.sh)}" $(PY) -m pytest
 
 bench: install

@@ -11,7 +11,7 @@ __all__ = [
     "MissingWCSError", "InvalidWCSError", "SpectralAxisError", "NonFiniteError", "TooLargeError",
     "DecompressionBombError", "InvalidTableError", "PathNotAllowedError", "UnknownModelError", "VettingError", "NotLoggedInError", "PermissionDeniedError",
     "UnknownRecordError", "InvalidVoteError", "StoreBusyError", "AstroMLWarning", "NoCelestialWCSWarning",
-    "ArchivalHeaderWarning",
+    "ArchivalHeaderWarning", "HeaderRepairWarning", "UnsupportedFormatError",
 ]
 
 
@@ -63,6 +63,10 @@ class InvalidTableError(AstroMLError, ValueError):
     """The file is not a table we can read (ECSV, CSV, VOTable or a FITS table), or lacks what is needed."""
 
 
+class UnsupportedFormatError(ShapeError):
+    """The file is readable FITS but none of the formats we read (its message lists the formats we do read)."""
+
+
 class PathNotAllowedError(AstroMLError, PermissionError):
     """A path lies outside the configured data root, does not exist inside it, or cannot be a path at all
     (a NUL byte, longer than the file system allows)."""
@@ -112,6 +116,11 @@ class NoCelestialWCSWarning(AstroMLWarning):
 
 class ArchivalHeaderWarning(AstroMLWarning):
     """An archival header convention was translated (AIPS beam, missing rest frequency, ...)."""
+
+
+class HeaderRepairWarning(ArchivalHeaderWarning):
+    """A non-standard card was repaired (unit spelling, projection, spectral type) or a missing one assumed;
+    the message names the card, what it held and what it now means."""
 
 
 def warn(message: str, category: type[AstroMLWarning] = AstroMLWarning) -> None:

@@ -1,0 +1,1 @@
+"""The real-file corpus: observations no one here made, taken from package distributions (see files.py)."""
