@@ -166,7 +166,7 @@ class InferencePage(pn.viewable.Viewer):
         width, height = (n * data.cell_mpc for n in data.tb.shape[:2])
         self.status.object = "<br>".join([f"Posterior: {len(samples):,} samples from the whole {width:.0f} × {height:.0f} Mpc "
                                           "box" + ("" if data.truth else " (no truth in this file)"),
-                                          *(f"⚠ {html_text(note)}" for note in grid_notes(data))])
+                                          *(f"⚠ {html_text(note)}" for note in (*data.notes, *grid_notes(data)))])
 
     @staticmethod
     def _summary_html(samples: np.ndarray, truth: dict | None) -> str:

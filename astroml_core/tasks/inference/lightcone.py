@@ -1,9 +1,9 @@
 """Posterior of the six reionisation/cosmology parameters from one 21 cm lightcone.
 
 A lightcone file is FITS: δT_b as (line of sight, y, x) in mK (or K), CDELT1 the cell in comoving Mpc,
-and the redshift of each slice in a REDSHIFT table (or ZMIN for the first slice with the model's 4 Mpc
-cells). It is resampled to the model's grid (4 Mpc cells, 672 slices = 2,688 Mpc from z = 6) by
-block-averaging, so a 140 × 140 × 2350 cube of 1.43 Mpc cells (92 MB) is read in well under a second.
+and the redshift of each slice from a REDSHIFT table (its z or comoving-distance column) or from ZMIN and
+CDELT3 (:mod:`.lightcone_redshift`, which also says what it assumed). It is resampled to the model's grid
+(4 Mpc cells, 672 slices = 2,688 Mpc from z = 6) by block-averaging, so a 140 × 140 × 2350 cube of 1.43 Mpc cells (92 MB) is read in well under a second.
 The whole width is read: the model wraps the transverse sides, as a simulation box is periodic, so the
 same sky tiled gives the same posterior. Only the training grid (128 Mpc boxes of 4 Mpc cells) is
 calibrated, because the simulated sky itself changes with box and cell size: :func:`grid_notes` says so.
@@ -22,6 +22,7 @@ from astropy.table import QTable
 from ...data.fitsfile import open_fits_checked
 from ...errors import MissingWCSError, NonFiniteError, ShapeError
 from ...sim.lightcone import PARAMETER_NAMES, PARAMETERS, LightconeConfig
+from .lightcone_redshift import redshift_table, slice_redshifts
 
 __all__ = ["LightconeData", "open_lightcone", "model_input", "grid_notes", "lightcone_posterior",
            "posterior_summary", "parameter_unit"]
@@ -40,6 +41,7 @@ class LightconeData:
     name: str
     truth: dict | None = None
     xhi: np.ndarray | None = None
+    notes: tuple[str, ...] = ()         # what was assumed to read it (e.g. the cosmology behind slice redshifts)
 
 
 def parameter_unit(name: str) -> u.Unit:
@@ -47,62 +49,9 @@ def parameter_unit(name: str) -> u.Unit:
     return {"e0": u.eV, "m_wdm": u.keV}.get(name, u.dimensionless_unscaled)
 
 
-_Z_COLUMNS = ("z", "redshift")
-
-
-def _redshift_table(hdul: fits.HDUList, name: str):
-    """The REDSHIFT extension as a table HDU, None when there is none; ShapeError when it is not a table."""
-    if "REDSHIFT" not in [h.name.upper() for h in hdul]:
-        return None
-    hdu = hdul["REDSHIFT"]
-    if not isinstance(hdu, (fits.BinTableHDU, fits.TableHDU)):
-        raise ShapeError(f"{name}: its REDSHIFT extension is an image, not a table; write it as a table with a "
-                         "column z, as `astroml sim lightcone` does")
-    return hdu
-
-
-def _table_column(hdu, names: tuple[str, ...]) -> str | None:
-    """The table's column whose name is one of ``names`` (any case), or None."""
-    return next((c for c in hdu.columns.names if c.strip().lower() in names), None)
-
-
-def _redshifts(hdul: fits.HDUList, header: fits.Header, n_los: int, cell: float, name: str) -> np.ndarray:
-    """Redshift of each slice: the REDSHIFT table's z (or REDSHIFT) column, or ZMIN with the model's cells."""
-    table = _redshift_table(hdul, name)
-    if table is not None:
-        column = _table_column(table, _Z_COLUMNS)
-        if column is None:
-            raise MissingWCSError(f"{name}: its REDSHIFT table has columns {list(table.columns.names)} but none named z "
-                                  "or REDSHIFT; name the redshift column z, as `astroml sim lightcone` does")
-        try:
-            z = np.asarray(table.data[column], dtype=float).ravel()
-        except (TypeError, ValueError):
-            raise ShapeError(f"{name}: the REDSHIFT table's column '{column}' does not hold numbers") from None
-        if len(z) != n_los:
-            raise ShapeError(f"{name}: the REDSHIFT table has {len(z)} rows for {n_los} slices")
-        if not np.isfinite(z).all():
-            raise NonFiniteError(f"{name}: the REDSHIFT table's column '{column}' holds NaN or infinite redshifts")
-        if n_los > 1 and (np.diff(z) < 0).any():
-            raise ShapeError(f"{name}: the REDSHIFT table's column '{column}' must increase along the line of sight "
-                             "(slice 0 nearest)")
-        return z
-    zmin = header.get("ZMIN")
-    if _is_number(zmin) and abs(cell - MODEL_GRID.cell_mpc) < 1e-6:
-        return _z_from_zmin(float(zmin), n_los)
-    raise MissingWCSError(f"{name} gives no redshift per slice: add a REDSHIFT table (column z), "
-                          "as `astroml sim lightcone` writes")
-
-
 def _is_number(value) -> bool:
     """True for a finite int or float header value (not a bool, not a string)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
-
-
-def _z_from_zmin(z_min: float, n_los: int) -> np.ndarray:
-    """Slice redshifts are needed only to find z = 6; with ZMIN alone they are marked unknown past it."""
-    z = np.full(n_los, np.nan)
-    z[0] = z_min
-    return z
 
 
 def open_lightcone(path: str | os.PathLike, *, max_bytes: int | None = None) -> LightconeData:
@@ -127,20 +76,22 @@ def open_lightcone(path: str | os.PathLike, *, max_bytes: int | None = None) -> 
         scale = {"mK": 1.0, "K": 1000.0}.get(unit)
         if scale is None:
             raise ShapeError(f"{name}: BUNIT '{unit}' is not a brightness temperature (mK or K)")
-        z = _redshifts(hdul, header, hdu.shape[0], float(cell), name)
+        z = slice_redshifts(hdul, hdu.shape[0], float(cell), name)
         cube = _image_data(hdu, path)
         bad = ~np.isfinite(cube)
         if bad.any():
             raise NonFiniteError(f"{name} has {int(bad.sum())} NaN or infinite cells; fill or flag them before inference")
         truth = {k: float(header[k]) for k in PARAMETER_NAMES} \
             if all(_is_number(header.get(k)) for k in PARAMETER_NAMES) else None
-        return LightconeData(np.moveaxis(cube, 0, -1) * scale, z, float(cell), name, truth, _xhi(hdul, hdu.shape[0]))
+        return LightconeData(np.moveaxis(cube, 0, -1) * scale, z.z, float(cell), name, truth, _xhi(hdul, hdu.shape[0]),
+                             z.notes)
 
 
 def _xhi(hdul: fits.HDUList, n_los: int) -> np.ndarray | None:
     """The neutral fraction per slice from the REDSHIFT table's xhi column, when it is there and numeric."""
-    table = _redshift_table(hdul, "")
-    column = _table_column(table, ("xhi", "x_hi")) if table is not None else None
+    table = redshift_table(hdul, "")
+    column = next((c for c in table.columns.names if c.strip().lower() in ("xhi", "x_hi")), None) \
+        if table is not None else None
     if column is None:
         return None
     try:
@@ -232,7 +183,8 @@ def lightcone_posterior(data: LightconeData, *, n_samples: int = 10_000, seed: i
         torch.manual_seed(seed)
         samples = from_unit(model.sample(model_input(data).to(device)[None], n_samples)[0], low, high).cpu().numpy()
     table = QTable({p.name: samples[:, i] * parameter_unit(p.name) for i, p in enumerate(PARAMETERS)})
-    table.meta.update(lightcone=data.name, truth=data.truth, model="lightcone_flow", notes=grid_notes(data))
+    table.meta.update(lightcone=data.name, truth=data.truth, model="lightcone_flow",
+                      notes=[*data.notes, *grid_notes(data)])
     return table
 
 
