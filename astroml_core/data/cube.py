@@ -4,6 +4,8 @@ A ``Cube`` reads one channel or one spectrum at a time (never the whole file), k
 WCS, spectral axis (frequency and velocity with units), brightness unit and beam, and accepts the
 archival conventions observatories wrote (AIPS NCP / VELO-xxx / FELO-xxx, beams in HISTORY cards,
 Galactic frames, velocities in m/s, integer data with BLANK, 4-D cubes with a Stokes axis).
+Header repairs (``header_repair``) and beams (``beams``: BMAJ, GIPSY BMMAJ, AIPS HISTORY, CASA's
+per-channel BEAMS table) live in their own modules; every repair is a sentence in :attr:`Cube.repairs`.
 """
 from __future__ import annotations
 
@@ -17,12 +19,15 @@ import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord
 from astropy.io import fits
-from astropy.wcs import WCS, FITSFixedWarning
+from astropy.wcs import WCS
 
-from ..errors import (ArchivalHeaderWarning, AxisOrderError, InvalidFITSError, InvalidWCSError, MissingWCSError,
-                      NoCelestialWCSWarning, NonFiniteError, ShapeError, SpectralAxisError, TruncatedFITSError, warn)
+from ..errors import (ArchivalHeaderWarning, AxisOrderError, HeaderRepairWarning, InvalidFITSError, InvalidWCSError,
+                      MissingWCSError, NoCelestialWCSWarning, NonFiniteError, ShapeError, SpectralAxisError,
+                      TruncatedFITSError, warn)
 from ._reader import PlaneReader, PreadReader, SectionReader, scaling_from_header
-from .fitsfile import checked_file, is_gzip, one_line, open_fits_checked
+from .beams import Beam, read_beams
+from .fitsfile import checked_file, is_gzip, open_fits_checked
+from .header_repair import read_wcs
 
 __all__ = ["Cube", "Beam", "WorldCoord", "open_cube", "HI_REST_FREQ"]
 
@@ -31,24 +36,10 @@ _BITPIX = {8: np.uint8, 16: np.int16, 32: np.int32, 64: np.int64, -32: np.float3
 # spectral CTYPE (first 4 letters, after wcslib's fixes) → astropy doppler convention
 _DOPPLER = {"VRAD": u.doppler_radio, "VOPT": u.doppler_optical, "FELO": u.doppler_optical,
             "VELO": u.doppler_relativistic, "ZOPT": u.doppler_optical}
+CONVENTIONS = {"radio": u.doppler_radio, "optical": u.doppler_optical, "relativistic": u.doppler_relativistic}
 _CHUNK_BYTES = 64 * 2**20
 _FULL_SCAN_BYTES = 256 * 2**20   # cubes up to this size are checked whole for a finite value
 _MAX_PROBES = 64                 # bigger ones at this many channels
-
-
-@dataclass(frozen=True)
-class Beam:
-    """Restoring beam: FWHM major/minor axes and position angle (East of North)."""
-
-    major: u.Quantity
-    minor: u.Quantity
-    pa: u.Quantity
-    source: str = "header"  # "header" (BMAJ/BMIN/BPA) or "history" (AIPS CLEAN card)
-
-    def area_pixels(self, pixel_scale: u.Quantity) -> float:
-        """Beam solid angle in pixels: π·major·minor / (4 ln 2) / pixel²."""
-        ratio = (self.major * self.minor / pixel_scale**2).to_value(u.one)
-        return float(np.pi * ratio / (4 * np.log(2)))
 
 
 @dataclass(frozen=True)
@@ -75,13 +66,20 @@ class Cube:
     """A validated, lazily read spectral cube of shape (n_channels, ny, nx).
 
     Build it with :func:`open_cube`. Values are float32 in :attr:`unit`, blanks as NaN.
+    :attr:`repairs` says, one sentence each, which header cards were read other than as written (and what
+    was assumed for missing ones); :attr:`warnings` holds those and every other note. :attr:`beams` is
+    the beam of every channel when it varies (CASA's BEAMS table), else None; :attr:`beam` is then the
+    median beam.
     """
 
     def __init__(self, path: Path, header: fits.Header, reader: PlaneReader, leads: list[tuple],
                  celestial: WCS | None, spectral: _SpectralAxis, unit: u.UnitBase, beam: Beam | None,
-                 notes: tuple[str, ...]) -> None:
+                 notes: tuple[str, ...], repairs: tuple[str, ...] = (),
+                 beams: tuple[Beam, ...] | None = None) -> None:
         self.path, self.header, self._reader, self._leads = path, header, reader, leads
-        self.celestial, self._spec, self.unit, self.beam, self.warnings = celestial, spectral, unit, beam, notes
+        self.celestial, self._spec, self.unit, self.beam = celestial, spectral, unit, beam
+        self.repairs, self.beams = repairs, beams
+        self.warnings = repairs + tuple(n for n in notes if n not in repairs)
         self.rest_frequency = spectral.rest_frequency
         self._native_unit, self._doppler_name = spectral.native_unit, spectral.doppler
         ny, nx = reader.shape[-2:]
@@ -112,6 +110,11 @@ class Cube:
         values = self._spec.wcs.pixel_to_world_values(np.arange(self.n_channels, dtype=float))
         return np.asarray(values, dtype=float) * self._native_unit
 
+    @property
+    def spectral_world(self) -> u.Quantity:
+        """The spectral world value of every channel in the axis' own (SI) unit, as wcslib computes it."""
+        return self._native_values
+
     @cached_property
     def frequencies(self) -> u.Quantity:
         """Frequency of every channel (Hz), converted from velocity axes with the rest frequency."""
@@ -132,9 +135,17 @@ class Cube:
     @cached_property
     def velocities(self) -> u.Quantity:
         """Velocity of every channel (km/s) relative to the rest frequency, in :attr:`velocity_convention`."""
-        doppler = {"radio": u.doppler_radio, "relativistic": u.doppler_relativistic,
-                   "optical": u.doppler_optical}[self.velocity_convention]
-        return self.frequencies.to(u.km / u.s, equivalencies=doppler(self.rest_frequency))
+        return self.velocities_in(self.velocity_convention)
+
+    def velocities_in(self, convention: str | None = None) -> u.Quantity:
+        """Velocity of every channel (km/s) in ``convention`` ('radio', 'optical' or 'relativistic'; the
+        cube's own by default), from the frequencies and the rest frequency."""
+        convention = convention or self.velocity_convention
+        if convention not in CONVENTIONS:
+            raise ValueError(f"velocity convention {convention!r} is not one of {', '.join(CONVENTIONS)}")
+        if convention == self.velocity_convention and "velocities" in self.__dict__:
+            return self.velocities
+        return self.frequencies.to(u.km / u.s, equivalencies=CONVENTIONS[convention](self.rest_frequency))
 
     @property
     def spectral_unit(self) -> u.Unit:
@@ -191,27 +202,71 @@ class Cube:
         lo, hi = max(0, min(lo, hi)), min(self.n_channels - 1, max(lo, hi))
         return range(lo, hi + 1)
 
-    def moment0(self, channels: tuple[int, int] | None = None) -> u.Quantity:
+    def moment0(self, channels: tuple[int, int] | None = None, *, velocity: bool = False,
+                convention: str | None = None) -> u.Quantity:
         """Integrated intensity Σ S·|Δspectral| over channels [lo, hi] (all by default), NaN-safe.
 
-        In :attr:`unit` × the cube's spectral unit (Jy/beam·Hz for frequency cubes, Jy/beam·km/s
-        for velocity cubes). Reads the channels in ~64 MB chunks so memory stays bounded.
+        In :attr:`unit` × the cube's spectral unit (Jy/beam·Hz for frequency cubes, Jy/beam·km/s for
+        velocity cubes), or × km/s with ``velocity=True`` (channel widths in ``convention``, the cube's own
+        by default). Reads the channels in ~64 MB chunks so memory stays bounded.
         """
+        if velocity:
+            widths = self._widths(self.velocities_in(convention).to_value(u.km / u.s))
+            return self._integrate(channels, widths) * (self.unit * u.km / u.s)
+        native = self._native_values.to(self.spectral_unit, equivalencies=u.spectral()).value
+        return self._integrate(channels, self._widths(native)) * (self.unit * self.spectral_unit)
+
+    def integrated_flux_map(self, channels: tuple[int, int] | None = None, *,
+                            convention: str | None = None) -> u.Quantity:
+        """Line flux per pixel, Σ S_c / Ω_c · |Δv_c| in Jy·km/s, over channels [lo, hi] (all by default).
+
+        S is in Jy/beam (or any flux per beam); Ω_c is the beam area in pixels of channel c — each
+        channel's own beam when the cube has a per-channel beam table (CASA), else the one beam. Δv is
+        the channel width in ``convention`` (the cube's own by default). Summing the map over a source
+        gives its line flux in Jy km/s.
+
+        Raises
+        ------
+        MissingWCSError without a beam or celestial WCS; ShapeError when the unit is not per beam.
+        """
+        if self.beam is None or self.pixel_scale is None:
+            raise MissingWCSError(f"{self.path.name}: Jy·km/s per pixel needs the beam (BMAJ/BMIN) and the pixel "
+                                  "size (CDELT1/2); the header lacks " + ("the beam" if self.beam is None else
+                                                                          "a celestial WCS"))
+        per_beam = self.unit * u.beam
+        if per_beam.physical_type != "spectral flux density":
+            raise ShapeError(f"{self.path.name}: its unit {self.unit} is not a flux density per beam (Jy/beam), "
+                             "so it cannot be turned into Jy per pixel")
+        scale = per_beam.to(u.Jy)
+        areas = self.beam_areas()
+        widths = self._widths(self.velocities_in(convention).to_value(u.km / u.s)) / areas * scale
+        return self._integrate(channels, widths) * (u.Jy * u.km / u.s)
+
+    @staticmethod
+    def _widths(values: np.ndarray) -> np.ndarray:
+        return np.abs(np.gradient(values)) if values.size > 1 else np.ones(1)
+
+    def beam_areas(self) -> np.ndarray | None:
+        """Beam solid angle of every channel in pixels (per-channel beams when present); None without a beam
+        or celestial WCS."""
+        if self.beam is None or self.pixel_scale is None:
+            return None
+        return np.array([b.area_pixels(self.pixel_scale) for b in (self.beams or [self.beam] * self.n_channels)])
+
+    def _integrate(self, channels, weights: np.ndarray) -> np.ndarray:
+        """Σ weight_c · channel_c over the channel range, NaN where every channel is blank (float32)."""
         rng = self._channel_range(channels)
-        native = self._native_values.to(self.spectral_unit,
-                                        equivalencies=u.spectral()).value
-        widths = np.abs(np.gradient(native)) if native.size > 1 else np.ones(1)
         total = np.zeros(self.shape[1:], dtype=np.float64)
         seen = np.zeros(self.shape[1:], dtype=bool)
 
         def add(block: np.ndarray, chunk: range) -> None:
-            w = widths[chunk.start:chunk.stop, None, None]
+            w = weights[chunk.start:chunk.stop, None, None]
             total[...] += np.nansum(block * w, axis=0)
             seen[...] |= np.isfinite(block).any(axis=0)
 
         self._reduce(rng, add)
         total[~seen] = np.nan
-        return total.astype(np.float32) * (self.unit * self.spectral_unit)
+        return total.astype(np.float32)
 
     def peak(self, channels: tuple[int, int] | None = None) -> u.Quantity:
         """Peak value along the spectral axis at each pixel (NaN where all blank), in :attr:`unit`."""
@@ -273,10 +328,10 @@ def open_cube(path: str | os.PathLike, *, max_bytes: int | None = None) -> Cube:
                          "single Stokes plane can be browsed")
     reader = _reader_for(hdu, path)
     notes: list[str] = []
-    wcs = _wcs(header, len(shape), path.name)
+    wcs, repairs = read_wcs(header, len(shape), path.name)
     _check_invertible(wcs, path.name)
     spec, stokes_axis = _classify_axes(wcs, header, path.name)
-    leads = _channel_leads(shape, spec, stokes_axis, wcs, notes, path.name)
+    leads, stokes_plane = _channel_leads(shape, spec, stokes_axis, wcs, notes, path.name)
     celestial = _celestial(wcs, notes, path.name)
     spectral = wcs.sub([spec + 1])
     native_unit = u.Unit(spectral.wcs.cunit[0] or _default_spectral_unit(spectral.wcs.ctype[0]))
@@ -285,11 +340,18 @@ def open_cube(path: str | os.PathLike, *, max_bytes: int | None = None) -> Cube:
     if native_unit.physical_type not in ("frequency", "length") and doppler is None:
         raise SpectralAxisError(f"{path.name}: axis {spec + 1} ({spectral.wcs.ctype[0]}) is not a "
                                 "frequency, velocity, wavelength or redshift axis")
-    rest = _rest_frequency(wcs, notes, needed=doppler is not None)
-    beam = _beam(header, notes)
+    rest = _rest_frequency(wcs, header, repairs, needed=doppler is not None)
+    beam, beams, beam_notes = read_beams(hdul, header, len(leads), stokes_plane, name=path.name)
+    repairs += beam_notes
+    unit = _brightness_unit(header, repairs)
+    if beam is None and "beam" in str(unit):
+        repairs.append(f"no beam in the header (BMAJ/BMIN/BPA, BMMAJ/BMMIN, an AIPS CLEAN HISTORY card or a BEAMS "
+                       f"table) although BUNIT is {unit}: no beam is drawn and Jy per pixel cannot be computed")
     cube = Cube(path, header, reader, leads, celestial, _SpectralAxis(spectral, native_unit, doppler, rest),
-                _brightness_unit(header, notes), beam, tuple(notes))
+                unit, beam, tuple(notes), tuple(repairs), beams)
     _check_finite(cube, path.name)
+    for note in repairs:
+        warn(note, HeaderRepairWarning)
     for note in notes:
         warn(note, NoCelestialWCSWarning if "pixel coordinates" in note else ArchivalHeaderWarning)
     return cube
@@ -330,29 +392,6 @@ def _reader_for(hdu, path: Path) -> PlaneReader:
     return PreadReader(str(path), info["datLoc"], shape, _BITPIX[bitpix], scaling_from_header(hdu.header))
 
 
-_UPPER_UNITS = {"M/S": "m/s", "KM/S": "km/s", "HZ": "Hz", "KHZ": "kHz", "MHZ": "MHz", "GHZ": "GHz",
-                "DEG": "deg", "DEGREES": "deg", "M": "m", "ANGSTROM": "Angstrom"}
-
-
-def _wcs(header: fits.Header, naxis: int, name: str) -> WCS:
-    """The header's WCS after wcslib's fixes; upper-case CUNITs ('M/S', 'HZ') are spelt as FITS wants."""
-    header = header.copy()
-    for k in range(1, naxis + 1):
-        unit = str(header.get(f"CUNIT{k}", "")).strip()
-        if unit.upper() in _UPPER_UNITS:
-            header[f"CUNIT{k}"] = _UPPER_UNITS[unit.upper()]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FITSFixedWarning)
-            return WCS(header, naxis=naxis, fix=True)
-    except Exception as exc:  # astropy raises several wcslib error types
-        if "singular" in str(exc).lower():
-            raise InvalidWCSError(f"{name}: its WCS matrix is singular (a CDELTi of 0, or PCi_j / CDi_j cards with no "
-                                  "inverse), so its pixels have no sky or spectral position; fix those cards") from None
-        raise InvalidFITSError(f"{name}: its WCS cannot be read ({one_line(exc, 160)}); check the CTYPE/CUNIT "
-                               "cards") from None
-
-
 def _check_invertible(wcs: WCS, name: str) -> None:
     """InvalidWCSError when the sky axes' matrix has no inverse (wcslib accepts a rank-deficient PC matrix,
     and every sky position would then map back to a NaN pixel)."""
@@ -391,11 +430,12 @@ def _classify_axes(wcs: WCS, header: fits.Header, name: str) -> tuple[int, int |
 
 
 def _channel_leads(shape: tuple, spec: int, stokes: int | None, wcs: WCS, notes: list[str],
-                   name: str = "the cube") -> list[tuple]:
-    """Numpy leading-axis index of every channel plane, picking Stokes I (or the only plane)."""
+                   name: str = "the cube") -> tuple[list[tuple], int]:
+    """Numpy leading-axis index of every channel plane, picking Stokes I (or the only plane), and the index
+    of the plane picked on the fourth axis."""
     ndim = len(shape)
     if ndim == 3:
-        return [(c,) for c in range(shape[0])]
+        return [(c,) for c in range(shape[0])], 0
     other = 5 - spec  # the non-spectral extra FITS axis (2 or 3, 0-based), numpy index ndim-1-other
     n_other = shape[ndim - 1 - other]
     pick = 0
@@ -413,7 +453,7 @@ def _channel_leads(shape: tuple, spec: int, stokes: int | None, wcs: WCS, notes:
         idx = [0, 0]
         idx[spec_np], idx[other_np] = c, pick
         leads.append(tuple(idx))
-    return leads
+    return leads, pick
 
 
 def _celestial(wcs: WCS, notes: list[str], name: str) -> WCS | None:
@@ -429,45 +469,42 @@ def _default_spectral_unit(ctype: str) -> str:
     return {"FREQ": "Hz", "WAVE": "m", "AWAV": "m", "ZOPT": ""}.get(kind, "m/s")
 
 
-def _rest_frequency(wcs: WCS, notes: list[str], *, needed: bool) -> u.Quantity:
+def _rest_frequency(wcs: WCS, header: fits.Header, notes: list[str], *, needed: bool) -> u.Quantity:
     if wcs.wcs.restfrq > 0:
         return (wcs.wcs.restfrq * u.Hz).to(u.MHz)
     if wcs.wcs.restwav > 0:
         return (wcs.wcs.restwav * u.m).to(u.MHz, equivalencies=u.spectral())
+    freq0 = header.get("FREQ0")
+    if needed and isinstance(freq0, (int, float)) and freq0 > 0:
+        notes.append(f"rest frequency from FREQ0 = {freq0:.9g} Hz (GIPSY's card; RESTFRQ missing)")
+        return (float(freq0) * u.Hz).to(u.MHz)
     if needed:
         notes.append("no rest frequency in the header (RESTFRQ/RESTFREQ): assuming HI 21 cm, "
                      "1420.405752 MHz")
     return HI_REST_FREQ
 
 
-def _beam(header: fits.Header, notes: list[str]) -> Beam | None:
-    """BMAJ/BMIN/BPA (degrees), or the last AIPS 'CLEAN BMAJ=' HISTORY card, or None."""
-    from radio_beam import Beam as RBeam
-    from radio_beam.beam import NoBeamException
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            rb = RBeam.from_fits_header(header)
-    except (NoBeamException, ValueError, KeyError):
-        return None
-    source = "header" if "BMAJ" in header else "history"
-    if source == "history":
-        notes.append("beam read from an AIPS CLEAN HISTORY card")
-    return Beam(rb.major.to(u.arcsec), rb.minor.to(u.arcsec), rb.pa.to(u.deg), source)
+_BUNIT_FIXES = {"JY/BEAM": "Jy/beam", "JY/BM": "Jy/beam", "MJY/BEAM": "mJy/beam", "JY/PIXEL": "Jy/pixel",
+                "JY": "Jy", "MJY": "mJy", "KELVIN": "K", "W.U.": "5 mJy/beam", "WU": "5 mJy/beam"}
 
 
 def _brightness_unit(header: fits.Header, notes: list[str]) -> u.Unit:
+    """BUNIT as astropy reads it; upper-case radio spellings and Westerbork units (1 W.U. = 5 mJy/beam) are
+    repaired, with a sentence in ``notes``."""
     text = str(header.get("BUNIT", "")).strip()
     if not text:
-        notes.append("no BUNIT in the header: values are shown without a unit")
+        notes.append("BUNIT missing: values are shown without a unit")
         return u.dimensionless_unscaled
-    fixes = {"JY/BEAM": "Jy/beam", "JY/BM": "Jy/beam", "MJY/BEAM": "mJy/beam", "K": "K"}
     try:
-        return u.Unit(fixes.get(text.upper(), text), parse_strict="raise")
+        return u.Unit(text, parse_strict="raise")
     except ValueError:
-        notes.append(f"BUNIT '{text}' is not a unit astropy knows: values shown without a unit")
-        return u.dimensionless_unscaled
+        pass
+    fixed = _BUNIT_FIXES.get(text.upper().replace(" ", ""))
+    if fixed is not None:
+        notes.append(f"BUNIT = '{text}' read as {fixed}")
+        return u.Unit(fixed)
+    notes.append(f"BUNIT = '{text}' is not a unit astropy knows: values are shown without a unit")
+    return u.dimensionless_unscaled
 
 
 def _check_finite(cube: Cube, name: str) -> None:
