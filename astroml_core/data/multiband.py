@@ -1,8 +1,11 @@
-"""Multi-band images for deblending: one FITS image HDU per band, a cube with a band axis, or one 2-D image.
+"""Multi-band images for deblending: one FITS image HDU per band, a cube with a band axis, one 2-D image, or
+separate files per band on one pixel grid.
 
 Images are small next to cubes (a 4k × 4k × 4-band field is 256 MB), so they are read into memory,
 validated (same shape in every band, finite pixels present, a size limit) and carried with their WCS,
-band names and, when the header says, PSF FWHM and sky noise.
+band names, flux scale (pixels in nJy when the header calibrates them, :mod:`.flux_scale`) and, when the
+header or a variance extension says, PSF FWHM and sky noise. Variance, error, weight, data-quality and context
+extensions are not bands (:mod:`.image_hdus`); every assumption and repair is a sentence in ``notes``.
 """
 from __future__ import annotations
 
@@ -18,6 +21,9 @@ from astropy.wcs import WCS
 from ..errors import InvalidFITSError, InvalidWCSError, NoCelestialWCSWarning, NonFiniteError, ShapeError, warn
 from .cube import _open_fits, _reader_for, invertible
 from .fitsfile import checked_file, one_line
+from .flux_scale import flux_scale
+from .image_grid import same_grid
+from .image_hdus import band_name, hdu_role, looks_like_mask, wavelength_key
 
 __all__ = ["MultibandImage", "open_multiband"]
 
@@ -26,7 +32,9 @@ _FULL_CHECK_BYTES = 256 * 2**20   # images above this are sampled for a finite p
 
 @dataclass(frozen=True)
 class MultibandImage:
-    """Pixels (band, y, x) float32 with NaN for blank pixels, band names, celestial WCS (or None)."""
+    """Pixels (band, y, x) float32 with NaN for blank pixels, band names, celestial WCS (or None), the pixels' unit
+    ("nJy" per pixel when the header calibrates every band), ``notes`` (every assumption and repair, one sentence
+    each) and ``noise``, the per-pixel σ (band, y, x) in ``unit`` from variance/error extensions (NaN where none)."""
 
     path: Path
     data: np.ndarray
@@ -35,6 +43,8 @@ class MultibandImage:
     psf_fwhm_arcsec: tuple[float | None, ...]
     sky_sigma: tuple[float | None, ...]
     unit: str
+    notes: tuple[str, ...] = ()
+    noise: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -82,14 +92,6 @@ def _check_sampled_finite(reader, leads: list[tuple], name: str) -> None:
                              "finite pixel (all NaN, blank or infinite); nothing to deblend")
 
 
-def _band_name(header: fits.Header, fallback: str) -> str:
-    for key in ("FILTER", "BAND", "EXTNAME"):
-        value = str(header.get(key, "")).strip()
-        if value and value.upper() not in ("PRIMARY",):
-            return value
-    return fallback
-
-
 def _celestial(header: fits.Header, name: str) -> WCS | None:
     """The image's celestial WCS, None (with a warning) when it has none; a singular one is refused."""
     try:
@@ -111,37 +113,172 @@ def _celestial(header: fits.Header, name: str) -> WCS | None:
     return wcs
 
 
-def open_multiband(path: str | os.PathLike, *, max_bytes: int | None = None) -> MultibandImage:
-    """Open and validate a multi-band image (one HDU per band, a band-axis cube, or a single image).
+
+_SKY_CARDS = ("SKYSIG", "SKYNOISE", "SKYRMS")
+
+
+@dataclass
+class _Band:
+    plane: np.ndarray
+    header: fits.Header
+    primary: fits.Header | None
+    name: str
+    path: Path
+    noise: np.ndarray | None = None
+
+
+def _read_file(path: Path, limit: int) -> tuple[list[_Band], list[str]]:
+    """The bands of one file and what was assumed: science HDUs (or a cube's planes) are bands; STAT/VAR, ERR and
+    IVAR extensions give each band's per-pixel σ, DQ flags and zero WHT blank pixels, other extensions are skipped."""
+    hdul = _open_fits(path, limit)
+    primary = hdul[0].header
+    hdus = _images(hdul, path.name)
+    science = [(h, hdu) for h, hdu in hdus if hdu_role(h) is None]
+    if not science:
+        raise ShapeError(f"{path.name}: every image extension is auxiliary (EXTNAME "
+                         f"{', '.join(str(h.get('EXTNAME')).strip() for h, _ in hdus)}); none holds the science image: "
+                         "give the file with its SCI/DATA extension")
+    bands, owner, notes = [], [], []
+    for i, (header, hdu) in enumerate(science):
+        block = _planes(hdu, path)
+        if (i and len(block) == 1 and bands and block[0].shape == bands[0].plane.shape
+                and not band_name(header, None, "")[1] and looks_like_mask(block[0])):
+            notes.append(f"{path.name}: HDU {hdul.index_of(hdu)} holds only whole numbers, mostly 0 (a mask or "
+                         "segmentation map) and no FILTER/BAND/EXTNAME: not read as a band.")
+            continue
+        if len(block) > 1:
+            notes.append(f"{path.name}: a cube: its third axis (NAXIS3 = {len(block)}) read as bands band1…band{len(block)}.")
+        for k, plane in enumerate(block):
+            name, card = band_name(header, primary, f"band{len(bands) + 1}") if len(block) == 1 else (f"band{k + 1}", "cube")
+            if len(block) == 1:
+                notes.append(f"{path.name}: band '{name}' from {card}." if card else
+                             f"{path.name}: no FILTER/BAND/EXTNAME card: band named '{name}'.")
+            bands.append(_Band(plane, header, primary, name, path))
+            owner.append(i)
+    for header, hdu in hdus:
+        role = hdu_role(header)
+        if role is not None:
+            notes.append(_auxiliary(path, header, hdu, role, bands, owner, [h for h, _ in science]))
+    return bands, notes
+
+
+def _auxiliary(path: Path, header, hdu, role: str, bands: list[_Band], owner: list[int], science: list) -> str:
+    """Apply one non-band extension to the bands it belongs to (same EXTVER, else the first science HDU); its note."""
+    extname = str(header.get("EXTNAME", header.get("HDUNAME", ""))).strip()
+    ver = header.get("EXTVER")
+    home = next((k for k, h in enumerate(science) if ver is not None and h.get("EXTVER") == ver), 0)
+    mine = [b for b, o in zip(bands, owner) if o == home]
+    aux = _planes(hdu, path)
+    if role == "other" or not mine or aux.shape[1:] != mine[0].plane.shape or len(aux) not in (1, len(mine)):
+        return f"{path.name}: {extname} is not a band (a context, exposure, model or other map): skipped."
+    for b, band in enumerate(mine):
+        values = aux[min(b, len(aux) - 1)]
+        if role in ("dq", "weight"):
+            bad = (values != 0) if role == "dq" else ~(values > 0)
+            band.plane[bad] = np.nan
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sigma = {"variance": np.sqrt(values), "sigma": values, "ivar": 1 / np.sqrt(values)}[role]
+        band.noise = np.where(np.isfinite(sigma) & (sigma > 0), sigma, np.nan).astype(np.float32)
+    if role in ("dq", "weight"):
+        what = "non-zero data-quality flag" if role == "dq" else "weight of 0"
+        return (f"{path.name}: {extname} is a {'data-quality' if role == 'dq' else 'weight'} map, not a band: "
+                f"{int(np.isnan(mine[0].plane).sum()):,} blank pixels after setting those with a {what} blank.")
+    how = {"variance": f"σ = √{extname}", "sigma": "σ as given", "ivar": f"σ = 1/√{extname}"}[role]
+    return f"{path.name}: {extname} is the per-pixel {role if role != 'ivar' else 'inverse variance'} ({how}), not a band."
+
+
+def _robust_sigma(plane: np.ndarray) -> float | None:
+    """1.4826 × MAD of up to ~250k finite pixels (for telling counts from rates)."""
+    finite = plane[np.isfinite(plane)]
+    finite = finite[:: max(1, finite.size // 250_000)]
+    if finite.size < 16:
+        return None
+    return float(1.4826 * np.median(np.abs(finite - np.median(finite))))
+
+
+def _ordered(bands: list[_Band]) -> tuple[list[_Band], str]:
+    """Bands of separate files in wavelength order when every band name says its wavelength, else as given."""
+    keys = [wavelength_key(b.name) for b in bands]
+    if all(k is not None for k in keys):
+        bands = [b for _, b in sorted(zip(keys, bands), key=lambda kb: kb[0])]
+        return bands, f"{len(bands)} files combined, bands ordered by wavelength: {', '.join(b.name for b in bands)}."
+    return bands, (f"{len(bands)} files combined in the order given ({', '.join(b.name for b in bands)}): not every "
+                   "band name says its wavelength.")
+
+
+def open_multiband(path: str | os.PathLike | list | tuple, *, max_bytes: int | None = None) -> MultibandImage:
+    """Open and validate a multi-band image: one HDU per band, a band-axis cube, a single image, or a list of
+    files (one or more bands each) on one pixel grid, combined in wavelength order when their band names say it.
 
     Raises PathNotAllowedError, InvalidFITSError, TruncatedFITSError, ShapeError, InvalidWCSError,
     NonFiniteError, TooLargeError or DecompressionBombError with a message saying what to do.
     """
     from ..config import settings
 
-    path = checked_file(path)
+    paths = [path] if isinstance(path, (str, bytes, os.PathLike)) else list(path)
+    if not paths:
+        raise ShapeError("no image file given: give one FITS file, or one file per band")
+    files = [checked_file(p) for p in paths]
     limit = settings().max_cube_bytes if max_bytes is None else max_bytes
-    hdul = _open_fits(path, limit)
-    planes, headers, bands = [], [], []
-    for header, hdu in _images(hdul, path.name):
-        block = _planes(hdu, path)
-        for k, plane in enumerate(block):
-            planes.append(plane)
-            headers.append(header)
-            bands.append(_band_name(header, f"band{len(bands) + 1}") if len(block) == 1 else f"band{k + 1}")
-    shapes = {p.shape for p in planes}
+    bands, notes = [], []
+    for file in files:
+        more, said = _read_file(file, limit)
+        bands += more
+        notes += said
+    if len(files) > 1:
+        same_grid([(b.path, b.header, b.plane.shape) for b in bands])
+        bands, said = _ordered(bands)
+        notes.append(said)
+    names = [b.name for b in bands]
+    if len(set(names)) < len(names):
+        names = [f"{b.name} ({b.path.stem})" if names.count(b.name) > 1 else b.name for b in bands]
+    shapes = {b.plane.shape for b in bands}
+    name = files[0].name if len(files) == 1 else ", ".join(f.name for f in files)
     if len(shapes) > 1:
-        raise ShapeError(f"{path.name}: the bands have different shapes {sorted(shapes)}; resample them onto "
+        raise ShapeError(f"{name}: the bands have different shapes {sorted(shapes)}; resample them onto "
                          "one pixel grid first")
-    data = np.stack(planes)
+    data = np.stack([b.plane for b in bands])
     if min(data.shape[1:]) < 8:
-        raise ShapeError(f"{path.name}: a {data.shape[2]}×{data.shape[1]} image is too small to deblend")
+        raise ShapeError(f"{name}: a {data.shape[2]}×{data.shape[1]} image is too small to deblend")
     if not np.isfinite(data).any():
-        raise NonFiniteError(f"{path.name} has no finite pixels (all NaN or infinite)")
+        raise NonFiniteError(f"{name} has no finite pixels (all NaN or infinite)")
     data[~np.isfinite(data)] = np.nan
-    return MultibandImage(path, data, tuple(bands), _celestial(headers[0], path.name),
-                          tuple(_number(h, "PSF_FWHM") for h in headers), tuple(_number(h, "SKYSIG") for h in headers),
-                          str(headers[0].get("BUNIT", "")))
+    noise = (np.stack([b.noise if b.noise is not None else np.full(data.shape[1:], np.nan, np.float32) for b in bands])
+             if any(b.noise is not None for b in bands) else None)
+    unit, factors, said = _calibrate(bands, names, data)
+    notes += said
+    data *= factors[:, None, None]
+    if noise is not None:
+        noise *= factors[:, None, None]
+    sky = []
+    for b, band in enumerate(bands):
+        value = next((v for v in (_number(band.header, k) for k in _SKY_CARDS) if v), None)
+        if value is not None:
+            value *= float(factors[b])
+        elif noise is not None and np.isfinite(noise[b]).any():
+            value = float(np.nanmedian(noise[b]))
+            notes.append(f"{names[b]}: sky σ = median per-pixel σ = {value:.3g} {unit or 'raw units'}.")
+        sky.append(value)
+    wcs = _celestial(bands[0].header, files[0].name)
+    if wcs is None:
+        notes.append(f"{files[0].name}: no celestial WCS (CTYPE1/CTYPE2): positions are in pixels.")
+    return MultibandImage(files[0], data, tuple(names), wcs, tuple(_number(b.header, "PSF_FWHM") for b in bands),
+                          tuple(sky), unit, tuple(notes), noise)
+
+
+def _calibrate(bands: list[_Band], names: list[str], data: np.ndarray) -> tuple[str, np.ndarray, list[str]]:
+    """(unit, factor per band, notes): nJy when every band's header calibrates it, else every band in raw units."""
+    scales = [flux_scale(b.header, b.primary, band=n, pixel_sigma=_robust_sigma(p))
+              for b, n, p in zip(bands, names, data)]
+    notes = [s.note for s in scales]
+    if all(s.calibrated for s in scales):
+        return "nJy", np.array([s.factor for s in scales], np.float32), notes
+    raw = str(bands[0].header.get("BUNIT", "") or "").strip()
+    if any(s.calibrated for s in scales):
+        notes.append(f"{', '.join(n for n, s in zip(names, scales) if not s.calibrated)} has no flux calibration, so "
+                     f"every band is kept in raw units{f' ({raw})' if raw else ''}.")
+    return raw, np.ones(len(bands), np.float32), notes
 
 
 def _number(header: fits.Header, key: str) -> float | None:
