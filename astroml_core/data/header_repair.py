@@ -169,4 +169,9 @@ def _refusal(exc: Exception, h: fits.Header, name: str) -> Exception:
         hint = ("write a FITS unit that fits its CTYPE (deg for sky axes, Hz for FREQ, m/s or km/s for velocities, "
                 "m or Angstrom for wavelengths)" if card.startswith("CUNIT") else f"fix {card}")
         return InvalidWCSError(f"{name}: {card} = '{value}' cannot be read ({why}); {hint}")
+    m = re.search(r"\b(CTYPE\d+|CUNIT\d+)\b", text)
+    if m:
+        card = m.group(1)
+        return InvalidWCSError(f"{name}: {card} = '{h.get(card, '')}' cannot be read ({text.split(':')[-1].strip()[:120]}); "
+                               f"write a FITS {card[:5]} (e.g. RA---SIN, FREQ, VRAD; deg, Hz, m/s)")
     return InvalidFITSError(f"{name}: its WCS cannot be read ({text[:160]}); check the CTYPE/CUNIT cards")
