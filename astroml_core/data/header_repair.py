@@ -44,6 +44,10 @@ def read_wcs(header: fits.Header, naxis: int, name: str) -> tuple[WCS, list[str]
     """
     h = header.copy()
     repairs: list[str] = []
+    velref = h.get("VELREF")
+    if isinstance(velref, str) and velref.strip().lstrip("+-").isdigit():
+        h["VELREF"] = int(velref)
+        repairs.append(f"VELREF = '{velref.strip()}' is a string: read as the number {int(velref)}")
     n = max(naxis, int(h.get("WCSAXES", 0) or 0))
     for k in range(1, n + 1):
         _own_unit(h, k, repairs)
