@@ -10,7 +10,9 @@ Files read:
   as SDSS writes it, COEFF0 + COEFF1 · i in log10 Å;
 - SDSS spec files: HDU 1 COADD (flux, loglam, ivar, and_mask per pixel), HDU 2 SPECOBJ (CLASS, SUBCLASS,
   Z). Their grids are the same 1e-4 steps in log λ, offset by whole pixels: each is placed on the set's
-  grid by its offset, pixels outside it carrying no data.
+  grid by its offset, pixels outside it carrying no data;
+- every other format in ``spectrum_formats.SUPPORTED_SPECTRUM_FORMATS`` (DESI, LAMOST, spSpec, spPlate, 6dF,
+  2dF, wcs1d-fits, tabular FITS), resampled onto the classifier's grid; ``notes`` says what was assumed.
 """
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ class SpectrumSet:
     ids: np.ndarray                     # (N,) str
     meta: dict[str, np.ndarray] = field(default_factory=dict)   # columns of length N (true_class, z, snr, ...)
     path: Path | None = None
+    notes: tuple[str, ...] = ()         # every conversion made on reading (format, air → vacuum, resampling, ...)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -138,21 +141,34 @@ def _meta(table, exclude: set[str]) -> dict[str, np.ndarray]:
 
 
 def open_spectra(path: str | os.PathLike, *, max_bytes: int | None = None) -> SpectrumSet:
-    """Open our spectra table or one SDSS spec file; raises typed errors on anything else.
+    """Open our spectra table, one SDSS spec file, or any format in ``SUPPORTED_SPECTRUM_FORMATS`` (read by
+    :mod:`.spectrum_formats`, placed on the classifier's grid by :mod:`.spectrum_resample`, every conversion in
+    ``notes``); raises typed errors on anything else, UnsupportedFormatError listing the formats we read.
 
-    Refused: no table with a FLUX vector column, no rows, a missing or broken wavelength grid, IVAR of another
-    shape, and a set whose first spectra hold no usable pixel (finite flux with ivar > 0).
+    Refused from our table: no rows, a missing or broken wavelength grid, IVAR of another shape, and a set
+    whose first spectra hold no usable pixel (finite flux with ivar > 0).
     """
+    from .spectrum_formats import is_lamost, read_foreign
+
     hdul = open_fits_checked(path, max_bytes)
     path = Path(hdul.filename() or path)
     name = path.name
-    if "COADD" in [h.name.upper() for h in hdul]:
+    if "COADD" in [h.name.upper() for h in hdul] and not is_lamost(hdul):
         hdul.close()
         return open_sdss_spec([path])
     tables = [h for h in hdul if isinstance(h, fits.BinTableHDU)]
-    if not tables or "FLUX" not in [c.upper() for c in tables[0].columns.names]:
-        raise ShapeError(f"{name} has no table with a FLUX column: expected our spectra table "
-                         "(FLUX, IVAR vector columns) or an SDSS spec file (COADD HDU)")
+    cols = {c.upper() for c in tables[0].columns.names} if tables else set()
+    if "FLUX" not in cols or is_lamost(hdul) or ("COEFF0" not in tables[0].header and "LOGLAM" not in cols
+                                                 and cols & {"WAVE", "WAVELENGTH", "LAMBDA", "FREQ"}):
+        from ..sim.spectra import loglam_grid
+        from .spectrum_resample import place_on_grid
+
+        hdul.close()                      # read into memory: astropy maps no scaled integer image (DESI masks)
+        hdul = open_fits_checked(path, max_bytes, memmap=False)
+        try:
+            return place_on_grid(read_foreign(hdul, name), loglam_grid(), name, path)
+        finally:
+            hdul.close()
     hdu = tables[0]
     cols = {c.upper(): c for c in hdu.columns.names}
     if hdu.header.get("NAXIS2", 0) == 0:
@@ -209,39 +225,10 @@ def _check_usable(flux: np.ndarray, ivar: np.ndarray, name: str, what: str) -> N
                              "nothing to classify")
 
 
-def _sdss_columns(coadd, name: str) -> dict[str, str]:
-    """Lower-case name → actual name of the COADD table's columns; ShapeError naming any that is missing."""
-    cols = {c.lower(): c for c in coadd.columns.names}
-    missing = [c for c in ("flux", "loglam", "ivar") if c not in cols]
-    if missing:
-        raise ShapeError(f"{name}: its COADD table lacks the column(s) {', '.join(missing)}; an SDSS spec file "
-                         "needs flux, loglam and ivar")
-    return cols
-
-
-def _sdss_meta(hdul: fits.HDUList, name: str) -> dict:
-    """CLASS, SUBCLASS and Z from the SPECOBJ table when present (each optional)."""
-    if "SPECOBJ" not in [h.name for h in hdul] or not isinstance(hdul["SPECOBJ"], fits.BinTableHDU):
-        return {}
-    obj = hdul["SPECOBJ"]
-    if obj.header.get("NAXIS2", 0) == 0:
-        return {}
-    cols = {c.upper(): c for c in obj.columns.names}
-    row = obj.data[0]
-    meta = {}
-    for key, column in (("sdss_class", "CLASS"), ("sdss_subclass", "SUBCLASS")):
-        if column in cols:
-            meta[key] = str(row[cols[column]]).strip()
-    if "Z" in cols:
-        try:
-            meta["z"] = float(row[cols["Z"]])
-        except (TypeError, ValueError):
-            raise ShapeError(f"{name}: its SPECOBJ Z value {row[cols['Z']]!r} is not a number") from None
-    return meta
-
-
 def _sdss_one(path: Path) -> tuple[np.ndarray, ...]:
     """(loglam, flux, ivar, and_mask, meta) of one SDSS spec file, every part checked."""
+    from .spectrum_formats import sdss_columns, sdss_meta
+
     hdul = open_fits_checked(path, None)
     path = Path(hdul.filename() or path)
     name = path.name
@@ -252,7 +239,7 @@ def _sdss_one(path: Path) -> tuple[np.ndarray, ...]:
         if hdu.header.get("NAXIS2", 0) == 0:
             raise ShapeError(f"{name}: its COADD table has no rows; the spectrum is empty")
         coadd = hdu.data
-        cols = _sdss_columns(hdu, name)
+        cols = sdss_columns(hdu, name)
         loglam = np.asarray(_column(coadd, cols["loglam"], name), np.float64).ravel()
         flux = np.asarray(_column(coadd, cols["flux"], name), np.float32).ravel()
         ivar = np.asarray(_column(coadd, cols["ivar"], name), np.float32).ravel()
@@ -263,7 +250,7 @@ def _sdss_one(path: Path) -> tuple[np.ndarray, ...]:
         if not np.isfinite(loglam).all():
             raise ShapeError(f"{name}: its loglam column holds NaN or infinite wavelengths")
         _check_usable(flux, ivar, name, "its spectrum has")
-        meta = _sdss_meta(hdul, name)
+        meta = sdss_meta(hdul, name)
     except (TypeError, ValueError) as exc:
         if isinstance(exc, AstroMLError):
             raise
