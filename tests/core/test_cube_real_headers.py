@@ -340,3 +340,22 @@ def test_integrated_flux_map_refuses_a_unit_not_per_beam(tmp_path):
     assert cube.beams is None                         # all channels share one beam: no per-channel list
     with pytest.raises(ShapeError, match="not a flux density per beam"):
         cube.integrated_flux_map()
+
+
+def test_hi_line_flux_integral_divides_each_channel_by_its_own_beam(tmp_path):
+    from astroml_core.tasks.hi import geometry_of, measure_sources
+
+    majors = [3.0, 4.0, 6.0, 9.0, 12.0, 20.0]
+    data = np.zeros((len(majors), NY, NX), np.float32)
+    data[1:5, 3:6, 4:8] = 2.0                                         # a box source over channels 1-4
+    path, data = casa_cube(tmp_path, majors, data=data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HeaderRepairWarning)
+        cube = open_cube(path)
+    geom = geometry_of(cube, noise=0.1)
+    np.testing.assert_allclose(geom.channel_beam_areas_px, cube.beam_areas())
+    labels = (data > 0).astype(int)
+    table = measure_sources(data, labels, geom, dilate_px=0, dilate_chan=0)
+    area = np.pi * np.asarray(majors) ** 2 / 2 / (4 * np.log(2))      # minor = major / 2, 1″ pixels
+    expect = sum(2.0 * 12 * 2.0e4 / area[c] for c in range(1, 5))      # Jy Hz
+    assert table["line_flux_integral"][0].to_value(u.Jy * u.Hz) == pytest.approx(expect, rel=1e-5)

@@ -55,8 +55,6 @@ def source_spectrum(cube, w: SourceWindow, radius_px: float) -> tuple[np.ndarray
     yy, xx = np.mgrid[w.y0:w.y1, w.x0:w.x1]
     disc = (yy - w.y) ** 2 + (xx - w.x) ** 2 <= radius_px**2
     flux = block[:, disc].sum(axis=1)
-    if cube.beam is not None and cube.pixel_scale is not None:
-        pix = cube.pixel_scale.to_value(u.arcsec)
-        flux = flux / (np.pi / (4 * np.log(2)) * cube.beam.major.to_value(u.arcsec) * cube.beam.minor.to_value(u.arcsec)
-                       / pix**2)
+    if cube.beam is not None and cube.pixel_scale is not None:   # each channel's own beam when it varies (CASA)
+        flux = flux / cube.beam_areas()[c0:c1]
     return cube.frequencies.to_value(u.MHz)[c0:c1], flux * 1e3

@@ -48,11 +48,18 @@ class CubeGeometry:
     rest_hz: float
     celestial: WCS | None
     noise: float  # rms per channel (data unit)
+    channel_beam_areas_px: np.ndarray | None = None  # beam area of every channel (CASA BEAMS table), else None
 
     @property
     def beam_area_px(self) -> float:
         return float(np.pi * self.beam_major_arcsec * self.beam_minor_arcsec / (4 * np.log(2))
                      / self.pixel_arcsec**2)
+
+    def beam_areas_px(self, chan0: int, n: int) -> np.ndarray:
+        """Beam area in pixels of channels [chan0, chan0 + n): each channel's own when the cube has them."""
+        if self.channel_beam_areas_px is not None:
+            return np.asarray(self.channel_beam_areas_px[chan0:chan0 + n], float)
+        return np.full(n, self.beam_area_px)
 
     @property
     def channel_hz(self) -> np.ndarray:
@@ -64,8 +71,9 @@ def geometry_of(cube, noise: float) -> CubeGeometry:
     pix = cube.pixel_scale.to_value(u.arcsec) if cube.pixel_scale is not None else 1.0
     major = cube.beam.major.to_value(u.arcsec) if cube.beam else 3 * pix
     minor = cube.beam.minor.to_value(u.arcsec) if cube.beam else 3 * pix
+    per_channel = cube.beam_areas() if getattr(cube, "beams", None) else None
     return CubeGeometry(cube.frequencies.to_value(u.Hz), pix, major, minor,
-                        cube.rest_frequency.to_value(u.Hz), cube.celestial, float(noise))
+                        cube.rest_frequency.to_value(u.Hz), cube.celestial, float(noise), per_channel)
 
 
 def _crossings(spectrum: np.ndarray) -> tuple[float, float]:
@@ -123,12 +131,15 @@ def hi_size_from_flux(line_flux_jy_hz, central_freq_hz, rest_hz: float = 1.42040
     return np.degrees(d_kpc / COSMOLOGY.angular_diameter_distance(z).to_value(u.kpc)) * 3600
 
 
-def _footprint_flux(data: np.ndarray, core: np.ndarray, widths: np.ndarray, beam_area_px: float) -> float:
-    """Σ S·Δν / beam over the core mask's footprint (any channel) × its channel range (Jy Hz)."""
+def _footprint_flux(data: np.ndarray, core: np.ndarray, widths: np.ndarray, beam_area_px) -> float:
+    """Σ S·Δν / beam over the core mask's footprint (any channel) × its channel range (Jy Hz); ``beam_area_px``
+    is one area or one per channel of ``data`` (each channel divided by its own beam)."""
     chans = np.flatnonzero(core.any(axis=(1, 2)))
     foot = core.any(axis=0)
-    block = data[chans[0]:chans[-1] + 1][:, foot]
-    return float((block.sum(axis=1) * widths[chans[0]:chans[-1] + 1]).sum() / beam_area_px)
+    lo, hi = chans[0], chans[-1] + 1
+    block = data[lo:hi][:, foot]
+    areas = np.broadcast_to(np.asarray(beam_area_px, float), (data.shape[0],))[lo:hi]
+    return float((block.sum(axis=1) * widths[lo:hi] / areas).sum())
 
 
 def _kinematic_pa(positive: np.ndarray, freqs: np.ndarray, level: float = 0.4) -> float:
@@ -158,10 +169,11 @@ def _kinematic_pa(positive: np.ndarray, freqs: np.ndarray, level: float = 0.4) -
 
 def _measure_one(data: np.ndarray, mask: np.ndarray, core: np.ndarray, geom: CubeGeometry, chan0: int) -> dict:
     flux = np.where(mask, data, 0.0)
-    spectrum = flux.sum(axis=(1, 2)) / geom.beam_area_px                     # Jy per channel
+    areas = geom.beam_areas_px(chan0, data.shape[0])                          # each channel's beam
+    spectrum = flux.sum(axis=(1, 2)) / areas                                  # Jy per channel
     widths = geom.channel_hz[chan0:chan0 + data.shape[0]]
     freqs = geom.frequencies_hz[chan0:chan0 + data.shape[0]]
-    line_flux = _footprint_flux(data, core, widths, geom.beam_area_px)
+    line_flux = _footprint_flux(data, core, widths, areas)
     c_lo, c_hi = _crossings(spectrum)
     chans = np.arange(freqs.size)
     f_lo, f_hi = np.interp([c_lo, c_hi], chans, freqs)
@@ -181,7 +193,7 @@ def _measure_one(data: np.ndarray, mask: np.ndarray, core: np.ndarray, geom: Cub
     q = dec_min / dec_maj if dec_maj > 0 else 1.0
     inc = float(np.degrees(np.arccos(np.sqrt(np.clip((q**2 - Q0**2) / (1 - Q0**2), 0, 1))))) if resolved else 60.0
     n_vox = int(core.sum())
-    noise_int = geom.noise * np.sqrt(n_vox / geom.beam_area_px) * float(np.mean(widths))
+    noise_int = geom.noise * np.sqrt(n_vox / float(np.mean(areas))) * float(np.mean(widths))
     return dict(x=xc, y=yc, chan=float(c_mid), line_flux_integral=line_flux, central_freq=centre, w20=w20,
                 hi_size=float(hi_size_from_flux(line_flux, centre, geom.rest_hz)),
                 hi_size_geometric=HI_SIZE_PER_FWHM * dec_maj, pa=pa, i=inc, n_vox=n_vox,
