@@ -2,7 +2,7 @@
 
     astroml sim hi-cube --seed S -o CUBE.fits [--truth TRUTH.ecsv] [--small]
     astroml sim blends --seed S -o FIELD.fits [--truth TRUTH.ecsv] [--demo]
-    astroml info CUBE.fits
+    astroml info FILE.fits [--as cube|image|spectra|lightcone]     (see cli_info.py)
     astroml hi detect CUBE.fits -o catalogue.ecsv [--method model|baseline] [--threshold P] [--regions out.reg]
     astroml deblend IMAGE.fits -o sources.ecsv [--masks masks.fits] [--regions sources.reg] [--method model|sep|photutils]
     astroml sim spectra --seed S -n N -o SPECTRA.fits [--unexpected FRACTION]
@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .cli_infer import add_infer_command, add_sim_commands
+from .cli_info import add_info_command
 from .errors import AstroMLError
 
 __all__ = ["main"]
@@ -43,23 +44,6 @@ def _sim_blends(args: argparse.Namespace) -> int:
 
     truth = write_blend_field(args.output, args.seed, args.truth, demo_config() if args.demo else None)
     print(f"wrote {args.output} with {len(truth)} galaxies" + (f"; truth in {args.truth}" if args.truth else ""))
-    return 0
-
-
-def _info(args: argparse.Namespace) -> int:
-    from .data import open_cube
-
-    cube = open_cube(args.cube)
-    f = cube.frequencies
-    print(f"{cube.path}: {cube.n_channels} channels × {cube.shape[1]} × {cube.shape[2]} pixels, unit {cube.unit}")
-    print(f"spectral: {f[0].to('MHz'):.4f} … {f[-1].to('MHz'):.4f}; velocity {cube.velocity_convention}")
-    if cube.has_sky:
-        c = cube.world(0, (cube.shape[1] - 1) / 2, (cube.shape[2] - 1) / 2).sky
-        print(f"centre: {c.to_string('hmsdms')}  pixel {cube.pixel_scale:.3f}")
-    if cube.beam:
-        print(f"beam: {cube.beam.major:.2f} × {cube.beam.minor:.2f}, PA {cube.beam.pa:.1f} ({cube.beam.source})")
-    for note in cube.warnings:
-        print(f"note: {note}", file=sys.stderr)
     return 0
 
 
@@ -231,9 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--unexpected", type=float, default=0.0, help="fraction from the unexpected kinds (0–1)")
     sp.set_defaults(func=_sim_spectra)
     add_sim_commands(sim)
-    info = sub.add_parser("info", help="validate a cube and print its axes, unit and beam")
-    info.add_argument("cube", type=Path)
-    info.set_defaults(func=_info)
+    add_info_command(sub)
     hi_cmd = sub.add_parser("hi", help="HI source finding").add_subparsers(dest="action", required=True)
     det = hi_cmd.add_parser("detect", help="find and characterise HI sources (SDC2 columns)")
     det.add_argument("cube", type=Path)
