@@ -145,6 +145,11 @@ def _specutils(hdul, name: str, fmt: str, reader) -> RawSpectra:
             ivar = np.where(np.atleast_2d(s.mask), 0.0, ivar)        # DESI: a set mask bit means do not use
         if fmt in _AIR:
             wave = air_to_vacuum(wave)
+        head = hdul[0].header
+        if fmt.startswith("SDSS") and "COEFF0" in head and "COEFF1" in head:
+            # specutils 2.4's spSpec/spPlate WCS drops CRPIX1, putting pixel 0 at 10^(COEFF0 + COEFF1): one pixel
+            # late. The SDSS datamodel's solution is λᵢ = 10^(COEFF0 + COEFF1·i).
+            wave = 10.0 ** (float(head["COEFF0"]) + float(head["COEFF1"]) * np.arange(flux.shape[1]))
         pieces.append(Piece(wave, flux, ivar))
         notes += [note] if note and note not in notes else []
     if fmt.startswith("DESI"):
@@ -158,8 +163,9 @@ def _specutils(hdul, name: str, fmt: str, reader) -> RawSpectra:
         return RawSpectra(fmt, pieces, ids[:n], {}, notes, str(spectra[0].flux.unit))
     if fmt in _AIR:
         notes.append(f"{fmt} wavelengths are in air: converted to vacuum (Morton 2000)")
-    if fmt.startswith("SDSS") and spectra[0].uncertainty is not None:
-        notes.append("SDSS wavelength solution λ = 10^(COEFF0 + COEFF1·i), vacuum")
+    if fmt.startswith("SDSS"):
+        notes.append("SDSS wavelength solution λ = 10^(COEFF0 + COEFF1·i), vacuum (read from the header: specutils' "
+                     "loader puts pixel 0 one step late)")
     if len({p.flux.shape[1] for p in pieces}) == 1 and len(pieces) > 1 and \
             all(np.array_equal(p.wavelength, pieces[0].wavelength) for p in pieces):
         pieces = [Piece(pieces[0].wavelength, np.vstack([p.flux for p in pieces]), np.vstack([p.ivar for p in pieces]))]

@@ -93,8 +93,7 @@ def resample(wavelength: np.ndarray, flux: np.ndarray, ivar: np.ndarray, loglam:
         wavelength = wavelength[0]
     if wavelength.shape[-1] < 2 or (np.diff(wavelength, axis=-1) <= 0).any() or not np.isfinite(wavelength).all():
         raise ShapeError("the file's wavelengths are not finite and strictly monotonic; they cannot be resampled")
-    step = loglam[1] - loglam[0]
-    out_edges = 10.0 ** np.concatenate([loglam - step / 2, [loglam[-1] + step / 2]])
+    out_edges = _edges(10.0 ** loglam)            # half-way between pixel centres, as specutils takes them
     good = np.isfinite(flux) & np.isfinite(ivar) & (ivar > 0)
     f = np.where(good, flux, 0.0)
     var = np.where(good, 1.0 / np.where(good, ivar, 1.0), 0.0)
