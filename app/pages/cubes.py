@@ -14,9 +14,11 @@ from astroml_core.data import Cube, open_cube
 from astroml_core.errors import AstroMLError
 from astroml_core.display import (INTERVALS, STRETCHES, axis_labels, colorbar_ticks, limits, pixel_ticks,
                                   sky_ticks, view_plane)
-from astroml_core.display.units import display_unit, pretty_unit
+from astroml_core.display.units import display_unit
 
 from ..components.banner import Banner
+from ..components.cube_facts import (MOMENT_UNITS, VELOCITY_CHOICES, channel_text, convention, describe,
+                                     moment_map, repairs_html, sky_text)
 from ..components.cube_source import CubeSource
 from ..components.hi_catalogue import C_KMS, DetectionPanel
 from ..components.image_view import COLORMAPS, ImageView
@@ -36,7 +38,8 @@ PAGE = dict(slug="cubes", title="HI cubes",
 
 VIEWS = ["Channel", "Moment 0", "Peak"]
 URL_STATE = {"file": "file", "channel": "channel", "view": "view", "stretch": "stretch", "limits": "limits",
-             "vmin": "vmin", "vmax": "vmax", "cmap": "cmap", "pixel": "pixel"}
+             "vmin": "vmin", "vmax": "vmax", "cmap": "cmap", "pixel": "pixel", "velocity": "velocity",
+             "moment_unit": "flux"}
 _MOVE_INTERVAL_S = 0.03
 
 
@@ -53,6 +56,8 @@ class CubePage(pn.viewable.Viewer):
     moment_channels = param.Range(default=(0, 1), bounds=(0, 1), label="Channels for the maps")
     pixel = param.Tuple(default=None, allow_None=True, length=2, doc="Selected pixel (y, x)")
     file = param.String(default="", doc="The open cube, relative to the data root (for links)")
+    velocity = param.Selector(default="file", objects=VELOCITY_CHOICES, label="Velocity convention")
+    moment_unit = param.Selector(default="native", objects=MOMENT_UNITS, label="Moment-0 unit")
 
     def __init__(self, **params) -> None:
         super().__init__(**params)
@@ -73,6 +78,8 @@ class CubePage(pn.viewable.Viewer):
         self.source = CubeSource(on_path=self.open, on_error=self.banner.error)
         self.title = pn.pane.Markdown("### No cube open", margin=(0, 10), css_classes=["page-title"])
         self.info = pn.pane.Markdown("", css_classes=["cube-info"], styles={"font-size": "13px"}, margin=(0, 10))
+        self.repairs = pn.pane.HTML("", css_classes=["header-repairs"], visible=False, sizing_mode="stretch_width",
+                                    styles={"font-size": "12px", "background": "#fff8e1", "padding": "4px 8px"})
         self.header_text = pn.pane.HTML("", styles={"font-size": "11px", "overflow": "auto"}, max_height=400,
                                         css_classes=["fits-header"], sizing_mode="stretch_width")
         self.channel_label = pn.pane.HTML("", css_classes=["channel-label"], styles={"font-size": "14px"},
@@ -107,6 +114,9 @@ class CubePage(pn.viewable.Viewer):
                                               value=(0, 1), width=330, visible=False,
                                               css_classes=["moment-range"]),
             stretch=pn.widgets.Select.from_param(self.param.stretch, width=160, css_classes=["stretch-select"]),
+            velocity=pn.widgets.Select.from_param(self.param.velocity, width=160, css_classes=["velocity-select"]),
+            moment_unit=pn.widgets.Select.from_param(self.param.moment_unit, width=160, visible=False,
+                                                     css_classes=["moment-unit"]),
             limits=pn.widgets.Select.from_param(self.param.limits, width=160, css_classes=["limits-select"]),
             cmap=pn.widgets.Select.from_param(self.param.cmap, width=160),
             halfwidth=pn.widgets.IntInput(label="± channels", value=20, start=1, width=90),
@@ -153,10 +163,10 @@ class CubePage(pn.viewable.Viewer):
         w = self._widgets
         controls = pn.Column(
             w["view"], w["channel"], pn.Row(w["back"], w["play"], w["forward"], w["speed"]),
-            pn.Row(w["around"], w["halfwidth"]), w["moments"],
+            pn.Row(w["around"], w["halfwidth"]), w["moments"], pn.Row(w["velocity"], w["moment_unit"]),
             self.channel_label,
             pn.Row(w["stretch"], w["limits"]), pn.Row(w["vmin"], w["vmax"]), w["cmap"], self.limits_label,
-            self.info, pn.Card(self.header_text, title="FITS header", collapsed=True, width=340,
+            self.info, self.repairs, pn.Card(self.header_text, title="FITS header", collapsed=True, width=340,
                                styles={"overflow": "auto"}),
             width=360, margin=(0, 10))
         plots = pn.Column(
@@ -187,11 +197,11 @@ class CubePage(pn.viewable.Viewer):
         self.banner.clear()
         self.banner.warn(cube.warnings)
         self.title.object = f"### {md_text(label)}"
-        self.info.object = self._describe(cube)
+        self.info.object = describe(cube)
+        self.repairs.param.update(object=repairs_html(cube), visible=bool(cube.repairs))
         self.header_text.object = pre_text(cube.header.tostring(sep="\n", endcard=False, padding=False))
         self.image.set_extent(*cube.shape[1:])
-        f = cube.frequencies.to_value(u.MHz)
-        self.spectrum_view.set_axis(cube.rest_frequency.to_value(u.MHz), cube.velocity_convention, f)
+        self._set_velocity_axis()
         self.spectrum_view.show([], [], "Click a pixel in the image to see its spectrum", "Flux density")
         self.image.set_marker(None, None)
         self.spectrum_view.mark_width(None, None)
@@ -200,21 +210,21 @@ class CubePage(pn.viewable.Viewer):
         self._refresh_plane()
         self._update_ticks()
 
-    @staticmethod
-    def _describe(cube: Cube) -> str:
-        f = cube.frequencies.to_value(u.MHz)
-        lines = [f"**Shape** {cube.n_channels} channels × {cube.shape[1]} × {cube.shape[2]} px",
-                 f"**Band** {f.min():.3f}–{f.max():.3f} MHz, Δν {abs(f[1] - f[0]) * 1e3:.1f} kHz"
-                 if cube.n_channels > 1 else f"**Frequency** {f[0]:.3f} MHz",
-                 f"**Unit** {md_text(pretty_unit(cube.unit) or 'none')}"]
-        if cube.pixel_scale is not None:
-            lines.append(f"**Pixel** {cube.pixel_scale.to_value(u.arcsec):.2f}″")
-        if cube.beam is not None:
-            b = cube.beam
-            lines.append(f"**Beam** {b.major.to_value(u.arcsec):.1f}″ × {b.minor.to_value(u.arcsec):.1f}″, "
-                         f"PA {b.pa.to_value(u.deg):.0f}°")
-        lines.append(f"**Rest frequency** {cube.rest_frequency.to_value(u.MHz):.4f} MHz")
-        return "  \n".join(lines)
+    def _set_velocity_axis(self) -> None:
+        c = self.cube
+        self.spectrum_view.set_axis(c.rest_frequency.to_value(u.MHz), convention(c, self.velocity),
+                                    c.frequencies.to_value(u.MHz))
+
+    @param.depends("velocity", watch=True)
+    def _on_velocity(self) -> None:
+        """Another velocity convention: the label, the spectrum's velocity axis and a km/s map follow it."""
+        if self.cube is None or self._busy:
+            return
+        self._set_velocity_axis()
+        if self.view == "Moment 0" and self.moment_unit != "native":
+            self._refresh_plane()
+        else:
+            self._update_label()
 
     # --- what is drawn ---------------------------------------------------------------------------
     @param.depends("view", watch=True, on_init=False)
@@ -223,24 +233,26 @@ class CubePage(pn.viewable.Viewer):
         if self.limits == "custom":
             self._busy, self.limits, self._busy = True, "99.5%", False
 
-    @param.depends("view", "moment_channels", watch=True)
+    @param.depends("view", "moment_channels", "moment_unit", watch=True)
     def _refresh_plane(self) -> None:
         """Show the plane for the current view: the channel, or a moment map (computed off the event loop)."""
         if self.cube is None or self._busy:
             return
         self._widgets["moments"].param.update(visible=self.view != "Channel", value=tuple(self.moment_channels))
-        key = (self.view, tuple(self.moment_channels))
+        self._widgets["moment_unit"].visible = self.view == "Moment 0"
+        key = self._map_key()
         if self.view != "Channel" and key not in self._maps:
             doc = pn.state.curdoc
             if doc is not None and doc.session_context is not None:
                 self._image_pane.loading = True
                 pn.state.execute(partial(self._compute_map, key))
                 return
-            self._store_map(key, self._map_quantity(key))   # no server (tests, notebooks): just compute
         try:
             if self.view == "Channel":
                 self._plane, self._plane_unit = self.cube.channel(self.channel), self.cube.unit
             else:
+                if key not in self._maps:                        # no server (tests, notebooks): just compute
+                    self._store_map(key, self._map_quantity(key))
                 self._plane, self._plane_unit = self._maps[key]
         except Exception as exc:
             self.banner.error(exc)
@@ -248,9 +260,16 @@ class CubePage(pn.viewable.Viewer):
         self._draw()
         self._update_label()
 
+    def _map_key(self) -> tuple:
+        moment = self.view == "Moment 0" and self.moment_unit != "native"
+        return (self.view, tuple(self.moment_channels), self.moment_unit if moment else "",
+                convention(self.cube, self.velocity) if moment else "")
+
     def _map_quantity(self, key: tuple) -> u.Quantity:
-        kind, channels = key
-        return self.cube.moment0(channels) if kind == "Moment 0" else self.cube.peak(channels)
+        kind, channels, unit, conv = key
+        if kind == "Moment 0":
+            return moment_map(self.cube, channels, unit or "native", conv)
+        return self.cube.peak(channels)
 
     def _store_map(self, key: tuple, q: u.Quantity) -> None:
         self._maps = {key: (q.value, q.unit)}  # keep one map: they can be large
@@ -274,7 +293,7 @@ class CubePage(pn.viewable.Viewer):
             self.banner.error(exc)
             return
         self._store_map(key, q)
-        if (self.view, tuple(self.moment_channels)) == key:
+        if self._map_key() == key:
             self._refresh_plane()
 
     @param.depends("limits", watch=True)
@@ -343,13 +362,7 @@ class CubePage(pn.viewable.Viewer):
 
     def _update_label(self) -> None:
         c = self.cube
-        i = self.channel
-        f = c.frequencies[i].to_value(u.MHz)
-        v = c.velocities[i].to_value(u.km / u.s)
-        z = c.rest_frequency.to_value(u.MHz) / f - 1
-        conv = {"optical": "v<sub>opt</sub>", "radio": "v<sub>rad</sub>"}.get(c.velocity_convention, "v")
-        text = (f"Channel <b>{i}</b> / {c.n_channels - 1} · <b>{f:.4f} MHz</b> · {conv} = {v:,.1f} km/s · "
-                f"z = {z:.5f}")
+        text = channel_text(c, self.channel, self.velocity)
         if self.view != "Channel":
             lo, hi = self.moment_channels
             flo, fhi = sorted(c.frequencies[[lo, hi]].to_value(u.MHz))
@@ -407,13 +420,7 @@ class CubePage(pn.viewable.Viewer):
         iy, ix = pix
         value = self._plane[iy, ix]
         scale, unit = self._display_unit()
-        sky = self.cube.world(self.channel, y, x).sky
-        where = ("RA " + sky.icrs.ra.to_string(unit=u.hour, sep="hms", precision=2, pad=True)
-                 + "  Dec " + sky.icrs.dec.to_string(sep=("°", "′", "″"), precision=1, alwayssign=True, pad=True)
-                 if sky is not None else "no sky WCS")
-        if sky is not None and not self.cube.celestial.wcs.ctype[0].startswith("RA"):
-            g = sky.galactic
-            where = f"l {g.l.deg:.5f}°  b {g.b.deg:+.5f}°"
+        where = sky_text(self.cube, self.cube.world(self.channel, y, x).sky)
         self.readout.object = f"{where} · pixel ({ix}, {iy}) · value {value * scale:.4g} {html_text(unit)}"
 
     def _tap_image(self, x: float | None, y: float | None) -> None:
