@@ -5,7 +5,7 @@ Each kind prints its first line ``kind: <kind>``, then what a user checks before
 
 - cube: shape, unit, spectral range (in the axis' own quantity) and velocity convention, centre sky position,
   pixel scale, beam;
-- image: bands, shape, unit and flux scale, centre sky position, pixel scale;
+- image: bands, shape, unit and flux scale (file values → unit, when converted), centre sky position, pixel scale;
 - spectra: how many, wavelength range;
 - lightcone: cells, cell size, redshift range.
 
@@ -71,10 +71,10 @@ def _info_image(path, out: list[str], notes: list[str]) -> None:
     ny, nx = image.shape
     out.append(f"{image.path}: {len(image.bands)} band(s) {', '.join(image.bands)}; {ny} × {nx} pixels, "
                f"unit {image.unit or 'none given'}")
-    for attr in ("flux_scales", "flux_scale"):
-        scale = getattr(image, attr, None)
-        for item in (scale if isinstance(scale, (tuple, list)) else [scale] if scale is not None else []):
-            out.append(f"flux scale: {getattr(item, 'note', item)}")
+    scales = tuple(getattr(image, "flux_scale", ()) or ())
+    if any(scale != 1 for scale in scales):
+        out.append("flux scale: " + ", ".join(f"{band} × {scale:.6g}" for band, scale in zip(image.bands, scales))
+                   + f" (file values → {image.unit})")
     if image.wcs is not None:
         out.append(f"centre: {_centre(image.wcs.pixel_to_world((nx - 1) / 2, (ny - 1) / 2))}")
         out.append(f"pixel: {image.pixel_arcsec:.4f} arcsec")
@@ -89,7 +89,7 @@ def _info_spectra(path, out: list[str], notes: list[str]) -> None:
     spectra = open_spectra(path)
     wave = spectra.wavelength
     name = spectra.path or path
-    out.append(f"{name}: {len(spectra)} spectra of {len(wave)} pixels, {wave[0]:.2f} … {wave[-1]:.2f} Å (vacuum)")
+    out.append(f"{name}: {len(spectra)} spectr{'um' if len(spectra) == 1 else 'a'} of {len(wave)} pixels, {wave[0]:.2f} … {wave[-1]:.2f} Å (vacuum)")
     notes += list(getattr(spectra, "notes", ()))
 
 
