@@ -111,14 +111,13 @@ def _as_angstrom(spectral_axis) -> tuple[np.ndarray, str]:
     return values, ("" if unit == u.AA else f"spectral axis in {unit} converted to Å")
 
 
-def _ivar_of(spectrum) -> np.ndarray:
-    """Inverse variance from a specutils uncertainty of any kind (none: 1 everywhere, said in a note)."""
+def _ivar_of(spectrum) -> np.ndarray | None:
+    """Inverse variance from a specutils uncertainty of any kind (None when the file has none)."""
     from astropy.nddata import InverseVariance, StdDevUncertainty, VarianceUncertainty
 
     unc = spectrum.uncertainty
-    flux = np.asarray(spectrum.flux.value, np.float64)
     if unc is None:
-        return np.where(np.isfinite(flux), 1.0, 0.0)
+        return None
     a = np.asarray(unc.array, np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         if isinstance(unc, InverseVariance):
@@ -140,7 +139,11 @@ def _specutils(hdul, name: str, fmt: str, reader) -> RawSpectra:
     for s in spectra:
         wave, note = _as_angstrom(s.spectral_axis)
         flux = np.atleast_2d(np.asarray(s.flux.value, np.float64))
-        ivar = np.atleast_2d(_ivar_of(s))
+        ivar = _ivar_of(s)
+        if ivar is None:
+            ivar, noise_note = _noise_ivar(flux)
+            notes += [noise_note] if noise_note not in notes else []
+        ivar = np.atleast_2d(ivar)
         if fmt.startswith("DESI") and s.mask is not None:
             ivar = np.where(np.atleast_2d(s.mask), 0.0, ivar)        # DESI: a set mask bit means do not use
         if fmt in _AIR:
