@@ -130,8 +130,13 @@ def _counts(raw, said, band, rate, header, primary, pixel_sigma) -> FluxScale:
     if zp_key:
         zp = _number(zp_key, header, primary)
         per_rate = 10 ** (-0.4 * (zp - AB_ZP_NJY))
-        cards = f"{zp_key} = {zp:g} (taken as the AB magnitude of 1 {name.rstrip('/sS') or 'count'}/s)"
         why = said if raw else "no BUNIT: the pixels are taken as counts"
+        one = name.removesuffix("/S").removesuffix("/s") if rate else name
+        one = {"COUNTS": "count", "ELECTRONS": "electron"}.get(one.upper(), one)
+        if not rate and not any(_number(k, header, primary) for k in _EXPOSURE):
+            return FluxScale("nJy", per_rate, f"{band}: {why}; {zp_key} = {zp:g} taken as the AB magnitude of 1 {one} as "
+                                              "the pixels hold it (no EXPTIME): pixels in nJy.")
+        cards = f"{zp_key} = {zp:g} taken as the AB magnitude of 1 {one}/s"
         return _rate_scaled(per_rate, rate, why, cards, band, header, primary)
     unit = raw or "raw units"
     return FluxScale(raw, 1.0, f"{band}: no flux calibration in the header (BUNIT/MAGZERO/PHOTFLAM): photometry in "

@@ -34,7 +34,9 @@ _FULL_CHECK_BYTES = 256 * 2**20   # images above this are sampled for a finite p
 class MultibandImage:
     """Pixels (band, y, x) float32 with NaN for blank pixels, band names, celestial WCS (or None), the pixels' unit
     ("nJy" per pixel when the header calibrates every band), ``notes`` (every assumption and repair, one sentence
-    each) and ``noise``, the per-pixel σ (band, y, x) in ``unit`` from variance/error extensions (NaN where none)."""
+    each), ``noise``, the per-pixel σ (band, y, x) in ``unit`` from variance/error extensions (NaN where none), and
+    ``flux_scale``, the factor per band that took the file's pixel values to ``unit`` (1 where nothing was converted):
+    a catalogue in the file's own units (a simulation's truth) is multiplied by it to compare."""
 
     path: Path
     data: np.ndarray
@@ -45,6 +47,7 @@ class MultibandImage:
     unit: str
     notes: tuple[str, ...] = ()
     noise: np.ndarray | None = None
+    flux_scale: tuple[float, ...] = ()
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -264,7 +267,7 @@ def open_multiband(path: str | os.PathLike | list | tuple, *, max_bytes: int | N
     if wcs is None:
         notes.append(f"{files[0].name}: no celestial WCS (CTYPE1/CTYPE2): positions are in pixels.")
     return MultibandImage(files[0], data, tuple(names), wcs, tuple(_number(b.header, "PSF_FWHM") for b in bands),
-                          tuple(sky), unit, tuple(notes), noise)
+                          tuple(sky), unit, tuple(notes), noise, tuple(float(f) for f in factors))
 
 
 def _calibrate(bands: list[_Band], names: list[str], data: np.ndarray) -> tuple[str, np.ndarray, list[str]]:

@@ -61,7 +61,7 @@ def test_exports_are_the_shown_methods_catalogue_and_masks(page):
             assert len(table) == len(result.catalogue)
             if button.filename.endswith(".ecsv"):                         # (VOTable keeps no meta)
                 assert table.meta["method"] == method and table.meta["image"] == "blends_demo.fits"
-            assert np.allclose(table["flux_r"].value, result.catalogue["flux_r"]) and str(table["flux_r"].unit) == "ct"
+            assert np.allclose(table["flux_r"].value, result.catalogue["flux_r"]) and str(table["flux_r"].unit) == "nJy"
         regions = Regions.parse(page.downloads[2].callback().getvalue().decode(), format="ds9")
         assert len(regions) == len(np.unique(result.segmap[result.segmap > 0]))
         with fits.open(io.BytesIO(page.downloads[3].callback().getvalue())) as hdul:

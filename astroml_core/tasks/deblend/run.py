@@ -8,6 +8,7 @@ import numpy as np
 from astropy.table import QTable
 
 from ...errors import AstroMLError, ShapeError
+from .background import sky_subtracted
 from .classic import photutils_deblend, sep_deblend
 from .detection import image_noise
 from .errors import FluxErrorModel, add_flux_errors
@@ -42,10 +43,13 @@ def flux_error_model() -> FluxErrorModel | None:
 
 
 def deblend(image, method: str = "model", *, progress: Callable[[float, str], None] = lambda f, m: None) -> DeblendResult:
-    """Detect, segment and measure the galaxies of a :class:`~astroml_core.data.MultibandImage`."""
+    """Detect, segment and measure the galaxies of a :class:`~astroml_core.data.MultibandImage` (a band still
+    carrying its sky gets a smooth background subtracted first: :func:`.background.sky_subtracted`); the image's
+    notes (flux scale, extensions, sky) go to ``catalogue.meta["image_notes"]``."""
     if method not in METHODS:
         raise AstroMLError(f"unknown method '{method}'; choose one of {METHODS}")
     progress(0.0, f"running {method}")
+    image = sky_subtracted(image)
     sigma = image_noise(image)
     if method == "model":
         if len(image.bands) != MODEL_BANDS:
@@ -61,7 +65,7 @@ def deblend(image, method: str = "model", *, progress: Callable[[float, str], No
     else:
         finder = sep_deblend if method == "sep" else photutils_deblend
         result = _baseline_result(image.data, *finder(image.data, image.bands, image.wcs, sigma))
-    result.catalogue.meta.update(method=method, bands=list(image.bands))
+    result.catalogue.meta.update(method=method, bands=list(image.bands), image_notes=list(image.notes))
     progress(1.0, "done")
     return result
 
