@@ -195,7 +195,9 @@ class CubePage(pn.viewable.Viewer):
         self._widgets["moments"].param.update(start=0, end=n - 1, value=(0, n - 1))
         self._busy = False
         self.banner.clear()
-        self.banner.warn(cube.warnings)
+        others = [w for w in cube.warnings if w not in cube.repairs]
+        self.banner.warn(others + [f"{len(cube.repairs)} header card(s) read other than as written or assumed: see "
+                                   "“Header repairs” under the cube's facts"] if cube.repairs else others)
         self.title.object = f"### {md_text(label)}"
         self.info.object = describe(cube)
         self.repairs.param.update(object=repairs_html(cube), visible=bool(cube.repairs))

@@ -131,8 +131,12 @@ def _wcslib_repairs(h: fits.Header, wcs: WCS, messages: list[str]) -> list[str]:
             if specsys:
                 text += f", {_FRAMES.get(specsys, specsys)} (SPECSYS {specsys})"
             if old[:4] == "VELO" and velref is not None:
-                text += (f", as VELREF = {velref} (> 256) says" if int(velref) > 256 else
-                         f"; VELREF = {velref} does not say radio (> 256), so optical as AIPS defines it")
+                if int(velref) > 256:
+                    text += f", as VELREF = {velref} (> 256) says"
+                elif "VELREF" in h:
+                    text += f"; VELREF = {velref} does not say radio (> 256), so optical as AIPS defines it"
+                else:
+                    text += "; no VELREF says radio (> 256), so optical as AIPS defines it"
             out.append(text)
     for k in range(wcs.naxis):
         old = str(h.get(f"CTYPE{k + 1}", "")).strip()

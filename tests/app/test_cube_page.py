@@ -214,3 +214,31 @@ def test_landing_page_links_to_the_cube_page(page, server):
     page.get_by_text("Open HI cubes").click()
     page.wait_for_selector(".channel-label >> text=MHz")
     assert page.url.split("?")[0].rstrip("/").endswith("/cubes")      # the view state follows in the query
+
+
+def test_gipsy_cube_by_link_lists_its_header_repairs_and_the_bmmaj_beam(page, server, tmp_path):
+    """A WSRT/GIPSY cube (DEGREE, NCP, VELO-HEL in m/s, BMMAJ/BMMIN arcsec) opened by ?file= under the data
+    root: the page lists the repairs (escaped), shows the beam from BMMAJ, and the velocity choice relabels."""
+    from tests.conftest import ramp_cube, write_fits
+    from tests.core.test_cube_real_headers import gipsy_header
+
+    url, root = server
+    h = gipsy_header()
+    h["BUNIT"] = "<i>JY/BEAM</i>"
+    write_fits(root / "ngc2903_gipsy.fits", ramp_cube(12, 40, 48), h)
+    page.goto(url + "/cubes?file=ngc2903_gipsy.fits")
+    page.wait_for_selector(".channel-label >> text=MHz")
+    wait_until(lambda: "ngc2903_gipsy.fits" in text(page, ".page-title"), what="the GIPSY cube's title")
+    repairs = wait_until(lambda: text(page, ".header-repairs"), what="the header repairs list")
+    assert "Header repairs" in repairs
+    assert "CUNIT1 and CUNIT2 = 'DEGREE' read as deg" in repairs
+    assert "CTYPE1 'RA---NCP' read as 'RA---SIN'" in repairs
+    assert "CTYPE3 'VELO-HEL'" in repairs and "beam from BMMAJ/BMMIN (arcsec" in repairs
+    assert "BUNIT = '<i>JY/BEAM</i>'" in repairs                     # shown as text, never as markup
+    info = text(page, ".cube-info")
+    assert "14.1″ × 12.3″" in info and "BMMAJ" in info
+    assert "(optical)" in text(page, ".channel-label")
+    page.locator(".velocity-select select").select_option("radio")
+    wait_until(lambda: "(radio)" in text(page, ".channel-label"), what="the radio-convention label")
+    wait_until(lambda: "velocity=radio" in page.url, what="the convention in the URL")
+    page.screenshot(path=str(tmp_path / "gipsy_cube_page.png"), full_page=True)
