@@ -10,7 +10,7 @@ from astroml_core.display.units import pretty_unit
 
 from .safe_text import html_text, md_text
 
-__all__ = ["VELOCITY_CHOICES", "MOMENT_UNITS", "convention", "describe", "repairs_html", "channel_text",
+__all__ = ["VELOCITY_CHOICES", "MOMENT_UNITS", "banner_notes", "convention", "describe", "repairs_html", "channel_text",
            "moment_map", "sky_text"]
 
 # the velocity convention shown: the file's own or one the user picks (values go into the URL)
@@ -47,6 +47,15 @@ def describe(cube: Cube) -> str:
         lines.append(text)
     lines.append(f"**Rest frequency** {cube.rest_frequency.to_value(u.MHz):.4f} MHz")
     return "  \n".join(lines)
+
+
+def banner_notes(cube: Cube) -> list[str]:
+    """The banner's notes: every warning that is not a header repair, and one line pointing to the repairs."""
+    others = [w for w in cube.warnings if w not in cube.repairs]
+    if not cube.repairs:
+        return others
+    return others + [f"{len(cube.repairs)} header card(s) read other than as written or assumed: see "
+                     "“Header repairs” under the cube's facts"]
 
 
 def repairs_html(cube: Cube) -> str:

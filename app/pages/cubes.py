@@ -17,8 +17,8 @@ from astroml_core.display import (INTERVALS, STRETCHES, axis_labels, colorbar_ti
 from astroml_core.display.units import display_unit
 
 from ..components.banner import Banner
-from ..components.cube_facts import (MOMENT_UNITS, VELOCITY_CHOICES, channel_text, convention, describe,
-                                     moment_map, repairs_html, sky_text)
+from ..components.cube_facts import (MOMENT_UNITS, VELOCITY_CHOICES, banner_notes, channel_text, convention,
+                                     describe, moment_map, repairs_html, sky_text)
 from ..components.cube_source import CubeSource
 from ..components.hi_catalogue import C_KMS, DetectionPanel
 from ..components.image_view import COLORMAPS, ImageView
@@ -195,9 +195,7 @@ class CubePage(pn.viewable.Viewer):
         self._widgets["moments"].param.update(start=0, end=n - 1, value=(0, n - 1))
         self._busy = False
         self.banner.clear()
-        others = [w for w in cube.warnings if w not in cube.repairs]
-        self.banner.warn(others + [f"{len(cube.repairs)} header card(s) read other than as written or assumed: see "
-                                   "“Header repairs” under the cube's facts"] if cube.repairs else others)
+        self.banner.warn(banner_notes(cube))
         self.title.object = f"### {md_text(label)}"
         self.info.object = describe(cube)
         self.repairs.param.update(object=repairs_html(cube), visible=bool(cube.repairs))
