@@ -63,6 +63,8 @@ class SpectraPage(pn.viewable.Viewer):
         self.title = pn.pane.Markdown("### No spectra open", margin=(0, 10))
         self.status = pn.pane.HTML("", css_classes=["spectra-status"], styles={"font-size": "13px"}, margin=(0, 10))
         self.progress = pn.indicators.Progress(value=0, max=100, width=200, visible=False)
+        self.notes = pn.pane.HTML("", css_classes=["spectra-notes"], styles={"font-size": "12px"}, margin=(0, 10),
+                                  width=620, visible=False)
         self.map = EmbeddingView(render=self._render, on_select=self._geometry_selected, width=500, height=440)
         self.legend = pn.pane.HTML("", styles={"font-size": "11px"}, width=560, css_classes=["spectra-legend"])
         self.stack = SpectraStack(width=1020, height=400)
@@ -106,9 +108,9 @@ class SpectraPage(pn.viewable.Viewer):
         pn.state.execute(partial(self._await, doc, job, self._show_survey))
 
     def open_many(self, paths: list[Path], label: str) -> None:
-        """Several SDSS spec-PLATE-MJD-FIBER.fits files as one set (written as one table on an I/O thread,
-        then opened)."""
-        run_io(partial(_combine_sdss, paths), partial(self._open_combined, label), self.banner.error)
+        """Several spectrum files as one set (SDSS spec files, or any formats we read; written as one table on an
+        I/O thread, then opened)."""
+        run_io(partial(_combine, paths), partial(self._open_combined, label), self.banner.error)
 
     def _open_combined(self, label: str, combined: Path) -> None:
         self.source.keep_until_session_ends(combined)
@@ -132,9 +134,20 @@ class SpectraPage(pn.viewable.Viewer):
         self.status.object = (f"{self._summary}<br>" if self.survey is not None else "") + f"{message}… {fraction:.0%}"
 
     def _failed(self, exc: BaseException) -> None:
+        from astroml_core.data.spectrum_formats import SUPPORTED_SPECTRUM_FORMATS
+        from astroml_core.errors import UnsupportedFormatError
+
         self.progress.visible = False
         self.status.object = "Could not analyse this file" if self.survey is None else self.status.object
         self.banner.error(exc)
+        if isinstance(exc, UnsupportedFormatError):
+            self._show_notes("Spectrum formats we read", SUPPORTED_SPECTRUM_FORMATS)
+
+    def _show_notes(self, title: str, notes) -> None:
+        """A titled list of lines (how the file was read, or the formats we read), escaped: they come from files."""
+        items = "".join(f"<li>{html_text(n)}</li>" for n in notes)
+        self.notes.param.update(object=f"<b>{html_text(title)}</b><ul style='margin:2px 0 0 0;padding-left:18px'>"
+                                       f"{items}</ul>", visible=bool(notes))
 
     def _show_survey(self, survey: Survey) -> None:
         self.progress.visible = False
@@ -148,6 +161,7 @@ class SpectraPage(pn.viewable.Viewer):
         n = len(survey.spectra)
         self._summary = f"{n:,} spectr{'um' if n == 1 else 'a'} · classified by spectra_net · {(r.anomaly > 3).sum():,} with anomaly score > 3"
         self.status.object = self._summary
+        self._show_notes("How this file was read", survey.spectra.notes)
         self._hover = dict(id=np.asarray(survey.spectra.ids), label=truth if truth is not None else r.pred_class,
                            predicted=r.pred_class, p=r.probs.max(axis=1), anomaly=r.anomaly)
         self._show_anomalies()
@@ -405,7 +419,7 @@ class SpectraPage(pn.viewable.Viewer):
 
     def __panel__(self):
         controls = pn.Row(pn.Column(self.source, width=420),
-                          pn.Column(pn.Row(self.title, self.copy_link), self.status, self.progress,
+                          pn.Column(pn.Row(self.title, self.copy_link), self.status, self.progress, self.notes,
                                     pn.Row(pn.widgets.RadioButtonGroup.from_param(self.param.projection,
                                                                                   css_classes=["projection-choice"]),
                                            pn.widgets.Select.from_param(self.param.colour_by, width=170,
@@ -421,14 +435,22 @@ class SpectraPage(pn.viewable.Viewer):
         return pn.Column(self.banner, controls, top, below, sizing_mode="stretch_width")
 
 
-def _combine_sdss(paths: list[Path]) -> Path:
-    """Several SDSS spec files read and written as one spectra table in the upload folder."""
+def _combine(paths: list[Path]) -> Path:
+    """Several spectrum files read and written as one spectra table in the upload folder: SDSS spec files placed
+    on one grid by whole pixels, any other mix opened one by one (each on the classifier's grid) and joined."""
     import uuid
 
     from astroml_core.config import settings
-    from astroml_core.data.spectra import open_sdss_spec, write_spectra
+    from astroml_core.data.spectra import open_sdss_spec, open_spectra, write_spectra
+    from astroml_core.data.spectrum_resample import concatenate
+    from astroml_core.errors import AstroMLError
 
-    spectra = open_sdss_spec(paths)
-    path = write_spectra(settings().upload_dir / f"{uuid.uuid4().hex[:12]}_sdss_{len(paths)}.fits", spectra)
+    try:
+        spectra = open_sdss_spec(paths)
+    except AstroMLError:
+        cfg = settings()
+        spectra = concatenate([open_spectra(p, max_bytes=cfg.max_cube_bytes) for p in paths],
+                              [Path(p).name for p in paths])
+    path = write_spectra(settings().upload_dir / f"{uuid.uuid4().hex[:12]}_set_{len(paths)}.fits", spectra)
     path.chmod(0o600)                                   # like the uploads it is made from
     return path

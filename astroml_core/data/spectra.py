@@ -26,6 +26,7 @@ from astropy.io import fits
 
 from ..errors import AstroMLError, NonFiniteError, ShapeError
 from .fitsfile import display_name, one_line, open_fits_checked
+from .spectrum_resample import ascii_note
 
 __all__ = ["SpectrumSet", "open_spectra", "write_spectra", "write_spectra_parts", "open_sdss_spec", "GRID_STEP"]
 
@@ -82,6 +83,8 @@ def _table_hdu(spectra: SpectrumSet, widths: dict[str, int] | None = None) -> fi
     hdu = fits.BinTableHDU.from_columns(cols, name="SPECTRA")
     hdu.header["COEFF0"] = (float(spectra.loglam[0]), "log10 wavelength of pixel 0 (Angstrom, vacuum)")
     hdu.header["COEFF1"] = (float(spectra.loglam[1] - spectra.loglam[0]), "log10 wavelength step per pixel")
+    for i, note in enumerate(spectra.notes[:99], 1):         # how the set was read, for whoever opens it next
+        hdu.header[f"NOTE{i}"] = ascii_note(note)
     return hdu
 
 
@@ -187,7 +190,9 @@ def open_spectra(path: str | os.PathLike, *, max_bytes: int | None = None) -> Sp
     _check_usable(np.asarray(flux[: min(len(flux), 64)], np.float64),
                   np.asarray(ivar[: min(len(ivar), 64)], np.float64), name, "its first spectra hold")
     meta = _meta(hdu.data, {"FLUX", "IVAR", "AND_MASK", "ID", "LOGLAM"})
-    return SpectrumSet(loglam, flux, ivar, data[cols["AND_MASK"]] if "AND_MASK" in cols else None, ids, meta, path)
+    notes = tuple(str(hdu.header[f"NOTE{i}"]) for i in range(1, 100) if f"NOTE{i}" in hdu.header)
+    return SpectrumSet(loglam, flux, ivar, data[cols["AND_MASK"]] if "AND_MASK" in cols else None, ids, meta, path,
+                       notes)
 
 
 def _column(data, column: str, name: str) -> np.ndarray:

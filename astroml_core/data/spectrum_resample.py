@@ -15,7 +15,8 @@ import numpy as np
 
 from ..errors import ShapeError
 
-__all__ = ["Piece", "RawSpectra", "air_to_vacuum", "resample", "MIN_COVERAGE"]
+__all__ = ["Piece", "RawSpectra", "air_to_vacuum", "resample", "place_on_grid", "concatenate", "ascii_note",
+           "MIN_COVERAGE"]
 
 MIN_COVERAGE = 0.3          # the share of the grid (in log λ) a file must cover to be classified
 
@@ -179,3 +180,38 @@ def place_on_grid(raw: RawSpectra, loglam: np.ndarray, name: str, path=None):
     meta["flux_unit"] = np.array([raw.flux_unit or "unknown"] * n)
     meta["format"] = np.array([raw.fmt] * n)
     return SpectrumSet(loglam, flux, ivar, None, ids, meta, path, tuple(notes))
+
+
+def concatenate(sets: list, names: list[str]):
+    """One SpectrumSet from several on the same grid (several files uploaded together); each file's notes are
+    kept, prefixed by its name. ShapeError when the grids differ."""
+    from .spectra import SpectrumSet
+
+    first = sets[0]
+    for s, name in zip(sets, names):
+        if not np.array_equal(s.loglam, first.loglam):
+            raise ShapeError(f"{name} is on another wavelength grid than {names[0]}; open them one at a time")
+    keys = list(dict.fromkeys(k for s in sets for k in s.meta))
+    meta = {}
+    for k in keys:
+        parts = [np.asarray(s.meta[k]) if k in s.meta else np.full(len(s), "" if any(
+            np.asarray(t.meta[k]).dtype.kind in "US" for t in sets if k in t.meta) else np.nan) for s in sets]
+        meta[k] = np.concatenate([p.astype(str) if any(q.dtype.kind in "US" for q in parts) else p for p in parts])
+    masks = [s.and_mask for s in sets]
+    mask = np.vstack([np.zeros(s.flux.shape, np.int32) if m is None else np.asarray(m, np.int32)
+                      for s, m in zip(sets, masks)]) if any(m is not None for m in masks) else None
+    notes = tuple(f"{name}: {note}" for s, name in zip(sets, names) for note in s.notes)
+    return SpectrumSet(first.loglam, np.vstack([np.asarray(s.flux, np.float32) for s in sets]),
+                       np.vstack([np.asarray(s.ivar, np.float32) for s in sets]), mask,
+                       np.concatenate([np.asarray(s.ids).astype(str) for s in sets]), meta, None, notes)
+
+
+_ASCII = {"Å": "Angstrom", "–": "-", "λ": "lambda", "·": "*", "σ": "sigma", "√": "sqrt", "ᵢ": "_i", "→": "->",
+          "≤": "<=", "≥": ">=", "…": "...", "×": "x", "²": "^2", "’": "'"}
+
+
+def ascii_note(note: str) -> str:
+    """A note as FITS header text (ASCII only): Å → Angstrom, – → -, and so on; anything else → '?'."""
+    for k, v in _ASCII.items():
+        note = note.replace(k, v)
+    return note.encode("ascii", "replace").decode("ascii")

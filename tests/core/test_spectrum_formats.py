@@ -233,3 +233,23 @@ def test_resampling_matches_specutils_flux_conserving_resampler():
     inner = (10 ** GRID > 4050) & (10 ** GRID < 7950)
     np.testing.assert_allclose(ours_f[0, inner], theirs.flux.value[inner], rtol=1e-6)
     np.testing.assert_allclose(ours_iv[0, inner], theirs.uncertainty.array[inner], rtol=1e-6)
+
+
+def test_notes_survive_writing_and_sets_join(tmp_path):
+    """Several uploads are joined and written as our table: each file's notes go with it (FITS cards, ASCII)."""
+    from astroml_core.data.spectra import write_spectra
+    from astroml_core.data.spectrum_resample import concatenate
+
+    flux, ivar = _spectrum(npix=3000)
+    paths = []
+    for i in range(2):
+        cols = [fits.Column("WAVELENGTH", "D", unit="Angstrom", array=np.linspace(3700, 9500, 3000)),
+                fits.Column("FLUX", "E", array=flux[0] * (i + 1)), fits.Column("IVAR", "E", array=ivar[0])]
+        paths.append(tmp_path / f"t{i}.fits")
+        fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU.from_columns(cols)]).writeto(paths[-1])
+    joined = concatenate([open_spectra(p) for p in paths], [p.name for p in paths])
+    assert len(joined) == 2 and joined.notes[0] == "t0.fits: read as tabular-fits"
+    back = open_spectra(write_spectra(tmp_path / "set.fits", joined))
+    assert len(back.notes) == len(joined.notes)
+    assert any("3,700.0-9,500.0 Angstrom" in n for n in back.notes)
+    np.testing.assert_array_equal(back.flux, joined.flux)
