@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 from concurrent.futures import CancelledError
 from functools import partial
 from pathlib import Path
@@ -22,6 +23,7 @@ from astroml_core.display.rgb import composite, rgba_uint32, segment_rgba
 from astroml_core.service.worker import Cancelled, file_key, service
 from astroml_core.tasks.deblend import METHODS, deblend_all, joined_table, model_image
 from astroml_core.data.tables import table_bytes
+from astroml_core.tasks.deblend.background import sky_subtracted
 from astroml_core.tasks.deblend.detection import image_noise
 from astroml_core.tasks.deblend.export import masks_bytes, regions_bytes, source_table
 from astroml_core.tasks.deblend.model import cut_stamp
@@ -38,6 +40,8 @@ from ..components.stamp_grid import StampGrid
 from ..components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
 
 __all__ = ["DeblendPage", "PAGE"]
+
+_UPLOAD_PREFIX = re.compile(r"\b[0-9a-f]{12}_(?=\S+\.fit)")     # save_upload's unique prefix: notes name the file as sent
 
 PAGE = dict(slug="deblend", title="Deblending",
             blurb="Overlapping galaxies on g, r, i, z images: a colour composite with the segmentation masks "
@@ -74,9 +78,12 @@ class DeblendPage(pn.viewable.Viewer):
         self.stamps = StampGrid()
         self.saliency = CutoutView(size=200, name="deblend-saliency", palette=palettes.RdBu11,
                                    title="What the model sees: click a source")
-        self.source = CubeSource(on_path=self.open, on_error=self.banner.error, demo_prefix="blends_", noun="image")
+        self.source = CubeSource(on_path=self.open, on_paths=self.open, on_error=self.banner.error, demo_prefix="blends_",
+                                 noun="image")
         self.title = pn.pane.Markdown("### No image open", margin=(0, 10), css_classes=["page-title"])
         self.info = pn.pane.Markdown("", css_classes=["image-info"], styles={"font-size": "13px"}, margin=(0, 10))
+        self.notes = pn.pane.HTML("", css_classes=["image-notes"], styles={"font-size": "12px", "color": "#555"},
+                                  margin=(0, 10), max_width=400, sizing_mode="stretch_width")
         self.status = pn.pane.HTML("", css_classes=["deblend-status"], styles={"font-size": "13px"}, margin=(0, 10),
                                    max_width=460, sizing_mode="stretch_width")
         self.selection = pn.pane.HTML("Click a source or a row", css_classes=["deblend-selection"],
@@ -104,9 +111,9 @@ class DeblendPage(pn.viewable.Viewer):
                         "show_masks": "masks", "contours": "outlines", "opacity": "opacity", "band": "band"})
 
     # --- opening ------------------------------------------------------------------------------------
-    def open(self, path: Path, label: str) -> None:
-        """Open a multi-band FITS image, its sky noise and any truth beside it (on an I/O thread); a bad
-        file leaves the current image as it was."""
+    def open(self, path: Path | list[Path], label: str) -> None:
+        """Open a multi-band FITS image (or one file per band, uploaded together), its sky noise and any truth
+        beside it (on an I/O thread); a bad file leaves the current image as it was."""
         run_io(partial(_read_image, path), partial(self._show_image, path, label), self.banner.error)
 
     def _show_image(self, path: Path, label: str, read: tuple) -> None:
@@ -120,11 +127,13 @@ class DeblendPage(pn.viewable.Viewer):
         self.band = "r" if "r" in image.bands else image.bands[0]
         self.method = "model" if len(image.bands) == 4 else "sep"
         self.title.object = f"### {md_text(label)}"
-        self.file = link_path(path)
+        self.file = link_path(path) if isinstance(path, Path) else ""
         px = f"{image.pixel_arcsec:.3f}″" if image.pixel_arcsec else "no WCS"
+        self.notes.object = "<br>".join(f"· {html_text(_UPLOAD_PREFIX.sub('', note))}" for note in image.notes)
         psf = md_text(", ".join(f"{b} {f:.2f}″" for b, f in zip(image.bands, image.psf_fwhm_arcsec) if f))
         self.info.object = (f"**Bands** {md_text(', '.join(image.bands))} · **Size** {image.shape[1]} × {image.shape[0]} px · "
-                            f"**Pixel** {px}" + (f" · **PSF FWHM** {psf}" if psf else "") +
+                            f"**Pixel** {px} · **Unit** {md_text(image.unit or 'raw (uncalibrated)')}" +
+                            (f" · **PSF FWHM** {psf}" if psf else "") +
                             (f" · truth: {len(self.truth)} galaxies" if self.truth is not None else ""))
         self.status.object = "Press Deblend" + ("" if len(image.bands) == 4 else
                                                  " (the network needs g, r, i, z: sep and photutils run on any bands)")
@@ -340,7 +349,7 @@ class DeblendPage(pn.viewable.Viewer):
 
     def __panel__(self):
         controls = pn.Column(
-            self.source, self.title, self.info, self.copy_link,
+            self.source, self.title, self.info, self.notes, self.copy_link,
             pn.widgets.RadioButtonGroup.from_param(self.param.view, css_classes=["view-choice"]),
             pn.widgets.FloatSlider.from_param(self.param.q, width=300),
             pn.widgets.FloatSlider.from_param(self.param.stretch, width=300),
@@ -366,10 +375,15 @@ class DeblendPage(pn.viewable.Viewer):
         return pn.Column(self.banner, pn.Row(controls, right), lower, sizing_mode="stretch_width")
 
 
-def _read_image(path: Path) -> tuple:
-    """(image, its sky σ per band, the truth catalogue beside it or None): the file work of opening."""
-    image = open_multiband(path)
-    return image, image_noise(image), truth_beside(path)
+def _read_image(path: Path | list[Path]) -> tuple:
+    """(image with any sky left in it subtracted, its sky σ per band, the truth catalogue beside it or None, its
+    fluxes in the image's unit): the file work of opening."""
+    image = sky_subtracted(open_multiband(path))
+    truth = truth_beside(path) if isinstance(path, Path) else None
+    for band, factor in zip(image.bands, image.flux_scale) if truth is not None else ():
+        if f"flux_{band}" in truth.colnames:
+            truth[f"flux_{band}"] = truth[f"flux_{band}"] * factor
+    return image, image_noise(image), truth
 
 
 def _frame(table: QTable, bands, band: str):
