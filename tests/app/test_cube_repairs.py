@@ -86,3 +86,18 @@ def test_jy_per_pixel_on_a_cube_in_kelvin_shows_the_error(page, tmp_path):
     open_quietly(page, path)
     page.param.update(view="Moment 0", moment_unit="pixel")
     assert "not a flux density per beam" in page.banner.error_text
+
+
+@pytest.mark.parametrize("key", ["hcn_mopra", "spectral_cube_example", "muse_minicube", "muse_subcube",
+                                 "muse_cube_linear", "muse_bkg_cube"])
+def test_every_corpus_cube_opens_on_the_page(page, key):
+    from tests.corpus.files import corpus_path
+
+    path = corpus_path(key)
+    open_quietly(page, path)
+    assert page.banner.error_text == ""
+    assert page.cube.path == path
+    assert "Channel <b>" in page.channel_label.object
+    assert page.repairs.visible == bool(page.cube.repairs)
+    if key in ("muse_cube_linear", "muse_bkg_cube"):
+        assert "LINEAR" in page.repairs.object
