@@ -1,15 +1,24 @@
-"""Which HDUs of an image file are bands, and what the others are: variance, error, inverse variance, weight,
-data-quality and context extensions (HST's SCI/ERR/DQ/WHT/CTX, MUSE's DATA/STAT/DQ, ...) are read by their
-EXTNAME; a band's name comes from FILTER, BAND, HST's FILTNAM1/FILTER1/FILTER2, or a non-generic EXTNAME.
+"""Reading one image file into bands: which HDUs are bands and what the others are. Variance, error, inverse
+variance, weight, data-quality and context extensions (HST's SCI/ERR/DQ/WHT/CTX, MUSE's DATA/STAT/DQ, ...) are
+known by their EXTNAME and applied to their band (per-pixel σ, blank pixels) or skipped; a band's name comes from
+FILTER, BAND, HST's FILTNAM1/FILTER1/FILTER2, or a non-generic EXTNAME. Pixels are read with the cube readers,
+so BSCALE/BZERO/BLANK mean what the header says.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
 
-__all__ = ["hdu_role", "band_name", "wavelength_key", "looks_like_mask"]
+from ..errors import NonFiniteError, ShapeError
+from .cube import _open_fits, _reader_for
+
+__all__ = ["Band", "read_bands", "hdu_role", "band_name", "wavelength_key", "looks_like_mask"]
+
+_FULL_CHECK_BYTES = 256 * 2**20   # images above this are sampled for a finite pixel before being read
 
 _ROLES = {
     "variance": {"STAT", "VAR", "VARIANCE", "VARIANCES"},
@@ -74,3 +83,111 @@ def looks_like_mask(plane: np.ndarray) -> bool:
     if finite.size == 0 or np.ptp(finite) == 0:
         return True
     return bool(np.all(finite == np.round(finite)) and np.count_nonzero(finite == 0) >= finite.size / 2)
+
+
+def _images(hdul: fits.HDUList, name: str) -> list[tuple[fits.Header, object]]:
+    """(header, HDU) of every HDU with a non-empty image."""
+    out = [(h.header, h) for h in hdul if isinstance(h, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU))
+           and h.header.get("NAXIS", 0) > 0 and all(n > 0 for n in h.shape)]
+    if not out:
+        raise ShapeError(f"{name} holds no image data (no HDU with NAXIS > 0)")
+    return out
+
+
+def _planes(hdu, path: Path) -> np.ndarray:
+    """The HDU's pixels as float32 (band, y, x) in physical units: BSCALE/BZERO applied, BLANK and non-finite
+    values NaN (the same readers as cubes, so a scaled integer image means what its header says)."""
+    reader = _reader_for(hdu, path)              # ShapeError for 1-D data, TruncatedFITSError on a short file
+    lead_shape = reader.shape[:-2]
+    if sum(n > 1 for n in lead_shape) > 1:
+        raise ShapeError(f"{path.name}: an image HDU has shape {reader.shape[::-1]} (FITS order); expected 2-D "
+                         "planes or a 3-D cube with the band on the third axis")
+    leads = list(np.ndindex(*lead_shape)) if lead_shape else [()]
+    _check_sampled_finite(reader, leads, path.name)
+    return reader.block(leads)
+
+
+def _check_sampled_finite(reader, leads: list[tuple], name: str) -> None:
+    """NonFiniteError, before reading it all, for an image above 256 MB whose sampled rows (64 spread rows in up to
+    64 spread bands) are all blank: an all-NaN gigabyte is refused at once (smaller images are checked whole)."""
+    ny, nx = reader.shape[-2:]
+    if 4 * ny * nx * len(leads) <= _FULL_CHECK_BYTES:
+        return
+    rows = np.unique(np.linspace(0, ny - 1, min(ny, 64)).astype(int))
+    bands = np.unique(np.linspace(0, len(leads) - 1, min(len(leads), 64)).astype(int))
+    if not any(np.isfinite(reader.rows(leads[b], int(y), int(y) + 1)).any() for b in bands for y in rows):
+        raise NonFiniteError(f"{name}: the {len(rows)} rows sampled in {len(bands)} of its {len(leads)} band(s) hold no "
+                             "finite pixel (all NaN, blank or infinite); nothing to deblend")
+
+
+@dataclass
+class Band:
+    """One band as read: its pixels (NaN blank), header, the file's primary header, name, file and per-pixel σ."""
+
+    plane: np.ndarray
+    header: fits.Header
+    primary: fits.Header | None
+    name: str
+    path: Path
+    noise: np.ndarray | None = None
+
+
+def read_bands(path: Path, limit: int) -> tuple[list[Band], list[str]]:
+    """The bands of one file and what was assumed: science HDUs (or a cube's planes) are bands; STAT/VAR, ERR and
+    IVAR extensions give each band's per-pixel σ, DQ flags and zero WHT blank pixels, other extensions are skipped."""
+    hdul = _open_fits(path, limit)
+    primary = hdul[0].header
+    hdus = _images(hdul, path.name)
+    science = [(h, hdu) for h, hdu in hdus if hdu_role(h) is None]
+    if not science:
+        raise ShapeError(f"{path.name}: every image extension is auxiliary (EXTNAME "
+                         f"{', '.join(str(h.get('EXTNAME')).strip() for h, _ in hdus)}); none holds the science image: "
+                         "give the file with its SCI/DATA extension")
+    bands, owner, notes = [], [], []
+    for i, (header, hdu) in enumerate(science):
+        block = _planes(hdu, path)
+        if (i and len(block) == 1 and bands and block[0].shape == bands[0].plane.shape
+                and not band_name(header, None, "")[1] and looks_like_mask(block[0])):
+            notes.append(f"{path.name}: HDU {hdul.index_of(hdu)} holds only whole numbers, mostly 0 (a mask or "
+                         "segmentation map) and no FILTER/BAND/EXTNAME: not read as a band.")
+            continue
+        if len(block) > 1:
+            notes.append(f"{path.name}: a cube: its third axis (NAXIS3 = {len(block)}) read as bands band1…band{len(block)}.")
+        for k, plane in enumerate(block):
+            name, card = band_name(header, primary, f"band{len(bands) + 1}") if len(block) == 1 else (f"band{k + 1}", "cube")
+            if len(block) == 1:
+                notes.append(f"{path.name}: band '{name}' from {card}." if card else
+                             f"{path.name}: no FILTER/BAND/EXTNAME card: band named '{name}'.")
+            bands.append(Band(plane, header, primary, name, path))
+            owner.append(i)
+    for header, hdu in hdus:
+        role = hdu_role(header)
+        if role is not None:
+            notes.append(_auxiliary(path, header, hdu, role, bands, owner, [h for h, _ in science]))
+    return bands, notes
+
+
+def _auxiliary(path: Path, header, hdu, role: str, bands: list[Band], owner: list[int], science: list) -> str:
+    """Apply one non-band extension to the bands it belongs to (same EXTVER, else the first science HDU); its note."""
+    extname = str(header.get("EXTNAME", header.get("HDUNAME", ""))).strip()
+    ver = header.get("EXTVER")
+    home = next((k for k, h in enumerate(science) if ver is not None and h.get("EXTVER") == ver), 0)
+    mine = [b for b, o in zip(bands, owner) if o == home]
+    aux = _planes(hdu, path)
+    if role == "other" or not mine or aux.shape[1:] != mine[0].plane.shape or len(aux) not in (1, len(mine)):
+        return f"{path.name}: {extname} is not a band (a context, exposure, model or other map): skipped."
+    for b, band in enumerate(mine):
+        values = aux[min(b, len(aux) - 1)]
+        if role in ("dq", "weight"):
+            bad = (values != 0) if role == "dq" else ~(values > 0)
+            band.plane[bad] = np.nan
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sigma = {"variance": np.sqrt(values), "sigma": values, "ivar": 1 / np.sqrt(values)}[role]
+        band.noise = np.where(np.isfinite(sigma) & (sigma > 0), sigma, np.nan).astype(np.float32)
+    if role in ("dq", "weight"):
+        what = "non-zero data-quality flag" if role == "dq" else "weight of 0"
+        return (f"{path.name}: {extname} is a {'data-quality' if role == 'dq' else 'weight'} map, not a band: "
+                f"{int(np.isnan(mine[0].plane).sum()):,} blank pixels after setting those with a {what} blank.")
+    how = {"variance": f"σ = √{extname}", "sigma": "σ as given", "ivar": f"σ = 1/√{extname}"}[role]
+    return f"{path.name}: {extname} is the per-pixel {role if role != 'ivar' else 'inverse variance'} ({how}), not a band."
