@@ -16,7 +16,7 @@ __all__ = ["VELOCITY_CHOICES", "MOMENT_UNITS", "banner_notes", "convention", "de
 # the velocity convention shown: the file's own or one the user picks (values go into the URL)
 VELOCITY_CHOICES = {"as in the file": "file", "radio": "radio", "optical": "optical", "relativistic": "relativistic"}
 # moment-0 units: the file's spectral unit, per beam in km/s, or Jy km/s per pixel (each channel's beam)
-MOMENT_UNITS = {"× the file's spectral unit": "native", "Jy/beam·km/s": "beam", "Jy·km/s per pixel": "pixel"}
+MOMENT_UNITS = {"× the file's spectral unit": "native", "× km/s (Jy/beam·km/s)": "beam", "Jy·km/s per pixel": "pixel"}
 _SYMBOL = {"optical": "v<sub>opt</sub>", "radio": "v<sub>rad</sub>", "relativistic": "v"}
 
 

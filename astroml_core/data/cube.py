@@ -342,7 +342,7 @@ def open_cube(path: str | os.PathLike, *, max_bytes: int | None = None) -> Cube:
                                 "frequency, velocity, wavelength or redshift axis")
     rest = _rest_frequency(wcs, header, repairs, needed=doppler is not None)
     beam, beams, beam_notes = read_beams(hdul, header, len(leads), stokes_plane, name=path.name)
-    repairs += beam_notes
+    (notes if beam is not None and beam.source == "table" else repairs).extend(beam_notes)  # a table is no repair
     unit = _brightness_unit(header, repairs)
     if beam is None and "beam" in str(unit):
         repairs.append(f"no beam in the header (BMAJ/BMIN/BPA, BMMAJ/BMMIN, an AIPS CLEAN HISTORY card or a BEAMS "

@@ -242,3 +242,27 @@ def test_gipsy_cube_by_link_lists_its_header_repairs_and_the_bmmaj_beam(page, se
     wait_until(lambda: "(radio)" in text(page, ".channel-label"), what="the radio-convention label")
     wait_until(lambda: "velocity=radio" in page.url, what="the convention in the URL")
     page.screenshot(path=str(tmp_path / "gipsy_cube_page.png"), full_page=True)
+
+
+def test_casa_cube_moment0_in_jy_km_s_per_pixel_from_the_unit_choice(page, server, tmp_path):
+    """A CASA cube with a per-channel BEAMS table: the page says the beam varies, and the moment-0 unit choice
+    'Jy·km/s per pixel' relabels the colour bar in Jy km/s (per-channel beams used; values tested in core)."""
+    import shutil
+
+    from tests.core.test_cube_real_headers import casa_cube
+
+    url, root = server
+    path, _ = casa_cube(tmp_path, [3.0, 4.0, 6.0, 9.0, 12.0, 20.0])
+    shutil.copy(path, root / "casa_beams.fits")
+    page.goto(url + "/cubes?file=casa_beams.fits")
+    wait_until(lambda: "casa_beams.fits" in text(page, ".page-title"), what="the CASA cube's title")
+    assert "varies per channel" in text(page, ".cube-info")
+    page.locator(".view-choice .bk-btn", has_text="Moment 0").click()
+    unit = page.locator(".moment-unit select")
+    unit.wait_for(state="visible")
+    unit.select_option(label="Jy·km/s per pixel")
+    title = "() => Bokeh.documents[0].get_model_by_name('cube-colorbar').title"
+    wait_until(lambda: "km" in (page.evaluate(title) or "") and "beam" not in page.evaluate(title),
+               what="the colour bar in Jy km/s")
+    wait_until(lambda: "flux=pixel" in page.url, what="the moment unit in the URL")
+    page.screenshot(path=str(tmp_path / "casa_moment0.png"), full_page=True)
