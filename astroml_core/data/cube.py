@@ -27,11 +27,10 @@ from ..errors import (ArchivalHeaderWarning, AxisOrderError, HeaderRepairWarning
 from ._reader import PlaneReader, PreadReader, SectionReader, scaling_from_header
 from .beams import Beam, read_beams
 from .fitsfile import checked_file, is_gzip, open_fits_checked
-from .header_repair import read_wcs
+from .header_repair import HI_REST_FREQ, brightness_unit, default_spectral_unit, read_wcs, rest_frequency
 
 __all__ = ["Cube", "Beam", "WorldCoord", "open_cube", "HI_REST_FREQ"]
 
-HI_REST_FREQ = 1420.40575177 * u.MHz
 _BITPIX = {8: np.uint8, 16: np.int16, 32: np.int32, 64: np.int64, -32: np.float32, -64: np.float64}
 # spectral CTYPE (first 4 letters, after wcslib's fixes) → astropy doppler convention
 _DOPPLER = {"VRAD": u.doppler_radio, "VOPT": u.doppler_optical, "FELO": u.doppler_optical,
@@ -334,16 +333,16 @@ def open_cube(path: str | os.PathLike, *, max_bytes: int | None = None) -> Cube:
     leads, stokes_plane = _channel_leads(shape, spec, stokes_axis, wcs, notes, path.name)
     celestial = _celestial(wcs, notes, path.name)
     spectral = wcs.sub([spec + 1])
-    native_unit = u.Unit(spectral.wcs.cunit[0] or _default_spectral_unit(spectral.wcs.ctype[0]))
+    native_unit = u.Unit(spectral.wcs.cunit[0] or default_spectral_unit(spectral.wcs.ctype[0]))
     kind = spectral.wcs.ctype[0][:4].upper()
     doppler = kind if kind in _DOPPLER else None
     if native_unit.physical_type not in ("frequency", "length") and doppler is None:
         raise SpectralAxisError(f"{path.name}: axis {spec + 1} ({spectral.wcs.ctype[0]}) is not a "
                                 "frequency, velocity, wavelength or redshift axis")
-    rest = _rest_frequency(wcs, header, repairs, needed=doppler is not None)
+    rest = rest_frequency(wcs, header, repairs, needed=doppler is not None)
     beam, beams, beam_notes = read_beams(hdul, header, len(leads), stokes_plane, name=path.name)
     (notes if beam is not None and beam.source == "table" else repairs).extend(beam_notes)  # a table is no repair
-    unit = _brightness_unit(header, repairs)
+    unit = brightness_unit(header, repairs)
     if beam is None and "beam" in str(unit):
         repairs.append(f"no beam in the header (BMAJ/BMIN/BPA, BMMAJ/BMMIN, an AIPS CLEAN HISTORY card or a BEAMS "
                        f"table) although BUNIT is {unit}: no beam is drawn and Jy per pixel cannot be computed")
@@ -461,50 +460,6 @@ def _celestial(wcs: WCS, notes: list[str], name: str) -> WCS | None:
         notes.append(f"{name} has no celestial WCS: positions are shown in pixel coordinates")
         return None
     return wcs.celestial
-
-
-def _default_spectral_unit(ctype: str) -> str:
-    """AIPS wrote velocity axes without CUNIT, in m/s; wavelength defaults to m, frequency to Hz."""
-    kind = ctype[:4].upper()
-    return {"FREQ": "Hz", "WAVE": "m", "AWAV": "m", "ZOPT": ""}.get(kind, "m/s")
-
-
-def _rest_frequency(wcs: WCS, header: fits.Header, notes: list[str], *, needed: bool) -> u.Quantity:
-    if wcs.wcs.restfrq > 0:
-        return (wcs.wcs.restfrq * u.Hz).to(u.MHz)
-    if wcs.wcs.restwav > 0:
-        return (wcs.wcs.restwav * u.m).to(u.MHz, equivalencies=u.spectral())
-    freq0 = header.get("FREQ0")
-    if needed and isinstance(freq0, (int, float)) and freq0 > 0:
-        notes.append(f"rest frequency from FREQ0 = {freq0:.9g} Hz (GIPSY's card; RESTFRQ missing)")
-        return (float(freq0) * u.Hz).to(u.MHz)
-    if needed:
-        notes.append("no rest frequency in the header (RESTFRQ/RESTFREQ): assuming HI 21 cm, "
-                     "1420.405752 MHz")
-    return HI_REST_FREQ
-
-
-_BUNIT_FIXES = {"JY/BEAM": "Jy/beam", "JY/BM": "Jy/beam", "MJY/BEAM": "mJy/beam", "JY/PIXEL": "Jy/pixel",
-                "JY": "Jy", "MJY": "mJy", "KELVIN": "K", "W.U.": "5 mJy/beam", "WU": "5 mJy/beam"}
-
-
-def _brightness_unit(header: fits.Header, notes: list[str]) -> u.Unit:
-    """BUNIT as astropy reads it; upper-case radio spellings and Westerbork units (1 W.U. = 5 mJy/beam) are
-    repaired, with a sentence in ``notes``."""
-    text = str(header.get("BUNIT", "")).strip()
-    if not text:
-        notes.append("BUNIT missing: values are shown without a unit")
-        return u.dimensionless_unscaled
-    try:
-        return u.Unit(text, parse_strict="raise")
-    except ValueError:
-        pass
-    fixed = _BUNIT_FIXES.get(text.upper().replace(" ", ""))
-    if fixed is not None:
-        notes.append(f"BUNIT = '{text}' read as {fixed}")
-        return u.Unit(fixed)
-    notes.append(f"BUNIT = '{text}' is not a unit astropy knows: values are shown without a unit")
-    return u.dimensionless_unscaled
 
 
 def _check_finite(cube: Cube, name: str) -> None:

@@ -9,6 +9,9 @@ upper-case 'ANGSTROM', a 'LINEAR' spectral axis in a length or frequency unit (M
 'VELOCITY' type, and missing CUNITs on spectral axes (the FITS default is stated).
 
 The world coordinates equal those of astropy's own ``WCS(header)`` wherever that reads the header.
+Also here: the rest frequency (RESTFRQ/RESTFREQ, RESTWAV, GIPSY's FREQ0, else HI assumed and said) and the
+brightness unit (BUNIT as astropy parses it, radio upper-case spellings and Westerbork units repaired, a
+missing or unknown one said).
 """
 from __future__ import annotations
 
@@ -21,7 +24,9 @@ from astropy.wcs import WCS, FITSFixedWarning
 
 from ..errors import InvalidFITSError, InvalidWCSError
 
-__all__ = ["read_wcs", "SPECTRAL_NAMES"]
+__all__ = ["read_wcs", "SPECTRAL_NAMES", "HI_REST_FREQ", "brightness_unit", "default_spectral_unit", "rest_frequency"]
+
+HI_REST_FREQ = 1420.40575177 * u.MHz
 
 # units wcslib's unitfix does not know, spelt as FITS wants
 _OWN_UNITS = {"ANGSTROM": "Angstrom", "ANGSTROMS": "Angstrom", "MICRON": "um", "MICRONS": "um"}
@@ -183,3 +188,47 @@ def _refusal(exc: Exception, h: fits.Header, name: str) -> Exception:
         return InvalidWCSError(f"{name}: {card} = '{h.get(card, '')}' cannot be read ({text.split(':')[-1].strip()[:120]}); "
                                f"write a FITS {card[:5]} (e.g. RA---SIN, FREQ, VRAD; deg, Hz, m/s)")
     return InvalidFITSError(f"{name}: its WCS cannot be read ({text[:160]}); check the CTYPE/CUNIT cards")
+
+
+def default_spectral_unit(ctype: str) -> str:
+    """AIPS wrote velocity axes without CUNIT, in m/s; wavelength defaults to m, frequency to Hz."""
+    kind = ctype[:4].upper()
+    return {"FREQ": "Hz", "WAVE": "m", "AWAV": "m", "ZOPT": ""}.get(kind, "m/s")
+
+
+def rest_frequency(wcs: WCS, header: fits.Header, notes: list[str], *, needed: bool) -> u.Quantity:
+    if wcs.wcs.restfrq > 0:
+        return (wcs.wcs.restfrq * u.Hz).to(u.MHz)
+    if wcs.wcs.restwav > 0:
+        return (wcs.wcs.restwav * u.m).to(u.MHz, equivalencies=u.spectral())
+    freq0 = header.get("FREQ0")
+    if needed and isinstance(freq0, (int, float)) and freq0 > 0:
+        notes.append(f"rest frequency from FREQ0 = {freq0:.9g} Hz (GIPSY's card; RESTFRQ missing)")
+        return (float(freq0) * u.Hz).to(u.MHz)
+    if needed:
+        notes.append("no rest frequency in the header (RESTFRQ/RESTFREQ): assuming HI 21 cm, "
+                     "1420.405752 MHz")
+    return HI_REST_FREQ
+
+
+_BUNIT_FIXES = {"JY/BEAM": "Jy/beam", "JY/BM": "Jy/beam", "MJY/BEAM": "mJy/beam", "JY/PIXEL": "Jy/pixel",
+                "JY": "Jy", "MJY": "mJy", "KELVIN": "K", "W.U.": "5 mJy/beam", "WU": "5 mJy/beam"}
+
+
+def brightness_unit(header: fits.Header, notes: list[str]) -> u.Unit:
+    """BUNIT as astropy reads it; upper-case radio spellings and Westerbork units (1 W.U. = 5 mJy/beam) are
+    repaired, with a sentence in ``notes``."""
+    text = str(header.get("BUNIT", "")).strip()
+    if not text:
+        notes.append("BUNIT missing: values are shown without a unit")
+        return u.dimensionless_unscaled
+    try:
+        return u.Unit(text, parse_strict="raise")
+    except ValueError:
+        pass
+    fixed = _BUNIT_FIXES.get(text.upper().replace(" ", ""))
+    if fixed is not None:
+        notes.append(f"BUNIT = '{text}' read as {fixed}")
+        return u.Unit(fixed)
+    notes.append(f"BUNIT = '{text}' is not a unit astropy knows: values are shown without a unit")
+    return u.dimensionless_unscaled
