@@ -98,12 +98,35 @@ def _physical(raw: str, said: str, band: str, header, primary) -> FluxScale:
         return FluxScale(raw, 1.0, f"{band}: {said} is not a unit astropy reads: photometry in raw units ({raw}).")
     if unit.is_equivalent(u.nJy):
         return FluxScale("nJy", float(unit.to(u.nJy)), f"{band}: {said}: pixels converted to nJy.")
+    if unit.is_equivalent(u.nJy / u.pix):
+        return FluxScale("nJy", float((unit * u.pix).to(u.nJy)), f"{band}: {said}: pixels converted to nJy per pixel.")
+    if unit.is_equivalent(u.Jy / u.sr):
+        return _surface_brightness(unit, raw, said, band, header, primary)
     pivot = _number("PHOTPLAM", header, primary)
     if unit.is_equivalent(u.erg / u.s / u.cm**2 / u.AA) and pivot:
         factor = float((1 * unit).to(u.nJy, u.spectral_density(pivot * u.AA)).value)
         return FluxScale("nJy", factor, f"{band}: {said} is a flux per Å: converted to nJy at PHOTPLAM = {pivot:g} Å.")
     return FluxScale(raw, 1.0, f"{band}: {said} is not a flux density in Jy (or lacks PHOTPLAM for f_λ): "
                                f"photometry in raw units ({raw}).")
+
+
+def _surface_brightness(unit, raw: str, said: str, band: str, header, primary) -> FluxScale:
+    """Jy/sr-like BUNIT (Spitzer, WISE, JWST's MJy/sr) × the pixel's solid angle (PIXAR_SR, else the WCS) → nJy."""
+    area, source = _number("PIXAR_SR", header, primary), "PIXAR_SR"
+    if not area:
+        from astropy.wcs import WCS
+
+        try:
+            celestial = WCS(header).celestial
+            area = float(celestial.proj_plane_pixel_area().to_value(u.sr)) if celestial.has_celestial else None
+        except Exception:
+            area = None
+        source = "the WCS's pixel area"
+    if not area:
+        return FluxScale(raw, 1.0, f"{band}: {said} is a surface brightness and the header gives no pixel area (PIXAR_SR "
+                                   f"or a celestial WCS): photometry in raw units ({raw}).")
+    factor = float((1 * unit * area * u.sr).to_value(u.nJy))
+    return FluxScale("nJy", factor, f"{band}: {said} × the pixel's solid angle ({source}, {area:.4g} sr): pixels in nJy.")
 
 
 def _counts(raw, said, band, rate, header, primary, pixel_sigma) -> FluxScale:

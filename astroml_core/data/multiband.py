@@ -152,14 +152,25 @@ def open_multiband(path: str | os.PathLike | list | tuple, *, max_bytes: int | N
         if value is not None:
             value *= float(factors[b])
         elif noise is not None and np.isfinite(noise[b]).any():
-            value = float(np.nanmedian(noise[b]))
-            notes.append(f"{names[b]}: sky σ = median per-pixel σ = {value:.3g} {unit or 'raw units'}.")
+            value, notes = _sky_from_noise(noise[b], data[b], names[b], unit, notes)
         sky.append(value)
     wcs = _celestial(bands[0].header, files[0].name)
     if wcs is None:
         notes.append(f"{files[0].name}: no celestial WCS (CTYPE1/CTYPE2): positions are in pixels.")
     return MultibandImage(files[0], data, tuple(names), wcs, tuple(_number(b.header, "PSF_FWHM") for b in bands),
                           tuple(sky), unit, tuple(notes), noise, tuple(float(f) for f in factors))
+
+
+def _sky_from_noise(noise: np.ndarray, plane: np.ndarray, name: str, unit: str, notes: list[str]):
+    """(sky σ, notes): the noise map's median σ when it agrees within 2× with the pixels' own scatter (1.4826 MAD),
+    else None (the deblender measures it) and a note saying how far apart they are."""
+    value, scatter = float(np.nanmedian(noise)), _robust_sigma(plane)
+    shown = unit or "raw units"
+    if scatter and not 0.5 < value / scatter < 2:
+        return None, notes + [f"{name}: the noise extension's median σ ({value:.3g} {shown}) is {value / scatter:.2g}× the "
+                              f"pixels' own scatter ({scatter:.3g}, 1.4826 MAD): the sky σ is measured from the pixels; "
+                              "the per-pixel σ is kept as given."]
+    return value, notes + [f"{name}: sky σ = median per-pixel σ of the noise extension = {value:.3g} {shown}."]
 
 
 def _calibrate(bands: list[Band], names: list[str], data: np.ndarray) -> tuple[str, np.ndarray, list[str]]:

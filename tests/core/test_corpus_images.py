@@ -32,7 +32,7 @@ EXPECTED = {
     "hst_hdfs": (1, ("F606W",), "nJy", ["read as counts/s", "PHOTFLAM = 1.89972e-18"]),
     "hst_a478": (1, ("F814W",), "nJy", ["BUNIT = 'COUNTS/S'", "WHT is a weight map", "CTX is not a band"]),
     "muse_white": (1, ("band1",), "", ["STAT is the per-pixel variance", "DQ is a data-quality map",
-                                       "sky σ = median per-pixel σ"]),
+                                       "× the pixels' own scatter"]),
 }
 
 
@@ -102,7 +102,8 @@ def test_muse_variance_becomes_the_noise_and_dq_blanks_pixels():
     assert np.isnan(image.data[0][dq != 0]).all()
     good = np.isfinite(stat) & (stat > 0)
     assert np.allclose(image.noise[0][good], np.sqrt(stat[good]), rtol=1e-5)
-    assert image.sky_sigma[0] == pytest.approx(float(np.nanmedian(np.sqrt(np.where(good, stat, np.nan)))), rel=1e-4)
+    # STAT's σ is ~20× the white-light image's pixel scatter: the sky σ is left to be measured from the pixels
+    assert image.sky_sigma == (None,)
 
 
 @pytest.mark.parametrize("method", ["sep", "photutils"])

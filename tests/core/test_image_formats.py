@@ -38,12 +38,23 @@ def _one(path, cards, value=1.0, **kw):
     return image, float(np.median(image.data[0]))
 
 
-@pytest.mark.parametrize("bunit, njy", [("nJy", 1.0), ("uJy", 1e3), ("mJy", 1e6), ("Jy", 1e9),
+@pytest.mark.parametrize("bunit, njy", [("nJy", 1.0), ("uJy", 1e3), ("mJy", 1e6), ("Jy", 1e9), ("Jy/pixel", 1e9),
                                         ("nanomaggies", 3631.0), ("nanomaggy", 3631.0), ("maggies", 3631e9)])
 def test_flux_density_units_become_nJy(tmp_path, bunit, njy):
     image, value = _one(tmp_path / "f.fits", {"BUNIT": bunit})
     assert image.unit == "nJy" and value == pytest.approx(njy, rel=1e-3)
     assert any(bunit in n for n in image.notes)
+
+
+def test_surface_brightness_is_multiplied_by_the_pixel_solid_angle(tmp_path):
+    pixel_sr = ((0.2 * u.arcsec) ** 2).to_value(u.sr)
+    image, value = _one(tmp_path / "wcs.fits", {"BUNIT": "MJy/sr"}, value=2.0)
+    assert image.unit == "nJy" and value == pytest.approx(2 * 1e6 * 1e9 * pixel_sr, rel=1e-3)
+    image, value = _one(tmp_path / "jwst.fits", {"BUNIT": "MJy/sr", "PIXAR_SR": 1e-12}, value=2.0)
+    assert value == pytest.approx(2 * 1e15 * 1e-12, rel=1e-3) and any("PIXAR_SR" in n for n in image.notes)
+    with pytest.warns(UserWarning, match="no celestial WCS"):
+        image, _ = _one(tmp_path / "nowcs.fits", {"BUNIT": "MJy/sr"}, value=2.0, wcs=False)
+    assert image.unit == "MJy/sr" and any("no pixel area" in n for n in image.notes)
 
 
 def test_counts_with_an_AB_zero_point_and_no_exposure_time(tmp_path):
