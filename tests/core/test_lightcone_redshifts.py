@@ -154,3 +154,14 @@ def test_the_cli_says_what_it_assumed_for_a_zmin_only_lightcone(simulated, tmp_p
         fits.HDUList([hdul[0].copy()]).writeto(tmp_path / "zmin.fits")
     assert main(["infer", "lightcone", str(tmp_path / "zmin.fits"), "-o", str(tmp_path / "p.ecsv"), "-n", "200"]) == 0
     assert "note: There is no REDSHIFT table: slice redshifts come from ZMIN" in capsys.readouterr().err
+
+
+def test_comoving_units_as_simulation_codes_write_them_are_read_as_mpc(tmp_path):
+    distance = np.linspace(8400.0, 8700.0, N_LOS)
+    path = _lightcone(tmp_path / "lc.fits", {"distance": distance / 1000}, {"distance": "Gpc"}, CUNIT1="cMpc",
+                      COSMO="Planck18")
+    lc = open_lightcone(path)
+    np.testing.assert_allclose(lc.redshift, z_at_value(Planck18.comoving_distance, distance * u.Mpc, ztol=1e-10).value,
+                               rtol=0, atol=1e-6)
+    lc = open_lightcone(_lightcone(tmp_path / "z.fits", None, ZMIN=6.0, CDELT3=4.0, CUNIT3="cMpc", COSMO="Planck18"))
+    assert lc.cell_mpc == 4.0 and "4 Mpc per slice" in lc.notes[0]

@@ -1,11 +1,12 @@
 """Posterior of the six reionisation/cosmology parameters from one 21 cm lightcone.
 
-A lightcone file is FITS: δT_b as (line of sight, y, x) in mK (or K), CDELT1 the cell in comoving Mpc,
-and the redshift of each slice from a REDSHIFT table (its z or comoving-distance column) or from ZMIN and
-CDELT3 (:mod:`.lightcone_redshift`, which also says what it assumed). It is resampled to the model's grid
-(4 Mpc cells, 672 slices = 2,688 Mpc from z = 6) by block-averaging, so a 140 × 140 × 2350 cube of 1.43 Mpc cells (92 MB) is read in well under a second.
-The whole width is read: the model wraps the transverse sides, as a simulation box is periodic, so the
-same sky tiled gives the same posterior. Only the training grid (128 Mpc boxes of 4 Mpc cells) is
+A lightcone file is FITS: δT_b as (line of sight, y, x) in mK (or K), CDELT1 the cell in comoving Mpc
+(CUNIT1 'Mpc' or 'cMpc'), and the redshift of each slice from a REDSHIFT table (its z or comoving-distance
+column) or from ZMIN and CDELT3 (:mod:`.lightcone_redshift`, which also says what it assumed). It is
+resampled to the model's grid (4 Mpc cells, 672 slices = 2,688 Mpc from z = 6) by block-averaging, so a
+140 × 140 × 2350 cube of 1.43 Mpc cells (92 MB) is read in well under a second. The whole width is read:
+the model wraps the transverse sides, as a simulation box is periodic, so the same sky tiled gives the same
+posterior. Only the training grid (128 Mpc boxes of 4 Mpc cells) is
 calibrated, because the simulated sky itself changes with box and cell size: :func:`grid_notes` says so.
 """
 from __future__ import annotations
@@ -68,7 +69,7 @@ def open_lightcone(path: str | os.PathLike, *, max_bytes: int | None = None) -> 
         if min(hdu.shape) < 1:
             raise ShapeError(f"{name} has an empty axis {hdu.shape[::-1]} (FITS order); nothing to infer from")
         cell = header.get("CDELT1")
-        if cell is None or str(header.get("CUNIT1", "Mpc")).strip().lower() != "mpc":
+        if cell is None or str(header.get("CUNIT1", "Mpc")).strip().lower() not in ("mpc", "cmpc"):
             raise MissingWCSError(f"{name} has no cell size: CDELT1 with CUNIT1 = 'Mpc' (comoving) is needed")
         if not _is_number(cell) or cell <= 0:
             raise MissingWCSError(f"{name}: CDELT1 = {cell!r} is not a positive cell size in comoving Mpc")

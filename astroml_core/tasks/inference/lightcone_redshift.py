@@ -27,7 +27,7 @@ from astropy.io import fits
 from ...errors import MissingWCSError, NonFiniteError, ShapeError
 from ...sim.cosmology import H_LITTLE
 
-__all__ = ["SliceRedshifts", "slice_redshifts", "header_cosmology", "redshift_at_distance",
+__all__ = ["SliceRedshifts", "slice_redshifts", "header_cosmology", "redshift_at_distance", "length_unit",
            "Z_COLUMNS", "DISTANCE_COLUMNS", "SIM_OMEGA_M"]
 
 Z_COLUMNS = ("z", "redshift", "redshifts", "zred", "z_slice", "lightcone_redshifts")
@@ -114,6 +114,17 @@ def redshift_at_distance(cosmo, distance_mpc) -> np.ndarray:
     return z
 
 
+def length_unit(text: str) -> u.UnitBase:
+    """A length unit from a FITS unit string, reading 'cMpc' / 'ckpc' (comoving, as simulation codes write) as Mpc /
+    kpc; ValueError or UnitsError when it is not one."""
+    text = text.strip()
+    if text.lower() in ("cmpc", "ckpc", "cgpc"):
+        text = text[1:]
+    unit = u.Unit(text, parse_strict="raise")
+    unit.to(u.Mpc)
+    return unit
+
+
 def _column(hdu, names: tuple[str, ...]) -> str | None:
     return next((c for c in hdu.columns.names if c.strip().lower() in names), None)
 
@@ -147,8 +158,7 @@ def _distance_unit(hdu, column: str, name: str) -> tuple[u.Unit, str | None]:
     per_h = bool(_PER_H.search(text))
     bare = _PER_H.sub("", text).strip() or "Mpc"
     try:
-        unit = u.Unit(bare)
-        unit.to(u.Mpc)
+        unit = length_unit(bare)
     except (ValueError, u.UnitsError):
         raise MissingWCSError(f"{name}: the distance column '{column}' has TUNIT{index} = '{text}', not a length; "
                               "write it in comoving Mpc (TUNIT = 'Mpc')") from None
@@ -207,7 +217,7 @@ def _from_zmin(header: fits.Header, n_los: int, cell: float, name: str) -> Slice
         unit_text = "Mpc"
         notes.append(f"CUNIT3 is missing: CDELT3 = {spacing:g} was read as comoving Mpc.")
     try:
-        step = (float(spacing) * u.Unit(str(unit_text).strip())).to_value(u.Mpc)
+        step = (float(spacing) * length_unit(str(unit_text))).to_value(u.Mpc)
     except (ValueError, u.UnitsError):
         raise MissingWCSError(f"{name}: CUNIT3 = '{unit_text}' is not a length; with ZMIN the slices must be spaced in "
                               "comoving Mpc (CUNIT3 = 'Mpc'), or add a REDSHIFT table with a column z") from None
