@@ -132,6 +132,18 @@ class Band:
     noise: np.ndarray | None = None
 
 
+def _no_chips(path: Path, science: list, primary: fits.Header) -> None:
+    """ShapeError for several science extensions of one EXTNAME and one filter told apart by EXTVER: detector chips
+    (HST's SCI,1 and SCI,2), different patches of sky, not bands."""
+    names = {str(h.get("EXTNAME", "")).strip().upper() for h, _ in science}
+    versions = [h.get("EXTVER") for h, _ in science]
+    filters = {band_name(h, primary, "")[0] for h, _ in science}
+    if len(science) > 1 and names != {""} and len(names) == 1 and len(set(versions)) == len(science) and len(filters) == 1:
+        raise ShapeError(f"{path.name} holds {len(science)} {names.pop()} extensions (EXTVER "
+                         f"{', '.join(str(v) for v in versions)}) of one filter {filters.pop() or ''}: detector chips, not "
+                         "bands; give one chip (e.g. saved from astropy's fits.getdata(path, ('SCI', 1))) or a drizzled image")
+
+
 def read_bands(path: Path, limit: int) -> tuple[list[Band], list[str]]:
     """The bands of one file and what was assumed: science HDUs (or a cube's planes) are bands; STAT/VAR, ERR and
     IVAR extensions give each band's per-pixel σ, DQ flags and zero WHT blank pixels, other extensions are skipped."""
@@ -143,6 +155,7 @@ def read_bands(path: Path, limit: int) -> tuple[list[Band], list[str]]:
         raise ShapeError(f"{path.name}: every image extension is auxiliary (EXTNAME "
                          f"{', '.join(str(h.get('EXTNAME')).strip() for h, _ in hdus)}); none holds the science image: "
                          "give the file with its SCI/DATA extension")
+    _no_chips(path, science, primary)
     bands, owner, notes = [], [], []
     for i, (header, hdu) in enumerate(science):
         block = _planes(hdu, path)

@@ -183,3 +183,14 @@ def test_separate_files_on_other_grids_are_refused_naming_the_card(tmp_path):
     fits.PrimaryHDU(np.ones((N, N + 8), np.float32), _wcs_header()).writeto(tmp_path / "wide.fits")
     with pytest.raises(ShapeError, match="NAXIS1/NAXIS2 differ"):
         open_multiband([g, tmp_path / "wide.fits"])
+
+
+def test_two_chips_of_one_filter_are_refused_as_not_bands(tmp_path):
+    primary = fits.PrimaryHDU()
+    primary.header["FILTER1"], primary.header["FILTER2"] = "F606W", "CLEAR2L"
+    chips = [fits.ImageHDU(np.random.default_rng(k).normal(0, 1, (N, N)).astype(np.float32), _wcs_header(), name="SCI",
+                           ver=k + 1) for k in range(2)]
+    fits.HDUList([primary, *chips]).writeto(tmp_path / "flt.fits")
+    with pytest.raises(ShapeError, match=r"flt.fits holds 2 SCI extensions \(EXTVER 1, 2\) of one filter F606W: "
+                                         r"detector chips, not bands"):
+        open_multiband(tmp_path / "flt.fits")
