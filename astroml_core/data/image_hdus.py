@@ -156,7 +156,7 @@ def read_bands(path: Path, limit: int) -> tuple[list[Band], list[str]]:
                          f"{', '.join(str(h.get('EXTNAME')).strip() for h, _ in hdus)}); none holds the science image: "
                          "give the file with its SCI/DATA extension")
     _no_chips(path, science, primary)
-    bands, owner, notes = [], [], []
+    bands, owner, notes, named = [], [], [], {}
     for i, (header, hdu) in enumerate(science):
         block = _planes(hdu, path)
         if (i and len(block) == 1 and bands and block[0].shape == bands[0].plane.shape
@@ -169,10 +169,13 @@ def read_bands(path: Path, limit: int) -> tuple[list[Band], list[str]]:
         for k, plane in enumerate(block):
             name, card = band_name(header, primary, f"band{len(bands) + 1}") if len(block) == 1 else (f"band{k + 1}", "cube")
             if len(block) == 1:
-                notes.append(f"{path.name}: band '{name}' from {card}." if card else
-                             f"{path.name}: no FILTER/BAND/EXTNAME card: band named '{name}'.")
+                named.setdefault(card, []).append(name)
             bands.append(Band(plane, header, primary, name, path))
             owner.append(i)
+    for card, names in named.items():
+        shown = ", ".join(f"'{n}'" for n in names)
+        notes.append(f"{path.name}: band{'s' if len(names) > 1 else ''} {shown} from {card}." if card else
+                     f"{path.name}: no FILTER/BAND/EXTNAME card: band{'s' if len(names) > 1 else ''} named {shown}.")
     for header, hdu in hdus:
         role = hdu_role(header)
         if role is not None:

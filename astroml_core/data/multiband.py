@@ -177,7 +177,7 @@ def _calibrate(bands: list[Band], names: list[str], data: np.ndarray) -> tuple[s
     """(unit, factor per band, notes): nJy when every band's header calibrates it, else every band in raw units."""
     scales = [flux_scale(b.header, b.primary, band=n, pixel_sigma=_robust_sigma(p))
               for b, n, p in zip(bands, names, data)]
-    notes = [s.note for s in scales]
+    notes = _merged([s.note for s in scales], names)
     if all(s.calibrated for s in scales):
         return "nJy", np.array([s.factor for s in scales], np.float32), notes
     raw = str(bands[0].header.get("BUNIT", "") or "").strip()
@@ -185,6 +185,14 @@ def _calibrate(bands: list[Band], names: list[str], data: np.ndarray) -> tuple[s
         notes.append(f"{', '.join(n for n, s in zip(names, scales) if not s.calibrated)} has no flux calibration, so "
                      f"every band is kept in raw units{f' ({raw})' if raw else ''}.")
     return raw, np.ones(len(bands), np.float32), notes
+
+
+def _merged(notes: list[str], names: list[str]) -> list[str]:
+    """Per-band notes that say the same after '<band>: ' as one note naming every such band."""
+    rests: dict[str, list[str]] = {}
+    for note, name in zip(notes, names):
+        rests.setdefault(note.removeprefix(f"{name}: "), []).append(name)
+    return [f"{', '.join(bands)}: {rest}" for rest, bands in rests.items()]
 
 
 def _number(header: fits.Header, key: str) -> float | None:
