@@ -438,7 +438,7 @@ def _(tmp, rng):
     return _cube_file(tmp, rng, "nospec.fits", CTYPE3="LINEAR", CUNIT3="")
 
 
-@kind("cube_bad_cunit", "cube", {"*": (InvalidFITSError, "WCS cannot be read")})
+@kind("cube_bad_cunit", "cube", {"*": (InvalidWCSError, "CUNIT3 = 'furlongs' cannot be read")})
 def _(tmp, rng):
     return _cube_file(tmp, rng, "cunit.fits", CUNIT3="furlongs")
 
@@ -876,7 +876,7 @@ LOADERS = {
     "read_galaxies": ("galaxies", read_galaxies),
 }
 CLI = {
-    "info": ("cube", lambda p, o: ["info", p]),
+    "info": ("cube", lambda p, o: ["info", p, "--as", "cube"]),
     "hi_detect": ("cube", lambda p, o: ["hi", "detect", p, "-o", o]),
     "hi_detect_baseline": ("cube", lambda p, o: ["hi", "detect", p, "-o", o, "--method", "baseline"]),
     "deblend_sep": ("image", lambda p, o: ["deblend", p, "-o", o, "--method", "sep"]),
