@@ -10,7 +10,7 @@ from astroml_core.display.units import pretty_unit
 
 from .safe_text import html_text, md_text
 
-__all__ = ["VELOCITY_CHOICES", "MOMENT_UNITS", "banner_notes", "convention", "describe", "repairs_html", "channel_text",
+__all__ = ["VELOCITY_CHOICES", "MOMENT_UNITS", "banner_notes", "beam_pixels", "convention", "describe", "repairs_html", "channel_text",
            "moment_map", "sky_text"]
 
 # the velocity convention shown: the file's own or one the user picks (values go into the URL)
@@ -95,3 +95,12 @@ def sky_text(cube: Cube, sky) -> str:
         return f"l {g.l.deg:.5f}°  b {g.b.deg:+.5f}°"
     return ("RA " + sky.icrs.ra.to_string(unit=u.hour, sep="hms", precision=2, pad=True)
             + "  Dec " + sky.icrs.dec.to_string(sep=("°", "′", "″"), precision=1, alwayssign=True, pad=True))
+
+
+def beam_pixels(cube: Cube, channel: int | None) -> tuple:
+    """(major, minor) in pixels and PA in degrees of the beam to draw: the channel's own when it varies (None:
+    the representative beam, for maps); (None, None, None) without a beam or sky WCS."""
+    beam, scale = cube.beam_at(channel), cube.pixel_scale
+    if beam is None or scale is None:
+        return None, None, None
+    return (beam.major / scale).to_value(u.one), (beam.minor / scale).to_value(u.one), beam.pa.to_value(u.deg)

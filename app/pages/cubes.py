@@ -17,8 +17,8 @@ from astroml_core.display import (INTERVALS, STRETCHES, axis_labels, colorbar_ti
 from astroml_core.display.units import display_unit
 
 from ..components.banner import Banner
-from ..components.cube_facts import (MOMENT_UNITS, VELOCITY_CHOICES, banner_notes, channel_text, convention,
-                                     describe, moment_map, repairs_html, sky_text)
+from ..components.cube_facts import (MOMENT_UNITS, VELOCITY_CHOICES, banner_notes, beam_pixels, channel_text,
+                                     convention, describe, moment_map, repairs_html, sky_text)
 from ..components.cube_source import CubeSource
 from ..components.hi_catalogue import C_KMS, DetectionPanel
 from ..components.image_view import COLORMAPS, ImageView
@@ -358,6 +358,8 @@ class CubePage(pn.viewable.Viewer):
         else:
             self._update_label()
         self.spectrum_view.mark(float(self.cube.frequencies[self.channel].to_value(u.MHz)))
+        if self.cube.beams is not None:                    # CASA per-channel beams: draw this channel's
+            self.image.set_beam(*beam_pixels(self.cube, self.channel if self.view == "Channel" else None))
         self.detections.overlay()
 
     def _update_label(self) -> None:
@@ -379,12 +381,7 @@ class CubePage(pn.viewable.Viewer):
         else:
             xt, yt = pixel_ticks(x0, x1), pixel_ticks(y0, y1)
         self.image.set_axis_ticks(xt, yt, *axis_labels(wcs))
-        beam, scale = self.cube.beam, self.cube.pixel_scale
-        if beam is not None and scale is not None:
-            self.image.set_beam((beam.major / scale).to_value(u.one), (beam.minor / scale).to_value(u.one),
-                                beam.pa.to_value(u.deg))
-        else:
-            self.image.set_beam(None, None, None)
+        self.image.set_beam(*beam_pixels(self.cube, self.channel if self.view == "Channel" else None))
 
     # --- events from the plots -------------------------------------------------------------------
     def _ranges(self) -> None:

@@ -245,6 +245,12 @@ class Cube:
     def _widths(values: np.ndarray) -> np.ndarray:
         return np.abs(np.gradient(values)) if values.size > 1 else np.ones(1)
 
+    def beam_at(self, channel: int | None = None) -> Beam | None:
+        """The beam of ``channel`` (its own when the beam varies per channel), or :attr:`beam` for None."""
+        if channel is None or self.beams is None:
+            return self.beam
+        return self.beams[self._check_channel(channel)]
+
     def beam_areas(self) -> np.ndarray | None:
         """Beam solid angle of every channel in pixels (per-channel beams when present); None without a beam
         or celestial WCS."""

@@ -101,3 +101,14 @@ def test_every_corpus_cube_opens_on_the_page(page, key):
     assert page.repairs.visible == bool(page.cube.repairs)
     if key in ("muse_cube_linear", "muse_bkg_cube"):
         assert "LINEAR" in page.repairs.object
+
+
+def test_the_drawn_beam_is_the_channels_own_when_it_varies(page, tmp_path):
+    path, _ = casa_cube(tmp_path, [3.0, 4.0, 6.0, 9.0, 12.0, 20.0])
+    open_quietly(page, path)
+    page.channel = 5
+    assert page.image.beam.data["w"][0] != page.image.beam.data["h"][0]
+    drawn = sorted([page.image.beam.data["w"][0], page.image.beam.data["h"][0]])
+    assert drawn == pytest.approx([10.0, 20.0])                          # 20″ × 10″ on 1″ pixels
+    page.channel = 0
+    assert sorted([page.image.beam.data["w"][0], page.image.beam.data["h"][0]]) == pytest.approx([1.5, 3.0])
