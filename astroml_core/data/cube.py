@@ -421,8 +421,11 @@ def _classify_axes(wcs: WCS, header: fits.Header, name: str) -> tuple[int, int |
     ctypes = [c.upper() for c in wcs.wcs.ctype]
     spec = wcs.wcs.spec
     if spec < 0:
-        raise SpectralAxisError(f"{name}: no spectral axis among CTYPEs {ctypes}; a cube needs a "
-                                "FREQ, VRAD, VOPT (or AIPS VELO-/FELO-) axis")
+        k = next((i for i, c in enumerate(ctypes) if i >= 2 and not c.startswith("STOKES")), len(ctypes) - 1)
+        card = f"CTYPE{k + 1} = '{header.get(f'CTYPE{k + 1}', '')}' (CUNIT{k + 1} = '{header.get(f'CUNIT{k + 1}', '')}')"
+        raise SpectralAxisError(f"{name}: no spectral axis among CTYPEs {ctypes}: {card} is not a spectral type; a "
+                                "cube needs a FREQ, VRAD, VOPT, WAVE/AWAV (or AIPS VELO-/FELO-) axis, or a LINEAR one "
+                                "with CUNIT in a length or frequency unit")
     stokes = next((k for k, c in enumerate(ctypes) if c.startswith("STOKES")), None)
     if wcs.wcs.lng >= 0 and (wcs.wcs.lng, wcs.wcs.lat) != (0, 1):
         raise AxisOrderError(f"{name}: the sky axes are FITS axes {wcs.wcs.lng + 1} and {wcs.wcs.lat + 1} "

@@ -14,7 +14,7 @@ from astropy.wcs import WCS, FITSFixedWarning
 
 from astroml_core.data import open_cube
 from astroml_core.errors import (ArchivalHeaderWarning, HeaderRepairWarning, InvalidWCSError, MissingWCSError,
-                                 ShapeError)
+                                 ShapeError, SpectralAxisError)
 from tests.conftest import ramp_cube, write_fits
 
 NCHAN, NY, NX = 6, 9, 11
@@ -396,3 +396,17 @@ def test_gipsy_cube_in_every_storage_opens_equal_to_astropy(tmp_path, storage):
         with fits.open(path) as hdul:
             expect = next(h.data for h in hdul if h.data is not None)[0]
         np.testing.assert_allclose(plane, expect, rtol=1e-6)
+
+
+@pytest.mark.parametrize("card,value,error,match", [
+    ("CUNIT3", "FOO", InvalidWCSError, "CUNIT3 = 'FOO'"),
+    ("CTYPE1", "RA---QQQ", InvalidWCSError, "CTYPE1 = 'RA---QQQ'"),
+    ("CTYPE3", "LINEAR", SpectralAxisError, r"CTYPE3 = 'LINEAR' \(CUNIT3 = ''\) is not a spectral type"),
+])
+def test_unreadable_cards_are_refused_naming_the_card(tmp_path, card, value, error, match):
+    h = gipsy_header()
+    h[card] = value
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HeaderRepairWarning)
+        with pytest.raises(error, match=match):
+            open_cube(write(tmp_path, h))
