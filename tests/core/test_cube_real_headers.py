@@ -410,3 +410,32 @@ def test_unreadable_cards_are_refused_naming_the_card(tmp_path, card, value, err
         warnings.simplefilter("ignore", HeaderRepairWarning)
         with pytest.raises(error, match=match):
             open_cube(write(tmp_path, h))
+
+
+def test_a_beams_table_missing_a_channel_is_refused_naming_it(tmp_path):
+    from astroml_core.errors import InvalidFITSError
+
+    path, _ = casa_cube(tmp_path, [3.0, 4.0, 6.0, 9.0, 12.0, 20.0])
+    with fits.open(path, mode="update") as hdul:
+        hdul["BEAMS"].data["CHAN"][4] = 3                        # two rows for channel 3, none for 4
+    with pytest.raises(InvalidFITSError, match="BEAMS table has no beam for channel 4"):
+        open_cube(path)
+
+
+def test_beams_table_picks_the_rows_of_the_stokes_plane_shown(tmp_path):
+    """Two polarisations in the table (POL 0, 1): the beams of POL 0 (Stokes I, the plane shown) are used."""
+    majors = np.array([3.0, 4.0, 6.0, 9.0, 12.0, 20.0])
+    path, _ = casa_cube(tmp_path, majors)
+    n = majors.size
+    table = fits.BinTableHDU.from_columns([
+        fits.Column("BMAJ", "E", "arcsec", array=np.r_[majors * 10, majors]),
+        fits.Column("BMIN", "E", "arcsec", array=np.r_[majors * 5, majors / 2]),
+        fits.Column("BPA", "E", "deg", array=np.zeros(2 * n)),
+        fits.Column("CHAN", "J", array=np.r_[np.arange(n), np.arange(n)]),
+        fits.Column("POL", "J", array=np.r_[np.ones(n, int), np.zeros(n, int)])], name="BEAMS")
+    with fits.open(path) as hdul:
+        fits.HDUList([hdul[0].copy(), table]).writeto(tmp_path / "two_pol.fits")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArchivalHeaderWarning)
+        cube = open_cube(tmp_path / "two_pol.fits")
+    assert [b.major.to_value(u.arcsec) for b in cube.beams] == pytest.approx(majors)
