@@ -10,13 +10,15 @@ from astroml_core.display.units import pretty_unit
 
 from .safe_text import html_text, md_text
 
-__all__ = ["VELOCITY_CHOICES", "MOMENT_UNITS", "banner_notes", "beam_pixels", "convention", "describe", "repairs_html", "channel_text",
-           "moment_map", "sky_text"]
+__all__ = ["VELOCITY_CHOICES", "MOMENT_UNITS", "banner_notes", "beam_pixels", "convention", "describe",
+           "repairs_html", "channel_text", "moment_map", "sky_text"]
 
 # the velocity convention shown: the file's own or one the user picks (values go into the URL)
-VELOCITY_CHOICES = {"as in the file": "file", "radio": "radio", "optical": "optical", "relativistic": "relativistic"}
+VELOCITY_CHOICES = {"as in the file": "file", "radio": "radio", "optical": "optical",
+                    "relativistic": "relativistic"}
 # moment-0 units: the file's spectral unit, per beam in km/s, or Jy km/s per pixel (each channel's beam)
-MOMENT_UNITS = {"× the file's spectral unit": "native", "× km/s (Jy/beam·km/s)": "beam", "Jy·km/s per pixel": "pixel"}
+MOMENT_UNITS = {"× the file's spectral unit": "native", "× km/s (Jy/beam·km/s)": "beam",
+                "Jy·km/s per pixel": "pixel"}
 _SYMBOL = {"optical": "v<sub>opt</sub>", "radio": "v<sub>rad</sub>", "relativistic": "v"}
 
 

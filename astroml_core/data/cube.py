@@ -422,7 +422,8 @@ def _classify_axes(wcs: WCS, header: fits.Header, name: str) -> tuple[int, int |
     spec = wcs.wcs.spec
     if spec < 0:
         k = next((i for i, c in enumerate(ctypes) if i >= 2 and not c.startswith("STOKES")), len(ctypes) - 1)
-        card = f"CTYPE{k + 1} = '{header.get(f'CTYPE{k + 1}', '')}' (CUNIT{k + 1} = '{header.get(f'CUNIT{k + 1}', '')}')"
+        ctype, cunit = header.get(f"CTYPE{k + 1}", ""), header.get(f"CUNIT{k + 1}", "")
+        card = f"CTYPE{k + 1} = '{ctype}' (CUNIT{k + 1} = '{cunit}')"
         raise SpectralAxisError(f"{name}: no spectral axis among CTYPEs {ctypes}: {card} is not a spectral type; a "
                                 "cube needs a FREQ, VRAD, VOPT, WAVE/AWAV (or AIPS VELO-/FELO-) axis, or a LINEAR one "
                                 "with CUNIT in a length or frequency unit")

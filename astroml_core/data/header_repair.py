@@ -113,7 +113,8 @@ def _own_ctype(h: fits.Header, k: int, repairs: list[str]) -> None:
 
 
 _PAIR = re.compile(r"'([^']*)' -> '([^']*)'")
-_SPC = re.compile(r"Changed CTYPE(\d+) from '([^']*)' to '([^']*)'(?:, and SPECSYS to '([^']*)')?(?: \(VELREF=(\d+)\))?")
+_SPC = re.compile(r"Changed CTYPE(\d+) from '([^']*)' to '([^']*)'"
+                  r"(?:, and SPECSYS to '([^']*)')?(?: \(VELREF=(\d+)\))?")
 
 
 def _wcslib_repairs(h: fits.Header, wcs: WCS, messages: list[str]) -> list[str]:
@@ -185,7 +186,8 @@ def _refusal(exc: Exception, h: fits.Header, name: str) -> Exception:
     m = re.search(r"\b(CTYPE\d+|CUNIT\d+)\b", text)
     if m:
         card = m.group(1)
-        return InvalidWCSError(f"{name}: {card} = '{h.get(card, '')}' cannot be read ({text.split(':')[-1].strip()[:120]}); "
+        why = text.split(":")[-1].strip()[:120]
+        return InvalidWCSError(f"{name}: {card} = '{h.get(card, '')}' cannot be read ({why}); "
                                f"write a FITS {card[:5]} (e.g. RA---SIN, FREQ, VRAD; deg, Hz, m/s)")
     return InvalidFITSError(f"{name}: its WCS cannot be read ({text[:160]}); check the CTYPE/CUNIT cards")
 
