@@ -242,6 +242,8 @@ def test_gipsy_cube_by_link_lists_its_header_repairs_and_the_bmmaj_beam(page, se
     wait_until(lambda: "(radio)" in text(page, ".channel-label"), what="the radio-convention label")
     wait_until(lambda: "velocity=radio" in page.url, what="the convention in the URL")
     page.screenshot(path=str(tmp_path / "gipsy_cube_page.png"), full_page=True)
+    page.goto(url + "/cubes?file=ngc2903_gipsy.fits&velocity=relativistic")          # a shared link's choice
+    wait_until(lambda: "(relativistic)" in text(page, ".channel-label"), what="the link's velocity convention")
 
 
 def test_casa_cube_moment0_in_jy_km_s_per_pixel_from_the_unit_choice(page, server, tmp_path):
