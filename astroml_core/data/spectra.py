@@ -290,4 +290,6 @@ def open_sdss_spec(paths: list[str | os.PathLike], loglam: np.ndarray | None = N
     keys = sorted({k for m in metas for k in m})
     meta = {k: np.array([m.get(k, np.nan if k == "z" else "") for m in metas]) for k in keys}
     ids = np.array([Path(p).stem for p in paths])
-    return SpectrumSet(grid, flux, ivar, mask, ids, meta, Path(paths[0]) if n == 1 else None)
+    return SpectrumSet(grid, flux, ivar, mask, ids, meta, Path(paths[0]) if n == 1 else None,
+                       ("read as SDSS-III/IV spec (COADD table): vacuum log10 λ in 1e-4 steps, placed on the "
+                        "classifier's grid by whole pixels",))
