@@ -53,6 +53,7 @@ class SpectraPage(pn.viewable.Viewer):
         super().__init__(**params)
         self.survey: Survey | None = None
         self._summary = ""
+        self._shown_title = "### No spectra open"    # the title of the set on screen, put back when an open fails
         self._scatter: ScatterData | None = None
         self._coords: np.ndarray | None = None
         self._value_span: tuple[float, float] | None = None
@@ -138,7 +139,10 @@ class SpectraPage(pn.viewable.Viewer):
         from astroml_core.errors import UnsupportedFormatError
 
         self.progress.visible = False
-        self.status.object = "Could not analyse this file" if self.survey is None else self.status.object
+        self.status.object = "Could not analyse this file" if self.survey is None else self._summary
+        if self.survey is not None:                      # the set on screen stays: so do its title and notes
+            self.title.object = self._shown_title
+            self._show_notes("How this file was read", self.survey.spectra.notes)
         self.banner.error(exc)
         if isinstance(exc, UnsupportedFormatError):
             self._show_notes("Spectrum formats we read", SUPPORTED_SPECTRUM_FORMATS)
@@ -161,6 +165,7 @@ class SpectraPage(pn.viewable.Viewer):
         n = len(survey.spectra)
         self._summary = f"{n:,} spectr{'um' if n == 1 else 'a'} · classified by spectra_net · {(r.anomaly > 3).sum():,} with anomaly score > 3"
         self.status.object = self._summary
+        self._shown_title = self.title.object
         self._show_notes("How this file was read", survey.spectra.notes)
         self._hover = dict(id=np.asarray(survey.spectra.ids), label=truth if truth is not None else r.pred_class,
                            predicted=r.pred_class, p=r.probs.max(axis=1), anomaly=r.anomaly)

@@ -122,5 +122,8 @@ def test_a_catalogue_upload_shows_the_formats_we_read(formats_server, page, tmp_
                        what="the list of formats")
     for fmt in SUPPORTED_SPECTRUM_FORMATS:
         assert fmt in notes
-    assert "3 spectra · classified" in text(page, ".spectra-status")        # the open set is kept
+    status = text(page, ".spectra-status")                 # the open set is kept, with its title and status
+    assert "3 spectra · classified" in status and "opening" not in status
+    assert page.locator("h3", has_text="GAMA_HzVs28").count() == 0
+    assert page.locator("h3", has_text="spectra_3.fits").count() == 1
     page.screenshot(path=str(Path(os.environ.get("ASTROML_SHOT_DIR", tmp_path)) / "spectra_unsupported.png"))
