@@ -292,7 +292,7 @@ def _wcs1d(hdul, name: str, hdu) -> RawSpectra:
     unit = wcs.wcs.cunit[0]
     if str(unit) in ("", "pixel"):
         wat = str(head.get("WAT1_001", "")).lower()
-        if "angstrom" not in wat and not (ctype == "LINEAR" and 1e3 < np.nanmedian(world) < 1e5):
+        if "angstrom" not in wat and not (ctype in ("LINEAR", "") and 1e3 < np.nanmedian(world) < 1e5):
             raise unsupported(name, f"a 1-D image whose axis 1 (CTYPE1 {ctype!r}) has no wavelength unit")
         unit = u.AA
         notes.append("no CUNIT1: wavelengths taken as Å" + (" (WAT1_001 says angstroms)" if "angstrom" in wat else ""))
@@ -387,12 +387,20 @@ def _tabular(hdul, name: str, hdu) -> RawSpectra:
             ivar = {"ivar": e, "std": 1.0 / e ** 2, "var": 1.0 / e}[_ERR[err_name]]
             ivar = np.where(np.isfinite(ivar) & (ivar > 0), ivar, 0.0)
             notes.append(f"{cols[err_name].name} read as the {dict(ivar='inverse variance', std='standard deviation', var='variance')[_ERR[err_name]]}")
+    quality = next((cols[n] for n in ("QUAL", "QUALITY") if n in cols), None)
+    if quality is not None:                  # ESO Phase 3 and others: a non-zero quality flag marks a bad pixel
+        q = np.asarray(data[quality.name])
+        ivar = np.where((q if vector else q[None, :]) != 0, 0.0, ivar)
+        notes.append(f"pixels with {quality.name} ≠ 0 dropped")
     if unit.physical_type == "length":
-        air = str(hdu.header.get("AIRORVAC", hdul[0].header.get("AIRORVAC", ""))).lower().startswith("air")
+        ucd = str(hdu.header.get(f"TUCD{hdu.columns.names.index(spectral.name) + 1}", "")).lower()
+        airorvac = str(hdu.header.get("AIRORVAC", hdul[0].header.get("AIRORVAC", ""))).lower()
+        air = airorvac.startswith("air") or "obs.atmos" in ucd
         if air:
             wave = air_to_vacuum(wave)
-        notes.append("AIRORVAC = air: converted to vacuum (Morton 2000)" if air else
-                     "wavelengths taken as vacuum (no AIRORVAC = 'air' card)")
+        notes.append(("AIRORVAC = air" if airorvac.startswith("air") else f"{spectral.name} UCD '{ucd}' (air)")
+                     + ": converted to vacuum (Morton 2000)" if air else
+                     "wavelengths taken as vacuum (no AIRORVAC = 'air' card, no obs.atmos UCD)")
     stem = name.rsplit(".", 1)[0]
     n = len(flux)
     ids = np.array([stem] if n == 1 else [f"{stem}-{i + 1}" for i in range(n)])

@@ -22,6 +22,12 @@ EXPECTED = {
     "muse_spectrum_novar": (1, ["read as wcs1d-fits", "CTYPE1 'LINEAR' in Angstrom read as air wavelength",
                                 "no uncertainty in the file"]),
     "vega": (1, ["read as wcs1d-fits", "no uncertainty in the file"]),
+    "sdss_ngc3073": (1, ["read as SDSS-III/IV spec (COADD table)"]),
+    "sdss_ngc3522": (1, ["read as SDSS-III/IV spec (COADD table)"]),
+    "legac_spectrum": (1, ["read as tabular-fits", "ERR read as the standard deviation", "pixels with QUAL ≠ 0 dropped",
+                           "WAVE UCD 'em.wl;obs.atmos' (air): converted to vacuum"]),
+    "sauron_ngc4550": (ShapeError, r"NGC4550_SAURON\.fits \(wcs1d-fits\): its spectra cover 4,827–5,283 Å; the "
+                                   r"classifier reads optical spectra of 3,800–9,198 Å \(vacuum\) and needs at least 30%"),
     "alfalfa_hi": (ShapeError, r"alfalfa_sp\.fits \(tabular-fits\): its spectra cover 22–22\.4 cm \(radio, "
                                r"1,340–1,365 MHz\); the classifier reads optical spectra of 3,800–9,198 Å"),
 }
@@ -108,7 +114,31 @@ def test_muse_spectrum_resampled_as_specutils_resamples_it():
     assert (s.ivar[0, (grid < wave[0] - half) | (grid > wave[-1] + half)] == 0).all()
 
 
-@pytest.mark.parametrize("key", ["desi_coadd", "muse_spectrum"])
+def test_sdss_spec_files_land_on_the_grid_by_their_loglam_column():
+    """Real SDSS DR18 spec files: each COADD pixel on the grid pixel its loglam names (astropy reads the table)."""
+    for key in ("sdss_ngc3073", "sdss_ngc3522"):
+        s = open_spectra(corpus_path(key))
+        with fits.open(corpus_path(key)) as hdul:
+            coadd = hdul["COADD"].data
+            loglam, flux = np.asarray(coadd["loglam"], float), np.asarray(coadd["flux"], np.float32)
+        idx = np.rint((loglam - loglam_grid()[0]) / 1e-4).astype(int)
+        ok = (idx >= 0) & (idx < loglam_grid().size)
+        np.testing.assert_allclose(10 ** s.loglam[idx[ok]], 10 ** loglam[ok], rtol=1e-6)
+        np.testing.assert_array_equal(s.flux[0, idx[ok]], flux[ok])
+
+
+def test_legac_air_wavelengths_are_astropy_then_air_to_vacuum():
+    import astropy.units as u
+    from astropy.table import Table
+    from specutils.utils.wcs_utils import air_to_vac
+
+    table = Table.read(corpus_path("legac_spectrum"), hdu=1)
+    air = table["WAVE"].quantity[0].to(u.AA)
+    ours = _pieces("legac_spectrum").pieces[0].wavelength
+    np.testing.assert_allclose(ours, air_to_vac(air).to_value(u.AA), rtol=1e-6)
+
+
+@pytest.mark.parametrize("key", ["desi_coadd", "muse_spectrum", "sdss_ngc3522", "legac_spectrum"])
 def test_classifier_runs_on_opened_real_spectra(key):
     from astroml_core.tasks.spectra.classify import classify
 
