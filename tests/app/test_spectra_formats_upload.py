@@ -2,9 +2,10 @@
 shows how many spectra it holds and how the file was read, and a class is read back from the page; a
 catalogue table is refused with the list of formats we read.
 
-Real files where the corpus has one (DESI coadd, DESI spectra, a MUSE/IRAF wcs1d spectrum); for SDSS spSpec,
-spPlate, the BOSS image layout, LAMOST, 6dFGS, 2dFGRS and a tabular FITS, files we wrote in each survey's
-layout (tests/core/test_spectrum_formats.py says so), with simulated spectra in them.
+Real files where the corpus has one (DESI coadd, DESI spectra, a MUSE/IRAF wcs1d spectrum, an SDSS DR18 spec
+file, a LEGA-C ESO Phase 3 table); for SDSS spSpec, spPlate, the BOSS image layout, LAMOST, 6dFGS and 2dFGRS,
+files we wrote in each survey's layout (tests/core/test_spectrum_formats.py says so), with simulated spectra in
+them; and our own table.
 """
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from astroml_core.data.spectrum_formats import SUPPORTED_SPECTRUM_FORMATS
 from astroml_core.sim.spectra import CLASSES, write_simulated
 from tests.app.conftest import start_server, stop_server
 from tests.app.test_cube_page import text, wait_until
-from tests.core.test_spectra_io import _sdss_file
 from tests.core.test_spectrum_formats import LAYOUT_WRITERS
 from tests.corpus.files import corpus_path
 
@@ -43,9 +43,10 @@ def formats_server(tmp_path_factory):
 
 
 CORPUS_UPLOADS = {"desi_coadd": (2, "read as DESI coadd"), "desi_spectra": (1, "read as DESI spectra"),
-                  "muse_spectrum": (1, "read as wcs1d-fits")}
-NAMES = list(CORPUS_UPLOADS) + sorted(LAYOUT_WRITERS) + \
-    ["spec-0266-51630-0001.fits", "ours.fits"]
+                  "muse_spectrum": (1, "read as wcs1d-fits"), "sdss_ngc3522": (1, "read as SDSS-III/IV spec"),
+                  "legac_spectrum": (1, "read as tabular-fits")}
+WRITTEN = sorted(set(LAYOUT_WRITERS) - {"table.fits"})        # a real table (LEGA-C) stands for tabular-fits
+NAMES = list(CORPUS_UPLOADS) + WRITTEN + ["ours.fits"]
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +54,9 @@ def uploads(tmp_path_factory) -> dict[str, tuple[str, bytes, int, str]]:
     """name → (file name, bytes, spectra expected, note expected) for each format."""
     folder = tmp_path_factory.mktemp("format-files")
     out = {k: (corpus_path(k).name, corpus_path(k).read_bytes(), *CORPUS_UPLOADS[k]) for k in CORPUS_UPLOADS}
-    for name, writer in LAYOUT_WRITERS.items():
-        n, note = writer(folder / name)
+    for name in WRITTEN:
+        n, note = LAYOUT_WRITERS[name](folder / name)
         out[name] = (name, (folder / name).read_bytes(), n, note)
-    sdss, _ = _sdss_file(folder / "spec-0266-51630-0001.fits", 3.5798, 3840)
-    out[sdss.name] = (sdss.name, sdss.read_bytes(), 1, "read as SDSS-III/IV spec")
     table = write_simulated(folder / "ours.fits", 11, 7)
     out["ours.fits"] = ("ours.fits", table.read_bytes(), 7, "")
     return out
