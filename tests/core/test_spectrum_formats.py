@@ -335,3 +335,25 @@ def test_each_written_layout_opens_and_classifies(tmp_path, name):
     s = open_spectra(tmp_path / name)
     assert len(s) == n and s.notes[0] == note
     assert np.isfinite(classify(s).probs).all()
+
+
+def test_sixdf_tabular_and_combined(tmp_path):
+    """6dFGS tabular (a WAVE/FLUX table, no uncertainty: noise from the scatter) and combined files (spectra from
+    HDU 5 on, each with flux, variance and sky rows), through specutils' loaders."""
+    flux = _simulated_flux(3000, 7)
+    head = fits.Header()
+    head.update({k: v for k, v in _sixdf_header().items() if k in ("OBSRA", "OBSDEC", "Z", "Z_HELIO", "QUALITY")})
+    wave = 3900.0 + 1.6 * np.arange(3000)
+    table = fits.BinTableHDU.from_columns([fits.Column("WAVE", "D", unit="Angstrom", array=wave),
+                                           fits.Column("FLUX", "E", unit="count/s", array=flux)])
+    path = tmp_path / "tab.fits"
+    fits.HDUList([fits.PrimaryHDU(header=head), table]).writeto(path)
+    s = open_spectra(path)
+    assert s.notes[0] == "read as 6dFGS-tabular" and any(n.startswith("no uncertainty in the file") for n in s.notes)
+    img = np.vstack([flux, np.full_like(flux, 0.25), np.zeros_like(flux)])
+    hdus = [fits.PrimaryHDU()] + [fits.ImageHDU(np.zeros((2, 2), np.float32)) for _ in range(4)] + \
+        [fits.ImageHDU(img * (i + 1), _sixdf_header()) for i in range(3)]
+    path = tmp_path / "combined.fits"
+    fits.HDUList(hdus).writeto(path)
+    s = open_spectra(path)
+    assert len(s) == 3 and s.notes[0] == "read as 6dFGS-combined"
