@@ -386,7 +386,8 @@ def _tabular(hdul, name: str, hdu) -> RawSpectra:
             e = e if vector else e[None, :]
             ivar = {"ivar": e, "std": 1.0 / e ** 2, "var": 1.0 / e}[_ERR[err_name]]
             ivar = np.where(np.isfinite(ivar) & (ivar > 0), ivar, 0.0)
-            notes.append(f"{cols[err_name].name} read as the {dict(ivar='inverse variance', std='standard deviation', var='variance')[_ERR[err_name]]}")
+            what = {"ivar": "inverse variance", "std": "standard deviation", "var": "variance"}[_ERR[err_name]]
+            notes.append(f"{cols[err_name].name} read as the {what}")
     quality = next((cols[n] for n in ("QUAL", "QUALITY") if n in cols), None)
     if quality is not None:                  # ESO Phase 3 and others: a non-zero quality flag marks a bad pixel
         q = np.asarray(data[quality.name])
