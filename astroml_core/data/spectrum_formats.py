@@ -257,10 +257,17 @@ def _sdss_image(hdul, name: str) -> RawSpectra:
         raise ShapeError(f"{name}: COEFF0 = {c0!r}, COEFF1 = {c1!r} is not an SDSS log10 Å grid")
     wave = 10.0 ** (c0 + c1 * np.arange(flux.shape[1]))
     notes = ["SDSS/BOSS image layout: λ = 10^(COEFF0 + COEFF1·i), vacuum"]
-    ext = _image_ext(hdul, hdul[0].data.shape, ("IVAR", "INVVAR"), 1)
+    err = _image_ext(hdul, hdul[0].data.shape, ("ERR", "ERROR", "SIGMA", "NOISE"), None)
+    ext = _image_ext(hdul, hdul[0].data.shape, ("IVAR", "INVVAR"), None if err is not None else 1)
     if ext is not None:
         ivar = _rows(ext.data)
-        notes.append(f"inverse variance from HDU {hdul.index_of(ext)}")
+        notes.append(f"inverse variance from HDU {hdul.index_of(ext)}" +
+                     ("" if ext.name.strip() else " (unnamed: the spPlate datamodel's IVAR)"))
+    elif err is not None:
+        with np.errstate(divide="ignore"):
+            ivar = 1.0 / _rows(err.data) ** 2
+        ivar = np.where(np.isfinite(ivar), ivar, 0.0)
+        notes.append(f"HDU {hdul.index_of(err)} ({err.name.strip()}) read as the standard deviation")
     else:
         ivar, note = _noise_ivar(flux)
         notes.append(note)

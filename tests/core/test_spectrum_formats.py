@@ -82,8 +82,20 @@ def test_boss_quasar_in_image_layout_opens(tmp_path):
     hdul.writeto(path)
     s = open_spectra(path)
     assert len(s) == 1 and s.notes[0] == "read as SDSS image layout"
-    assert "inverse variance from HDU 1" in s.notes
+    assert "inverse variance from HDU 1 (unnamed: the spPlate datamodel's IVAR)" in s.notes
     _check_on_grid(s, flux)
+
+
+def test_image_layout_with_a_named_error_extension_reads_it_as_sigma(tmp_path):
+    flux, _ = _spectrum()
+    hdul = fits.HDUList([fits.PrimaryHDU(flux[0], _sdss_header(FIBERID=12)),
+                         fits.ImageHDU(np.full(NPIX, 0.5, np.float32), name="ERROR"),
+                         fits.ImageHDU(np.zeros(NPIX, np.int32), name="MASK")])
+    path = tmp_path / "boss-qso-err.fits"
+    hdul.writeto(path)
+    s = open_spectra(path)
+    assert "HDU 1 (ERROR) read as the standard deviation" in s.notes
+    np.testing.assert_allclose(s.ivar[0, 10:100], 4.0, rtol=1e-3)
 
 
 def test_lamost_dr1_to_dr7_image_rows(tmp_path):
