@@ -261,12 +261,14 @@ def fit_sources(table: QTable, data: np.ndarray, labels: np.ndarray, geom, *,
                     chan=row["chan"] - origin[0] - box[0].start,
                     v_sini=float(row["w20"].to_value("km/s")) / (1 + z) / 2 - 12, pa=float(row["pa"].to_value("deg")),
                     inc=float(row["i"].to_value("deg")))
+        c0 = origin[0] + box[0].start   # the box's channels in the whole cube: their own beams (CASA BEAMS)
+        beam_area = float(np.mean(geom.beam_areas_px(c0, box[0].stop - box[0].start)))
         for _ in range(3):     # the size prior follows the flux: refit while the flux moves by > 10%
             size = float(hi_size_from_flux(flux0, freq, geom.rest_hz))
             init["r_s"] = _disc_scale_px(flux0, freq, size, geom.pixel_arcsec)
             fit = fit_disc(clean[box], region, init=init, chan_per_kms=-freq / (C_KMS * step),
                            beam_sigma_px=beam_sigma, channel_kms=C_KMS * width / freq,
-                           flux_per_sum=width / geom.beam_area_px, noise=noise)
+                           flux_per_sum=width / beam_area, noise=noise)
             if not (fit.ok and fit.flux > 0) or abs(fit.flux / flux0 - 1) < 0.1:
                 break
             flux0 = fit.flux

@@ -10,7 +10,7 @@ are then de-boosted with the card's ``flux_deboost`` (:mod:`.deboost`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -147,8 +147,7 @@ def model_find(data: np.ndarray, geom: CubeGeometry, model, config: ModelConfig 
     labels, n = link(prob > cfg.voxel_threshold, cfg.merge_chan, cfg.merge_px, cfg.min_chan, cfg.min_px)
     scores = candidate_scores(prob, labels, n)
     if not (np.isfinite(geom.noise) and geom.noise > 0):
-        geom = CubeGeometry(geom.frequencies_hz, geom.pixel_arcsec, geom.beam_major_arcsec,
-                            geom.beam_minor_arcsec, geom.rest_hz, geom.celestial, float(np.median(sigma)))
+        geom = replace(geom, noise=float(np.median(sigma)))   # keeps per-channel beams
     table = measure_sources(np.asarray(data, dtype=np.float32), labels, geom, origin=origin)
     table["unet_score"] = scores
     table["score"] = cfg.decision(candidate_features(table)) if cfg.decision is not None and n else scores

@@ -9,7 +9,7 @@ those with reliability ≥ ``reliability``. Sources are then measured by :mod:`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -140,8 +140,7 @@ def sofia_find(data: np.ndarray, geom: CubeGeometry, config: SofiaConfig | None 
     labels, n = relabel(lab_pos, keep)
     progress(0.9)
     noisy = geom if np.isfinite(geom.noise) and geom.noise > 0 else None
-    use = noisy or CubeGeometry(geom.frequencies_hz, geom.pixel_arcsec, geom.beam_major_arcsec,
-                                geom.beam_minor_arcsec, geom.rest_hz, geom.celestial, float(np.median(sigma)))
+    use = noisy or replace(geom, noise=float(np.median(sigma)))   # keeps per-channel beams
     table = measure_sources(np.asarray(data, dtype=np.float32), labels, use, origin=origin)
     table = fit_sources(table, np.asarray(data, dtype=np.float32), labels, use, origin=origin)
     table["reliability"] = rel[np.array(keep, dtype=int) - 1] if keep else np.zeros(0)
