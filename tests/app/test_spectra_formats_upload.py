@@ -126,3 +126,21 @@ def test_a_catalogue_upload_shows_the_formats_we_read(formats_server, page, tmp_
     assert page.locator("h3", has_text="GAMA_HzVs28").count() == 0
     assert page.locator("h3", has_text="spectra_3.fits").count() == 1
     page.screenshot(path=str(Path(os.environ.get("ASTROML_SHOT_DIR", tmp_path)) / "spectra_unsupported.png"))
+
+
+def test_notes_from_a_file_are_shown_as_text(formats_server, page, tmp_path):
+    """A note card written into a file (our table's NOTEn) is text on the page, never markup."""
+    from astropy.io import fits
+
+    payload = "<img src=x onerror=alert('xss-note')>"
+    path = write_simulated(tmp_path / "noted.fits", 5, 4)
+    with fits.open(path, mode="update") as hdul:
+        hdul[1].header["NOTE1"] = payload
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    url, _ = formats_server
+    _open_small_then_upload(page, url)
+    _upload(page, "noted.fits", path.read_bytes())
+    wait_until(lambda: "4 spectra · classified" in text(page, ".spectra-status") and payload in _notes(page),
+               timeout=420, what="the noted file")
+    assert page.locator(".spectra-notes img").count() == 0 and not dialogs
