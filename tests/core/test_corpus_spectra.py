@@ -26,8 +26,6 @@ EXPECTED = {
     "sdss_ngc3522": (1, ["read as SDSS-III/IV spec (COADD table)"]),
     "legac_spectrum": (1, ["read as tabular-fits", "ERR read as the standard deviation", "pixels with QUAL ≠ 0 dropped",
                            "WAVE UCD 'em.wl;obs.atmos' (air): converted to vacuum"]),
-    "sauron_ngc4550": (ShapeError, r"NGC4550_SAURON\.fits \(wcs1d-fits\): its spectra cover 4,827–5,283 Å; the "
-                                   r"classifier reads optical spectra of 3,800–9,198 Å \(vacuum\) and needs at least 30%"),
     "alfalfa_hi": (ShapeError, r"alfalfa_sp\.fits \(tabular-fits\): its spectra cover 22–22\.4 cm \(radio, "
                                r"1,340–1,365 MHz\); the classifier reads optical spectra of 3,800–9,198 Å"),
 }

@@ -97,8 +97,6 @@ CORPUS: tuple[CorpusFile, ...] = (
        "SDSS DR18 spec file of NGC 3073: COADD, SPECOBJ, SPZLINE and per-exposure B/R tables"),
     _f("sdss_ngc3522", "ppxf-9.5.2", "ppxf/spectra/NGC3522_SDSS_DR18.fits", "spectrum",
        "SDSS DR18 spec file of NGC 3522"),
-    _f("sauron_ngc4550", "ppxf-9.5.2", "ppxf/spectra/NGC4550_SAURON.fits", "spectrum",
-       "SAURON 1-D spectrum of NGC 4550: CRVAL1/CDELT1 only (no CTYPE1, no CUNIT1), 4,825-5,281 A"),
     _f("legac_spectrum", "ppxf-9.5.2", "ppxf/spectra/legac_M19_56670_v3.0.fits", "spectrum",
        "LEGA-C (VLT/VIMOS, ESO Phase 3) spectrum: one row of WAVE (air, TUCD obs.atmos), FLUX, ERR, QUAL"),
     # --- tables that are not spectra (must be refused with a clear message) -------------------------------
