@@ -6,13 +6,13 @@
   line-of-sight axis (CTYPE3 LOSDIST) or BTYPE dT_b;
 - **spectra**: an SDSS spec file (COADD HDU), a DESI coadd/spectra file (B_FLUX, R_FLUX, Z_FLUX or BRZ_FLUX
   HDUs), a table with a FLUX column (ours) or with a flux-density column beside a spectral one (ALFALFA's
-  VHELIO/FREQ/FLUXDENS), or a 1-D image whose axis is spectral (CTYPE1 WAVE/AWAV/FREQ/..., or LINEAR with a
-  wavelength, frequency or velocity CUNIT1);
+  VHELIO/FREQ/FLUXDENS), or any 1-D image (IRAF and IDL wrote spectra with
+  CRVAL1/CDELT1 and no CTYPE1; the spectra reader says what it assumed, or why it refuses);
 - **cube**: a 3-D or 4-D image with a spectral axis (the same test on CTYPE3/CTYPE4);
 - **image**: a 2-D image, or a 3-D stack of up to 16 planes whose third axis is not spectral (no CTYPE3, or
   BAND/FILTER), as the deblender reads.
 
-Anything else with an image goes to the cube reader, whose refusals are the most specific ("1-D", "5 axes",
+Anything else with an image goes to the cube reader, whose refusals are the most specific ("5 axes",
 "no spectral axis"); a file of tables that are none of the above is refused here (UnsupportedFormatError),
 naming its columns. Broken files raise what every reader raises (:func:`~.fitsfile.open_fits_checked`).
 """
@@ -113,8 +113,8 @@ def kind_of(path: str | os.PathLike, *, max_bytes: int | None = None) -> str:
                     "spectra (a FLUX column, an SDSS spec or DESI coadd file, a 1-D spectrum) and lightcones")
             return "cube"                      # nothing at all: the cube reader says "no image data"
         header, ndim = image.header, image.header.get("NAXIS", 0)
-        if ndim == 1:
-            return "spectra" if is_spectral_axis(header, 1) else "cube"
+        if ndim == 1:                          # a 1-D image is a spectrum or nothing: its reader says which
+            return "spectra"
         if ndim == 2:
             return "image"
         if ndim in (3, 4) and any(is_spectral_axis(header, a) for a in range(3, ndim + 1)):

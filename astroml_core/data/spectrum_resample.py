@@ -132,10 +132,13 @@ def check_coverage(raw: RawSpectra, loglam: np.ndarray, name: str) -> None:
     if waves.size == 0:
         raise ShapeError(f"{name}: its wavelengths are not finite and positive; nothing to place on the grid")
     lo, hi = 10 ** loglam[0], 10 ** loglam[-1]
-    if coverage(waves, loglam) < MIN_COVERAGE:
+    share = coverage(waves, loglam)
+    if share < MIN_COVERAGE:
+        advice = (f"it covers {share:.0%} of it: open a spectrum of this object over a wider range" if share > 0
+                  else "open an optical spectrum of this object instead")
         raise ShapeError(f"{name} ({raw.fmt}): its spectra cover {_range_text(waves.min(), waves.max())}; "
                          f"the classifier reads optical spectra of {lo:,.0f}–{hi:,.0f} Å (vacuum) and needs at least "
-                         f"{MIN_COVERAGE:.0%} of that range: open an optical spectrum of this object instead")
+                         f"{MIN_COVERAGE:.0%} of that range; {advice}")
 
 
 def _range_text(lo: float, hi: float) -> str:

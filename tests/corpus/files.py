@@ -99,6 +99,8 @@ CORPUS: tuple[CorpusFile, ...] = (
        "SDSS DR18 spec file of NGC 3522"),
     _f("legac_spectrum", "ppxf-9.5.2", "ppxf/spectra/legac_M19_56670_v3.0.fits", "spectrum",
        "LEGA-C (VLT/VIMOS, ESO Phase 3) spectrum: one row of WAVE (air, TUCD obs.atmos), FLUX, ERR, QUAL"),
+    _f("sauron_ngc4550", "ppxf-9.5.2", "ppxf/spectra/NGC4550_SAURON.fits", "spectrum",
+       "SAURON (WHT IFU) spectrum of NGC 4550: 1-D image, CRVAL1/CDELT1 and no CTYPE1/CUNIT1, 4,825-5,280 A"),
     # --- tables that are not spectra (must be refused with a clear message) -------------------------------
     _f("gama_table", "astroquery-0.4.11", "astroquery/gama/tests/data/GAMA_HzVs28.fits", "table",
        "GAMA catalogue rows (RA, DEC, Z): not a spectrum"),
