@@ -157,6 +157,7 @@ class SpectraPage(pn.viewable.Viewer):
         self.progress.visible = False
         self.banner.clear()
         self.survey = survey
+        self._coords = None                    # the old map's points: nothing redraws them over the new set
         self.file = link_path(survey.spectra.path) if survey.spectra.path is not None else ""
         truth = survey.true_class
         colours = [c for c in COLOURS if (c != "true class" or truth is not None)
