@@ -71,7 +71,7 @@ CORPUS: tuple[CorpusFile, ...] = (
     _f("sdss_thumbnail", "astroquery-0.4.11", "astroquery/astrometry_net/tests/data/thumbnail-image.fit.gz", "image",
        "r-band thumbnail with a TAN-SIP WCS, ADU, gzip"),
     _f("ned_image", "astroquery-0.4.11", "astroquery/ipac/ned/tests/data/query_images.fits", "image",
-       "NED image, no WCS"),
+       "Digitized Sky Survey plate scan from NED: the DSS plate solution (PLT/AMD cards), no CTYPE"),
     _f("hst_hdfs", "mpdaf-3.6", "mpdaf/data/obj/HST-HDFS.fits", "image", "HST image of the Hubble Deep Field South"),
     _f("hst_a478", "mpdaf-3.6", "mpdaf/data/sdetect/a478hst-cutout.fits", "image",
        "HST cutout: SCI, WHT and CTX extensions (one band, not three)"),
