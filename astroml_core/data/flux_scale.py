@@ -3,7 +3,8 @@
 Read, in this order: BUNIT as a flux density (nJy, µJy, mJy, Jy, erg/s/cm²/Hz, ...), BUNIT in (nano)maggies,
 BUNIT in surface brightness or per beam (kept: Jy/beam needs the beam area, left to the user), f_λ BUNIT with a
 pivot wavelength, then counts (COUNTS, ADU, DN, electrons, or a rate "/s") calibrated by PHOTFNU, PHOTFLAM with
-PHOTPLAM (HST), FLUXMAG0, or an AB zero point (MAGZERO, MAGZPT, MAGZP, ZP, PHOTZP, ZEROPT). Zero points and HST's
+PHOTPLAM (HST), FLUXMAG0, or an AB zero point (MAGZERO, MAGZPT, MAGZP, ZP, PHOTZP, ZEROPT; WFCAM's and VIRCAM's
+are Vega and get their band's AB offset). Zero points and HST's
 PHOTFLAM/PHOTFNU are taken as referring to a rate (counts per second, as HST and WFCAM define them): counts are
 divided by EXPTIME first when it is known. Every step taken, or assumed, is one sentence in ``FluxScale.note``.
 """
@@ -23,6 +24,11 @@ _C_ANGSTROM_S = 2.99792458e18                       # c in Å/s
 _COUNTS = {"", "COUNT", "COUNTS", "CT", "CTS", "ADU", "ADUS", "DN", "ELECTRON", "ELECTRONS", "E-", "E"}
 _ZERO_POINTS = ("MAGZERO", "MAGZPT", "MAGZP", "ZP", "PHOTZP", "ZEROPT", "ZPMAG")
 _EXPOSURE = ("EXPTIME", "EXP_TIME", "TEXPTIME")
+# Vega → AB offsets (m_AB − m_Vega) of cameras whose pipeline zero points (CASU's MAGZPT) are Vega magnitudes:
+# WFCAM (UKIDSS) from Hewett et al. 2006, MNRAS 367, 454, table 7; VIRCAM (VISTA) from González-Fernández et al.
+# 2018, MNRAS 474, 5459.
+_VEGA_TO_AB = {"WFCAM": {"Z": 0.528, "Y": 0.634, "J": 0.938, "H": 1.379, "K": 1.900},
+               "VIRCAM": {"Z": 0.502, "Y": 0.600, "J": 0.916, "H": 1.366, "KS": 1.827}}
 RATE_SIGMA = 0.3     # a count image's pixel noise is at least about one count; a rate image's is far below
 
 
@@ -151,19 +157,31 @@ def _counts(raw, said, band, rate, header, primary, pixel_sigma) -> FluxScale:
             why = said
         return _rate_scaled(per_rate, rate, why, cards, band, header, primary)
     if zp_key:
-        zp = _number(zp_key, header, primary)
+        zp, system = _ab_zero_point(_number(zp_key, header, primary), header, primary)
         per_rate = 10 ** (-0.4 * (zp - AB_ZP_NJY))
         why = said if raw else "no BUNIT: the pixels are taken as counts"
         one = name.removesuffix("/S").removesuffix("/s") if rate else name
         one = {"COUNTS": "count", "ELECTRONS": "electron"}.get(one.upper(), one)
         if not rate and not any(_number(k, header, primary) for k in _EXPOSURE):
-            return FluxScale("nJy", per_rate, f"{band}: {why}; {zp_key} = {zp:g} taken as the AB magnitude of 1 {one} as "
+            return FluxScale("nJy", per_rate, f"{band}: {why}; {zp_key} = {system} taken as the AB magnitude of 1 {one} as "
                                               "the pixels hold it (no EXPTIME): pixels in nJy.")
-        cards = f"{zp_key} = {zp:g} taken as the AB magnitude of 1 {one}/s"
+        cards = f"{zp_key} = {system} taken as the AB magnitude of 1 {one}/s"
         return _rate_scaled(per_rate, rate, why, cards, band, header, primary)
     unit = raw or "raw units"
     return FluxScale(raw, 1.0, f"{band}: no flux calibration in the header (BUNIT/MAGZERO/PHOTFLAM): photometry in "
                                f"{unit}.")
+
+
+def _ab_zero_point(zp: float, header, primary) -> tuple[float, str]:
+    """(AB zero point, how it was read): a WFCAM or VIRCAM zero point is Vega and gets its band's offset."""
+    camera = str(_card("INSTRUME", header, primary)[0] or "").strip().upper()
+    offsets = _VEGA_TO_AB.get(camera)
+    if offsets is None:
+        return zp, f"{zp:g}"
+    band = str(_card("FILTER", header, primary)[0] or "").strip().upper()
+    if band not in offsets:
+        return zp, f"{zp:g} (a {camera} Vega zero point; no AB offset known for FILTER '{band}', so Vega)"
+    return zp + offsets[band], f"{zp:g} (Vega, {camera}) + {offsets[band]:.3f} (its {band}-band AB − Vega) = {zp + offsets[band]:g}"
 
 
 def _rate_scaled(per_rate: float, rate: bool, why: str, cards: str, band: str, header, primary) -> FluxScale:

@@ -70,6 +70,18 @@ def test_counts_are_divided_by_EXPTIME_before_the_zero_point(tmp_path, key):
     assert any(f"EXPTIME = 100" in n and key in n for n in image.notes)
 
 
+@pytest.mark.parametrize("camera, band, offset", [("WFCAM", "K", 1.900), ("WFCAM", "J", 0.938), ("VIRCAM", "Ks", 1.827)])
+def test_wfcam_and_vircam_zero_points_are_vega_and_get_the_bands_ab_offset(tmp_path, camera, band, offset):
+    """CASU's MAGZPT for UKIDSS and VISTA is a Vega magnitude (Hewett+06, González-Fernández+18)."""
+    cards = {"INSTRUME": camera, "FILTER": band, "MAGZPT": 24.0, "EXP_TIME": 10.0}
+    image, value = _one(tmp_path / "f.fits", cards, value=20.0)
+    assert value == pytest.approx(2.0 * ((24.0 + offset) * u.ABmag).to_value(u.nJy), rel=1e-3)
+    assert any(f"(Vega, {camera}) + {offset:.3f}" in n for n in image.notes)
+    image, value = _one(tmp_path / "g.fits", {**cards, "FILTER": "NB118"}, value=20.0)
+    assert value == pytest.approx(2.0 * (24.0 * u.ABmag).to_value(u.nJy), rel=1e-3)
+    assert any("no AB offset known for FILTER 'NB118', so Vega" in n for n in image.notes)
+
+
 def test_a_count_rate_is_not_divided_by_EXPTIME(tmp_path):
     image, value = _one(tmp_path / "f.fits", {"BUNIT": "COUNTS/S", "MAGZPT": 24.0, "EXPTIME": 100.0}, value=2.0)
     assert value == pytest.approx(2 * (24 * u.ABmag).to_value(u.nJy), rel=1e-3)
