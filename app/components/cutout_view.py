@@ -34,7 +34,9 @@ class CutoutView:
         lo, hi = (np.percentile(finite, [1, 99.5]) if finite.size else (0.0, 1.0))
         if self.symmetric:                      # signed maps (attributions): zero in the middle of the palette
             lo, hi = -max(abs(lo), abs(hi)), max(abs(lo), abs(hi))
-        self.mapper.update(low=float(lo), high=float(hi) if hi > lo else float(lo) + 1.0)
+        if hi <= lo:                            # a flat image (the empty placeholder) sits mid-palette: white on a
+            lo, hi = lo - 1.0, hi + 1.0         # signed map, not a solid block of its lowest colour
+        self.mapper.update(low=float(lo), high=float(hi))
         ny, nx = image.shape
         self.image.data = dict(image=[image.astype(np.float32)], x=[x0 - 0.5], y=[y0 - 0.5], dw=[nx], dh=[ny])
         self.ellipse.data = ellipse

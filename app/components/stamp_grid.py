@@ -36,12 +36,21 @@ class StampGrid:
             self.figs.append(figs)
         self.layout = column(*[bk_row(*figs) for figs in self.figs])   # gridplot collapses inside the page design
 
+    def set_bands(self, bands) -> None:
+        """Title the columns with the image's band names and hide the columns it has no band for (a one-band
+        HST image shows one column, not g/r/i/z with three empty)."""
+        for row, label in enumerate(("deblended", "residual")):
+            for k, (src, fig) in enumerate(zip(self.sources[row], self.figs[row])):
+                fig.visible = k < len(bands)
+                fig.title.text = f"{bands[k]} {label}" if k < len(bands) else ""
+                src.data = dict(image=[], x=[], y=[], dw=[], dh=[])
+
     def show(self, stamps: np.ndarray, residuals: np.ndarray, x0: int, y0: int) -> None:
         """Draw (n_bands, S, S) deblended stamps and residuals whose pixel [0, 0] is image pixel (x0, y0)."""
         for row, (block, mapper) in enumerate(zip((stamps, residuals), self.mappers)):
             top = float(np.nanpercentile(np.abs(block), 99.5)) or 1.0
             mapper.update(low=-top if row else -0.05 * top, high=top)
-            for b, (src, fig) in enumerate(zip(self.sources[row], self.figs[row])):
+            for b, src, fig in zip(range(len(block)), self.sources[row], self.figs[row]):   # the image's bands only
                 ny, nx = block[b].shape
                 src.data = dict(image=[block[b].astype(np.float32)], x=[x0 - 0.5], y=[y0 - 0.5], dw=[nx], dh=[ny])
                 fig.x_range.update(start=x0 - 0.5, end=x0 + nx - 0.5)

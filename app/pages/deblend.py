@@ -124,6 +124,7 @@ class DeblendPage(pn.viewable.Viewer):
         self.param.update(view="RGB", selected=None)
         self.param.view.objects = ["RGB", *image.bands]
         self.param.band.objects = list(image.bands)
+        self.stamps.set_bands(image.bands)
         self.band = "r" if "r" in image.bands else image.bands[0]
         self.method = "model" if len(image.bands) == 4 else "sep"
         self.title.object = f"### {md_text(label)}"
@@ -281,7 +282,7 @@ class DeblendPage(pn.viewable.Viewer):
         """Integrated gradients of the splitter's flux for source ``k``, summed over bands (the model only)."""
         empty = dict(x=[], y=[], w=[], h=[], angle=[])
         if self.method != "model":
-            self.saliency.show(np.zeros((2, 2)), 0, 0, empty, "What the model sees: for the network's sources")
+            self.saliency.show(np.zeros((2, 2)), 0, 0, empty, "What the model sees: model sources only")
             return
         from astroml_core.registry import load_model
         from astroml_core.tasks.deblend.saliency import result_attribution

@@ -46,6 +46,8 @@ def test_a_real_hst_image_uploads_opens_with_its_notes_and_is_deblended(page, se
     counts = dict((m, int(n)) for m, n in re.findall(r"(sep|photutils) (\d+)", found))
     assert counts["sep"] > 20 and counts["photutils"] > 20 and "model" not in found
     assert "nJy" in text(page, ".table-caption")
+    page.locator(".tabulator-row").nth(3).click()                 # a source: its one-band stamps and residual
+    page.wait_for_selector("text=Source 3")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SHOTS / "deblend_real_upload.png", full_page=True)
 

@@ -111,8 +111,13 @@ def test_a_single_band_image_runs_the_baselines_and_a_bad_file_keeps_the_open_im
     fits.PrimaryHDU(page.image.data[1]).writeto(single)
     page.open(single, "single band")
     assert page.image.bands == ("band1",) and page.method == "sep"
+    stamp_titles = [(f.title.text, f.visible) for f in page.stamps.figs[0]]
+    assert stamp_titles == [("band1 deblended", True), ("", False), ("", False), ("", False)]
     page.run()
     assert set(page.results) == {"sep", "photutils"} and len(page.table.value) > 0
+    page.selected = 0                                     # its one-band stamps draw (four columns raised IndexError)
+    assert page.banner.error_text == "" and len(page.stamps.sources[0][0].data["image"]) == 1
+    assert page.stamps.sources[1][0].data["image"][0].shape == page.stamps.sources[0][0].data["image"][0].shape
     before = page.image
     junk = tmp_path / "junk.fits"
     junk.write_bytes(b"SIMPLE  =                    T" + b"\xff" * 5000)
