@@ -103,7 +103,7 @@ def test_selecting_a_source_highlights_its_mask_and_shows_its_stamps(page):
     page.method = "sep"
     assert page.selected is None and len(page.table.value) == len(page.results["sep"].catalogue)
     page.selected = 0
-    assert "for the network's sources" in page.saliency.fig.title.text and page.seen.source.data["xs"] == []
+    assert "model sources only" in page.saliency.fig.title.text and page.seen.source.data["xs"] == []
 
 
 def test_a_single_band_image_runs_the_baselines_and_a_bad_file_keeps_the_open_image(page, tmp_path):
