@@ -18,12 +18,12 @@ from astroml_core.errors import HeaderRepairWarning
 from tests.corpus.files import by_kind, corpus_path
 
 
-def _quiet():
-    ctx = warnings.catch_warnings()
-    ctx.__enter__()
-    warnings.simplefilter("ignore", FITSFixedWarning)
-    warnings.simplefilter("ignore", HeaderRepairWarning)
-    return ctx
+def _open_quietly(path):
+    """open_cube with astropy's and our repair warnings silenced (the repairs are asserted, not warned)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FITSFixedWarning)
+        warnings.simplefilter("ignore", HeaderRepairWarning)
+        return open_cube(path)
 
 
 def image_header(path) -> fits.Header:
@@ -74,11 +74,7 @@ CUBES = [f.key for f in by_kind("cube")]
 @pytest.mark.parametrize("key", CUBES)
 def test_corpus_cube_opens_equal_to_astropy(key):
     path = corpus_path(key)
-    ctx = _quiet()
-    try:
-        cube = open_cube(path)
-    finally:
-        ctx.__exit__(None, None, None)
+    cube = _open_quietly(path)
     header = image_header(path)
     fix = {}
     if str(header.get("CTYPE3", "")).strip() == "LINEAR":
@@ -117,11 +113,7 @@ def cube_from_header(tmp_path, key: str, keep=(5, 4, 6)) -> tuple:
 @pytest.mark.parametrize("key", [f.key for f in by_kind("header")])
 def test_cube_written_at_a_real_headers_shape_opens_equal_to_astropy(tmp_path, key):
     path, header = cube_from_header(tmp_path, key)
-    ctx = _quiet()
-    try:
-        cube = open_cube(path)
-    finally:
-        ctx.__exit__(None, None, None)
+    cube = _open_quietly(path)
     written = fits.getheader(path)
     check_against_astropy(cube, written)
     unit = expected_unit(written)
@@ -136,11 +128,7 @@ def test_cube_written_at_a_real_headers_shape_opens_equal_to_astropy(tmp_path, k
 
 def test_casa_header_upper_case_bunit_is_a_stated_repair(tmp_path):
     path, _ = cube_from_header(tmp_path, "casa_jybeam_header")
-    ctx = _quiet()
-    try:
-        cube = open_cube(path)
-    finally:
-        ctx.__exit__(None, None, None)
+    cube = _open_quietly(path)
     assert cube.unit == u.Jy / u.beam
     assert "BUNIT = 'JY/BEAM' read as Jy/beam" in cube.repairs
     assert cube.velocity_convention == "optical"     # VOPT in km/s
@@ -148,11 +136,7 @@ def test_casa_header_upper_case_bunit_is_a_stated_repair(tmp_path):
 
 def test_w51_velo_lsr_with_velref_257_is_radio(tmp_path):
     path, _ = cube_from_header(tmp_path, "w51_header")
-    ctx = _quiet()
-    try:
-        cube = open_cube(path)
-    finally:
-        ctx.__exit__(None, None, None)
+    cube = _open_quietly(path)
     assert cube.velocity_convention == "radio"
     assert any("VELO-LSR" in r and "VELREF = 257" in r for r in cube.repairs), cube.repairs
 
