@@ -10,6 +10,15 @@ Recipe (numbers in ../shared/SCIENCE.md; references in each helper's docstring):
   profiles are double-horned; redshift → frequency; convolved with the 7" beam;
 - noise: white noise convolved with the beam (correlated like an interferometric image), scaled to
   26.6–30.1 µJy/beam per 30 kHz channel across 950–1150 MHz.
+
+Options for training sets that span real cubes (defaults reproduce the recipe above bit for bit):
+- ``kinematics="rising"``: a centrally depressed exponential disc, Σ ∝ (r/h)^n e^(−r/h) with n from
+  0.5 to 1.5 (HI discs flatten or dip inside the stellar disc, Wang+2016 / Bigiel+2008), and a
+  solid-body-then-flat rotation curve reaching V_flat at 0.1–0.5 R_HI (dwarfs and late types,
+  Swaters+2009), dispersion 6–14 km/s (Tamburro+2009); ``"mixed"`` picks flat or rising per galaxy;
+- ``noise=NoiseKind(...)`` (:mod:`.hi_noise`): other spatial correlation, Hanning smoothing (applied
+  to the signal too), per-channel σ ripple, RFI and blanked channels, primary-beam-corrected σ(x, y),
+  continuum-subtraction residuals.
 """
 from __future__ import annotations
 
@@ -24,8 +33,10 @@ from astropy.io import fits
 from astropy.table import QTable
 from scipy.ndimage import gaussian_filter
 
-__all__ = ["HICubeConfig", "simulate_hi_cube", "gaussian_radius_ratio", "write_hi_cube", "ensure_demo_cube", "DEMO_CUBE", "DEMO_SEED",
-           "DEMO_TRUTH", "COSMOLOGY"]
+from .hi_noise import HANNING_VARIANCE, SDC2_CORR, NoiseField, NoiseKind, hanning, noise_field
+
+__all__ = ["HICubeConfig", "KINEMATICS", "simulate_hi_cube", "gaussian_radius_ratio", "exponential_radius_ratio",
+           "write_hi_cube", "ensure_demo_cube", "DEMO_CUBE", "DEMO_SEED", "DEMO_TRUTH", "COSMOLOGY"]
 
 COSMOLOGY = FlatLambdaCDM(H0=67, Om0=0.32)
 HI_REST_HZ = 1.42040575177e9
@@ -36,6 +47,7 @@ DEMO_CUBE = "hi_demo.fits"
 # hold one or two), so a class sees galaxies; tests/core/test_sim_hi.py checks the property.
 DEMO_SEED = 9
 DEMO_TRUTH = "hi_demo_truth.ecsv"
+KINEMATICS = ("flat", "rising", "mixed")
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,12 @@ class HICubeConfig:
     log_mhi_min: float = 8.5
     particles: int = 6000           # Monte Carlo samples per galaxy disc
     density_factor: float = 1.0     # × SDC2's source density (training sets use > 1 for more examples)
+    kinematics: str = "flat"        # "flat" (SDC2-like Gaussian disc), "rising", or "mixed" per galaxy
+    noise: NoiseKind | None = None  # None: SDC2's beam-convolved white noise, as always
+
+    def __post_init__(self):
+        if self.kinematics not in KINEMATICS:
+            raise ValueError(f"kinematics must be one of {KINEMATICS}, got {self.kinematics!r}")
 
     @property
     def frequencies_hz(self) -> np.ndarray:
@@ -116,12 +134,17 @@ def _population(cfg: HICubeConfig, rng: np.random.Generator) -> dict[str, np.nda
     d_kpc = 10 ** (0.51 * log_m - 3.32 + rng.normal(0, 0.06, n))          # Wang+2016
     d_a = COSMOLOGY.angular_diameter_distance(z).to_value(u.kpc)
     v_flat = ((2.5 * 10**log_m * 10 ** rng.normal(0, 0.1, n)) / 50.0) ** 0.25  # Lelli+2016 BTFR
-    return dict(
+    src = dict(
         x=rng.uniform(-0.5, cfg.nx - 0.5, n), y=rng.uniform(-0.5, cfg.ny - 0.5, n), z=z,
         log_mhi=log_m, hi_size=np.degrees(d_kpc / d_a) * 3600, v_flat=v_flat,
         i=np.degrees(np.arccos(rng.random(n))), pa=rng.uniform(0, 360, n),
         flux=10**log_m / (49.8 * COSMOLOGY.luminosity_distance(z).to_value(u.Mpc) ** 2),
     )
+    if cfg.kinematics != "flat":   # extra draws only here, so "flat" cubes stay bit-identical
+        rising = np.ones(n, bool) if cfg.kinematics == "rising" else rng.random(n) < 0.5
+        src.update(rising=rising, sd_index=rng.uniform(0.5, 1.5, n), r_turn=rng.uniform(0.1, 0.5, n),
+                   sigma_v=rng.uniform(6, 14, n))
+    return src
 
 
 # --- one galaxy ------------------------------------------------------------------------------
@@ -129,10 +152,13 @@ def _disc_particles(src: dict, k: int, n: int, rng: np.random.Generator):
     """Sky offsets (arcsec, East and North) and rest-frame LOS velocities (km/s) of a disc's particles.
 
     Σ(r) ∝ exp(−r²/r_s²) with Σ = 1 M☉/pc² at the HI radius (hi_size/2) for the galaxy's mass,
-    so hi_size is the 1 M☉/pc² isophote diameter as SDC2 defines it.
+    so hi_size is the 1 M☉/pc² isophote diameter as SDC2 defines it. A "rising" galaxy: see
+    :func:`_rising_particles`.
     """
     r1 = src["hi_size"][k] / 2
     mean_sd = 10 ** src["log_mhi"][k] / (np.pi * (r1 * 1e3 * _kpc_per_arcsec(src["z"][k])) ** 2)
+    if "rising" in src and src["rising"][k]:
+        return _rising_particles(src, k, n, r1, mean_sd, rng)
     xr = gaussian_radius_ratio(mean_sd)
     r = (r1 / xr) * np.sqrt(-np.log(rng.random(n)))
     phi = rng.uniform(0, 2 * np.pi, n)
@@ -144,6 +170,40 @@ def _disc_particles(src: dict, k: int, n: int, rng: np.random.Generator):
     v_rot = src["v_flat"][k] * (1 - np.exp(-r / (0.15 * r1)))
     v = v_rot * np.sin(inc) * np.cos(phi) + rng.normal(0, 10.0, n)
     return east, north, v
+
+
+def _rising_particles(src: dict, k: int, n: int, r1: float, mean_sd: float, rng: np.random.Generator):
+    """Like :func:`_disc_particles` for Σ(r) ∝ (r/h)^m e^(−r/h) (m = sd_index; Σ(R_HI) = 1 M☉/pc²) and
+    V(r) = V_flat · min(1, r / (r_turn R_HI)), dispersion sigma_v."""
+    m = src["sd_index"][k]
+    r = (r1 / exponential_radius_ratio(mean_sd, m)) * rng.gamma(m + 2, 1.0, n)   # r Σ(r) dr ∝ Gamma(m+2)
+    phi = rng.uniform(0, 2 * np.pi, n)
+    inc, pa = np.radians(src["i"][k]), np.radians(src["pa"][k])
+    q = np.sqrt(np.cos(inc) ** 2 * (1 - 0.2**2) + 0.2**2)
+    a, b = r * np.cos(phi), r * np.sin(phi) * q
+    east = a * np.sin(pa) - b * np.cos(pa)
+    north = a * np.cos(pa) + b * np.sin(pa)
+    v_rot = src["v_flat"][k] * np.minimum(1.0, r / (src["r_turn"][k] * r1))
+    v = v_rot * np.sin(inc) * np.cos(phi) + rng.normal(0, src["sigma_v"][k], n)
+    return east, north, v
+
+
+def exponential_radius_ratio(mean_sd: float, m: float = 0.0) -> float:
+    """x = R_HI/h for which Σ ∝ (r/h)^m e^(−r/h) of mean density M/(πR²) has Σ(R_HI) = 1 M☉/pc².
+
+    Σ(R)/mean = x^(m+2) e^(−x) / (2Γ(m+2)); the root beyond the profile's peak (x > m + 2), so the
+    isophote lies on the falling side; denser-than-possible-at-the-peak discs are clipped to x = m + 2.
+    """
+    from scipy.special import gammaln
+
+    target = np.log(mean_sd) - np.log(2) - gammaln(m + 2)   # solve (m+2) ln x − x = −target
+    lo, hi = m + 2, 60.0
+    if (m + 2) * np.log(lo) - lo <= -target:
+        return lo
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if (m + 2) * np.log(mid) - mid > -target else (lo, mid)
+    return (lo + hi) / 2
 
 
 def _kpc_per_arcsec(z: float) -> float:
@@ -212,23 +272,35 @@ def _noise(cfg: HICubeConfig, rng: np.random.Generator) -> np.ndarray:
 
 
 # --- public API --------------------------------------------------------------------------------
-def simulate_hi_cube(seed: int, config: HICubeConfig | None = None, *,
-                     signal_out: list | None = None) -> tuple[np.ndarray, fits.Header, QTable]:
+def simulate_hi_cube(seed: int, config: HICubeConfig | None = None, *, signal_out: list | None = None,
+                     noise_out: list | None = None) -> tuple[np.ndarray, fits.Header, QTable]:
     """Simulate one cube: (data (n_channels, ny, nx) float32 Jy/beam, FITS header, truth QTable).
 
     The truth table has SDC2's columns (id, ra, dec, hi_size, line_flux_integral, central_freq, pa,
     i, w20) with units, plus snr (integrated S/N), z and log_mhi. Pass a list as ``signal_out`` to get
-    the noiseless source cube appended to it (for training masks). w20 is the observed-frame width ((1+z) × rest frame).
+    the noiseless source cube appended to it (for training masks; Hanning-smoothed when the noise is),
+    and one as ``noise_out`` to get the :class:`~.hi_noise.NoiseField` (only when ``config.noise`` is
+    set). w20 is the observed-frame width ((1+z) × rest frame).
     """
     cfg = config or HICubeConfig()
     rng = np.random.default_rng(seed)
     src = _population(cfg, rng)
-    noise = _noise(cfg, rng)
-    signal = np.zeros_like(noise)
+    field = None
+    if cfg.noise is None:
+        noise = _noise(cfg, rng)
+    else:
+        field = noise_field(cfg.noise, (cfg.n_channels, cfg.ny, cfg.nx), cfg.beam_sigma_px,
+                            _sdc2_sigma(cfg, cfg.frequencies_hz), rng)
+        noise = field.data
+    signal = np.zeros(noise.shape, np.float32)
     w20_rest = np.array([_paint(signal, cfg, src, k, rng) for k in range(len(src["x"]))])
+    if cfg.noise is not None and cfg.noise.hanning:
+        signal = hanning(signal)
     data = noise + signal
     if signal_out is not None:   # training wants the noiseless sources too
         signal_out.append(signal)
+    if noise_out is not None and field is not None:
+        noise_out.append(field)
     header = cube_header(cfg)
     from astropy.wcs import WCS
 
@@ -243,7 +315,7 @@ def simulate_hi_cube(seed: int, config: HICubeConfig | None = None, *,
     truth["pa"] = src["pa"] * u.deg
     truth["i"] = src["i"] * u.deg
     truth["w20"] = w20_rest * (1 + src["z"]) * u.km / u.s
-    truth["snr"] = _integrated_snr(cfg, src, w20_rest)
+    truth["snr"] = _integrated_snr(cfg, src, w20_rest, field)
     truth["z"] = src["z"]
     truth["log_mhi"] = src["log_mhi"]
     truth.meta.update(seed=seed, simulator="astroml_core.sim.hi", conventions=(
@@ -252,10 +324,18 @@ def simulate_hi_cube(seed: int, config: HICubeConfig | None = None, *,
     return data, header, truth
 
 
-def _integrated_snr(cfg: HICubeConfig, src: dict, w20_rest: np.ndarray) -> np.ndarray:
+def _sdc2_sigma(cfg: HICubeConfig, nu) -> np.ndarray:
+    """SDC2's per-channel σ (Jy/beam) at frequency nu (Hz): linear from 950 to 1150 MHz."""
+    return cfg.noise_jy_950 + (nu - 950e6) / 200e6 * (cfg.noise_jy_1150 - cfg.noise_jy_950)
+
+
+def _integrated_snr(cfg: HICubeConfig, src: dict, w20_rest: np.ndarray, field: NoiseField | None = None) -> np.ndarray:
     """Integrated S/N: ∫S dν over the noise of a sum over the source's beams and W20 channels.
 
     σ_S = σ_chan · Δν · √(n_channels · n_beams), n_beams = beam-convolved ellipse area / beam area.
+    With a :class:`~.hi_noise.NoiseField`, σ_chan is the cube's median channel σ (un-Hanning-smoothed:
+    smoothing moves noise between channels, not out of a W20 sum) times the σ(x, y) factor at the
+    source, and σ_S scales with the noise correlation length (ρ / √2, SDC2's texture being ρ = √2).
     """
     nu = HI_REST_HZ / (1 + src["z"])
     n_chan = np.maximum(1.0, w20_rest / C_KMS * nu / cfg.channel_width_hz)
@@ -263,7 +343,15 @@ def _integrated_snr(cfg: HICubeConfig, src: dict, w20_rest: np.ndarray) -> np.nd
     major = np.hypot(src["hi_size"], cfg.beam_arcsec)
     minor = np.hypot(src["hi_size"] * q, cfg.beam_arcsec)
     n_beams = major * minor / cfg.beam_arcsec**2
-    sigma = cfg.noise_jy_950 + (nu - 950e6) / 200e6 * (cfg.noise_jy_1150 - cfg.noise_jy_950)
+    if field is None:
+        sigma = _sdc2_sigma(cfg, nu)
+    else:
+        kind = cfg.noise
+        chan = np.nanmedian(field.channel_sigma) if np.isfinite(field.channel_sigma).any() else 0.0
+        chan /= np.sqrt(HANNING_VARIANCE) if kind.hanning else 1.0
+        iy = np.clip(np.rint(src["y"]).astype(int), 0, cfg.ny - 1)
+        ix = np.clip(np.rint(src["x"]).astype(int), 0, cfg.nx - 1)
+        sigma = chan * field.spatial[iy, ix] * (kind.corr_beams / SDC2_CORR)
     with np.errstate(divide="ignore"):  # a noiseless cube has infinite S/N
         return src["flux"] / (sigma * cfg.channel_width_hz * np.sqrt(n_chan * n_beams))
 
