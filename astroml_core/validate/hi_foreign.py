@@ -16,17 +16,19 @@ Per seed, drawn and recorded in the header (``FG*`` cards) and ``truth.meta``:
 - galaxies: HI masses from the Jones+2018 ALFALFA Schechter HIMF (α = −1.25, log M* = 9.94 h70⁻²,
   φ* = 4.5e-3 h70³ Mpc⁻³ dex⁻¹) above 10^7.5 M☉, redshifts uniform in comoving volume (flat ΛCDM, H0 = 67,
   Ω_m = 0.32); HI diameter from Wang+2016 (log D_HI[kpc] = 0.51 log M − 3.32, 0.06 dex); an exponential
-  disc with a central depression Σ ∝ exp(−r/h)(1 − 0.6 exp(−(r/r_h)²)) whose 1 M☉/pc² isophote is at
-  D_HI/2 (so hi_size = D_HI); a Polyex rotation curve (Giovanelli & Haynes 2002) V(r) = V0 (1 − e^{−r/r_PE})
-  (1 + α r/r_PE) with V0 from the baryonic Tully–Fisher relation M_b = 47 V⁴ (McGaugh 2012, 0.1 dex
+  disc with a central depression Σ ∝ exp(−r/h)(1 − 0.6 exp(−(r/r_h)²)), r_h = 0.5–1.5 h, whose
+  1 M☉/pc² isophote is at D_HI/2 (so hi_size = D_HI); a Polyex rotation curve (Giovanelli & Haynes 2002)
+  V(r) = V0 (1 − e^{−r/r_PE})(1 + α r/r_PE), r_PE = 0.3–1.0 h, α = 0–0.06, with V0 from the baryonic Tully–Fisher relation M_b = 47 V⁴ (McGaugh 2012, 0.1 dex
   scatter), M_b = 1.4 M_HI (1 + M*/M_gas), M*/M_gas log-normal; isotropic dispersion 7–12 km/s; intrinsic
   thickness q0 = 0.1–0.25; cos i uniform, PA uniform; Monte-Carlo particles deposited cloud-in-cell and
   convolved with the (circular Gaussian) beam; flux ∫S dν [Jy Hz] = M_HI / (49.8 D_L²[Mpc]).
 - source count (a flux floor with a target S/N mix, not the HIMF's own counts): a pool of POOL HIMF
-  sources is drawn in the cube's light cone (a density factor over the HIMF, recorded in truth.meta), its
+  sources is drawn in the cube's light cone above the mass that a pilot draw shows can reach S/N 2 in this
+  band (a density factor over the HIMF, both recorded in truth.meta), its
   integrated S/N estimated, and N ~ Poisson(mean_sources × cube volume / 256×256×512) sources drawn from
   it per S/N bin (2–5, 5–10, 10–20, 20–50, 50–100, ≥100) in the fractions SNR_FRACTIONS, ~40% below
-  S/N 10 (nothing below 2; a bin short of candidates hands its share to the next fainter one). Sources
+  S/N 10 (nothing below 2; a bin short of candidates hands its share to the next fainter one: S/N ≥ 100
+  needs M_HI ≳ 10^11 M☉ at z ≈ 0.4, so only the bands above ~1.1 GHz hold such sources). Sources
   are placed brightest first, whole inside the cube, at least 2 beams + both radii apart on the sky from
   any source whose profile comes near theirs in frequency.
 
