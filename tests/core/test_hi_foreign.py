@@ -117,6 +117,32 @@ def test_truth_fluxes_equal_the_noiseless_signal_sum(seed):
     assert total == pytest.approx(truth["line_flux_integral"].to_value(u.Jy * u.Hz).sum(), rel=0.03)
 
 
+def test_receding_side_lies_at_the_truth_pa_east_of_north():
+    """SDC2's pa: the low-frequency half of each inclined disc sits at pa from the approaching half (E of N)."""
+    cfg = ForeignCubeConfig(nx=128, ny=128, n_channels=256, particles=6000)
+    signal: list = []
+    truth = simulate_foreign_cube(FOREIGN_SEEDS[2], cfg, signal_out=signal)[2]
+    cube = signal[0]
+    freq = truth.meta["first_freq_hz"] + truth.meta["channel_hz"] * np.arange(cfg.n_channels)
+    yy, xx = np.mgrid[:cfg.ny, :cfg.nx]
+    checked = 0
+    for row in truth[truth["i"] > 35 * u.deg]:
+        radius = row["hi_size"].to_value(u.arcsec) / 2 / cfg.pixel_arcsec + 2 * truth.meta["beam_px"]
+        near = (xx - row["x"]) ** 2 + (yy - row["y"]) ** 2 < radius**2
+        fc = row["central_freq"].to_value(u.Hz)
+        half = row["w20"].to_value(u.km / u.s) / 299792.458 * fc
+
+        def centroid(sel):
+            im = cube[sel].sum(0) * near
+            return (im * xx).sum() / im.sum(), (im * yy).sum() / im.sum()
+
+        (xr, yr), (xa, ya) = centroid((freq < fc) & (freq > fc - half)), centroid((freq > fc) & (freq < fc + half))
+        pa = np.degrees(np.arctan2(-(xr - xa), yr - ya)) % 360   # East is −x (CDELT1 < 0)
+        assert abs((pa - row["pa"].to_value(u.deg) + 180) % 360 - 180) < 10
+        checked += 1
+    assert checked >= 3
+
+
 def test_full_size_cube_source_count_and_snr_spread():
     """One full cube: ~80–150 sources, ~40% below S/N 10 (a ~4 s simulation)."""
     _, _, truth = simulate_foreign_cube(FOREIGN_SEEDS[2])
