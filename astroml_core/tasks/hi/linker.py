@@ -18,17 +18,122 @@ def grow(mask: np.ndarray, r_chan: int, r_px: int) -> np.ndarray:
 
 def link(mask: np.ndarray, merge_chan: int, merge_px: int, min_chan: int, min_px: int) -> tuple[np.ndarray, int]:
     """Label mask voxels, merging those within (merge_chan, merge_px); keep sources spanning at least
-    ``min_chan`` channels and ``min_px`` pixels. Returns (labels 1..n on mask voxels, n)."""
-    grown, _ = ndimage.label(grow(mask, merge_chan, merge_px))
-    labels = np.where(mask, grown, 0)
-    keep = []
-    for k, sl in enumerate(ndimage.find_objects(labels), start=1):
-        if sl is None:
-            continue
-        m = labels[sl] == k
-        if m.any(axis=(1, 2)).sum() >= min_chan and m.any(axis=0).sum() >= min_px:
-            keep.append(k)
-    return relabel(labels, keep)
+    ``min_chan`` channels and ``min_px`` pixels. Returns (labels 1..n on mask voxels, n).
+
+    The same sources, numbered alike, as labelling the box-dilated mask (:func:`grow`) with face
+    connectivity, but worked out on the mask's voxels alone (a mask holds ~1e-4 of a cube's voxels,
+    so no pass over the whole cube but the final write): two voxels join when their dilated boxes
+    overlap or share a face, i.e. |Δ| ≤ 2r + 1 on every axis with equality on at most one.
+    """
+    flat = np.flatnonzero(mask)
+    labels = np.zeros(mask.shape, np.int32)
+    if flat.size == 0:
+        return labels, 0
+    coords = np.stack(np.unravel_index(flat, mask.shape), axis=1)
+    radius = np.array([merge_chan, merge_px, merge_px])
+    group = _groups(coords, radius)
+    n_groups = int(group.max()) + 1
+    n_chan = np.bincount(np.unique(group * mask.shape[0] + coords[:, 0]) // mask.shape[0], minlength=n_groups)
+    plane = coords[:, 1] * mask.shape[2] + coords[:, 2]
+    n_pix = np.bincount(np.unique(group * (mask.shape[1] * mask.shape[2]) + plane) // (mask.shape[1] * mask.shape[2]),
+                        minlength=n_groups)
+    # ndimage.label numbers the dilated mask's parts in raster order of their first voxel: the smallest
+    # dilated-box corner among the part's voxels
+    corner = np.ravel_multi_index(tuple(np.maximum(coords - radius, 0).T), mask.shape)
+    first = np.full(n_groups, np.iinfo(np.int64).max)
+    np.minimum.at(first, group, corner)
+    keep = np.flatnonzero((n_chan >= min_chan) & (n_pix >= min_px))
+    keep = keep[np.argsort(first[keep], kind="stable")]
+    lut = np.zeros(n_groups, np.int32)
+    lut[keep] = np.arange(1, len(keep) + 1)
+    labels.reshape(-1)[flat] = lut[group]
+    return labels, len(keep)
+
+
+# the 10 neighbouring cells in one half-space that touch a cell along an edge or a corner
+_DIAGONALS = [o for o in np.ndindex(3, 3, 3) if sum(v != 1 for v in o) >= 2
+              and next(v for v in o if v != 1) == 2]
+
+
+def _groups(coords: np.ndarray, radius: np.ndarray) -> np.ndarray:
+    """Group id (0..g-1) of each voxel (rows of ``coords``) under the linking rule of :func:`link`.
+
+    Voxels are binned in cells of 2r + 1 on each axis, so a cell's voxels are all linked and only
+    neighbouring cells can link: face neighbours through their facing extremes, edge and corner
+    neighbours (not already joined) by checking their voxel pairs.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    size = 2 * radius + 1
+    cell = coords // size + 1                          # ≥ 1: a neighbour's key never wraps
+    dims = cell.max(axis=0) + 2
+    steps = np.array([dims[1] * dims[2], dims[2], 1])
+    key = cell @ steps
+    order = np.argsort(key, kind="stable")
+    ukey, start, inv = np.unique(key[order], return_index=True, return_inverse=True)
+    sc = coords[order]
+    n_cells = len(ukey)
+    count = np.diff(np.r_[start, len(sc)])
+    lo = np.minimum.reduceat(sc, start, axis=0)
+    hi = np.maximum.reduceat(sc, start, axis=0)
+
+    def neighbours(offset):
+        want = ukey + offset @ steps
+        j = np.minimum(np.searchsorted(ukey, want), n_cells - 1)
+        a = np.flatnonzero(ukey[j] == want)
+        return a, j[a]
+
+    edges_a, edges_b = [], []
+    for axis in range(3):
+        offset = np.zeros(3, int)
+        offset[axis] = 1
+        a, b = neighbours(offset)
+        touch = lo[b, axis] - hi[a, axis] <= size[axis]
+        edges_a.append(a[touch])
+        edges_b.append(b[touch])
+
+    def components(ea, eb):
+        ea, eb = np.concatenate(ea), np.concatenate(eb)
+        graph = coo_matrix((np.ones(len(ea), np.int8), (ea, eb)), shape=(n_cells, n_cells))
+        return connected_components(graph, directed=False)[1]
+
+    comp = components(edges_a, edges_b)
+    for o in _DIAGONALS:
+        a, b = neighbours(np.array(o) - 1)
+        apart = comp[a] != comp[b]
+        a, b = a[apart], b[apart]
+        if a.size:
+            linked = _pairs_link(sc, start, count, a, b, size)
+            edges_a.append(a[linked])
+            edges_b.append(b[linked])
+    comp = components(edges_a, edges_b)
+    group = np.empty(len(coords), np.int64)
+    group[order] = comp[inv]
+    _, group = np.unique(group, return_inverse=True)
+    return group
+
+
+def _pairs_link(sc: np.ndarray, start: np.ndarray, count: np.ndarray, a: np.ndarray, b: np.ndarray,
+                size: np.ndarray, chunk: int = 4_000_000) -> np.ndarray:
+    """For cell pairs (a, b), whether any voxel of a links to any of b (all their voxel pairs, in chunks)."""
+    out = np.zeros(len(a), bool)
+    total = count[a] * count[b]
+    cum = np.cumsum(total)
+    first = 0
+    while first < len(a):
+        done = int(cum[first - 1]) if first else 0
+        last = max(first + 1, int(np.searchsorted(cum, done + chunk, side="right")))
+        sel = np.arange(first, last)
+        first = last
+        t = total[sel]
+        pair = np.repeat(sel, t)
+        within = np.arange(t.sum()) - np.repeat(np.cumsum(t) - t, t)
+        nb = count[b[pair]]
+        d = np.abs(sc[start[a[pair]] + within // nb] - sc[start[b[pair]] + within % nb])
+        ok = (d <= size).all(axis=1) & ((d == size).sum(axis=1) <= 1)
+        out[np.unique(pair[ok])] = True
+    return out
 
 
 def relabel(labels: np.ndarray, keep: list[int]) -> tuple[np.ndarray, int]:

@@ -2,7 +2,7 @@
 
 Following Serra+2015 / Westmeier+2021: the cube is normalised by each channel's robust noise, smoothed
 with several spatial (Gaussian, in beam units) and spectral (boxcar) kernels, and every voxel beyond
-``threshold`` × the smoothed cube's own noise joins the mask (positive and negative separately). The
+``threshold`` × the smoothed cube's own noise joins the mask (positive and negative separately; :mod:`.smooth_clip`). The
 linker merges nearby voxels into sources; the reliability filter compares each positive source with
 the density of *negative* sources (pure noise) in (log peak, log sum, log mean) S/N space and keeps
 those with reliability ≥ ``reliability``. Sources are then measured by :mod:`.measure`.
@@ -14,12 +14,13 @@ from typing import Callable
 
 import numpy as np
 from astropy.table import QTable
-from scipy import ndimage, stats
+from scipy import stats
 
 from .disc_fit import fit_sources
-from .measure import FWHM, CubeGeometry, measure_sources
+from .measure import CubeGeometry, measure_sources
 from .linker import link, relabel
-from .noise import normalise, robust_sigma
+from .noise import normalise
+from .smooth_clip import smooth_and_clip
 
 __all__ = ["SofiaConfig", "sofia_find"]
 
@@ -41,44 +42,9 @@ class SofiaConfig:
 
 
 def _clip(norm: np.ndarray, cfg: SofiaConfig, beam_px: float, progress: Callable[[float], None]):
-    """Union over kernels of voxels above +threshold (positive mask) and below −threshold (negative)."""
-    pos = np.zeros(norm.shape, bool)
-    neg = np.zeros(norm.shape, bool)
-    n_kernels, done = len(cfg.spatial_fwhm_beams) * len(cfg.spectral_channels), 0
-    for s in cfg.spatial_fwhm_beams:
-        sig = s * beam_px / FWHM
-        spatial = ndimage.gaussian_filter(norm, (0, sig, sig), mode="constant") if s > 0 else norm
-        csum = None
-        for w in cfg.spectral_channels:
-            if w > 1:
-                csum = _cumsum0(spatial) if csum is None else csum
-                cube = _boxcar(csum, w)
-            else:
-                cube = spatial
-            level = cfg.threshold * robust_sigma(cube, cfg.sample)
-            pos |= cube > level
-            neg |= cube < -level
-            done += 1
-            progress(done / n_kernels * 0.8)
-    return pos, neg
-
-
-def _cumsum0(cube: np.ndarray) -> np.ndarray:
-    """Cumulative sum along the spectral axis with a leading zero plane (float32: noise-normalised
-    values summed over ≤ a few thousand channels keep ~1e-5 absolute accuracy)."""
-    out = np.zeros((cube.shape[0] + 1,) + cube.shape[1:], np.float32)
-    np.cumsum(cube, axis=0, out=out[1:])
-    return out
-
-
-def _boxcar(csum: np.ndarray, width: int) -> np.ndarray:
-    """Centred boxcar mean of ``width`` channels (zero beyond the band), from cumulative sums."""
-    n = csum.shape[0] - 1
-    lo = np.clip(np.arange(n) - width // 2, 0, n)
-    hi = np.clip(np.arange(n) + (width - width // 2), 0, n)
-    out = csum[hi] - csum[lo]
-    out /= np.float32(width)
-    return out
+    """The S+C masks (positive, negative) for ``cfg``'s kernels; the kernels take 80% of ``progress``."""
+    return smooth_and_clip(norm, beam_px, cfg.spatial_fwhm_beams, cfg.spectral_channels, cfg.threshold, cfg.sample,
+                           progress=lambda f: progress(0.8 * f))
 
 
 def _label_stats(norm: np.ndarray, labels: np.ndarray, n: int, sign: float):
