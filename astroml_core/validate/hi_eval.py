@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 from astropy.io import fits
 
+from ..errors import AstroMLError, ShapeError
 from .hi_foreign import (CORR_BEAMS, FOREIGN_NOISE_SEEDS, FOREIGN_SEEDS, ForeignCubeConfig, simulate_foreign_noise,
                          write_foreign_cube)
 
@@ -33,8 +34,6 @@ METHODS = ("model", "baseline")
 
 def _config(size: str) -> ForeignCubeConfig:
     if size not in SIZES:
-        from ..errors import AstroMLError
-
         raise AstroMLError(f"unknown size '{size}'; choose one of {tuple(SIZES)}")
     return ForeignCubeConfig(**SIZES[size])
 
@@ -102,8 +101,6 @@ def evaluate_cube(seed: int, config: ForeignCubeConfig, folder: Path, methods=ME
     sim_s = time.perf_counter() - t0
     cube, notes = _open(path)
     if int(cube.n_channels) != config.n_channels:
-        from ..errors import ShapeError
-
         raise ShapeError(f"{path.name}: the reader saw {cube.n_channels} channels, the simulator wrote "
                          f"{config.n_channels}")
     record = dict(seed=seed, corr_beams=truth.meta["corr_beams"], beam_px=round(truth.meta["beam_px"], 3),
@@ -112,7 +109,13 @@ def evaluate_cube(seed: int, config: ForeignCubeConfig, folder: Path, methods=ME
                   simulate_s=round(sim_s, 2), reader_notes=notes)
     raw = {}
     for method in methods:
-        record[method], raw[method] = _score_method(cube, truth, method, detector)
+        try:
+            record[method], raw[method] = _score_method(cube, truth, method, detector)
+        except AstroMLError as exc:   # a refusal is a result: recorded, and the other cubes still run
+            record[method] = dict(score=None, n_det=0, n_match=0, purity=None, completeness_snr10=None,
+                                  wall_s=None, error=f"{type(exc).__name__}: {exc}")
+            raw[method] = dict(truth_snr=np.asarray(truth["snr"], dtype=float), matched=np.zeros(len(truth), bool),
+                               det_snr=np.zeros(0), det_true=np.zeros(0, bool))
     path.unlink(missing_ok=True)
     return record, raw
 
@@ -165,7 +168,7 @@ def _pool(records: list[dict], raws: list[dict], methods) -> dict:
                                completeness_snr10=float(m10[t10].mean()) if t10.any() else None,
                                purity=n_match / n_det if n_det else None))
         pooled[m] = dict(by_snr=by_snr, by_corr_beams=by_rho,
-                         score_total=float(sum(r[m]["score"] for r in records)))
+                         score_total=float(sum(r[m]["score"] or 0.0 for r in records)))
     return pooled
 
 
@@ -179,7 +182,7 @@ def run(n_cubes: int = 8, *, noise: bool = False, size: str = "full", methods=ME
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
         for seed in seeds:
             rec, raw = evaluate_cube(seed, config, Path(tmp), methods, detector)
-            progress(f"cube {seed}: " + ", ".join(f"{m} score {rec[m]['score']:.1f} purity {rec[m]['purity']}"
+            progress(f"cube {seed}: " + ", ".join(f"{m} score {_fmt(rec[m]['score'], 1)} purity {_fmt(rec[m]['purity'])}"
                                                   for m in methods))
             records.append(rec)
             raws.append(raw)

@@ -13,7 +13,7 @@ from astropy.io import fits
 from astropy.table import QTable
 
 from astroml_core.data import open_cube
-from astroml_core.errors import HeaderRepairWarning
+from astroml_core.errors import AstroMLError, HeaderRepairWarning
 from astroml_core.validate import hi_eval
 from astroml_core.validate.hi_foreign import (FOREIGN_NOISE_SEEDS, FOREIGN_SEEDS, ForeignCubeConfig,
                                               simulate_foreign_cube, simulate_foreign_noise, write_foreign_cube)
@@ -191,6 +191,15 @@ def test_runner_noise_cubes_count_detections_per_1e8_voxels(tmp_path):
     assert [r["seed"] for r in summary["noise"]] == list(FOREIGN_NOISE_SEEDS)
     assert {r["corr_beams"] for r in summary["noise"]} == {0.7, 1.0, 1.5}
     assert "per 1e8 voxels" in summary["markdown"]
+
+
+def test_a_detector_refusal_is_recorded_and_the_run_goes_on(tmp_path):
+    def refuse(cube, method):
+        raise AstroMLError("no")
+
+    summary = hi_eval.run(1, size="small", methods=("baseline",), detector=refuse, folder=tmp_path)
+    assert summary["cubes"][0]["baseline"]["error"] == "AstroMLError: no"
+    assert summary["pooled"]["baseline"]["by_snr"][0]["n_det"] == 0
 
 
 @pytest.mark.skipif(not os.environ.get("ASTROML_SLOW_TESTS"),
