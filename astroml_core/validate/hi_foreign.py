@@ -18,8 +18,8 @@ Per seed, drawn and recorded in the header (``FG*`` cards) and ``truth.meta``:
   Ω_m = 0.32); HI diameter from Wang+2016 (log D_HI[kpc] = 0.51 log M − 3.32, 0.06 dex); an exponential
   disc with a central depression Σ ∝ exp(−r/h)(1 − 0.6 exp(−(r/r_h)²)), r_h = 0.5–1.5 h, whose
   1 M☉/pc² isophote is at D_HI/2 (so hi_size = D_HI); a Polyex rotation curve (Giovanelli & Haynes 2002)
-  V(r) = V0 (1 − e^{−r/r_PE})(1 + α r/r_PE), r_PE = 0.3–1.0 h, α = 0–0.06, with V0 from the baryonic Tully–Fisher relation M_b = 47 V⁴ (McGaugh 2012, 0.1 dex
-  scatter), M_b = 1.4 M_HI (1 + M*/M_gas), M*/M_gas log-normal; isotropic dispersion 7–12 km/s; intrinsic
+  V(r) = V0 (1 − e^{−r/r_PE})(1 + α r/r_PE), r_PE = 0.3–1.0 h, α = 0–0.06, with V0 from the baryonic
+  Tully–Fisher relation M_b = 47 V⁴ (McGaugh 2012, 0.1 dex scatter), M_b = 1.4 M_HI (1 + M*/M_gas), M*/M_gas log-normal; isotropic dispersion 7–12 km/s; intrinsic
   thickness q0 = 0.1–0.25; cos i uniform, PA uniform; Monte-Carlo particles deposited cloud-in-cell and
   convolved with the (circular Gaussian) beam; flux ∫S dν [Jy Hz] = M_HI / (49.8 D_L²[Mpc]).
 - source count (a flux floor with a target S/N mix, not the HIMF's own counts): a pool of POOL HIMF
