@@ -7,7 +7,9 @@ trained or tuned on. Seeds are FOREIGN_SEEDS / FOREIGN_NOISE_SEEDS (70000+, 7100
 20000+, tuning 30000+, held-out 1000+. **Never train or tune on these cubes.**
 
 Per seed, drawn and recorded in the header (``FG*`` cards) and ``truth.meta``:
-- beam FWHM 2.5–5 px (2.8" pixels), channel width 18.5, 30 or 36.6 kHz, band start in 950–1400 MHz;
+- beam FWHM 2.5–5 px (2.8" pixels), channel width 18.5, 30 or 36.6 kHz, band inside 950–1150 MHz by
+  default (``band_hi_hz`` allows up to 1400 MHz, but ska-sdc's Sdc2Scorer drops truth and submitted
+  sources outside 0.95–1.15 GHz, and raises when no truth is left, so scored cubes stay in SDC2's band);
 - noise: a Gaussian random field made in Fourier space whose spatial autocorrelation is a Gaussian of
   FWHM ρ × beam, ρ ∈ {0.7, 1.0, 1.5} cycled with the seed (not white noise convolved with the beam);
   Hanning smoothing [¼, ½, ¼] along frequency of noise and signal alike; then noise scaled to a target
@@ -24,11 +26,12 @@ Per seed, drawn and recorded in the header (``FG*`` cards) and ``truth.meta``:
   convolved with the (circular Gaussian) beam; flux ∫S dν [Jy Hz] = M_HI / (49.8 D_L²[Mpc]).
 - source count (a flux floor with a target S/N mix, not the HIMF's own counts): a pool of POOL HIMF
   sources is drawn in the cube's light cone above the mass that a pilot draw shows can reach S/N 2 in this
-  band (a density factor over the HIMF, both recorded in truth.meta), its
+  band, and POOL/2 more above 10^10.3 M☉ (the massive tail, oversampled; both density factors over the HIMF
+  and the mass floor are recorded in truth.meta), its
   integrated S/N estimated, and N ~ Poisson(mean_sources × cube volume / 256×256×512) sources drawn from
   it per S/N bin (2–5, 5–10, 10–20, 20–50, 50–100, ≥100) in the fractions SNR_FRACTIONS, ~40% below
   S/N 10 (nothing below 2; a bin short of candidates hands its share to the next fainter one: S/N ≥ 100
-  needs M_HI ≳ 10^11 M☉ at z ≈ 0.4, so only the bands above ~1.1 GHz hold such sources). Sources
+  needs M_HI ≳ 10^11 M☉ at z ≈ 0.4 but ~10^10.5 M☉ at z ≈ 0.24, so the higher bands hold more). Sources
   are placed brightest first, whole inside the cube, at least 2 beams + both radii apart on the sky from
   any source whose profile comes near theirs in frequency.
 
@@ -77,8 +80,10 @@ class ForeignCubeConfig:
     ny: int = 256
     n_channels: int = 512
     pixel_arcsec: float = 2.8
-    ra_deg: float = 52.0
-    dec_deg: float = -27.5
+    ra_deg: float = 180.0             # SDC2's field centre: ska-sdc measures offsets from (180°, −30°)
+    dec_deg: float = -30.0
+    band_lo_hz: float = 950e6         # the band is drawn inside [band_lo_hz, band_hi_hz]; ska-sdc's scorer
+    band_hi_hz: float = 1150e6        # drops every source outside 0.95–1.15 GHz, so that is the default
     mean_sources: float = 115.0       # per 256×256×512 voxels, scaled by volume
     log_mhi_min: float = 7.5
     particles: int = 8000             # Monte Carlo particles per galaxy
@@ -97,7 +102,7 @@ def foreign_draws(seed: int, config: ForeignCubeConfig | None = None) -> dict:
     beam = rng.uniform(2.5, 5.0)
     dnu = CHANNEL_WIDTHS_HZ[rng.integers(3)]
     band = cfg.n_channels * (cfg.channel_hz or dnu)
-    f0 = rng.uniform(950e6, max(950e6, 1400e6 - band))
+    f0 = rng.uniform(cfg.band_lo_hz, max(cfg.band_lo_hz, cfg.band_hi_hz - band))
     rho = CORR_BEAMS[seed % 3]
     lo, hi, bump = rng.uniform(20e-6, 40e-6), rng.uniform(20e-6, 40e-6), rng.uniform(-4e-6, 4e-6)
     t = np.linspace(0, 1, cfg.n_channels)
@@ -288,11 +293,15 @@ def _guess_snr(src: dict, cfg: ForeignCubeConfig, draws: dict) -> np.ndarray:
 
 def _pool(cfg: ForeignCubeConfig, draws: dict, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """The candidate pool: a pilot draw finds the HI mass below which no source reaches S/N 2 in this band,
-    and the pool is drawn above it (so distant bands still offer bright candidates)."""
+    the pool is drawn above it, plus POOL/2 above 10^max(lo+1, 10.3) M☉ so the bright bins find candidates."""
     pilot = _population(cfg, draws, rng, cfg.log_mhi_min, 20000)
     ok = _guess_snr(pilot, cfg, draws) >= 2
     lo = cfg.log_mhi_min if not ok.any() else max(cfg.log_mhi_min, float(np.min(pilot["log_mhi"][ok])) - 0.2)
-    return _population(cfg, draws, rng, lo)
+    main = _population(cfg, draws, rng, lo)
+    factor = draws["density_factor"]
+    tail = _population(cfg, draws, rng, max(lo + 1.0, 10.3), POOL // 2)   # the rare massive, bright end
+    draws["density_factor"], draws["tail_density_factor"] = factor, draws["density_factor"]
+    return {k: np.concatenate([main[k], tail[k]]) for k in main}
 
 
 def _select(src: dict, cfg: ForeignCubeConfig, draws: dict, rng: np.random.Generator) -> np.ndarray:
@@ -380,6 +389,7 @@ def _meta(seed: int, draws: dict) -> dict:
                 loud_channels=[int(c) for c in draws["loud_channels"]],
                 blank_channels=[int(c) for c in draws["blank_channels"]], hanning=True,
                 density_factor=draws.get("density_factor", 0.0),
+                tail_density_factor=draws.get("tail_density_factor", 0.0),
                 pool_log_mhi_min=draws.get("pool_log_mhi_min", float("nan")),
                 conventions="SDC2: w20 observed-frame (km/s); pa of the receding major axis, East of North; "
                             "hi_size = 1 Msun/pc^2 isophote diameter; test set only, never train or tune")

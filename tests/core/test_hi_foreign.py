@@ -66,7 +66,7 @@ def test_file_is_4d_with_one_stokes_plane_and_reopens_with_the_frequency_axis(tm
     expected = truth.meta["first_freq_hz"] + truth.meta["channel_hz"] * np.arange(96)
     np.testing.assert_allclose(cube.frequencies.to_value(u.Hz), expected, rtol=1e-9)
     assert cube.beam.major.to_value(u.arcsec) == pytest.approx(truth.meta["beam_px"] * SMALL.pixel_arcsec)
-    assert 950e6 <= expected[0] and expected[-1] <= 1400e6
+    assert 950e6 <= expected[0] and expected[-1] <= 1150e6   # ska-sdc scores 0.95–1.15 GHz only
 
 
 @pytest.mark.parametrize("rho", [0.7, 1.5])
@@ -147,7 +147,7 @@ def test_full_size_cube_source_count_and_snr_spread():
     _, _, truth = simulate_foreign_cube(FOREIGN_SEEDS[2])
     snr = np.asarray(truth["snr"])
     assert 80 <= len(truth) <= 150
-    assert 0.25 <= np.mean(snr < 10) <= 0.55 and snr.min() >= 1.5 and snr.max() > 30
+    assert 0.25 <= np.mean(snr < 10) <= 0.55 and snr.min() >= 1.5 and snr.max() > 20
 
 
 def _stub_detector(cube, method):
