@@ -16,6 +16,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the large synthetic files for the next run")
     parser.add_argument("--pg", help="vetting: also load this PostgreSQL URL (default $ASTROML_TEST_PG_URL)")
     parser.add_argument("--big", action="store_true", help="hi: also search the ≥4 GB synthetic cube in tiles")
+    parser.add_argument("--big-method", default="model", choices=("model", "baseline"),
+                        help="hi: the method searched on the big cube (default model)")
+    parser.add_argument("--sofia", type=Path, metavar="PATH",
+                        help="hi: a SoFiA-2 binary, timed on the same cube(s) in the same run")
     args = parser.parse_args(argv)
     out = args.output or Path("bench-results") / f"{args.name}.json"
     if args.name == "cube":
@@ -25,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.name == "hi":
         from .hi import run
 
-        results = run(out, big=args.big)
+        results = run(out, big=args.big, sofia=args.sofia, big_method=args.big_method)
     elif args.name == "deblend":
         from .deblend import run as run_deblend
 

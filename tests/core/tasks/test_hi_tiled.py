@@ -58,3 +58,82 @@ def test_local_cluster_of_two_workers_gives_the_in_process_catalogue(cube_path):
     assert len(on_cluster) == len(in_process) >= 2
     for col in ("central_freq", "ra", "dec", "line_flux_integral", "w20"):
         np.testing.assert_allclose(np.asarray(on_cluster[col]), np.asarray(in_process[col]), rtol=1e-5)
+
+
+# --- local worker pool (issue 29): the baseline, so these do not depend on the model's weights ---
+TINY = HICubeConfig(nx=64, ny=64, n_channels=96, density_factor=60.0, particles=2000)
+TINY_TILES = dict(tile=(96, 40, 40), overlap=(16, 16, 16))
+
+
+@pytest.fixture(scope="module")
+def tiny_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("pool") / "tiny.fits"
+    write_hi_cube(path, 1005, None, TINY)
+    return path
+
+
+def test_two_worker_processes_give_the_in_process_catalogue(tiny_path):
+    assert len(plan_tiles(open_cube(tiny_path).shape, **TINY_TILES)) >= 4
+    seen = []
+    one = detect_tiled(tiny_path, "baseline", workers=1, **TINY_TILES)
+    two = detect_tiled(tiny_path, "baseline", workers=2, progress=seen.append, **TINY_TILES)
+    assert len(two) == len(one) >= 2
+    assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
+    for col in ("id", "chan", "x", "y", "score", "central_freq", "ra", "dec", "line_flux_integral"):
+        np.testing.assert_array_equal(np.asarray(two[col]), np.asarray(one[col]))
+
+
+def boom(path, method, tile, threshold=None, progress=None):
+    """A tile search that fails on the second tile (runs in a worker process)."""
+    if tile.start[1:] != (0, 0):
+        raise RuntimeError("disk went away")
+    from astropy.table import QTable
+
+    return QTable()
+
+
+def test_a_failing_worker_raises_astroml_error_naming_the_tile(tiny_path):
+    from astroml_core.errors import AstroMLError
+    from astroml_core.tasks.hi.tiled import _search_pool
+
+    tiles = plan_tiles(open_cube(tiny_path).shape, **TINY_TILES)
+    with pytest.raises(AstroMLError, match=r"tile \d+ \(channels 0–96.*disk went away"):
+        _search_pool(str(tiny_path), "baseline", tiles, None, 2, lambda f: None, search=boom)
+
+
+def test_workers_default_and_environment(monkeypatch):
+    from astroml_core.errors import AstroMLError
+    from astroml_core.tasks.hi.tiled import DEFAULT_TILE, default_workers, tiles_for
+
+    monkeypatch.delenv("ASTROML_HI_WORKERS", raising=False)
+    assert default_workers(1) == 1 and 1 <= default_workers(50) <= 2
+    monkeypatch.setenv("ASTROML_HI_WORKERS", "3")
+    assert default_workers(50) == 3 and default_workers(2) == 2
+    monkeypatch.setenv("ASTROML_HI_WORKERS", "many")
+    with pytest.raises(AstroMLError, match="ASTROML_HI_WORKERS"):
+        default_workers(4)
+    assert len(tiles_for((512, 256, 256))) == 1                      # the demo cube: one piece
+    assert len(tiles_for((650, 1286, 1286))) > 1 and DEFAULT_TILE != (512, 512, 512)
+
+
+def test_bench_times_a_given_sofia_binary_and_records_the_ratio(tmp_path, monkeypatch):
+    from astroml_core.bench import hi as bench_hi
+
+    fake = tmp_path / "sofia"
+    fake.write_text('#!/bin/sh\nsleep 0.1\ndir=$(sed -n "s/^output.directory *= *//p" "$1")\n'
+                    'name=$(sed -n "s/^output.filename *= *//p" "$1")\n'
+                    'printf "# SoFiA 2 catalogue\\n# name id x y z\\n" > "$dir/${name}_cat.txt"\n')
+    fake.chmod(0o755)
+    timed = bench_hi.run_sofia(fake, tmp_path / "cube.fits", tmp_path / "sofia_out")
+    assert timed["returncode"] == 0 and timed["sources"] == 0 and timed["seconds"] >= 0.1
+    par = (tmp_path / "sofia_out" / "sofia.par").read_text()
+    assert "input.data" in par and "scfind.enable = true" in par and "reliability.enable = true" in par
+
+    monkeypatch.setattr(bench_hi, "_measure_in_subprocess",
+                        lambda path, method, repeat=True: {"method": method, "seconds_first": 0.5,
+                                                           "seconds_again": 0.4, "peak_rss_tree_mb": 100.0})
+    monkeypatch.setattr(bench_hi, "_demo_cube", lambda: tmp_path / "cube.fits")
+    results = bench_hi.run(tmp_path / "out.json", sofia=fake)
+    assert results["sofia_demo"]["ratio_model"] == pytest.approx(0.5 / results["sofia_demo"]["seconds"], rel=1e-2)
+    assert results["pass"]["sofia_ratio_at_most_2"] in (True, False)
+    assert bench_hi.run(tmp_path / "out2.json")["pass"]["sofia_ratio_at_most_2"] is None
