@@ -65,7 +65,9 @@ def _hi_detect(args: argparse.Namespace) -> int:
     write_catalogue(kept, args.output)
     if args.regions:
         write_catalogue(kept, args.regions)
-    print(f"{len(kept)} sources (score ≥ {table.meta['threshold']:.2f}, {args.method}) → {args.output}")
+    for note in table.meta.get("notes", []):
+        print(f"note: {note}", file=sys.stderr)
+    print(f"{len(kept)} sources (reliability ≥ {table.meta['threshold']:.2f}, {args.method}) → {args.output}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""HI detections on the cube page: Detect (model or baseline) with progress, a score threshold that
+"""HI detections on the cube page: Detect (model or baseline) with progress, a reliability threshold that
 filters live, ellipses on the channels each source spans, a linked table, export, and a compare mode
 that draws the model, the baseline and the truth (simulated cubes) together, matched / false / missed
 in their own colours."""
@@ -38,14 +38,14 @@ EMPTY = dict(x=[], y=[], w=[], h=[], angle=[], color=[])
 EMPTY_ELLIPSE = dict(x=[], y=[], w=[], h=[], angle=[])
 TABLE_COLUMNS = {"id": "id", "ra": "RA (°)", "dec": "Dec (°)", "central_freq": "ν (MHz)",
                  "line_flux_integral": "S (Jy Hz)", "w20": "w20 (km/s)", "hi_size": "size (″)",
-                 "pa": "PA (°)", "i": "i (°)", "score": "score"}
+                 "pa": "PA (°)", "i": "i (°)", "score": "reliability"}
 
 
 class DetectionPanel(pn.viewable.Viewer):
     """Runs detection for the page's cube and draws the result; ``page`` is the CubePage."""
 
     method = param.Selector(default="model", objects=["model", "baseline"])
-    threshold = param.Number(default=0.5, bounds=(0.0, 1.0), step=0.01, label="Score threshold")
+    threshold = param.Number(default=0.5, bounds=(0.0, 1.0), step=0.01, label="Reliability threshold")
     show_truth = param.Boolean(default=False, label="Compare model · baseline · truth")
     source = param.Integer(default=None, allow_None=True, doc="Catalogue id of the selected source (for links)")
 
@@ -166,6 +166,8 @@ class DetectionPanel(pn.viewable.Viewer):
         self._finish()
         method = table.meta.get("method", self.method)
         self.catalogues[method] = table
+        if table.meta.get("notes"):
+            self.page.banner.warn(list(table.meta["notes"]))   # the model says when this cube is unlike its training
         self._scored = {k: v for k, v in self._scored.items() if k[0] != method}   # a re-run: rescore
         if method == self.method:
             self._method_changed()
@@ -251,8 +253,8 @@ class DetectionPanel(pn.viewable.Viewer):
 
         self.table.value = pd.DataFrame(frame).round({"RA (°)": 5, "Dec (°)": 5, "ν (MHz)": 4, "S (Jy Hz)": 3,
                                                       "w20 (km/s)": 1, "size (″)": 1, "PA (°)": 0, "i (°)": 0,
-                                                      "score": 3})
-        summary = f"{len(rows)} of {len(self.catalogue)} sources with score ≥ {self.threshold:.2f} ({self.method})"
+                                                      "reliability": 3})
+        summary = f"{len(rows)} of {len(self.catalogue)} sources with reliability ≥ {self.threshold:.2f} ({self.method})"
         if self.show_truth:
             other = self._other()
             if self.truth is not None:

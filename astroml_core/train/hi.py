@@ -19,10 +19,10 @@ from ..sim.hi import HICubeConfig, simulate_hi_cube
 if TYPE_CHECKING:
     from astropy.table import QTable
 
-__all__ = ["TrainConfig", "fit", "evaluate", "choose_threshold", "fit_decision", "tuning_candidates", "deboost_sample",
+__all__ = ["TrainConfig", "fit", "evaluate", "fit_decision", "tuning_candidates", "tuning_cube", "deboost_sample",
            "fit_deboost", "TRAIN_SEED0", "VALID_SEED0", "HELD_OUT_SEEDS"]
 
-TRAIN_SEED0, VALID_SEED0 = 20000, 30000
+TRAIN_SEED0, VALID_SEED0, NOISE_SEED0 = 20000, 30000, 25000
 HELD_OUT_SEEDS = tuple(range(1000, 1024))
 
 
@@ -39,25 +39,48 @@ class TrainConfig:
     lr: float = 2e-3
     positive_fraction: float = 0.6                 # tiles centred on a source voxel
     mask_sigma: float = 0.3                        # target: noiseless signal > this × channel noise
-    n_valid: int = 48                              # tuning cubes: decision stage and threshold
-    n_deboost: int = 96                            # tuning cubes for the flux de-boosting (the n_valid above and more)
+    n_noise: int = 8                               # pure-noise cubes among the training cubes
+    n_valid: int = 32                              # tuning cubes: the decision stage and the prior noise tail
+    n_deboost: int = 64                            # tuning cubes for the flux de-boosting (the n_valid above and more)
     seed: int = 0
 
 
 def _training_cube(seed: int, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
-    """(noise-normalised cube, target mask) for one training seed, at a random place in SDC2's band."""
-    from ..tasks.hi.noise import normalise
+    """(noise-normalised cube, target mask) for one training seed: a random beam, noise texture and
+    galaxy kinematics (:mod:`.hi_data`)."""
+    from .hi_data import training_cube
+
+    n_chan, ny, nx = cfg.cube
+    return training_cube(seed, n_chan, ny, nx, cfg.density_factor, cfg.mask_sigma)
+
+
+def _noise_cube(seed: int, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """A pure-noise training cube of a random texture: nothing in it is a source."""
+    from .hi_data import training_noise_cube
+
+    norm = training_noise_cube(seed, cfg.cube)
+    return norm, np.zeros(norm.shape, bool)
+
+
+def tuning_cube(seed: int):
+    """(data, geometry, truth) of one full-size tuning cube: random beam, noise texture and kinematics,
+    as the training cubes, at the demo cube's size (so its negative candidates are as many as a real search's)."""
+    from astropy.wcs import WCS
+
+    from ..sim.hi import cube_header
+    from ..sim.hi_noise import random_noise_kind
+    from ..tasks.hi.measure import CubeGeometry
+    from .hi_data import PIXEL_ARCSEC, random_geometry
 
     rng = np.random.default_rng(seed)
-    n_chan, ny, nx = cfg.cube
-    first = 950e6 + 30e3 * rng.integers(0, int((200e6 - n_chan * 30e3) / 30e3))
-    sim = HICubeConfig(nx=nx, ny=ny, n_channels=n_chan, first_freq_hz=float(first),
-                       density_factor=cfg.density_factor, particles=3000)
-    signal: list = []
-    data, _, _ = simulate_hi_cube(seed, sim, signal_out=signal)
-    norm, sigma = normalise(data)
-    target = signal[0] > cfg.mask_sigma * sigma[:, None, None]
-    return norm, target
+    base = HICubeConfig()
+    first, beam = random_geometry(rng, base.n_channels)
+    sim = HICubeConfig(first_freq_hz=first, beam_arcsec=beam, pixel_arcsec=PIXEL_ARCSEC, kinematics="mixed",
+                       noise=random_noise_kind(rng))
+    data, header, truth = simulate_hi_cube(int(rng.integers(2**31)), sim)
+    geom = CubeGeometry(sim.frequencies_hz, PIXEL_ARCSEC, beam, beam, float(header["RESTFRQ"]),
+                        WCS(cube_header(sim)).celestial, float("nan"))
+    return data, geom, truth
 
 
 def _tiles(cubes, cfg: TrainConfig, rng: np.random.Generator):
@@ -99,6 +122,9 @@ def fit(cfg: TrainConfig, progress: Callable[[str], None] = print):
     for i in range(cfg.n_cubes):
         norm, target = _training_cube(TRAIN_SEED0 + i, cfg)
         cubes.append((norm, target, np.flatnonzero(target)))
+    for i in range(cfg.n_noise):
+        norm, target = _noise_cube(NOISE_SEED0 + i, cfg)
+        cubes.append((norm, target, np.zeros(0, np.int64)))
     progress(f"simulated {cfg.n_cubes} training cubes in {time.time() - t0:.0f} s; "
              f"positive voxels {np.mean([c[1].mean() for c in cubes]):.4f}")
     device = choose_device()
@@ -165,42 +191,48 @@ def _ideal_flux_errors(data, signal, labels, found, matches: dict[int, int]) -> 
     return out
 
 
-def tuning_candidates(model, geom_for, seeds, catalogues: list | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Features of every candidate in the tuning cubes and whether ska-sdc matches it to a true source.
+def tuning_candidates(model, seeds, catalogues: list | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """Features of the positive candidates that ska-sdc matches to a true source and of every negative
+    candidate (noise), over the tuning cubes, and the voxels searched: what the decision stage separates
+    and what the prior noise tail counts. Each cube's (geometry, truth) is appended to ``catalogues``."""
+    from dataclasses import replace
 
-    With ``catalogues`` (a list), each cube's (candidates, truth) is appended to it, for
-    :func:`deboost_sample` once the decision stage is fitted.
-    """
     from ..metrics import score_sdc2
-    from ..tasks.hi.model import ModelConfig, candidate_features, model_find
+    from ..tasks.hi.measure import measure_sources
+    from ..tasks.hi.model import ModelConfig, score_candidates
+    from ..tasks.hi.noise import normalise
 
-    feats, good = [], []
+    good, noise, voxels = [], [], 0
     for seed in seeds:
-        data, header, truth = simulate_hi_cube(seed)
-        found, _ = model_find(data, geom_for(header), model, ModelConfig(min_score=0.0))
-        if len(found) == 0:
-            continue
-        matched = set(score_sdc2(found, truth).matches)
-        feats.append(candidate_features(found))
-        good += [int(i) in matched for i in found["id"]]
+        data, geom, truth = tuning_cube(seed)
+        norm, sigma = normalise(data)
+        (pos, f_pos), (_, f_neg) = score_candidates(norm, geom, model, ModelConfig())
+        voxels += norm.size
+        noise.append(f_neg)
+        if pos.n:
+            table = measure_sources(data, pos.labels, replace(geom, noise=float(np.median(sigma))))
+            matched = np.isin(np.asarray(table["id"]), list(score_sdc2(table, truth).matches))
+            good.append(f_pos[matched])
         if catalogues is not None:
-            catalogues.append((found, truth))
-    return np.vstack(feats), np.array(good, dtype=float)
+            catalogues.append(seed)
+    return np.vstack(good), np.vstack(noise), voxels
 
 
-def deboost_sample(catalogues, decision, threshold: float) -> tuple[QTable, np.ndarray]:
-    """The disc-fitted tuning candidates that the decision stage accepts at ``threshold`` and ska-sdc then
-    matches (scored as the held-out catalogues are), and their true fluxes (Jy Hz): the sources whose
-    flux boosting the card's de-boosting undoes."""
+def deboost_sample(model, seeds, config) -> tuple[QTable, np.ndarray]:
+    """The disc-fitted tuning detections accepted at the card's threshold and matched by ska-sdc (scored as
+    the held-out catalogues are), and their true fluxes (Jy Hz): the sources whose flux boosting the card's
+    de-boosting undoes."""
     from astropy.table import vstack
 
     from ..metrics import score_sdc2
     from ..tasks.hi.deboost import disc_fitted
-    from ..tasks.hi.model import candidate_features
+    from ..tasks.hi.model import model_find
 
     rows, true = [], []
-    for found, truth in catalogues:
-        accepted = found[decision(candidate_features(found)) >= threshold]
+    for seed in seeds:
+        data, geom, truth = tuning_cube(seed)
+        found, _ = model_find(data, geom, model, config)
+        accepted = found[found["accepted"]]
         matches = score_sdc2(accepted, truth).matches
         by_id = {int(t["id"]): t for t in truth}
         keep = [k for k in np.flatnonzero(disc_fitted(accepted)) if int(accepted["id"][k]) in matches]
@@ -244,15 +276,6 @@ def fit_decision(features: np.ndarray, good: np.ndarray, l2: float = 1e-2):
         hess = (z * (p * (1 - p))[:, None]).T @ z + l2 * np.diag(np.r_[np.ones(len(w) - 1), 0])
         w -= np.linalg.solve(hess, grad)
     return Decision(tuple(map(float, mean)), tuple(map(float, scale)), tuple(map(float, w[:-1])), float(w[-1]))
-
-
-def choose_threshold(scores: np.ndarray, good: np.ndarray, target_purity: float = 0.97) -> float:
-    """Smallest score threshold whose purity over the tuning candidates reaches the target."""
-    for thr in np.arange(0.05, 0.99, 0.01):
-        sel = scores >= thr
-        if sel.sum() == 0 or good[sel].mean() >= target_purity:
-            return round(float(thr), 2)
-    return 0.99
 
 
 def _characterisation(found, truth, matches: dict[int, int]) -> dict[str, list[float]]:
@@ -305,15 +328,15 @@ def characterisation_table(rows, edges=(0, 6, 8, 12, np.inf)) -> list[dict]:
     return out
 
 
-def evaluate(model, threshold: float, geom_for, seeds=HELD_OUT_SEEDS, progress=print, decision=None,
-             deboost=None) -> dict:
+def evaluate(model, config, geom_for, seeds=HELD_OUT_SEEDS, progress=print) -> dict:
     """Held-out figures for the card: SDC2 scores (model vs baseline), completeness, purity, errors."""
     from astropy.table import vstack
 
-    from ..metrics import completeness_purity
-    from ..tasks.hi.model import ModelConfig
+    from dataclasses import replace
 
-    cfg_find = ModelConfig(score_threshold=threshold, min_score=threshold, decision=decision, deboost=deboost)
+    from ..metrics import completeness_purity
+
+    cfg_find = replace(config, min_score=config.score_threshold)
     out = dict(model_score=0.0, baseline_score=0.0, n_det=0, n_match=0, base_det=0, base_match=0, seconds=[])
     tables, errs, by_snr = [], {k: [] for k in ("flux", "w20", "size", "pa", "i")}, []
     for seed in seeds:

@@ -58,5 +58,5 @@ def test_copied_link_reopens_channel_stretch_and_selected_source(browser, server
     assert again.locator(".stretch-select select").input_value() == "sqrt"
     wait_until(lambda: selected_id(again) == source, timeout=120, what="the link's source selected again")
     wait_until(lambda: channel_state(again)[0] == channel, what="the link's channel")
-    assert "sources with score" in text(again, ".detect-status")
+    assert "sources with reliability" in text(again, ".detect-status")
     fresh.close()

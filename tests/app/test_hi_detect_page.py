@@ -17,7 +17,7 @@ def press_detect(page) -> None:
 
 
 def detected(page) -> str:
-    return wait_until(lambda: (t := text(page, ".detect-status")) and "sources with score" in t and t,
+    return wait_until(lambda: (t := text(page, ".detect-status")) and "sources with reliability" in t and t,
                       timeout=120, what="the detection to finish")
 
 
@@ -82,7 +82,7 @@ def test_two_sessions_pressing_detect_together_both_get_their_catalogue(browser,
     for _, pg in pages:
         press_detect(pg)
     for ctx, pg in pages:
-        assert "sources with score" in detected(pg)
+        assert "sources with reliability" in detected(pg)
         assert rows(pg) >= 1
         ctx.close()
 
@@ -102,4 +102,4 @@ def test_cancel_stops_a_running_detection_and_detect_works_again(page, server):
     wait_until(lambda: "cancelled" in text(page, ".detect-status"), timeout=60, what="the cancellation")
     assert rows(page) == 0
     press_detect(page)
-    assert "sources with score" in detected(page)
+    assert "sources with reliability" in detected(page)

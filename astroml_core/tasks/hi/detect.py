@@ -7,6 +7,7 @@ import numpy as np
 from astropy.table import QTable
 
 from ...errors import AstroMLError
+from .applicability import cube_notes
 from .tiled import DEFAULT_OVERLAP, DEFAULT_TILE, detect_tiled
 
 __all__ = ["detect", "METHODS"]
@@ -20,7 +21,8 @@ def detect(cube, method: str = "model", *, threshold: float | None = None, tile=
     """Find and characterise HI sources in ``cube`` (an :class:`~astroml_core.data.Cube`).
 
     Returns a QTable in SDC2's columns and units plus x, y, chan, snr, score and ``accepted``
-    (score ≥ threshold; the model card's threshold, or reliability 0.9 for the baseline, by default).
+    (reliability ≥ threshold; the model card's 0.95, or 0.9 for the baseline, by default), and
+    ``meta['notes']``: how this cube differs from the training cubes, said rather than hidden.
     Big cubes are searched in overlapping tiles, on a dask.distributed cluster when ``scheduler`` (or
     ``ASTROML_DASK_SCHEDULER``) names one. ``progress(fraction, message)``.
     """
@@ -35,7 +37,8 @@ def detect(cube, method: str = "model", *, threshold: float | None = None, tile=
     if threshold is None:
         threshold = _default_threshold(method)
     table["accepted"] = np.asarray(table["score"]) >= threshold
-    table.meta.update(method=method, threshold=float(threshold), cube=str(cube.path))
+    notes = cube_notes(cube) + [n for n in table.meta.get("notes", []) if n]
+    table.meta.update(method=method, threshold=float(threshold), cube=str(cube.path), notes=list(dict.fromkeys(notes)))
     progress(1.0, "done")
     return table
 

@@ -1,12 +1,19 @@
-"""HI source finding with the shipped 3-D U-Net: probability cube → linked sources → SDC2 measurements.
+"""HI source finding with the shipped 3-D U-Net, calibrated on each cube's own noise.
 
-A multi-step decision keeps false positives down at low S/N: (1) a voxel must have source
-probability above ``voxel_threshold`` to join a candidate; (2) each candidate gets a reliability
-score from a logistic model over its mask (mean of its ten most probable voxels, log voxel count,
-integrated and peak S/N), fitted on validation cubes and stored in the model card; (3) candidates
-are accepted at ``score_threshold``. The catalogue keeps every candidate above ``min_score`` with its
-score, so the app can move the threshold without running the model again. Line fluxes (and hi_size)
-are then de-boosted with the card's ``flux_deboost`` (:mod:`.deboost`).
+1. The cube is normalised by its noise (per channel, and across the field where that varies).
+2. Smooth-and-clip finds candidates of both signs (:mod:`.candidates`); the negative ones are noise.
+3. The U-Net scores each candidate from a cutout around it; a logistic over (U-Net score, log voxel
+   count, integrated and peak S/N), fitted on simulated tuning cubes to tell true sources from negative
+   candidates, turns every candidate of either sign into one detection statistic.
+4. Each positive candidate's reliability is 1 − the fraction of noise among candidates at least as
+   strong, estimated from how many negatives reach that statistic (:mod:`.reliability`). The default
+   decision is reliability ≥ 0.95: a cube whose noise the network mistakes for sources raises its own
+   bar, instead of filling the catalogue with confident false detections.
+5. Kept candidates are measured on their masks and refined by the disc fit; fluxes are de-boosted.
+
+The catalogue keeps candidates with reliability ≥ ``min_score`` (``score`` = reliability), so the app can
+move the threshold without running the model again; ``meta['notes']`` says when the cube's noise is unlike
+the training noise.
 """
 from __future__ import annotations
 
@@ -16,148 +23,146 @@ from typing import Callable
 import numpy as np
 from astropy.table import QTable
 
+from .candidates import Candidates, find_candidates, network_scores
 from .deboost import FluxDeboost
 from .disc_fit import fit_sources
-from .linker import link
 from .measure import CubeGeometry, measure_sources
 from .noise import normalise
+from .reliability import MIN_NEGATIVES, NoiseTail, fit_tail, reliability
 
-__all__ = ["ModelConfig", "Decision", "FluxDeboost", "config_from_card", "probability", "model_find", "candidate_scores", "candidate_features"]
+__all__ = ["ModelConfig", "Decision", "FluxDeboost", "config_from_card", "model_find", "score_candidates",
+           "candidate_features", "FEATURES", "DEFAULT_RELIABILITY"]
 
 FEATURES = ("unet_score", "log_n_vox", "snr", "peak_snr")
+DEFAULT_RELIABILITY = 0.95
+UNLIKE_TRAINING = 3.0       # × the training noise's rate of strong noise candidates: say so
 
 
 @dataclass(frozen=True)
 class Decision:
-    """Logistic reliability over standardised candidate features (see FEATURES)."""
+    """Logistic over standardised candidate features (see FEATURES); ``statistic`` is its log-odds."""
 
     mean: tuple[float, ...]
     scale: tuple[float, ...]
     coef: tuple[float, ...]
     intercept: float
 
-    def __call__(self, features: np.ndarray) -> np.ndarray:
+    def statistic(self, features: np.ndarray) -> np.ndarray:
         z = (features - np.asarray(self.mean)) / np.asarray(self.scale)
-        return 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.coef) + self.intercept)))
+        return z @ np.asarray(self.coef) + self.intercept
+
+    def __call__(self, features: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.statistic(features)))
 
 
-def candidate_features(table: QTable) -> np.ndarray:
-    """(n, 4) features of measured candidates: U-Net score, log10 voxel count, integrated and peak S/N."""
-    return np.column_stack([np.asarray(table["unet_score"], float), np.log10(np.maximum(table["n_vox"], 1)),
-                            np.nan_to_num(np.asarray(table["snr"], float)),
-                            np.nan_to_num(np.asarray(table["peak_snr"], float))])
+def candidate_features(cands: Candidates, unet: np.ndarray) -> np.ndarray:
+    """(n, 4) features: U-Net score, log10 voxel count, integrated and peak S/N (in sign × noise units)."""
+    return np.column_stack([unet, np.log10(np.maximum(cands.count, 1)), cands.snr, cands.peak]).reshape(-1, 4)
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Extraction settings for the model's probability cube."""
+    """Search, decision and extraction settings (the card provides the fitted parts)."""
 
-    voxel_threshold: float = 0.5
-    score_threshold: float = 0.5    # the default decision; the catalogue keeps ≥ min_score
-    min_score: float = 0.3
-    merge_chan: int = 4
-    merge_px: int = 2
-    min_chan: int = 3
-    min_px: int = 4
-    tile: tuple[int, int, int] = (128, 256, 256)   # channels, y, x per forward pass (multiples of 8)
-    overlap: tuple[int, int, int] = (32, 32, 32)
-    decision: Decision | None = None               # None: score = U-Net score alone
-    deboost: FluxDeboost | None = None             # None: the disc fit's flux as it is
+    clip_threshold: float = 4.0                       # smooth-and-clip level, in each smoothed cube's σ
+    spatial_fwhm_beams: tuple[float, ...] = (0.0, 1.0, 2.0)
+    spectral_channels: tuple[int, ...] = (0, 3, 7, 15)
+    min_snr: float = 3.0                              # candidates below this integrated S/N are dropped (both signs)
+    score_threshold: float = DEFAULT_RELIABILITY      # the default decision on reliability
+    min_score: float = 0.3                            # the catalogue keeps candidates at least this reliable
+    decision: Decision | None = None                  # None: the statistic is the integrated S/N
+    prior: NoiseTail | None = None                    # noise tail per voxel of the training noise
+    deboost: FluxDeboost | None = None                # None: the disc fit's flux as it is
 
 
 def config_from_card(front: dict, threshold: float | None = None) -> ModelConfig:
-    """The extraction settings a model card prescribes (its decision stage, threshold and flux de-boosting)."""
+    """The settings a model card prescribes (decision stage, prior noise tail, threshold, de-boosting)."""
     d = front.get("decision")
     decision = Decision(tuple(d["mean"]), tuple(d["scale"]), tuple(d["coef"]), float(d["intercept"])) if d else None
+    p = front.get("noise_tail")
+    prior = NoiseTail.from_dict(p) if p else None
     b = front.get("flux_deboost")
     deboost = FluxDeboost(tuple(float(c) for c in b["coef"]), float(b["snr_min"])) if b else None
-    cut = float(front.get("score_threshold", 0.5)) if threshold is None else float(threshold)
-    return ModelConfig(score_threshold=cut, min_score=min(cut, 0.05), decision=decision, deboost=deboost)
+    cut = float(front.get("score_threshold", DEFAULT_RELIABILITY)) if threshold is None else float(threshold)
+    return ModelConfig(score_threshold=cut, min_score=min(cut, 0.3), decision=decision, prior=prior, deboost=deboost)
 
 
-def _starts(n: int, size: int, overlap: int) -> list[int]:
-    if n <= size:
-        return [0]
-    step = size - overlap
-    starts = list(range(0, n - size, step)) + [n - size]
-    return sorted(set(starts))
+def _clip(norm: np.ndarray, beam_px: float, cfg: ModelConfig, progress):
+    try:
+        from .smooth_clip import smooth_and_clip
+    except ImportError:                     # until the shared smooth-and-clip module lands
+        from .sofia import SofiaConfig, _clip as old_clip
+
+        sc = SofiaConfig(cfg.spatial_fwhm_beams, cfg.spectral_channels, cfg.clip_threshold)
+        return old_clip(norm, sc, beam_px, progress)
+    return smooth_and_clip(norm, beam_px, cfg.spatial_fwhm_beams, cfg.spectral_channels, cfg.clip_threshold,
+                           progress=progress)
 
 
-def probability(model, norm: np.ndarray, *, device=None, tile=(128, 256, 256), overlap=(32, 32, 32),
-                progress: Callable[[float], None] = lambda f: None) -> np.ndarray:
-    """Source probability per voxel of a noise-normalised cube, by overlapping tiles (float32).
-
-    Each tile's border (half the overlap) is discarded except at the cube's edges, so the stitched
-    cube equals a whole-cube pass up to the network's receptive field.
-    """
-    import torch
-
-    device = device or next(model.parameters()).device
-    shape = norm.shape
-    size = [min(t, n + (-n % 8)) for t, n in zip(tile, shape)]
-    padded = np.pad(norm, [(0, max(0, s - n) + (-max(n, s) % 8)) for s, n in zip(size, shape)])
-    out = np.zeros(shape, np.float32)
-    starts = [_starts(padded.shape[a], size[a], overlap[a]) for a in range(3)]
-    boxes = [(c, y, x) for c in starts[0] for y in starts[1] for x in starts[2]]
-    with torch.inference_mode():
-        for n, origin in enumerate(boxes):
-            sl = tuple(slice(o, o + s) for o, s in zip(origin, size))
-            x = torch.from_numpy(np.ascontiguousarray(padded[sl]))[None, None].to(device)
-            p = torch.sigmoid(model(x))[0, 0].float().cpu().numpy()
-            keep_src, keep_dst = [], []
-            for a, (o, s) in enumerate(zip(origin, size)):
-                lo = 0 if o == 0 else overlap[a] // 2
-                hi = s if o + s >= padded.shape[a] else s - overlap[a] // 2
-                hi = min(hi, shape[a] - o)
-                keep_src.append(slice(lo, max(lo, hi)))
-                keep_dst.append(slice(o + lo, o + max(lo, hi)))
-            out[tuple(keep_dst)] = p[tuple(keep_src)]
-            progress((n + 1) / len(boxes))
-    return out
+def score_candidates(norm: np.ndarray, geom: CubeGeometry, model, cfg: ModelConfig,
+                     progress: Callable[[float], None] = lambda f: None):
+    """Candidates of both signs with their features: ((positive, features), (negative, features))."""
+    beam_px = geom.beam_major_arcsec / geom.pixel_arcsec
+    pos_mask, neg_mask = _clip(norm, beam_px, cfg, lambda f: progress(0.4 * f))
+    out = []
+    for sign, mask in ((1.0, pos_mask), (-1.0, neg_mask)):
+        cands = find_candidates(norm, mask, sign, geom.beam_area_px, min_snr=cfg.min_snr)
+        unet = network_scores(model, norm, cands)
+        out.append((cands, candidate_features(cands, unet)))
+        progress(0.55 if sign > 0 else 0.7)
+    return out[0], out[1]
 
 
-def candidate_scores(prob: np.ndarray, labels: np.ndarray, n: int, top: int = 10) -> np.ndarray:
-    """Score of each labelled candidate: the mean of its ``top`` most probable voxels."""
-    flat = np.flatnonzero(labels)
-    lab, p = labels.ravel()[flat], prob.ravel()[flat]
-    order = np.lexsort((-p, lab))
-    lab, p = lab[order], p[order]
-    first = np.searchsorted(lab, np.arange(1, n + 1))
-    scores = np.zeros(n)
-    for k, start in enumerate(first):
-        stop = first[k + 1] if k + 1 < n else lab.size
-        scores[k] = p[start:min(stop, start + top)].mean() if stop > start else 0.0
-    return scores
+def _statistic(features: np.ndarray, cfg: ModelConfig) -> np.ndarray:
+    return cfg.decision.statistic(features) if cfg.decision is not None else features[:, 2]
+
+
+def noise_tail(negatives: np.ndarray, n_voxels: int, cfg: ModelConfig) -> tuple[NoiseTail, list[str]]:
+    """The cube's own noise tail (or the training prior where the cube holds too few negatives), and notes."""
+    notes = []
+    own = fit_tail(negatives)
+    prior = cfg.prior.scaled(n_voxels) if cfg.prior is not None else None
+    if len(negatives) < MIN_NEGATIVES and prior is not None:
+        notes.append(f"only {len(negatives)} noise candidates in this cube: reliability uses the training noise's "
+                     "rate of noise candidates per voxel")
+        return prior, notes
+    if prior is not None:
+        ratio = float(own.expected(prior.u)[0] / max(prior.expected(prior.u)[0], 1e-9))
+        if ratio > UNLIKE_TRAINING:
+            notes.append(f"this cube's noise looks unlike the training noise: {ratio:.1f}× as many noise candidates "
+                         "reach the training noise's strong-candidate level; reliabilities are calibrated on this "
+                         "cube's own noise, so fewer faint sources are accepted")
+    return own, notes
 
 
 def model_find(data: np.ndarray, geom: CubeGeometry, model, config: ModelConfig | None = None, *,
                origin: tuple[int, int, int] = (0, 0, 0),
                progress: Callable[[float], None] = lambda f: None) -> tuple[QTable, np.ndarray]:
-    """Find and measure HI sources with the model: (catalogue with ``score``, label cube).
+    """Find and measure HI sources: (catalogue with ``reliability`` = ``score`` and ``accepted``, label cube).
 
-    The catalogue holds candidates with score ≥ ``min_score``; ``accepted`` marks the default
-    decision (score ≥ ``score_threshold``). ``origin`` places a tile in its cube: (channel, y, x)
-    of ``data[0, 0, 0]`` (``geom`` describes the whole cube).
+    ``origin`` places a tile in its cube: (channel, y, x) of ``data[0, 0, 0]`` (``geom`` describes the
+    whole cube).
     """
-    from .linker import relabel
-
     cfg = config or ModelConfig()
-    norm, sigma = normalise(np.asarray(data, dtype=np.float32))
-    prob = probability(model, norm, tile=cfg.tile, overlap=cfg.overlap, progress=lambda f: progress(0.8 * f))
-    labels, n = link(prob > cfg.voxel_threshold, cfg.merge_chan, cfg.merge_px, cfg.min_chan, cfg.min_px)
-    scores = candidate_scores(prob, labels, n)
+    data = np.asarray(data, dtype=np.float32)
+    norm, sigma = normalise(data)
+    (pos, f_pos), (neg, f_neg) = score_candidates(norm, geom, model, cfg, progress)
+    tail, notes = noise_tail(_statistic(f_neg, cfg), norm.size, cfg)
+    del norm
+    rel = reliability(_statistic(f_pos, cfg), tail)
+    keep = np.flatnonzero(rel >= cfg.min_score)
+    pos = pos.keep(keep)
     if not (np.isfinite(geom.noise) and geom.noise > 0):
         geom = replace(geom, noise=float(np.median(sigma)))   # keeps per-channel beams
-    table = measure_sources(np.asarray(data, dtype=np.float32), labels, geom, origin=origin)
-    table["unet_score"] = scores
-    table["score"] = cfg.decision(candidate_features(table)) if cfg.decision is not None and n else scores
-    keep = np.flatnonzero(np.asarray(table["score"]) >= cfg.min_score)
-    table = table[keep]
-    labels, _ = relabel(labels, list(keep + 1))
-    table["id"] = np.arange(len(table), dtype=np.int64)
+    table = measure_sources(data, pos.labels, geom, origin=origin)
+    table["reliability"] = rel[keep]
+    table["score"] = rel[keep]
+    table["unet_score"] = f_pos[keep, 0]
     table["accepted"] = table["score"] >= cfg.score_threshold
-    table = fit_sources(table, np.asarray(data, dtype=np.float32), labels, geom, origin=origin)
+    progress(0.8)
+    table = fit_sources(table, data, pos.labels, geom, origin=origin)
     if cfg.deboost is not None:
         table = cfg.deboost.apply(table, geom.rest_hz)
+    table.meta.update(notes=notes, noise_candidates=int(neg.n), candidates=int(len(f_pos)))
     progress(1.0)
-    return table, labels
+    return table, pos.labels
