@@ -78,6 +78,7 @@ def tuning_cube(seed: int):
     sim = HICubeConfig(first_freq_hz=first, beam_arcsec=beam, pixel_arcsec=PIXEL_ARCSEC, kinematics="mixed",
                        noise=random_noise_kind(rng))
     data, header, truth = simulate_hi_cube(int(rng.integers(2**31)), sim)
+    truth.meta["noise_kind"] = sim.noise
     geom = CubeGeometry(sim.frequencies_hz, PIXEL_ARCSEC, beam, beam, float(header["RESTFRQ"]),
                         WCS(cube_header(sim)).celestial, float("nan"))
     return data, geom, truth
@@ -194,7 +195,9 @@ def _ideal_flux_errors(data, signal, labels, found, matches: dict[int, int]) -> 
 def tuning_candidates(model, seeds, catalogues: list | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """Features of the positive candidates that ska-sdc matches to a true source and of every negative
     candidate (noise), over the tuning cubes, and the voxels searched: what the decision stage separates
-    and what the prior noise tail counts. Each cube's (geometry, truth) is appended to ``catalogues``."""
+    and what the prior noise tail counts. Cubes with continuum-subtraction residuals are left out: their
+    residual lobes look like sources to every feature (of either sign), so they would only teach the
+    ranking to ignore S/N; each cube's own calibration deals with them. Used seeds go to ``catalogues``."""
     from dataclasses import replace
 
     from ..metrics import score_sdc2
@@ -205,6 +208,8 @@ def tuning_candidates(model, seeds, catalogues: list | None = None) -> tuple[np.
     good, noise, voxels = [], [], 0
     for seed in seeds:
         data, geom, truth = tuning_cube(seed)
+        if truth.meta["noise_kind"].n_residuals:
+            continue
         norm, sigma = normalise(data)
         (pos, f_pos), (_, f_neg) = score_candidates(norm, geom, model, ModelConfig())
         voxels += norm.size
@@ -264,19 +269,27 @@ def fit_deboost(sample: QTable, true_flux: np.ndarray):
 
 
 def fit_decision(features: np.ndarray, good: np.ndarray, l2: float = 1e-2):
-    """Logistic regression (Newton's method, L2) of 'is a true source' on standardised features."""
+    """Logistic regression of 'is a true source' on standardised features, every coefficient ≥ 0: more
+    evidence (a higher U-Net logit, more voxels, more S/N) never makes a candidate look more like noise,
+    whatever odd corner of the tuning set a free fit would chase (L-BFGS-B, L2 on the coefficients)."""
+    from scipy import optimize
+
     from ..tasks.hi.model import Decision
 
     mean, scale = features.mean(0), features.std(0) + 1e-9
-    z = np.column_stack([(features - mean) / scale, np.ones(len(features))])
-    w = np.zeros(z.shape[1])
-    for _ in range(50):
-        p = 1 / (1 + np.exp(-z @ w))
-        grad = z.T @ (p - good) + l2 * np.r_[w[:-1], 0]
-        hess = (z * (p * (1 - p))[:, None]).T @ z + l2 * np.diag(np.r_[np.ones(len(w) - 1), 0])
-        w -= np.linalg.solve(hess, grad)
-    return Decision(tuple(map(float, mean)), tuple(map(float, scale)), tuple(map(float, w[:-1])), float(w[-1]))
+    z = (features - mean) / scale
+    y = np.asarray(good, float)
 
+    def loss(w):
+        t = z @ w[:-1] + w[-1]
+        p = 1 / (1 + np.exp(-t))
+        value = np.sum(np.logaddexp(0, t) - y * t) + 0.5 * l2 * w[:-1] @ w[:-1]
+        grad = np.r_[z.T @ (p - y) + l2 * w[:-1], np.sum(p - y)]
+        return value, grad
+
+    bounds = [(0, None)] * z.shape[1] + [(None, None)]
+    w = optimize.minimize(loss, np.zeros(z.shape[1] + 1), jac=True, method="L-BFGS-B", bounds=bounds).x
+    return Decision(tuple(map(float, mean)), tuple(map(float, scale)), tuple(map(float, w[:-1])), float(w[-1]))
 
 def _characterisation(found, truth, matches: dict[int, int]) -> dict[str, list[float]]:
     """Per matched source errors: relative flux, Δw20 (km/s), relative size, ΔPA (deg, resolved), Δi."""

@@ -102,8 +102,9 @@ def run(quick: bool = False, keep_weights: bool = False) -> Path:
                           "estimated from each cube's own negative candidates; not tuned on any simulation"),
         decision=dict(features=list(FEATURES), mean=list(decision.mean), scale=list(decision.scale),
                       coef=list(decision.coef), intercept=decision.intercept,
-                      fit=(f"logistic: {len(good)} ska-sdc-matched positive candidates against {len(noise)} "
-                           f"negative candidates of tuning seeds {VALID_SEED0}–{VALID_SEED0 + cfg.n_valid - 1}")),
+                      fit=(f"logistic, coefficients ≥ 0: {len(good)} ska-sdc-matched positive candidates against "
+                           f"{len(noise)} negative candidates of tuning seeds {VALID_SEED0}–{VALID_SEED0 + cfg.n_valid - 1}"
+                           " (cubes without continuum-subtraction residuals)")),
         noise_tail=dict(prior.to_dict(), note=("per voxel: used when a cube holds fewer than 20 negative "
                                                "candidates; also the yardstick for 'unlike the training noise'")),
         flux_deboost=dict(form="F = F_fit · exp(c0 + c1/S + c2/S² + c3 ln n_vox + c4 ln S_sum), S = max(disc_snr, snr_min), "

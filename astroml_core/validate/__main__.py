@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", choices=("small", "full"), default="full",
                         help="hi-foreign: 64×64×96 (quick look) or 256×256×512 cubes")
     parser.add_argument("--methods", default="model,baseline", help="hi-foreign: comma-separated detect methods")
+    parser.add_argument("--card", action="store_true", help="hi-foreign: write the results into hi_unet's model card")
+    parser.add_argument("--real", nargs="*", default=(), type=Path,
+                        help="hi-foreign: real cubes to search too (the real-file corpus), reported in the card")
     args = parser.parse_args(argv)
     if args.name == "hi-foreign":
         from .hi_eval import run, write_json
@@ -31,6 +34,17 @@ def main(argv: list[str] | None = None) -> int:
                       progress=lambda msg: print(msg, file=sys.stderr, flush=True))
         out = write_json(summary, args.output or Path("validation") / "hi_foreign.json")
         print(summary["markdown"])
+        real = None
+        if args.real:
+            from .hi_real import real_cube_rows, real_markdown
+
+            real = real_cube_rows(args.real)
+            print(real_markdown(real))
+        if args.card:
+            from .hi_card import write_sections
+
+            write_sections(summary, real)
+            print("wrote the foreign (and real-file) sections of assets/models/hi_unet/card.md", file=sys.stderr)
         print(f"JSON in {out}", file=sys.stderr)
         return 0
     from .lightcone import run

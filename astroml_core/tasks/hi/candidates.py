@@ -26,7 +26,7 @@ class Candidates:
     """Linked candidates of one sign: label cube (1..n) and per-candidate statistics in noise units."""
 
     sign: float
-    labels: np.ndarray
+    labels: np.ndarray | None     # None once no longer needed (noise candidates after scoring)
     peak: np.ndarray         # highest sign × S/N voxel
     total: np.ndarray        # Σ sign × S/N over the mask
     count: np.ndarray        # voxels

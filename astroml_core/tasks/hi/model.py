@@ -2,9 +2,9 @@
 
 1. The cube is normalised by its noise (per channel, and across the field where that varies).
 2. Smooth-and-clip finds candidates of both signs (:mod:`.candidates`); the negative ones are noise.
-3. The U-Net scores each candidate from a cutout around it; a logistic over (U-Net score, log voxel
+3. The U-Net scores each candidate from a cutout around it; a logistic over (U-Net log-odds, log voxel
    count, integrated and peak S/N), fitted on simulated tuning cubes to tell true sources from negative
-   candidates, turns every candidate of either sign into one detection statistic.
+   candidates (every coefficient ≥ 0), turns every candidate of either sign into one detection statistic.
 4. Each positive candidate's reliability is 1 − the fraction of noise among candidates at least as
    strong, estimated from how many negatives reach that statistic (:mod:`.reliability`). The default
    decision is reliability ≥ 0.95: a cube whose noise the network mistakes for sources raises its own
@@ -30,10 +30,10 @@ from .measure import CubeGeometry, measure_sources
 from .noise import normalise
 from .reliability import MIN_NEGATIVES, NoiseTail, fit_tail, reliability
 
-__all__ = ["ModelConfig", "Decision", "FluxDeboost", "config_from_card", "model_find", "score_candidates",
+__all__ = ["ModelConfig", "Decision", "FluxDeboost", "config_from_card", "model_find", "recalibrate", "score_candidates",
            "candidate_features", "FEATURES", "DEFAULT_RELIABILITY"]
 
-FEATURES = ("unet_score", "log_n_vox", "snr", "peak_snr")
+FEATURES = ("unet_logit", "log_n_vox", "snr", "peak_snr")
 DEFAULT_RELIABILITY = 0.95
 UNLIKE_TRAINING = 3.0       # × the training noise's rate of strong noise candidates: say so
 
@@ -56,8 +56,11 @@ class Decision:
 
 
 def candidate_features(cands: Candidates, unet: np.ndarray) -> np.ndarray:
-    """(n, 4) features: U-Net score, log10 voxel count, integrated and peak S/N (in sign × noise units)."""
-    return np.column_stack([unet, np.log10(np.maximum(cands.count, 1)), cands.snr, cands.peak]).reshape(-1, 4)
+    """(n, 4) features: U-Net score as log-odds (clipped at ±12: it saturates), log10 voxel count, integrated
+    and peak S/N (in sign × noise units)."""
+    p = np.clip(np.asarray(unet, float), 6e-6, 1 - 6e-6)
+    return np.column_stack([np.log(p / (1 - p)), np.log10(np.maximum(cands.count, 1)), cands.snr,
+                            cands.peak]).reshape(-1, 4)
 
 
 @dataclass(frozen=True)
@@ -103,11 +106,15 @@ def score_candidates(norm: np.ndarray, geom: CubeGeometry, model, cfg: ModelConf
                      progress: Callable[[float], None] = lambda f: None):
     """Candidates of both signs with their features: ((positive, features), (negative, features))."""
     beam_px = geom.beam_major_arcsec / geom.pixel_arcsec
-    pos_mask, neg_mask = _clip(norm, beam_px, cfg, lambda f: progress(0.4 * f))
+    masks = list(_clip(norm, beam_px, cfg, lambda f: progress(0.4 * f)))
     out = []
-    for sign, mask in ((1.0, pos_mask), (-1.0, neg_mask)):
+    for sign in (1.0, -1.0):
+        mask = masks.pop(0)
         cands = find_candidates(norm, mask, sign, geom.beam_area_px, min_snr=cfg.min_snr)
+        del mask
         unet = network_scores(model, norm, cands)
+        if sign < 0:
+            cands.labels = None       # noise candidates are counted, never measured: free their label cube
         out.append((cands, candidate_features(cands, unet)))
         progress(0.55 if sign > 0 else 0.7)
     return out[0], out[1]
@@ -135,6 +142,18 @@ def noise_tail(negatives: np.ndarray, n_voxels: int, cfg: ModelConfig) -> tuple[
     return own, notes
 
 
+def recalibrate(table: QTable, noise: np.ndarray, n_voxels: int, cfg: ModelConfig) -> QTable:
+    """Reliabilities of tiles' catalogues redone on the noise candidates of the whole cube (``noise``: their
+    statistics), so a cube searched in pieces is calibrated as one; rows below ``min_score`` are dropped."""
+    tail, notes = noise_tail(noise, n_voxels, cfg)
+    rel = reliability(np.asarray(table["statistic"], float), tail) if len(table) else np.zeros(0)
+    table["reliability"] = table["score"] = rel
+    table["accepted"] = rel >= cfg.score_threshold
+    out = table[rel >= cfg.min_score]
+    out.meta["notes"] = list(dict.fromkeys(notes))
+    return out
+
+
 def model_find(data: np.ndarray, geom: CubeGeometry, model, config: ModelConfig | None = None, *,
                origin: tuple[int, int, int] = (0, 0, 0),
                progress: Callable[[float], None] = lambda f: None) -> tuple[QTable, np.ndarray]:
@@ -157,12 +176,14 @@ def model_find(data: np.ndarray, geom: CubeGeometry, model, config: ModelConfig 
     table = measure_sources(data, pos.labels, geom, origin=origin)
     table["reliability"] = rel[keep]
     table["score"] = rel[keep]
-    table["unet_score"] = f_pos[keep, 0]
+    table["statistic"] = _statistic(f_pos, cfg)[keep]
+    table["unet_score"] = 1 / (1 + np.exp(-f_pos[keep, 0]))
     table["accepted"] = table["score"] >= cfg.score_threshold
     progress(0.8)
     table = fit_sources(table, data, pos.labels, geom, origin=origin)
     if cfg.deboost is not None:
         table = cfg.deboost.apply(table, geom.rest_hz)
-    table.meta.update(notes=notes, noise_candidates=int(neg.n), candidates=int(len(f_pos)))
+    noise_at = np.column_stack([_statistic(f_neg, cfg), neg.centre + np.asarray(origin)]) if neg.n else np.zeros((0, 4))
+    table.meta.update(notes=notes, noise_candidates=int(neg.n), candidates=int(len(f_pos)), noise_at=noise_at)
     progress(1.0)
     return table, pos.labels

@@ -109,8 +109,28 @@ def detect_tile(path: str, method: str, tile: Tile, threshold: float | None = No
                               origin=tile.start, progress=progress)
     centre = np.column_stack([np.asarray(table["chan"]), np.asarray(table["y"]), np.asarray(table["x"])]) \
         if len(table) else np.zeros((0, 3))
-    inside = np.all((centre >= np.array(tile.core_lo) - 0.5) & (centre < np.array(tile.core_hi) - 0.5), axis=1)
-    return table[inside]
+    out = table[_in_core(centre, tile)]
+    if "noise_at" in table.meta:     # the tile's own noise candidates, for the whole cube's calibration
+        out.meta["noise_at"] = table.meta["noise_at"][_in_core(table.meta["noise_at"][:, 1:], tile)]
+    return out
+
+
+def _in_core(centre: np.ndarray, tile: Tile) -> np.ndarray:
+    """Which (channel, y, x) positions lie in the tile's core (the cores partition the cube)."""
+    return np.all((centre >= np.array(tile.core_lo) - 0.5) & (centre < np.array(tile.core_hi) - 0.5), axis=1)
+
+
+def _calibrate_whole_cube(tables: list[QTable], n_voxels: int, threshold: float | None) -> QTable:
+    """One catalogue from the model's tiles, its reliabilities redone on every tile's noise candidates
+    together: a cube searched in pieces is calibrated as one (and as it would be in one piece)."""
+    from ...registry import read_card
+    from .model import config_from_card, recalibrate
+
+    noise = np.concatenate([t.meta.get("noise_at", np.zeros((0, 4)))[:, 0] for t in tables])
+    for t in tables:
+        t.meta.clear()
+    out = vstack(tables, metadata_conflicts="silent")
+    return recalibrate(out, noise, n_voxels, config_from_card(read_card("hi_unet")[0], threshold))
 
 
 def _client(address: str | None):
@@ -200,7 +220,10 @@ def detect_tiled(path, method: str = "model", *, threshold: float | None = None,
         for k, t in enumerate(tiles):
             tables.append(detect_tile(str(path), method, t, threshold,
                                       progress=lambda f, k=k: progress((k + f) / len(tiles))))
-    out = vstack(tables, metadata_conflicts="silent")
+    if method == "model":
+        out = _calibrate_whole_cube(tables, int(np.prod(shape)), threshold)
+    else:
+        out = vstack(tables, metadata_conflicts="silent")
     out.sort(["chan", "y", "x"])
     out["id"] = np.arange(len(out), dtype=np.int64)
     return out
