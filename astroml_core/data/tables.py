@@ -37,8 +37,12 @@ def _write_votable(table: Table, path: Path) -> None:
     """A TABLEDATA VOTable through astropy's Python writer: its C writer (astropy 8.0) writes one byte past its
     buffer, which corrupted the heap and crashed the process later (found under PYTHONMALLOC=debug)."""
     from astropy.io.votable import from_table
+    from astropy.io.votable.tree import Info
 
-    from_table(table).to_xml(str(path), tabledata_format="tabledata", _debug_python_based_parser=True)
+    votable = from_table(table)
+    for note in table.meta.get("notes", []):   # what the model said about the input, kept with the catalogue
+        votable.resources[0].tables[0].infos.append(Info(name="note", value=str(note)))
+    votable.to_xml(str(path), tabledata_format="tabledata", _debug_python_based_parser=True)
 
 
 def table_bytes(table: Table, suffix: str) -> bytes:

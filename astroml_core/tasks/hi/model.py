@@ -28,7 +28,7 @@ from .deboost import FluxDeboost
 from .disc_fit import fit_sources
 from .measure import CubeGeometry, measure_sources
 from .noise import normalise
-from .reliability import MIN_NEGATIVES, NoiseTail, fit_tail, reliability
+from .reliability import MIN_NEGATIVES, AtLeast, NoiseTail, fit_tail, reliability
 
 __all__ = ["ModelConfig", "Decision", "FluxDeboost", "config_from_card", "model_find", "recalibrate", "score_candidates",
            "candidate_features", "FEATURES", "DEFAULT_RELIABILITY"]
@@ -124,22 +124,23 @@ def _statistic(features: np.ndarray, cfg: ModelConfig) -> np.ndarray:
     return cfg.decision.statistic(features) if cfg.decision is not None else features[:, 2]
 
 
-def noise_tail(negatives: np.ndarray, n_voxels: int, cfg: ModelConfig) -> tuple[NoiseTail, list[str]]:
-    """The cube's own noise tail (or the training prior where the cube holds too few negatives), and notes."""
-    notes = []
+def noise_tail(negatives: np.ndarray, n_voxels: int, cfg: ModelConfig):
+    """The cube's own noise tail, floored by the training noise's (per voxel, scaled to this cube), and notes."""
     own = fit_tail(negatives)
-    prior = cfg.prior.scaled(n_voxels) if cfg.prior is not None else None
-    if len(negatives) < MIN_NEGATIVES and prior is not None:
-        notes.append(f"only {len(negatives)} noise candidates in this cube: reliability uses the training noise's "
-                     "rate of noise candidates per voxel")
-        return prior, notes
-    if prior is not None:
+    if cfg.prior is None:
+        return own, []
+    prior = cfg.prior.scaled(n_voxels)
+    notes = []
+    if len(negatives) < MIN_NEGATIVES:
+        notes.append(f"only {len(negatives)} noise candidates in this cube: its reliabilities rest mostly on the "
+                     "training noise's rate of noise candidates per voxel")
+    else:
         ratio = float(own.expected(prior.u)[0] / max(prior.expected(prior.u)[0], 1e-9))
         if ratio > UNLIKE_TRAINING:
             notes.append(f"this cube's noise looks unlike the training noise: {ratio:.1f}× as many noise candidates "
                          "reach the training noise's strong-candidate level; reliabilities are calibrated on this "
                          "cube's own noise, so fewer faint sources are accepted")
-    return own, notes
+    return AtLeast(own, prior), notes
 
 
 def recalibrate(table: QTable, noise: np.ndarray, n_voxels: int, cfg: ModelConfig) -> QTable:

@@ -5,8 +5,9 @@ that strong are noise too (Serra+2012; SoFiA's reliability, here in one dimensio
 Each positive candidate's reliability is 1 − q, q the estimated fraction of noise among the candidates at
 least as strong as it (E_noise(≥ s) / N_pos(≥ s), made monotone as Storey's q-values). E_noise counts the
 negatives, continued beyond the strongest of them by an exponential fitted to their upper tail (an
-exponential falls more slowly than a Gaussian-noise tail, so it errs towards calling things noise). A
-cube too small to hold enough negatives borrows the tail measured on the training noise, per voxel.
+exponential falls more slowly than a Gaussian-noise tail, so it errs towards calling things noise). The
+tail measured on the training noise, per voxel, is a floor: a cube's own negatives can raise the bar
+(noise the network finds source-like), never lower it below what the training noise demands.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["NoiseTail", "fit_tail", "reliability", "MIN_NEGATIVES"]
+__all__ = ["NoiseTail", "AtLeast", "fit_tail", "reliability", "MIN_NEGATIVES"]
 
 MIN_NEGATIVES = 20          # fewer negative candidates than this: use the prior tail
 
@@ -55,6 +56,18 @@ class NoiseTail:
     def from_dict(cls, d: dict) -> "NoiseTail":
         return cls(tuple(d.get("values", ())), float(d["u"]), int(d["n_tail"]), float(d["scale"]),
                    float(d.get("weight", 1.0)))
+
+
+@dataclass(frozen=True)
+class AtLeast:
+    """The larger of two tails at every statistic: a cube's own noise may raise the bar set by the training
+    noise, never lower it (a few dozen negatives cannot vouch for a 5% tail on their own)."""
+
+    own: NoiseTail
+    floor: NoiseTail
+
+    def expected(self, s) -> np.ndarray:
+        return np.maximum(self.own.expected(s), self.floor.expected(s))
 
 
 def fit_tail(negatives: np.ndarray, *, tail_fraction: float = 0.3, min_tail: int = 8) -> NoiseTail:
