@@ -182,9 +182,13 @@ Mean detect+characterise time per demo-size cube: {front['held_out']['seconds_pe
 (this machine, {torch.get_num_threads()} threads).
 
 ## Caveats
-Trained and tested only on our simulator (Gaussian HI discs, beam-correlated Gaussian noise): no RFI,
-continuum residuals or absorption, which SDC2's cubes have. Comparison with SDC2 leaderboard scores
-is not meaningful (fields of 0.04 deg² here, 20 deg² there).
+The held-out cubes above use our simulator's default texture; the foreign test set and the real files
+below are the numbers to trust for other data. Continuum-subtraction residuals look like sources to every
+feature, of either sign: a cube that holds them gets a higher bar from its own negatives, and fewer faint
+sources. Pieces of one source (two horns, a ring) are merged only when they are within 16 channels and a
+pixel; wider pieces still count as extra detections. No absorption or RFI spikes narrower than a channel
+were simulated. Comparison with SDC2 leaderboard scores is not meaningful (fields of 0.04 deg² here,
+20 deg² there).
 """
     front = json.loads(json.dumps(front, default=str))   # plain YAML types (tuples, torch version, NaN)
     write_card(NAME, front, body, folder.parent)

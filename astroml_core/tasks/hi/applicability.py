@@ -14,12 +14,18 @@ from ...data.header_repair import HI_REST_FREQ
 __all__ = ["cube_notes", "TRAINED_BEAM_PX", "TRAINED_CHANNEL_KMS"]
 
 TRAINED_BEAM_PX = (2.0, 6.0)
-TRAINED_CHANNEL_KMS = (3.0, 16.0)     # trained on 6.3–7.6 km/s; 2× either way still resolves HI lines alike
+TRAINED_CHANNEL_KMS = (3.0, 16.0)
+RADIO_MAX_HZ = 3e12                   # above 100 µm: not a radio cube     # trained on 6.3–7.6 km/s; 2× either way still resolves HI lines alike
 
 
 def cube_notes(cube) -> list[str]:
     """Sentences on how ``cube`` differs from the training cubes (empty when it does not)."""
     notes = []
+    freq = float(np.median(cube.frequencies.to_value(u.Hz)))
+    if freq > RADIO_MAX_HZ:
+        wavelength = (freq * u.Hz).to(u.um, equivalencies=u.spectral())
+        return [f"the spectral axis lies at {wavelength:.3g} (optical/infrared), not in the radio: hi_unet finds HI "
+                "in radio cubes; its detections here are bright line or continuum features, not HI sources"]
     rest = cube.rest_frequency.to_value(u.Hz) if cube.rest_frequency is not None else np.nan
     hi = HI_REST_FREQ.to_value(u.Hz)
     if not (np.isfinite(rest) and abs(rest / hi - 1) < 0.01):

@@ -9,7 +9,8 @@
    strong, estimated from how many negatives reach that statistic (:mod:`.reliability`). The default
    decision is reliability ≥ 0.95: a cube whose noise the network mistakes for sources raises its own
    bar, instead of filling the catalogue with confident false detections.
-5. Kept candidates are measured on their masks and refined by the disc fit; fluxes are de-boosted.
+5. Kept candidates close enough to be pieces of one source are merged (:func:`merge_parts`), measured on
+   their masks and refined by the disc fit; fluxes are de-boosted.
 
 The catalogue keeps candidates with reliability ≥ ``min_score`` (``score`` = reliability), so the app can
 move the threshold without running the model again; ``meta['notes']`` says when the cube's noise is unlike
@@ -73,6 +74,8 @@ class ModelConfig:
     min_snr: float = 3.0                              # candidates below this integrated S/N are dropped (both signs)
     score_threshold: float = DEFAULT_RELIABILITY      # the default decision on reliability
     min_score: float = 0.3                            # the catalogue keeps candidates at least this reliable
+    merge_parts_chan: int = 16                        # accepted candidates this close are pieces of one source
+    merge_parts_px: int = 1                           # (wider merging joins neighbours and spoils their measures)
     decision: Decision | None = None                  # None: the statistic is the integrated S/N
     prior: NoiseTail | None = None                    # noise tail per voxel of the training noise
     deboost: FluxDeboost | None = None                # None: the disc fit's flux as it is
@@ -124,6 +127,31 @@ def _statistic(features: np.ndarray, cfg: ModelConfig) -> np.ndarray:
     return cfg.decision.statistic(features) if cfg.decision is not None else features[:, 2]
 
 
+def merge_parts(labels: np.ndarray, accepted: np.ndarray, r_chan: int, r_px: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Accepted candidates within (``r_chan``, ``r_px``) of each other become one source: the two horns of a
+    double-horned line, or a disc with a central hole, clip into separate pieces that no negative candidate
+    mirrors, so reliability cannot flag the extra pieces. Candidates below the threshold stay as they are.
+    Returns (labels 1..m, for each source the 0-based indices of its pieces)."""
+    from scipy import ndimage
+
+    from .linker import grow
+
+    n = int(labels.max()) if labels.size else 0
+    if n == 0:
+        return labels, []
+    lut_acc = np.r_[False, np.asarray(accepted, bool)]
+    merged, m = ndimage.label(grow(lut_acc[labels], r_chan, r_px))
+    owner = np.zeros(n + 1, np.int64)
+    inside = labels > 0
+    owner[labels[inside]] = merged[inside]
+    owner[1:][~lut_acc[1:]] = m + 1 + np.arange(int((~lut_acc[1:]).sum()))   # the rest: one source each
+    used, first = np.unique(owner[1:], return_index=True)
+    used = used[np.argsort(first)]
+    lut = np.zeros(int(owner.max()) + 1, np.int32)
+    lut[used] = np.arange(1, len(used) + 1)
+    return lut[owner][labels] * inside, [np.flatnonzero(owner[1:] == u) for u in used]
+
+
 def noise_tail(negatives: np.ndarray, n_voxels: int, cfg: ModelConfig):
     """The cube's own noise tail, floored by the training noise's (per voxel, scaled to this cube), and notes."""
     own = fit_tail(negatives)
@@ -169,16 +197,20 @@ def model_find(data: np.ndarray, geom: CubeGeometry, model, config: ModelConfig 
     (pos, f_pos), (neg, f_neg) = score_candidates(norm, geom, model, cfg, progress)
     tail, notes = noise_tail(_statistic(f_neg, cfg), norm.size, cfg)
     del norm
-    rel = reliability(_statistic(f_pos, cfg), tail)
+    stat = _statistic(f_pos, cfg)
+    rel = reliability(stat, tail)
     keep = np.flatnonzero(rel >= cfg.min_score)
-    pos = pos.keep(keep)
+    labels, parts = merge_parts(pos.keep(keep).labels, rel[keep] >= cfg.score_threshold, cfg.merge_parts_chan,
+                                cfg.merge_parts_px)
     if not (np.isfinite(geom.noise) and geom.noise > 0):
         geom = replace(geom, noise=float(np.median(sigma)))   # keeps per-channel beams
-    table = measure_sources(data, pos.labels, geom, origin=origin)
-    table["reliability"] = rel[keep]
-    table["score"] = rel[keep]
-    table["statistic"] = _statistic(f_pos, cfg)[keep]
-    table["unet_score"] = 1 / (1 + np.exp(-f_pos[keep, 0]))
+    table = measure_sources(data, labels, geom, origin=origin)
+    best = np.array([keep[p[np.argmax(stat[keep][p])]] for p in parts], dtype=int)
+    table["reliability"] = rel[best]
+    table["score"] = rel[best]
+    table["statistic"] = stat[best]
+    table["unet_score"] = 1 / (1 + np.exp(-f_pos[best, 0]))
+    table["parts"] = np.array([len(p) for p in parts], dtype=np.int64)
     table["accepted"] = table["score"] >= cfg.score_threshold
     progress(0.8)
     table = fit_sources(table, data, pos.labels, geom, origin=origin)
@@ -187,4 +219,4 @@ def model_find(data: np.ndarray, geom: CubeGeometry, model, config: ModelConfig 
     noise_at = np.column_stack([_statistic(f_neg, cfg), neg.centre + np.asarray(origin)]) if neg.n else np.zeros((0, 4))
     table.meta.update(notes=notes, noise_candidates=int(neg.n), candidates=int(len(f_pos)), noise_at=noise_at)
     progress(1.0)
-    return table, pos.labels
+    return table, labels

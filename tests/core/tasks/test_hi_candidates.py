@@ -48,3 +48,18 @@ def test_network_scores_one_per_candidate_from_the_shipped_network():
     cands = find_candidates(cube, pos, 1.0, 7.0)
     scores = network_scores(load_model("hi_unet", "cpu"), cube, cands)
     assert scores.shape == (cands.n,) and np.all((scores >= 0) & (scores <= 1))
+
+
+def test_accepted_pieces_close_together_merge_and_the_rest_stay_apart():
+    from astroml_core.tasks.hi.model import merge_parts
+
+    labels = np.zeros((60, 20, 20), np.int32)
+    labels[10:14, 5:8, 5:8] = 1          # one horn
+    labels[24:28, 5:8, 6:9] = 2          # the other horn, 10 channels on: the same source
+    labels[50:54, 15:18, 15:18] = 3      # far away: its own source
+    labels[30:33, 5:8, 5:8] = 4          # close, but below the threshold: not merged
+    merged, parts = merge_parts(labels, np.array([True, True, True, False]), 16, 1)
+    assert [list(p) for p in parts] == [[0, 1], [2], [3]]
+    assert set(np.unique(merged[labels == 1])) == set(np.unique(merged[labels == 2])) == {1}
+    assert set(np.unique(merged[labels == 3])) == {2} and set(np.unique(merged[labels == 4])) == {3}
+    assert (merged[labels == 0] == 0).all()

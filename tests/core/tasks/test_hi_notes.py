@@ -44,3 +44,10 @@ def test_notes_are_written_into_ecsv_and_votable_catalogues(tmp_path):
     write_catalogue(table, tmp_path / "cat.vot")
     infos = parse(str(tmp_path / "cat.vot")).get_first_table().infos
     assert [i.value for i in infos if i.name == "note"] == table.meta["notes"]
+
+
+def test_an_optical_cube_is_said_to_be_no_hi_cube(tmp_path):
+    cube = _cube(tmp_path, CTYPE3="WAVE", CUNIT3="Angstrom", CRVAL3=6563.0, CDELT3=1.25, CRPIX3=1.0,
+                 RESTFRQ=None, SPECSYS=None)
+    notes = cube_notes(cube)
+    assert len(notes) == 1 and "optical/infrared" in notes[0] and "0.662 um" in notes[0]
