@@ -213,7 +213,7 @@ def model_find(data: np.ndarray, geom: CubeGeometry, model, config: ModelConfig 
     table["parts"] = np.array([len(p) for p in parts], dtype=np.int64)
     table["accepted"] = table["score"] >= cfg.score_threshold
     progress(0.8)
-    table = fit_sources(table, data, pos.labels, geom, origin=origin)
+    table = fit_sources(table, data, labels, geom, origin=origin)
     if cfg.deboost is not None:
         table = cfg.deboost.apply(table, geom.rest_hz)
     noise_at = np.column_stack([_statistic(f_neg, cfg), neg.centre + np.asarray(origin)]) if neg.n else np.zeros((0, 4))
