@@ -67,20 +67,18 @@ def tuning_cube(seed: int):
     as the training cubes, at the demo cube's size (so its negative candidates are as many as a real search's)."""
     from astropy.wcs import WCS
 
-    from ..sim.hi import cube_header
     from ..sim.hi_noise import random_noise_kind
     from ..tasks.hi.measure import CubeGeometry
     from .hi_data import PIXEL_ARCSEC, random_geometry
 
     rng = np.random.default_rng(seed)
-    base = HICubeConfig()
-    first, beam = random_geometry(rng, base.n_channels)
+    first, beam = random_geometry(rng, HICubeConfig().n_channels)
     sim = HICubeConfig(first_freq_hz=first, beam_arcsec=beam, pixel_arcsec=PIXEL_ARCSEC, kinematics="mixed",
                        noise=random_noise_kind(rng))
     data, header, truth = simulate_hi_cube(int(rng.integers(2**31)), sim)
     truth.meta["noise_kind"] = sim.noise
     geom = CubeGeometry(sim.frequencies_hz, PIXEL_ARCSEC, beam, beam, float(header["RESTFRQ"]),
-                        WCS(cube_header(sim)).celestial, float("nan"))
+                        WCS(header).celestial, float("nan"))
     return data, geom, truth
 
 
@@ -192,12 +190,12 @@ def _ideal_flux_errors(data, signal, labels, found, matches: dict[int, int]) -> 
     return out
 
 
-def tuning_candidates(model, seeds, catalogues: list | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+def tuning_candidates(model, seeds) -> tuple[np.ndarray, np.ndarray, int]:
     """Features of the positive candidates that ska-sdc matches to a true source and of every negative
     candidate (noise), over the tuning cubes, and the voxels searched: what the decision stage separates
     and what the prior noise tail counts. Cubes with continuum-subtraction residuals are left out: their
     residual lobes look like sources to every feature (of either sign), so they would only teach the
-    ranking to ignore S/N; each cube's own calibration deals with them. Used seeds go to ``catalogues``."""
+    ranking to ignore S/N; each cube's own calibration deals with them."""
     from dataclasses import replace
 
     from ..metrics import score_sdc2
@@ -218,8 +216,6 @@ def tuning_candidates(model, seeds, catalogues: list | None = None) -> tuple[np.
             table = measure_sources(data, pos.labels, replace(geom, noise=float(np.median(sigma))))
             matched = np.isin(np.asarray(table["id"]), list(score_sdc2(table, truth).matches))
             good.append(f_pos[matched])
-        if catalogues is not None:
-            catalogues.append(seed)
     return np.vstack(good), np.vstack(noise), voxels
 
 

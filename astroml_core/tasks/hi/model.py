@@ -30,6 +30,7 @@ from .disc_fit import fit_sources
 from .measure import CubeGeometry, measure_sources
 from .noise import normalise
 from .reliability import MIN_NEGATIVES, AtLeast, NoiseTail, fit_tail, reliability
+from .smooth_clip import smooth_and_clip
 
 __all__ = ["ModelConfig", "Decision", "FluxDeboost", "config_from_card", "model_find", "recalibrate", "score_candidates",
            "candidate_features", "FEATURES", "DEFAULT_RELIABILITY"]
@@ -93,23 +94,12 @@ def config_from_card(front: dict, threshold: float | None = None) -> ModelConfig
     return ModelConfig(score_threshold=cut, min_score=min(cut, 0.3), decision=decision, prior=prior, deboost=deboost)
 
 
-def _clip(norm: np.ndarray, beam_px: float, cfg: ModelConfig, progress):
-    try:
-        from .smooth_clip import smooth_and_clip
-    except ImportError:                     # until the shared smooth-and-clip module lands
-        from .sofia import SofiaConfig, _clip as old_clip
-
-        sc = SofiaConfig(cfg.spatial_fwhm_beams, cfg.spectral_channels, cfg.clip_threshold)
-        return old_clip(norm, sc, beam_px, progress)
-    return smooth_and_clip(norm, beam_px, cfg.spatial_fwhm_beams, cfg.spectral_channels, cfg.clip_threshold,
-                           progress=progress)
-
-
 def score_candidates(norm: np.ndarray, geom: CubeGeometry, model, cfg: ModelConfig,
                      progress: Callable[[float], None] = lambda f: None):
     """Candidates of both signs with their features: ((positive, features), (negative, features))."""
     beam_px = geom.beam_major_arcsec / geom.pixel_arcsec
-    masks = list(_clip(norm, beam_px, cfg, lambda f: progress(0.4 * f)))
+    masks = list(smooth_and_clip(norm, beam_px, cfg.spatial_fwhm_beams, cfg.spectral_channels, cfg.clip_threshold,
+                                 progress=lambda f: progress(0.4 * f)))
     out = []
     for sign in (1.0, -1.0):
         mask = masks.pop(0)
