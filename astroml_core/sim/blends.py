@@ -17,6 +17,13 @@ Recipe (LSST-like; numbers in ../shared/SCIENCE.md where they come from a paper)
   (Boucaud+20 drew pairs between 1 and 4 radii), so blendedness spans 0 to ~0.9; groups are
   scattered over the field.
 
+Randomised domains (training only; :mod:`astroml_core.sim.blend_domains` draws them): other PSF families
+per band (``psf``), single Sérsic galaxies (``sersic_share``), truncated discs (``trunc_share``), stars
+(``star_share``), wider sizes (``size_scale_dex``), colours (``colour_spread``) and ellipticities (``max_e``).
+Their defaults are today's recipe and keep every default field bit-identical: the extra random draws come
+from a second generator, seeded (seed, 1), used only when one of them is set; the truth then also has the
+columns ``kind`` ("bulge+disc", "sersic", "star"), ``star`` and ``sersic_n``.
+
 Truth per galaxy: position, flux per band (the profile's total flux), magnitudes, radii, B/T,
 ellipticity, and blendedness β = 1 − Σ I_k² / Σ I_k I_all on the noiseless r+i image (Bosch+2018: 0
 isolated, → 1 fully blended). Isolated noiseless images per galaxy and band come back for training
@@ -34,6 +41,9 @@ from astropy.io import fits
 from astropy.table import QTable
 from astropy.wcs import WCS
 
+from ..errors import ShapeError
+from .blend_profiles import TRUNC_RATIOS, PSFSpec, galaxy_profile, gsparams, make_psf, sersic_index, star_colours
+
 __all__ = ["BlendConfig", "BlendField", "simulate_blends", "write_blend_field", "ensure_demo_blends", "BANDS",
            "DEMO_BLENDS", "DEMO_BLENDS_TRUTH", "DEMO_BLENDS_SEED"]
 
@@ -48,7 +58,14 @@ DISC_COLOURS = (0.35, 0.15, 0.05)
 
 @dataclass(frozen=True)
 class BlendConfig:
-    """Field geometry, PSFs, noise and galaxy groups (defaults: a 64 × 64 px training stamp, one group)."""
+    """Field geometry, PSFs, noise and galaxy groups (defaults: a 64 × 64 px training stamp, one group).
+
+    The randomised-domain options (defaults: today's recipe): ``psf`` one PSFSpec per band (None: Moffat
+    ``psf_beta``); ``sersic_share`` of objects that are single Sérsic profiles (n ~ U(0.5, 6)) instead of bulge
+    + disc; ``trunc_share`` of discs truncated (at TRUNC_RATIOS half-light radii); ``star_share`` of objects that
+    are stars; ``size_scale_dex`` half-width of a uniform per-galaxy shift of the magnitude–size relation (dex);
+    ``colour_spread`` half-width (mag) of a uniform per-galaxy shift of g−r, r−i, i−z; ``max_e`` the largest
+    ellipticity."""
 
     nx: int = 64
     ny: int = 64
@@ -62,6 +79,23 @@ class BlendConfig:
     ra_deg: float = 150.1
     dec_deg: float = 2.2
     bands: tuple[str, ...] = field(default=BANDS)
+    psf: tuple[PSFSpec, ...] | None = None
+    sersic_share: float = 0.0
+    trunc_share: float = 0.0
+    star_share: float = 0.0
+    size_scale_dex: float = 0.0
+    colour_spread: float = 0.0
+    max_e: float = 0.7
+
+    def __post_init__(self):
+        if self.psf is not None and len(self.psf) != len(self.psf_fwhm_arcsec):
+            raise ShapeError(f"psf has {len(self.psf)} specs for {len(self.psf_fwhm_arcsec)} bands: give one per band")
+
+    @property
+    def varied(self) -> bool:
+        """Whether any randomised-domain option that needs extra random draws is set."""
+        return (self.psf is not None or self.sersic_share > 0 or self.trunc_share > 0 or self.star_share > 0
+                or self.size_scale_dex > 0 or self.colour_spread > 0)
 
 
 @dataclass(frozen=True)
@@ -86,15 +120,31 @@ def _magnitudes(n: int, lo: float, hi: float, rng: np.random.Generator) -> np.nd
     return np.log(np.exp(a * lo) + u_ * (np.exp(a * hi) - np.exp(a * lo))) / a
 
 
-def _band_fluxes(mag_i: float, colours: tuple[float, float, float], rng: np.random.Generator) -> np.ndarray:
-    """Fluxes (counts, ZP 27) in g, r, i, z for an i magnitude and (g−r, r−i, i−z) colours ± 0.1."""
+def _band_fluxes(mag_i: float, colours: tuple[float, float, float], rng: np.random.Generator,
+                 shift: np.ndarray | None = None) -> np.ndarray:
+    """Fluxes (counts, ZP 27) in g, r, i, z for an i magnitude and (g−r, r−i, i−z) colours ± 0.1 (+ shift)."""
     gr, ri, iz = np.asarray(colours) + rng.uniform(-0.1, 0.1, 3)
+    if shift is not None:
+        gr, ri, iz = np.array([gr, ri, iz]) + shift
     mags = np.array([mag_i + ri + gr, mag_i + ri, mag_i, mag_i - iz])
     return 10 ** (-0.4 * (mags - ZERO_POINT))
 
 
-def _population(cfg: BlendConfig, rng: np.random.Generator) -> list[dict]:
-    """Galaxy parameters and positions (pixels), group by group."""
+def _kind(gal: dict, cfg: BlendConfig, extra: np.random.Generator) -> None:
+    """Make ``gal`` a star, a single Sérsic or a (maybe truncated) bulge + disc, from the extra generator."""
+    gal.update(kind="bulge+disc", sersic_n=np.nan, trunc=0.0)
+    if extra.random() < cfg.star_share:
+        fluxes = _band_fluxes(gal["mag_i"], star_colours(extra), extra)
+        gal.update(kind="star", bulge_flux=np.zeros(4), disc_flux=fluxes, e=0.0)
+    elif extra.random() < cfg.sersic_share:
+        gal.update(kind="sersic", sersic_n=sersic_index(extra))
+    elif extra.random() < cfg.trunc_share:
+        gal["trunc"] = float(TRUNC_RATIOS[extra.integers(len(TRUNC_RATIOS))])
+
+
+def _population(cfg: BlendConfig, rng: np.random.Generator, extra: np.random.Generator | None = None) -> list[dict]:
+    """Galaxy parameters and positions (pixels), group by group; ``extra`` (the randomised-domain options'
+    generator) is None on the default path, whose draws from ``rng`` are the same either way."""
     gals: list[dict] = []
     margin = 6
     for g in range(cfg.n_groups):
@@ -104,13 +154,22 @@ def _population(cfg: BlendConfig, rng: np.random.Generator) -> list[dict]:
         if cfg.n_groups == 1:
             centre = np.array([cfg.nx / 2, cfg.ny / 2]) + rng.uniform(-3, 3, 2)
         for k in range(n):
-            r_disc = float(np.clip(10 ** (-0.2 * (mags[k] - 21) - 0.15 + rng.normal(0, 0.15)), 0.15, 2.5))
-            e = min(float(rng.rayleigh(0.25)), 0.7)
+            log_r = -0.2 * (mags[k] - 21) - 0.15 + rng.normal(0, 0.15)
+            if extra is not None and cfg.size_scale_dex > 0:
+                log_r += extra.uniform(-cfg.size_scale_dex, cfg.size_scale_dex)
+            # randomised path: at most 12.5 px (today's largest), as the network sees pixels and bigger ones cost
+            r_disc = float(np.clip(10 ** log_r, 0.15, 2.5) if extra is None else
+                           np.clip(10 ** log_r, 0.1, min(2.5, 12.5 * cfg.pixel_arcsec)))
+            e = min(float(rng.rayleigh(0.25)), cfg.max_e)
             bt = float(rng.uniform(0, 0.6))
+            shift = None if extra is None or cfg.colour_spread <= 0 else extra.uniform(-cfg.colour_spread,
+                                                                                        cfg.colour_spread, 3)
             gal = dict(group=g, mag_i=float(mags[k]), r_disc=r_disc, r_bulge=r_disc * float(rng.uniform(0.4, 0.7)),
                        bt=bt, e=e, beta=float(rng.uniform(0, np.pi)),
-                       bulge_flux=_band_fluxes(mags[k], BULGE_COLOURS, rng) * bt,
-                       disc_flux=_band_fluxes(mags[k], DISC_COLOURS, rng) * (1 - bt))
+                       bulge_flux=_band_fluxes(mags[k], BULGE_COLOURS, rng, shift) * bt,
+                       disc_flux=_band_fluxes(mags[k], DISC_COLOURS, rng, shift) * (1 - bt))
+            if extra is not None:
+                _kind(gal, cfg, extra)
             if k == 0:
                 pos = centre
             else:
@@ -122,6 +181,11 @@ def _population(cfg: BlendConfig, rng: np.random.Generator) -> list[dict]:
                     [np.cos(angle), np.sin(angle)])
             gal["x"], gal["y"] = float(np.clip(pos[0], 2, cfg.nx - 3)), float(np.clip(pos[1], 2, cfg.ny - 3))
             gals.append(gal)
+    for gal in gals:       # a star's radii mean nothing (they set its group's spacing above, as a galaxy's would)
+        if gal.get("kind") == "star":
+            gal.update(r_disc=0.0, r_bulge=0.0, bt=0.0)
+        elif gal.get("kind") == "sersic":
+            gal.update(r_bulge=np.nan, bt=np.nan)
     return gals
 
 
@@ -129,12 +193,17 @@ def _draw(gal: dict, band: int, psf, cfg: BlendConfig) -> np.ndarray:
     """The noiseless image of one galaxy in one band on the full field (counts per pixel)."""
     import galsim
 
-    shear = galsim.Shear(e=gal["e"], beta=gal["beta"] * galsim.radians)
-    parts = []
-    if gal["bulge_flux"][band] > 0:
-        parts.append(galsim.DeVaucouleurs(half_light_radius=gal["r_bulge"], flux=gal["bulge_flux"][band]))
-    parts.append(galsim.Exponential(half_light_radius=gal["r_disc"], flux=gal["disc_flux"][band]))
-    profile = galsim.Convolve(galsim.Add(parts).shear(shear), psf)
+    if "kind" in gal:                  # the randomised path
+        shape = galaxy_profile(gal, band)
+        flux = gal["bulge_flux"][band] + gal["disc_flux"][band]
+        profile = psf.withFlux(flux) if shape is None else galsim.Convolve(shape, psf, gsparams=gsparams())
+    else:
+        shear = galsim.Shear(e=gal["e"], beta=gal["beta"] * galsim.radians)
+        parts = []
+        if gal["bulge_flux"][band] > 0:
+            parts.append(galsim.DeVaucouleurs(half_light_radius=gal["r_bulge"], flux=gal["bulge_flux"][band]))
+        parts.append(galsim.Exponential(half_light_radius=gal["r_disc"], flux=gal["disc_flux"][band]))
+        profile = galsim.Convolve(galsim.Add(parts).shear(shear), psf)
     image = galsim.ImageF(cfg.nx, cfg.ny, scale=cfg.pixel_arcsec)
     # GalSim puts the profile centre at the image's true centre plus the offset (pixels)
     offset = (gal["x"] - (cfg.nx - 1) / 2, gal["y"] - (cfg.ny - 1) / 2)
@@ -165,15 +234,19 @@ def simulate_blends(seed: int, config: BlendConfig | None = None) -> BlendField:
     """Simulate one field: noisy images per band, isolated noiseless galaxies and a truth QTable.
 
     Truth columns: id, group, x, y (pixels), ra, dec, flux_<band> (counts, ZP 27), mag_<band>,
-    r_disc, r_bulge (arcsec), bt, e, blendedness.
+    r_disc, r_bulge (arcsec), bt, e, blendedness; with randomised-domain options also kind, star, sersic_n
+    (a star's radii, B/T and e are 0; a single Sérsic's r_disc is its half-light radius, its r_bulge and bt NaN).
     """
     import galsim
 
     cfg = config or BlendConfig()
     rng = np.random.default_rng(seed)
-    gals = _population(cfg, rng)
+    gals = _population(cfg, rng, np.random.default_rng([seed, 1]) if cfg.varied else None)
     nb = len(cfg.bands)
-    psfs = [galsim.Moffat(beta=cfg.psf_beta, fwhm=f) for f in cfg.psf_fwhm_arcsec]
+    if cfg.psf is None:
+        psfs = [galsim.Moffat(beta=cfg.psf_beta, fwhm=f) for f in cfg.psf_fwhm_arcsec]
+    else:
+        psfs = [make_psf(spec, f) for spec, f in zip(cfg.psf, cfg.psf_fwhm_arcsec)]
     isolated = np.zeros((len(gals), nb, cfg.ny, cfg.nx), np.float32)
     for k, gal in enumerate(gals):
         for b in range(nb):
@@ -198,6 +271,10 @@ def simulate_blends(seed: int, config: BlendConfig | None = None) -> BlendField:
     truth["e"] = np.array([g["e"] for g in gals])
     detection = isolated[:, list(cfg.bands).index("r")] + isolated[:, list(cfg.bands).index("i")]
     truth["blendedness"] = blendedness(detection)
+    if cfg.varied:
+        truth["kind"] = np.array([g.get("kind", "bulge+disc") for g in gals], dtype=str)
+        truth["star"] = truth["kind"] == "star"
+        truth["sersic_n"] = np.array([g.get("sersic_n", np.nan) for g in gals], float)
     truth.meta.update(seed=seed, simulator="astroml_core.sim.blends", zero_point=ZERO_POINT, bands=list(cfg.bands))
     return BlendField(images, isolated, truth, wcs, cfg)
 
@@ -216,7 +293,8 @@ def write_blend_field(path: str | os.PathLike, seed: int, truth_path: str | os.P
         header["FILTER"] = band
         header["BUNIT"] = "count"
         header["MAGZERO"] = (ZERO_POINT, "AB zero point")
-        header["PSF_FWHM"] = (cfg.psf_fwhm_arcsec[b], "arcsec, Moffat beta 3.5")
+        header["PSF_FWHM"] = (cfg.psf_fwhm_arcsec[b], "arcsec, Moffat beta 3.5" if cfg.psf is None
+                              else f"arcsec, {cfg.psf[b].family}")
         header["SKYSIG"] = (cfg.sky_sigma[b], "sky noise rms per pixel (counts)")
         hdus.append(fits.ImageHDU(sim.images[b], header=header))
     path = Path(path)

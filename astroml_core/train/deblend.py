@@ -16,6 +16,7 @@ import torch
 from scipy.spatial.distance import pdist
 
 from ..metrics.deblend import galaxy_snr
+from ..sim.blend_domains import random_blend_config
 from ..sim.blends import BlendConfig, simulate_blends
 from ..tasks.deblend.model import MARKER_SIGMA, cut_stamp, markers, scale, splitter_input
 
@@ -53,6 +54,7 @@ class TrainConfig:
     detector_only: bool = False   # train the detector alone (splitter frozen), every example of a batch a detector one
     heat_sigma: float = MARKER_SIGMA   # px, the Gaussian at each centre in the detector's target heat map
     close_share: float = 0.0      # share of detector examples drawn from fields with a close pair (CLOSE_PX)
+    domains: bool = False         # each field in its own random domain (PSF, pixel scale, depth, object mix; issue 30)
 
 
 STAGES = (TrainConfig(),          # the shipped weights' schedule: each stage on new fields, from the last one's weights
@@ -65,13 +67,18 @@ STAGES = (TrainConfig(),          # the shipped weights' schedule: each stage on
           # close pairs (an H200, 330 s and 220 s of loop): on 300 tuning fields (seeds 3000–3299) IoU of
           # blended galaxies 0.765 → 0.773, MAPE 19 → 18 %, completeness 0.918 → 0.921
           TrainConfig(first_field=96000, steps=11766, lr=3e-4, heat_sigma=0.9, close_share=0.25),
-          TrainConfig(n_fields=24000, first_field=132000, steps=8899, lr=1.5e-4, heat_sigma=0.9, close_share=0.5))
+          TrainConfig(n_fields=24000, first_field=132000, steps=8899, lr=1.5e-4, heat_sigma=0.9, close_share=0.5),
+          # domain randomisation (sim.blend_domains.TRAINING_DOMAIN): other PSFs, pixel scales, depths, Sérsic
+          # galaxies and stars, so that the deblender holds on images unlike the default fields (issue 30)
+          TrainConfig(n_fields=24000, first_field=160000, budget_s=300, steps=0, lr=5e-4, heat_sigma=0.9,
+                      close_share=0.25, domains=True))
 
 
-def _field(seed: int, min_snr: float = 5.0, heat_sigma: float = MARKER_SIGMA) -> dict:
+def _field(seed: int, min_snr: float = 5.0, heat_sigma: float = MARKER_SIGMA, domains: bool = False) -> dict:
     """One training field: scaled bands, isolated galaxies (σ units), centres, S/N, the detector's target and
-    the closest separation of two galaxies it must find."""
-    cfg = BlendConfig()
+    the closest separation of two galaxies it must find; with ``domains`` in a random domain drawn from
+    (seed, 7) (:func:`~astroml_core.sim.blend_domains.random_blend_config`; stars are objects to find too)."""
+    cfg = random_blend_config(np.random.default_rng([seed, 7])) if domains else BlendConfig()
     sim = simulate_blends(seed, cfg)
     sigma = np.asarray(cfg.sky_sigma, np.float32)[None, :, None, None]
     iso = sim.isolated / sigma
@@ -102,16 +109,16 @@ class Fields:
 
 
 def simulate_fields(n: int, min_snr: float, processes: int | None = None, first: int = 0,
-                    heat_sigma: float = MARKER_SIGMA) -> Fields:
+                    heat_sigma: float = MARKER_SIGMA, domains: bool = False) -> Fields:
     """Simulate training fields TRAIN_SEED0 + first … + n − 1 on every core (or in this process when
-    there is one) and pack them."""
+    there is one) and pack them; ``domains``: each in a random domain (:func:`_field`)."""
     from functools import partial
     from multiprocessing import get_all_start_methods, get_context
 
     from ..service.device import cpu_threads
 
     processes = processes or cpu_threads()
-    one = partial(_field, min_snr=min_snr, heat_sigma=heat_sigma)
+    one = partial(_field, min_snr=min_snr, heat_sigma=heat_sigma, domains=domains)
     seeds = range(TRAIN_SEED0 + first, TRAIN_SEED0 + first + n)
     if processes == 1:
         fields = [one(seed) for seed in seeds]
@@ -247,7 +254,8 @@ def fit(cfg: TrainConfig, progress: Callable[[str], None] = print, start: dict |
 
     torch.manual_seed(cfg.seed)
     t0 = time.time()
-    fields = simulate_fields(cfg.n_fields, cfg.min_snr, first=cfg.first_field, heat_sigma=cfg.heat_sigma)
+    fields = simulate_fields(cfg.n_fields, cfg.min_snr, first=cfg.first_field, heat_sigma=cfg.heat_sigma,
+                             domains=cfg.domains)
     progress(f"simulated {cfg.n_fields} training fields ({len(fields.snr)} galaxies) in {time.time() - t0:.0f} s")
     device = choose_device()
     cuda = device.type == "cuda"
