@@ -2,7 +2,9 @@
 
 ``lightcone [--python PY] [-o DIR]`` compares our lightcone simulator with 21cmFAST; ``hi-foreign [--cubes N]
 [--noise] [-o FILE.json] [--size small|full] [--methods model,baseline]`` scores the HI finder and baseline on
-the foreign test set (issue 29).
+the foreign test set (issue 29); ``deblend-foreign [--fields N] [--own N] [--card] [--real FILES...] [-o FILE.json]``
+scores the deblender, sep and the noise floor by blendedness on the foreign blend fields and the training
+simulator's held-out fields, and runs the real images given (issue 30).
 """
 from __future__ import annotations
 
@@ -13,20 +15,28 @@ from pathlib import Path
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m astroml_core.validate")
-    parser.add_argument("name", choices=("lightcone", "hi-foreign"))
+    parser.add_argument("name", choices=("lightcone", "hi-foreign", "deblend-foreign"))
     parser.add_argument("--python", help="lightcone: an interpreter with py21cmfast installed (default: this one)")
     parser.add_argument("-o", "--output", type=Path, default=None,
                         help="lightcone: folder for plot and JSON (default validation/); "
-                             "hi-foreign: JSON file (default validation/hi_foreign.json)")
+                             "hi-foreign: JSON file (default validation/hi_foreign.json); "
+                             "deblend-foreign: JSON file (default validation/deblend_foreign.json)")
     parser.add_argument("--cubes", type=int, default=8, help="hi-foreign: how many foreign cubes (1–8)")
     parser.add_argument("--noise", action="store_true", help="hi-foreign: also the pure-noise cubes")
     parser.add_argument("--size", choices=("small", "full"), default="full",
                         help="hi-foreign: 64×64×96 (quick look) or 256×256×512 cubes")
     parser.add_argument("--methods", default="model,baseline", help="hi-foreign: comma-separated detect methods")
-    parser.add_argument("--card", action="store_true", help="hi-foreign: write the results into hi_unet's model card")
+    parser.add_argument("--card", action="store_true", help="hi-foreign: write the results into hi_unet's model card; "
+                        "deblend-foreign: into deblend_unet's")
     parser.add_argument("--real", nargs="*", default=(), type=Path,
-                        help="hi-foreign: real cubes to search too (the real-file corpus), reported in the card")
+                        help="hi-foreign: real cubes to search too (the real-file corpus), reported in the card; "
+                             "deblend-foreign: real images to deblend")
+    parser.add_argument("--fields", type=int, default=40, help="deblend-foreign: how many foreign fields (1–40)")
+    parser.add_argument("--own", type=int, default=40,
+                        help="deblend-foreign: how many of the training simulator's held-out fields (0 for none)")
     args = parser.parse_args(argv)
+    if args.name == "deblend-foreign":
+        return _deblend_foreign(args)
     if args.name == "hi-foreign":
         from .hi_eval import run, write_json
 
@@ -53,6 +63,40 @@ def main(argv: list[str] | None = None) -> int:
     summary = run(output, args.python)
     print(summary["summary_markdown"])
     print(f"plot and JSON in {output}", file=sys.stderr)
+    return 0
+
+
+def _deblend_foreign(args: argparse.Namespace) -> int:
+    """Issue 30's run: the foreign fields, the own held-out fields, the real images; JSON, Markdown, the card."""
+    from ..registry import load_model
+    from ..train.deblend import HELD_OUT_SEEDS
+    from .deblend_eval import run, write_json
+    from .deblend_foreign import FOREIGN_SEEDS
+
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    model = load_model("deblend_unet")
+    foreign = run(FOREIGN_SEEDS[:args.fields], source="foreign", model=model, progress=say)
+    own = run(HELD_OUT_SEEDS[:args.own], source="own", model=model, progress=say) if args.own > 0 else None
+    real = None
+    if args.real:
+        from .deblend_real import real_image_rows, real_markdown
+
+        real = real_image_rows(args.real)
+    out = write_json(dict(foreign=foreign, own=own, real=real),
+                     args.output or Path("validation") / "deblend_foreign.json")
+    print("# Foreign fields\n\n" + foreign["markdown"])
+    if own is not None:
+        print("# Own held-out fields\n\n" + own["markdown"])
+    if real is not None:
+        print("# Real files\n\n" + real_markdown(real))
+    if args.card:
+        from .deblend_card import write_sections
+
+        write_sections(foreign, own, real)
+        say("wrote the foreign, own-by-blendedness (and real-file) sections of assets/models/deblend_unet/card.md")
+    say(f"JSON in {out}")
     return 0
 
 
