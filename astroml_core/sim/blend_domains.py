@@ -1,6 +1,11 @@
 """Random observing domains for the deblender's training fields (issue 30: hold on images it was not
 trained on): one draw per field of PSF family and widths, pixel scale, per-band depth and object mix.
 
+Ranges: pixel scales 0.1–0.3" span Euclid VIS (0.1"), HSC (0.168"), LSST (0.2"), KiDS (0.214") and
+DES/DECaLS (0.263"); FWHM 0.5–1.2" spans good to poor ground-based seeing; Moffat β 2–5 spans fits to real
+PSFs (Trujillo et al. 2001: β ≈ 2.5–4.8), Kolmogorov is the turbulence limit (Fried 1966) and a double
+Gaussian a core with a halo; depths ± 1.5 mag around LSST single visits reach from shallow to stacked data.
+
 ``TRAINING_DOMAIN`` states what the last training stage covered, for the page's "outside what training
 covered" note; ``random_blend_config`` draws one field's :class:`~astroml_core.sim.blends.BlendConfig`.
 """
@@ -22,7 +27,7 @@ _BASE_SKY = BlendConfig().sky_sigma
 #: relative spread of the bands' FWHM around the field's base (bluer bands wider); sky_sigma_counts: the
 #: reference sky σ per band (counts/px, ZP 27) and depth_spread_mag: each band's depth shifted
 #: independently by U(−x, x) mag (σ × 10^(0.4 U(−x, x))); mag_i: i magnitudes; galaxies_per_field: group
-#: size of the 64 × 64 px fields; sersic_n: single-Sérsic indices (sersic_share of objects); trunc_share:
+#: size of the 64 × 64 px fields; sersic_n: single-Sérsic indices (sersic_share of the galaxies); trunc_share:
 #: share of bulge + disc galaxies with a truncated disc; size_scale_dex: per-galaxy shift of the
 #: magnitude–size relation; half_light_radius_arcsec: clip of the disc/Sérsic half-light radius;
 #: colour_spread_mag: per-galaxy shift of g−r, r−i, i−z beyond the templates' ± 0.1; ellipticity_max;

@@ -61,9 +61,9 @@ class BlendConfig:
     """Field geometry, PSFs, noise and galaxy groups (defaults: a 64 × 64 px training stamp, one group).
 
     The randomised-domain options (defaults: today's recipe): ``psf`` one PSFSpec per band (None: Moffat
-    ``psf_beta``); ``sersic_share`` of objects that are single Sérsic profiles (n ~ U(0.5, 6)) instead of bulge
-    + disc; ``trunc_share`` of discs truncated (at TRUNC_RATIOS half-light radii); ``star_share`` of objects that
-    are stars; ``size_scale_dex`` half-width of a uniform per-galaxy shift of the magnitude–size relation (dex);
+    ``psf_beta``); ``star_share`` of objects that are stars; ``sersic_share`` of the other objects that are
+    single Sérsic profiles (n ~ U(0.5, 6)) instead of bulge + disc; ``trunc_share`` of the bulge + disc
+    galaxies whose disc is truncated (at TRUNC_RATIOS half-light radii); ``size_scale_dex`` half-width of a uniform per-galaxy shift of the magnitude–size relation (dex);
     ``colour_spread`` half-width (mag) of a uniform per-galaxy shift of g−r, r−i, i−z; ``max_e`` the largest
     ellipticity."""
 
@@ -135,7 +135,7 @@ def _kind(gal: dict, cfg: BlendConfig, extra: np.random.Generator) -> None:
     gal.update(kind="bulge+disc", sersic_n=np.nan, trunc=0.0)
     if extra.random() < cfg.star_share:
         fluxes = _band_fluxes(gal["mag_i"], star_colours(extra), extra)
-        gal.update(kind="star", bulge_flux=np.zeros(4), disc_flux=fluxes, e=0.0)
+        gal.update(kind="star", bulge_flux=np.zeros_like(fluxes), disc_flux=fluxes, e=0.0)
     elif extra.random() < cfg.sersic_share:
         gal.update(kind="sersic", sersic_n=sersic_index(extra))
     elif extra.random() < cfg.trunc_share:

@@ -8,7 +8,7 @@ import pytest
 from astroml_core.errors import ShapeError
 from astroml_core.sim.blend_domains import TRAINING_DOMAIN, random_blend_config
 from astroml_core.sim.blend_profiles import PSF_FAMILIES, PSFSpec, galaxy_profile
-from astroml_core.sim.blends import BlendConfig, simulate_blends
+from astroml_core.sim.blends import BlendConfig, demo_config, simulate_blends
 from astroml_core.train.deblend import STAGES, _field
 
 
@@ -25,7 +25,8 @@ def _sim_hash(sim) -> str:
 
 # computed on the code before the randomised-domain options existed
 @pytest.mark.parametrize("seed, config, pin", [(2000, None, "ede150cf57c44ce3"), (50001, None, "7a6e77bc1c30904d"),
-                                               (2500, BlendConfig(group_size=(2, 2)), "ca6bf59a75af2dcb")])
+                                               (2500, BlendConfig(group_size=(2, 2)), "ca6bf59a75af2dcb"),
+                                               (7, demo_config(), "c1a71a27f122d844")])
 def test_default_fields_are_bit_identical_to_before(seed, config, pin):
     sim = simulate_blends(seed, config)
     assert _sim_hash(sim) == pin
