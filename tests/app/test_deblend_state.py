@@ -128,13 +128,13 @@ def test_a_single_band_image_runs_the_baselines_and_a_bad_file_keeps_the_open_im
 def test_an_image_with_other_pixels_is_deblended_and_the_status_says_what_that_costs(page, tmp_path):
     from dataclasses import replace
 
-    from astroml_core.train.deblend_off_grid import off_grid_config
-    path = tmp_path / "hsc_like.fits"
-    write_blend_field(path, 12, config=replace(off_grid_config(pixel_arcsec=0.168), nx=96, ny=96, n_groups=4))
-    page.open(path, "0.168″ pixels")
+    from astroml_core.sim.blends import BlendConfig
+    path = tmp_path / "wide_pixels.fits"
+    write_blend_field(path, 12, config=BlendConfig(pixel_arcsec=0.4, nx=96, ny=96, n_groups=4))
+    page.open(path, "0.4″ pixels")
     page.run()
     assert page.status.object.startswith("Sources found: model")
-    assert "<br>⚠ This image has 0.168″ pixels; the network was trained on 0.2″ pixels" in page.status.object
+    assert "<br>⚠ This image has 0.4″ pixels; the network was trained on 0.1–0.3″ pixels" in page.status.object
 
 
 def test_deblended_galaxies_go_to_vetting_most_blended_first(page, logged_in):
