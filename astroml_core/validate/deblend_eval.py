@@ -117,10 +117,11 @@ def _match(truth, found) -> dict[int, int]:
 
 
 def _notes(field: EvalField, result, sigma: np.ndarray) -> list[str] | str:
-    """The model's off-grid notes for this field (an error string when the notes cannot be made)."""
+    """The model's notes for this field as the app would give them (pixels, PSF, brightness and, when the card
+    has one, the residual fit check on the pixels); an error string when the notes cannot be made."""
     from ..tasks.deblend.notes import model_notes
 
-    image = SimpleNamespace(pixel_arcsec=field.pixel_arcsec, psf_fwhm_arcsec=field.psf_fwhm_arcsec)
+    image = SimpleNamespace(pixel_arcsec=field.pixel_arcsec, psf_fwhm_arcsec=field.psf_fwhm_arcsec, data=field.images)
     try:
         return list(model_notes(image, result, sigma))
     except Exception as exc:        # noqa: BLE001 - recorded, never fatal to the run
