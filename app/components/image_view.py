@@ -20,7 +20,7 @@ __all__ = ["ImageView", "COLORMAPS"]
 
 COLORMAPS = {
     "viridis": palettes.Viridis256, "inferno": palettes.Inferno256, "magma": palettes.Magma256,
-    "cividis": palettes.Cividis256, "gray": palettes.Greys256[::-1], "gray (inverted)": palettes.Greys256,
+    "cividis": palettes.Cividis256, "gray": palettes.Greys256, "gray (inverted)": palettes.Greys256[::-1],
     "turbo": palettes.Turbo256,
 }
 
