@@ -8,9 +8,26 @@ from ..hi.noise import robust_sigma
 __all__ = ["band_noise", "image_noise", "detection_image"]
 
 
+MASK_SNR, MASK_GROW = 3.0, 2     # source pixels: the S/N-weighted band sum above 3σ, grown by 2 px
+
+
 def band_noise(images: np.ndarray) -> np.ndarray:
-    """Robust sky σ per band (1.4826 MAD of each (y, x) plane), for data whose sky is subtracted."""
-    return np.array([robust_sigma(plane) for plane in images], dtype=np.float32)
+    """Robust sky σ per band, for data whose sky is subtracted: 1.4826 MAD of each plane's pixels outside the
+    sources, masked twice from the last estimate (the plain MAD counts galaxy wings as noise: +10 % on crowded
+    fields); the plain MAD where the sources leave under a tenth of the pixels."""
+    from scipy import ndimage
+
+    sigma = np.array([robust_sigma(plane) for plane in images], dtype=np.float32)
+    for _ in range(2):
+        ok = np.isfinite(sigma) & (sigma > 0)
+        if not ok.any():
+            break
+        det = np.nan_to_num(images[ok] / sigma[ok, None, None]).sum(axis=0) / np.sqrt(ok.sum())
+        sky = ~ndimage.binary_dilation(det > MASK_SNR, iterations=MASK_GROW)
+        if sky.mean() < 0.1:
+            break
+        sigma = np.array([robust_sigma(plane[sky]) for plane in images], dtype=np.float32)
+    return sigma
 
 
 def image_noise(image) -> np.ndarray:
