@@ -134,7 +134,7 @@ def test_an_image_with_other_pixels_is_deblended_and_the_status_says_what_that_c
     page.open(path, "0.4″ pixels")
     page.run()
     assert page.status.object.startswith("Sources found: model")
-    assert "<br>⚠ This image has 0.4″ pixels; the network was trained on 0.1–0.3″ pixels" in page.status.object
+    assert "<br>⚠ This image has 0.4″ pixels; the network was trained on 0.2″ pixels" in page.status.object
 
 
 def test_deblended_galaxies_go_to_vetting_most_blended_first(page, logged_in):

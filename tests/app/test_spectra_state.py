@@ -48,6 +48,8 @@ def test_box_selection_fills_table_and_stack_with_exactly_the_points_inside(page
     assert page.stack.labels.data["text"][0] == "median of the selection"
     assert all(t.split(" · ")[0] in set(page.survey.spectra.ids[expected]) for t in page.stack.labels.data["text"][1:])
     assert len(page.stack.lines.data["x"]) > 3                                         # main lines marked
+    page._select(expected[:1], "one point")
+    assert "<b>1 spectrum selected</b>" in page.selection_info.object                # not "1 spectra"
 
 
 def test_lasso_selection_and_the_map_marks_it(page):

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .classic import THRESH
 from .errors import band_snr
-from .model import _on_image, summed_image
+from .model import _on_image, footprint, summed_image
 
 __all__ = ["residual_chi2", "FitCheck", "calibrate_fit_check", "SNR_EDGES"]
 
@@ -17,15 +16,15 @@ SNR_EDGES = (0.0, 10.0, 20.0, 50.0, 100.0, 200.0, np.inf)   # bins of a source's
 
 
 def residual_chi2(images: np.ndarray, stamps: np.ndarray, origins: np.ndarray, sigma: np.ndarray) -> np.ndarray:
-    """(source,) mean of ((data − every prediction) / σ)² over the source's footprint (its predicted light above
-    the detection threshold, as its mask) and the bands; NaN for a source with no footprint pixel on the image."""
+    """(source,) mean of ((data − every prediction) / σ)² over the source's photometry footprint
+    (:func:`~.model.footprint`) and the bands; NaN for a source with no footprint pixel on the image."""
     shape = images.shape[-2:]
     inv = (1.0 / np.asarray(sigma, np.float64))[:, None, None]
     resid = (np.where(np.isfinite(images), images, np.nan) - summed_image(stamps, origins, shape)) * inv
     out = np.full(len(stamps), np.nan)
     for k, (origin, own) in enumerate(zip(origins, stamps)):
         sy, sx, ty, tx = _on_image(origin, shape)
-        inside = (own[:, ty, tx] * inv).sum(axis=0) > THRESH * np.sqrt(len(images))
+        inside = footprint(own[:, ty, tx] * inv)
         r = resid[:, sy, sx][:, inside]
         r = r[np.isfinite(r)]
         if r.size:
@@ -70,8 +69,8 @@ class FitCheck:
 
 
 def calibrate_fit_check(chi2: np.ndarray, snr: np.ndarray, quantile: float = 0.99) -> FitCheck:
-    """The limits from sources of training-like fields: the ``quantile`` of χ² per S/N bin (a sparse bin takes
-    the next fainter bin's limit, so a limit never falls below a fainter one's)."""
+    """The limits from sources of training-like fields: the ``quantile`` of χ² per S/N bin with at least 50 sources
+    (a sparser bin takes the nearest filled bin's), never below a fainter bin's limit."""
     ok = np.isfinite(chi2)
     chi2, snr = chi2[ok], snr[ok]
     cell = np.clip(np.digitize(snr, SNR_EDGES[1:-1]), 0, len(SNR_EDGES) - 2)
@@ -79,5 +78,9 @@ def calibrate_fit_check(chi2: np.ndarray, snr: np.ndarray, quantile: float = 0.9
     for i in range(len(limits)):
         mine = chi2[cell == i]
         limits[i] = np.quantile(mine, quantile) if mine.size >= 50 else np.nan
-    limits = np.fmax.accumulate(np.where(np.isfinite(limits), limits, 0.0))
-    return FitCheck(limits, quantile)
+    filled = np.flatnonzero(np.isfinite(limits))
+    if not filled.size:
+        raise ValueError("too few sources to calibrate the fit check (50 per S/N bin)")
+    for i in np.flatnonzero(~np.isfinite(limits)):           # a sparse bin takes the nearest filled one's limit
+        limits[i] = limits[filled[np.argmin(np.abs(filled - i))]]
+    return FitCheck(np.fmax.accumulate(limits), quantile)

@@ -17,10 +17,11 @@ from .classic import THRESH, _catalogue
 from .detection import band_noise
 
 __all__ = ["DeblendResult", "scale", "scaled_bands", "markers", "find_peaks", "cut_stamp", "splitter_input", "model_deblend",
-           "summed_image", "predicted_blendedness", "conserved_fluxes", "STAMP", "MARKER_SIGMA"]
+           "summed_image", "predicted_blendedness", "conserved_fluxes", "footprint", "STAMP", "MARKER_SIGMA"]
 
 STAMP = 64            # splitter stamp (px): a 2.5" galaxy with its PSF wings fits
 MARKER_SIGMA = 1.2    # px, the Gaussian that marks a centre in heat maps and splitter inputs
+FOOTPRINT_GROW = 2    # px by which a source's photometry footprint is grown beyond its faint isophote
 
 
 @dataclass(frozen=True)
@@ -131,13 +132,19 @@ def predicted_blendedness(stamps: np.ndarray, origins: np.ndarray, shape: tuple[
     return out
 
 
+def footprint(own_sigma: np.ndarray) -> np.ndarray:
+    """Where a source's photometry reads the data: its predicted light (band, y, x in sky-σ units) summed over the
+    bands above half the detection threshold, grown by FOOTPRINT_GROW px. Chosen on randomised and default tuning
+    fields: the mask's own isophote (the full threshold, not grown) left 1.3–1.4× the error on isolated galaxies."""
+    inside = own_sigma.sum(axis=0) > THRESH * np.sqrt(len(own_sigma)) / 2
+    return ndimage.binary_dilation(inside, iterations=FOOTPRINT_GROW) if inside.any() else inside
+
+
 def conserved_fluxes(images: np.ndarray, stamps: np.ndarray, origins: np.ndarray, sigma: np.ndarray) -> np.ndarray:
-    """(source, band) fluxes that keep the data's flux: inside each source's footprint (its predicted light
-    above the detection threshold, as its mask) the observed pixels times its share of the predicted light,
-    outside it (and on NaN pixels) its predicted image. An isolated galaxy's flux is then the data's, not
-    the network's guess; on tuning fields this halves the g and z biases of the predicted images' sums."""
+    """(source, band) fluxes that keep the data's flux: inside each source's :func:`footprint` the observed pixels
+    times its share of the predicted light, outside it (and on NaN pixels) its predicted image. An isolated
+    galaxy's flux is then the data's, not the network's guess (scarlet's re-distribution of the observed flux)."""
     shape = images.shape[-2:]
-    footprint = THRESH * np.sqrt(len(images))
     total = summed_image(stamps, origins, shape)
     data = np.where(np.isfinite(images), images, np.nan)
     out = np.zeros(stamps.shape[:2])
@@ -147,9 +154,9 @@ def conserved_fluxes(images: np.ndarray, stamps: np.ndarray, origins: np.ndarray
         mine = own[:, ty, tx].astype(np.float64)
         light = total[:, sy, sx].astype(np.float64)
         observed = data[:, sy, sx].astype(np.float64)
-        inside = (mine * inv_sigma).sum(axis=0) > footprint
         share = np.divide(mine, light, out=np.zeros_like(mine), where=light > 0)
         shared = np.where(np.isfinite(observed), observed * share, mine)
+        inside = footprint(mine * inv_sigma)
         out[k] = np.where(inside[None], shared, mine).sum(axis=(1, 2)) + (own.sum(axis=(1, 2)) - mine.sum(axis=(1, 2)))
     return out
 

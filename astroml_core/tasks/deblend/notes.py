@@ -1,18 +1,17 @@
 """What the deblending network makes of an image unlike the fields it was trained on, in words for the user:
-pixels or seeing outside the ranges its training drew from, sources brighter than any it learnt from, or
-light its predicted images leave unexplained; each quoting what such a difference cost on the foreign test
-set (the card's ``foreign_test``). An image inside the training ranges that the network fits earns none."""
+pixels or seeing outside what its training fields spanned (the card's ``training_domain``), sources brighter
+than any it learnt from, or light its predicted images leave unexplained; each quoting what such a difference
+cost on the foreign test set (the card's ``foreign_test``). An image like the training fields earns none."""
 from __future__ import annotations
 
 import numpy as np
 
-from ...sim.blend_domains import TRAINING_DOMAIN
 from .fit_check import FitCheck, residual_chi2, source_snr
 from .model import DeblendResult
 
 __all__ = ["model_notes", "TOLERANCE"]
 
-TOLERANCE = 0.05      # relative margin outside a training range before a note
+TOLERANCE = 0.1       # relative margin outside a training range before a note
 
 
 def _outside(value: float, lo: float, hi: float) -> bool:
@@ -32,21 +31,25 @@ def _foreign_cost(front: dict) -> str:
             f"(median, isolated galaxies) and {blend_err:.0%} (mean, blended galaxies).")
 
 
-def _range_notes(image) -> list[str]:
-    """Pixel scale, PSF FWHM (″ and pixels) outside the training ranges."""
+def _span(lo: float, hi: float, digits: str = "g") -> str:
+    return f"{lo:{digits}}" if f"{lo:{digits}}" == f"{hi:{digits}}" else f"{lo:{digits}}–{hi:{digits}}"
+
+
+def _range_notes(image, domain: dict) -> list[str]:
+    """Pixel scale and PSF FWHM (″, and in pixels) outside what the training fields spanned."""
     notes = []
     px = image.pixel_arcsec
-    lo, hi = TRAINING_DOMAIN["pixel_arcsec"]
+    lo, hi = domain["pixel_arcsec"]
     if px and _outside(px, lo, hi):
-        notes.append(f"This image has {px:.3g}″ pixels; the network was trained on {lo:g}–{hi:g}″ pixels.")
+        notes.append(f"This image has {px:.3g}″ pixels; the network was trained on {_span(lo, hi)}″ pixels.")
     fwhm = [f for f in image.psf_fwhm_arcsec if f]
-    f_lo, f_hi = TRAINING_DOMAIN["psf_fwhm_arcsec"]
+    f_lo, f_hi = domain["psf_fwhm_arcsec"]
     if fwhm and (_outside(min(fwhm), f_lo, f_hi) or _outside(max(fwhm), f_lo, f_hi)):
-        notes.append(f"Its PSF FWHM is {min(fwhm):.2g}–{max(fwhm):.2g}″; the network was trained on {f_lo:g}–{f_hi:g}″.")
-    if px and fwhm:
+        notes.append(f"Its PSF FWHM is {_span(min(fwhm), max(fwhm), '.2g')}″; the network was trained on {_span(f_lo, f_hi)}″.")
+    if px and fwhm and not notes:
         in_px = max(fwhm) / px
         if _outside(in_px, f_lo / hi, f_hi / lo):
-            notes.append(f"Its PSF is {in_px:.2g} pixels wide; the network was trained on {f_lo / hi:.2g}–{f_hi / lo:.2g}.")
+            notes.append(f"Its PSF is {in_px:.2g} pixels wide; the network was trained on {_span(f_lo / hi, f_hi / lo, '.2g')}.")
     return notes
 
 
@@ -56,16 +59,16 @@ def model_notes(image, result: DeblendResult, sigma: np.ndarray) -> list[str]:
     from ...registry import read_card
 
     front = read_card("deblend_unet")[0]
-    notes = _range_notes(image)
+    domain = front["training_domain"]
+    notes = _range_notes(image, domain)
     if len(result.catalogue):
-        domain = front.get("training_domain", {})
         snr = source_snr(result.stamps, sigma)
-        bright = int((snr > domain.get("snr_max", np.inf)).sum())
+        bright = int((snr > domain["snr_max"]).sum())
         if bright:
             notes.append(f"{bright} of {len(snr)} sources are brighter, relative to the noise, than any training "
                          f"galaxy (S/N > {domain['snr_max']:.0f}).")
         data = getattr(image, "data", None)
-        if "fit_check" in front and data is not None:
+        if data is not None:
             check = FitCheck.from_dict(front["fit_check"])
             chi2 = residual_chi2(data, result.stamps, result.origins, sigma)
             unlike, n_odd = check.unlike_training(chi2, snr)

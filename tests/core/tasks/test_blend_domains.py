@@ -9,7 +9,7 @@ from astroml_core.errors import ShapeError
 from astroml_core.sim.blend_domains import TRAINING_DOMAIN, random_blend_config
 from astroml_core.sim.blend_profiles import PSF_FAMILIES, PSFSpec, galaxy_profile
 from astroml_core.sim.blends import BlendConfig, demo_config, simulate_blends
-from astroml_core.train.deblend import STAGES, _field
+from astroml_core.train.deblend import DOMAIN_STAGE, STAGES, _field
 
 
 def _hash(*arrays) -> str:
@@ -126,5 +126,5 @@ def test_bad_psf_specs_are_refused():
         BlendConfig(psf=(PSFSpec(),) * 3)
 
 
-def test_the_last_stage_fine_tunes_on_random_domains():
-    assert STAGES[-1].domains and STAGES[-1].first_field == 160000 and not any(s.domains for s in STAGES[:-1])
+def test_the_domain_stage_waits_outside_the_shipped_stages():
+    assert DOMAIN_STAGE.domains and DOMAIN_STAGE.first_field == 160000 and not any(s.domains for s in STAGES)

@@ -15,7 +15,6 @@ from astroml_core.tasks.deblend import deblend, model_deblend, model_notes
 from astroml_core.tasks.deblend.detection import band_noise
 from astroml_core.tasks.deblend.fit_check import FitCheck, calibrate_fit_check
 from astroml_core.train.deblend import HELD_OUT_SEEDS
-from astroml_core.train.deblend_domain import domain_config
 
 FIELD = dict(nx=96, ny=96, n_groups=4)     # a few groups, so that some galaxies are bright
 
@@ -31,9 +30,9 @@ def test_a_field_like_the_training_ones_has_no_note(tmp_path):
 
 
 @pytest.mark.parametrize("seed", HELD_OUT_SEEDS[:6])
-def test_randomised_training_like_fields_have_no_note(seed):
-    """Held-out seeds drawn in the randomised training domain (pixels, PSFs, depths, profiles, stars): silent."""
-    sim = simulate_blends(seed, domain_config(seed, 96, 96, 4))
+def test_held_out_training_like_fields_have_no_note(seed):
+    """Held-out fields of the training simulator, more crowded than the training stamps, σ measured: silent."""
+    sim = simulate_blends(seed, BlendConfig(nx=128, ny=128, n_groups=6))
     sigma = band_noise(sim.images)
     res = model_deblend(sim.images, sim.config.bands, load_model("deblend_unet", "cpu"), sigma=sigma)
     image = SimpleNamespace(pixel_arcsec=sim.config.pixel_arcsec, psf_fwhm_arcsec=sim.config.psf_fwhm_arcsec,
@@ -42,8 +41,8 @@ def test_randomised_training_like_fields_have_no_note(seed):
 
 
 @pytest.mark.parametrize("change, expected", [
-    (dict(pixel_arcsec=0.4), "This image has 0.4″ pixels; the network was trained on 0.1–0.3″ pixels."),
-    (dict(psf_fwhm_arcsec=(1.8, 1.7, 1.6, 1.5)), "Its PSF FWHM is 1.5–1.8″; the network was trained on 0.5–1.2″."),
+    (dict(pixel_arcsec=0.168), "This image has 0.168″ pixels; the network was trained on 0.2″ pixels."),
+    (dict(psf_fwhm_arcsec=(1.2, 1.1, 1.05, 1.0)), "Its PSF FWHM is 1–1.2″; the network was trained on 0.7–0.85″."),
 ])
 def test_pixels_or_seeing_outside_training_earn_a_note_with_the_foreign_cost(tmp_path, change, expected):
     notes = _notes(tmp_path, BlendConfig(**FIELD, **change))
@@ -69,5 +68,6 @@ def test_the_fit_check_fires_only_when_many_sources_fit_badly():
 def test_the_card_holds_the_training_domain_and_fit_check():
     front = read_card("deblend_unet")[0]
     assert 300 < front["training_domain"]["snr_max"] < 100000
+    assert front["training_domain"]["pixel_arcsec"] == [0.2, 0.2] and not front["training_domain"]["randomised"]
     limits = FitCheck.from_dict(front["fit_check"]).limits
     assert np.all(np.diff(limits) >= 0) and limits[0] > 0.5
