@@ -292,7 +292,8 @@ class SpectraPage(pn.viewable.Viewer):
 
     def _select(self, index: np.ndarray, how: str) -> None:
         self.selection = np.asarray(index, np.int64)
-        self.selection_info.object = f"<b>{len(index):,} spectra selected</b> ({html_text(how)})"
+        noun = "spectrum" if len(index) == 1 else "spectra"
+        self.selection_info.object = f"<b>{len(index):,} {noun} selected</b> ({html_text(how)})"
 
     @param.depends("selection", watch=True)
     def _selection_changed(self) -> None:
