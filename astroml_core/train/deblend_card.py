@@ -11,7 +11,7 @@ import numpy as np
 from ..registry import write_card
 from ..tasks.deblend.notes import TOLERANCE
 from ..sim.blends import BlendConfig
-from .deblend_domain import covered_domain, fit_check_limits, training_snr_max
+from .deblend_domain import covered_domain, fit_check_limits, training_peak_snr_max
 from .markdown import cell, span, table
 from .shipping import model_folder
 from .deblend import (BESIDE_PX, CLOSE_PX, HELD_OUT_SEEDS, PAIR_SEEDS, STAGES, TRAIN_SEED0, TUNING_SEEDS, TrainConfig,
@@ -183,11 +183,11 @@ def _domain_text(covered: dict, check) -> str:
         what = (f"the default fields only: {px[0]:g}″ pixels, Moffat PSFs (β 3.5) of FWHM {fwhm[0]:g}–{fwhm[1]:g}″, bulge + "
                 "disc galaxies, one depth (the randomised stage `DOMAIN_STAGE` in `astroml_core/train/deblend.py` waits "
                 "for a GPU: 552 steps on 2 CPU cores made the splitter worse)")
-    return f"""The shipped weights were trained on {what}. The brightest object of those fields has S/N
-{covered['snr_max']:.0f} (matched filter, all bands).
+    return f"""The shipped weights were trained on {what}. Their brightest pixel is {covered['peak_snr_max']:.0f}σ in the
+S/N-weighted band sum.
 
 The page and `astroml deblend` add a note when an image's pixel scale or PSF FWHM lies more than
-{TOLERANCE:.0%} outside these values, when sources are brighter than that, or when more than {check.max_share:.0%} of its
+{TOLERANCE:.0%} outside these values, when a source's centre is brighter than that, or when more than {check.max_share:.0%} of its
 sources (at least {check.min_count}) leave more residual χ² per footprint pixel than {check.quantile:.0%} of the sources of the
 same S/N on 100 training-like tuning fields (limits by S/N bin: {", ".join(f"{v:.2f}" for v in check.limits)}). Each
 note quotes the foreign test set's measured errors."""
@@ -221,9 +221,9 @@ def run(quick: bool = False, keep_weights: bool = False) -> Path:
     pairs = evaluate_pairs(model, PAIR_SEEDS[:20] if quick else PAIR_SEEDS)
     by_pair = pair_rows(pairs)
     domains = any(s["config"].get("domains") for s in stages)
-    snr_max = training_snr_max(domains, 50 if quick else 1500)
+    peak_max = training_peak_snr_max(domains, 50 if quick else 1500)
     check = fit_check_limits(model, domains, TUNING_SEEDS[:10] if quick else TUNING_SEEDS[:100])
-    covered = dict(covered_domain(domains), randomised=domains, snr_max=round(snr_max, 1))
+    covered = dict(covered_domain(domains), randomised=domains, peak_snr_max=round(peak_max, 1))
     n_params = sum(p.numel() for p in model.parameters())
     front = dict(
         name=NAME, task="deblend",
@@ -325,10 +325,10 @@ Time per 64×64 field (detect + split + measure, this machine, {torch.get_num_th
 {_domain_text(covered, check)}
 
 ## Caveats
-Trained on our GalSim simulator only (bulge + disc and single Sérsic galaxies, stars, Moffat, Kolmogorov and
-double-Gaussian PSFs, Gaussian sky noise): no artefacts, irregular or clumpy galaxies, correlated noise or
-PSF variation across the field. The foreign test set below (another simulator, written apart) and the
-real-file corpus measure what that costs.
+Trained on our GalSim simulator only ({"bulge + disc and single Sérsic galaxies, stars, Moffat, Kolmogorov and double-Gaussian PSFs" if domains else "bulge + disc galaxies, Moffat PSFs of one shape"},
+Gaussian sky noise): no artefacts, irregular or clumpy galaxies, correlated noise or PSF variation across the
+field. The foreign test set below (another simulator, written apart) and the real-file corpus measure what
+that costs.
 """
     front = json.loads(json.dumps(front, default=str))
     write_card(NAME, front, body, folder.parent)

@@ -1,6 +1,6 @@
 """What the shipped weights' training fields cover, for the notes on a user's image: the pixel scale and PSF
 FWHM ranges (the default fields' values, or the randomised domain once a stage trained on it), the brightest
-source's S/N, and the fit check's residual limits measured on training-like fields of tuning seeds."""
+pixel's S/N, and the fit check's residual limits measured on training-like fields of tuning seeds."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -10,11 +10,11 @@ import numpy as np
 from ..sim.blend_domains import TRAINING_DOMAIN, random_blend_config
 from ..sim.blends import BlendConfig, simulate_blends
 from ..tasks.deblend.detection import band_noise
-from ..tasks.deblend.fit_check import FitCheck, calibrate_fit_check, residual_chi2, source_snr
+from ..tasks.deblend.fit_check import FitCheck, calibrate_fit_check, peak_snr, residual_chi2, source_snr
 from ..tasks.deblend.model import model_deblend
 from .deblend import DOMAIN_STAGE, TRAIN_SEED0, TUNING_SEEDS
 
-__all__ = ["domain_config", "covered_domain", "training_snr_max", "fit_check_limits"]
+__all__ = ["domain_config", "covered_domain", "training_peak_snr_max", "fit_check_limits"]
 
 
 def domain_config(seed: int, nx: int = 64, ny: int = 64, n_groups: int = 1) -> BlendConfig:
@@ -35,15 +35,14 @@ def _training_like(seed: int, domains: bool, nx: int = 64, ny: int = 64, n_group
     return domain_config(seed, nx, ny, n_groups) if domains else BlendConfig(nx=nx, ny=ny, n_groups=n_groups)
 
 
-def training_snr_max(domains: bool, n_fields: int = 1500) -> float:
-    """The matched-filter S/N (all bands) of the brightest object in ``n_fields`` default training fields (and as
-    many randomised ones with ``domains``): above it the network sees sources brighter, relative to the noise,
-    than any it learnt from."""
+def training_peak_snr_max(domains: bool, n_fields: int = 1500) -> float:
+    """The brightest pixel of the S/N-weighted band sum (in its own σ) over ``n_fields`` default training images
+    (and as many randomised ones with ``domains``): above it a source is brighter, relative to the noise, than
+    any the network learnt from."""
     first = TRAIN_SEED0 + DOMAIN_STAGE.first_field
     fields = [(TRAIN_SEED0 + k, BlendConfig()) for k in range(n_fields)]
     fields += [(first + k, domain_config(first + k)) for k in range(n_fields)] if domains else []
-    return max(float(source_snr(simulate_blends(seed, cfg).isolated, np.asarray(cfg.sky_sigma, np.float32)).max())
-               for seed, cfg in fields)
+    return max(float(peak_snr(simulate_blends(seed, cfg).images, cfg.sky_sigma).max()) for seed, cfg in fields)
 
 
 def fit_check_limits(model, domains: bool, seeds=TUNING_SEEDS[:100]) -> FitCheck:

@@ -14,6 +14,7 @@ import numpy as np
 from astropy.table import QTable
 from astropy.wcs import WCS
 
+from ...errors import AstroMLError
 from .detection import band_noise, detection_image
 
 __all__ = ["sep_deblend", "sep_isophotal", "isophotal_fluxes", "photutils_deblend", "THRESH", "MINAREA"]
@@ -54,8 +55,12 @@ def sep_deblend(images: np.ndarray, bands, wcs: WCS | None = None, sigma=None) -
 
     det, det_sigma = detection_image(images, sigma)
     det = np.ascontiguousarray(det, dtype=np.float64)
-    objects, segmap = sep.extract(det, THRESH, err=det_sigma, minarea=MINAREA, deblend_nthresh=NLEVELS,
-                                  deblend_cont=CONTRAST, segmentation_map=True)
+    sep.set_extract_pixstack(max(300_000, det.size))       # a large galaxy can put most of the image above 1.5σ
+    try:
+        objects, segmap = sep.extract(det, THRESH, err=det_sigma, minarea=MINAREA, deblend_nthresh=NLEVELS,
+                                      deblend_cont=CONTRAST, segmentation_map=True)
+    except Exception as exc:        # sep raises a bare Exception with SExtractor's message
+        raise AstroMLError(f"sep could not extract sources from this image: {exc}") from exc
     segmap = segmap.astype(np.int32)
     x, y = objects["x"], objects["y"]
     a, b = np.maximum(objects["a"], 0.5), np.maximum(objects["b"], 0.5)

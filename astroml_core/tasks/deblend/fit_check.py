@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .detection import detection_image
 from .errors import band_snr
 from .model import _on_image, footprint, summed_image
 
-__all__ = ["residual_chi2", "FitCheck", "calibrate_fit_check", "SNR_EDGES"]
+__all__ = ["residual_chi2", "peak_snr", "source_snr", "FitCheck", "calibrate_fit_check", "SNR_EDGES"]
 
 SNR_EDGES = (0.0, 10.0, 20.0, 50.0, 100.0, 200.0, np.inf)   # bins of a source's matched-filter S/N (all bands)
 
@@ -30,6 +31,14 @@ def residual_chi2(images: np.ndarray, stamps: np.ndarray, origins: np.ndarray, s
         if r.size:
             out[k] = float(np.mean(r ** 2))
     return out
+
+
+def peak_snr(images: np.ndarray, sigma) -> np.ndarray:
+    """The S/N-weighted band sum Σ_b image_b / σ_b in units of its own noise (√n_bands): a pixel's brightness
+    relative to the noise, read off the data (a network's predicted images saturate on sources brighter than
+    its training ones)."""
+    det, det_sigma = detection_image(images, sigma)
+    return det / det_sigma
 
 
 def source_snr(stamps: np.ndarray, sigma: np.ndarray) -> np.ndarray:

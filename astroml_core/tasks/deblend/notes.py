@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fit_check import FitCheck, residual_chi2, source_snr
+from .fit_check import FitCheck, peak_snr, residual_chi2, source_snr
 from .model import DeblendResult
 
 __all__ = ["model_notes", "TOLERANCE"]
@@ -53,6 +53,14 @@ def _range_notes(image, domain: dict) -> list[str]:
     return notes
 
 
+def _peaks(det: np.ndarray, catalogue) -> np.ndarray:
+    """Each source's S/N-weighted band sum at its centre pixel (NaN-safe)."""
+    ny, nx = det.shape
+    x = np.clip(np.round(np.asarray(catalogue["x"], float)).astype(int), 0, nx - 1)
+    y = np.clip(np.round(np.asarray(catalogue["y"], float)).astype(int), 0, ny - 1)
+    return np.nan_to_num(det[y, x])
+
+
 def model_notes(image, result: DeblendResult, sigma: np.ndarray) -> list[str]:
     """Notes for a model run on ``image`` (sky σ per band ``sigma``, as the run used) that lies outside what the
     network was trained on; none for an image like the training fields."""
@@ -63,12 +71,13 @@ def model_notes(image, result: DeblendResult, sigma: np.ndarray) -> list[str]:
     notes = _range_notes(image, domain)
     if len(result.catalogue):
         snr = source_snr(result.stamps, sigma)
-        bright = int((snr > domain["snr_max"]).sum())
-        if bright:
-            notes.append(f"{bright} of {len(snr)} sources are brighter, relative to the noise, than any training "
-                         f"galaxy (S/N > {domain['snr_max']:.0f}).")
         data = getattr(image, "data", None)
         if data is not None:
+            peak = _peaks(peak_snr(data, sigma), result.catalogue)
+            bright = int((peak > domain["peak_snr_max"]).sum())
+            if bright:
+                notes.append(f"{bright} of {len(snr)} sources are brighter, relative to the noise, than any training "
+                             f"galaxy (peak S/N {peak.max():.0f}; training's brightest pixel {domain['peak_snr_max']:.0f}).")
             check = FitCheck.from_dict(front["fit_check"])
             chi2 = residual_chi2(data, result.stamps, result.origins, sigma)
             unlike, n_odd = check.unlike_training(chi2, snr)

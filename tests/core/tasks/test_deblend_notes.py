@@ -67,7 +67,7 @@ def test_the_fit_check_fires_only_when_many_sources_fit_badly():
 
 def test_the_card_holds_the_training_domain_and_fit_check():
     front = read_card("deblend_unet")[0]
-    assert 300 < front["training_domain"]["snr_max"] < 100000
+    assert 50 < front["training_domain"]["peak_snr_max"] < 100000
     assert front["training_domain"]["pixel_arcsec"] == [0.2, 0.2] and not front["training_domain"]["randomised"]
     limits = FitCheck.from_dict(front["fit_check"]).limits
     assert np.all(np.diff(limits) >= 0) and limits[0] > 0.5
