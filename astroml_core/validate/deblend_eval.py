@@ -10,15 +10,15 @@ galaxies the model found. The foreign set is for testing only: nothing here may 
 """
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Callable
 
 import numpy as np
+
+from .json_out import write_json
 
 __all__ = ["BLEND_BINS", "METHODS", "SNR_MIN", "MATCH_PX", "TARGETS", "EvalField", "foreign_field", "own_field",
            "snr_r", "score_field", "bin_tables", "verdict", "run", "markdown_tables", "write_json"]
@@ -336,26 +336,3 @@ def markdown_tables(summary: dict) -> str:
               f"Off-grid notes: {nc['with_note']} of {nc['fields']} fields got one"
               + (f" ({nc['errors']} raised)" if nc["errors"] else "") + "."]
     return "\n".join(lines) + "\n"
-
-
-def _plain(x):
-    """JSON-safe: numpy scalars to Python, NaN/inf to None."""
-    if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_plain(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _plain(x.tolist())
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
-def write_json(summary: dict, path: str | Path) -> Path:
-    """Write a summary (or a dict of summaries) as JSON (NaN as null); returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_plain(summary), indent=1, ensure_ascii=False))
-    return path

@@ -10,7 +10,6 @@ completeness bins the truth by its integrated S/N.
 """
 from __future__ import annotations
 
-import json
 import math
 import tempfile
 import time
@@ -25,6 +24,7 @@ from astropy.io import fits
 from ..errors import AstroMLError, ShapeError
 from .hi_foreign import (CORR_BEAMS, FOREIGN_NOISE_SEEDS, FOREIGN_SEEDS, ForeignCubeConfig, simulate_foreign_noise,
                          write_foreign_cube)
+from .json_out import write_json
 
 __all__ = ["SIZES", "SNR_BINS", "evaluate_cube", "evaluate_noise", "run", "markdown_tables", "write_json"]
 
@@ -241,24 +241,3 @@ def markdown_tables(summary: dict) -> str:
             lines.append(f"| {r['seed']} | {r['corr_beams']:g} | "
                          + " | ".join(_fmt(r[m]["per_1e8_voxels"], 1) for m in methods) + " |")
     return "\n".join(lines) + "\n"
-
-
-def _plain(x):
-    """JSON-safe: numpy scalars to Python, NaN/inf to None."""
-    if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_plain(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
-def write_json(summary: dict, path: str | Path) -> Path:
-    """Write the summary as JSON (NaN as null); returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_plain(summary), indent=1, ensure_ascii=False))
-    return path
