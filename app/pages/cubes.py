@@ -29,6 +29,8 @@ from ..components.url_state import copy_link_button, link_path, open_linked_or_d
 
 __all__ = ["CubePage", "PAGE"]
 
+LIMITS_REVERSED = "the upper colour limit must be above the lower one"
+
 PAGE = dict(slug="cubes", title="HI cubes",
             blurb="Browse radio HI data cubes slice by slice: channel player with frequency and velocity, "
                   "sky axes from the WCS, DS9-style stretches, moment-0 and peak maps, the spectrum under "
@@ -321,8 +323,10 @@ class CubePage(pn.viewable.Viewer):
         scale, unit = self._display_unit()
         given = (self.vmin / scale, self.vmax / scale) if self.limits == "custom" else (None, None)
         if given[0] is not None and not given[1] > given[0]:
-            self.banner.error(AstroMLError("the upper colour limit must be above the lower one"))
+            self.banner.error(AstroMLError(LIMITS_REVERSED))
             return
+        if LIMITS_REVERSED in self.banner.error_text:       # the pair is fixed: its error goes, any other stays
+            self.banner.clear()
         interval = "99.5%" if self.limits == "custom" else self.limits
         view = view_plane(self._plane, interval=interval, stretch=self.stretch, region=(x0, x1, y0, y1),
                           vmin=given[0], vmax=given[1])

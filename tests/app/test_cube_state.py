@@ -50,6 +50,8 @@ def test_custom_limits_are_used_and_a_reversed_pair_is_refused(page):
     assert page._last_limits == pytest.approx((-10 / scale, 20 / scale))
     page.vmax = -20.0
     assert "upper colour limit" in page.banner.error_text
+    page.vmax = 30.0                                        # fixed: the banner goes (issue 34: it stayed)
+    assert page.banner.error_text == "" and page._last_limits == pytest.approx((-10 / scale, 30 / scale))
 
 
 def test_pointer_readout_and_pixel_spectrum(page):
