@@ -43,6 +43,12 @@ class StampGrid:
             for k, (src, fig) in enumerate(zip(self.sources[row], self.figs[row])):
                 fig.visible = k < len(bands)
                 fig.title.text = f"{bands[k]} {label}" if k < len(bands) else ""
+        self.clear()
+
+    def clear(self) -> None:
+        """Empty every stamp (no source selected)."""
+        for srcs in self.sources:
+            for src in srcs:
                 src.data = dict(image=[], x=[], y=[], dw=[], dh=[])
 
     def show(self, stamps: np.ndarray, residuals: np.ndarray, x0: int, y0: int) -> None:

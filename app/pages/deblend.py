@@ -264,7 +264,10 @@ class DeblendPage(pn.viewable.Viewer):
         if result is None or self.selected is None or self.selected >= len(result.catalogue):
             self.view_fig.set_marker(None, None)
             self.selection.object = "Click a source or a row"
+            self.stamps.clear()
+            self._select_row(None)
             return
+        self._select_row(self.selected)
         row = result.catalogue[self.selected]
         self.view_fig.set_marker(float(row["x"]), float(row["y"]))
         fluxes = " · ".join(f"{html_text(b)} {row[f'flux_{b}']:.4g}" + (f" ± {row[f'flux_err_{b}']:.2g}" if f"flux_err_{b}" in row.colnames else "")
@@ -277,6 +280,13 @@ class DeblendPage(pn.viewable.Viewer):
         cut, (y0, x0) = cut_stamp(self._residuals[self.method], float(row["x"]), float(row["y"]))
         self.stamps.show(result.stamps[self.selected], cut, x0, y0)
         self._show_saliency(result, self.selected)
+
+    def _select_row(self, source: int | None) -> None:
+        """Highlight the table row of ``source`` (none for None), as a click on the image selects it."""
+        frame = self.table.value
+        rows = [] if source is None or frame is None else [int(i) for i in np.flatnonzero(frame["id"].to_numpy() == source)]
+        if self.table.selection != rows:
+            self.table.selection = rows
 
     def _show_saliency(self, result, k: int) -> None:
         """Integrated gradients of the splitter's flux for source ``k``, summed over bands (the model only)."""

@@ -100,8 +100,11 @@ def test_selecting_a_source_highlights_its_mask_and_shows_its_stamps(page):
     page.show_masks, page.contours = True, True
     outlined = page.view_fig.masks.data["image"][0].view(np.uint8).reshape(*page.image.shape, 4)
     assert 0 < (outlined[..., 3] > 0).sum() < (masks[..., 3] > 0).sum()
+    row_of = list(page.table.value["id"]).index(page.selected)
+    assert page.table.selection == [row_of]                      # the click selects its table row (issue 34)
     page.method = "sep"
     assert page.selected is None and len(page.table.value) == len(page.results["sep"].catalogue)
+    assert page.stamps.sources[0][1].data["image"] == [] and page.table.selection == []   # no stale stamps
     page.selected = 0
     assert "model sources only" in page.saliency.fig.title.text and page.seen.source.data["xs"] == []
 
