@@ -390,7 +390,11 @@ class DetectionPanel(pn.viewable.Viewer):
         return f"HI: {Path(str(self.page.cube.path)).name} · {self.method}"
 
     def _export(self, suffix: str) -> io.BytesIO:
+        """The rows shown, their meta stating the threshold they were cut at (not the finder's default)."""
         rows = self.shown()
+        if rows is not None:
+            rows = rows.copy()
+            rows.meta["threshold"] = float(self.threshold)
         with tempfile.TemporaryDirectory() as tmp:
             path = write_catalogue(rows if rows is not None else QTable(), Path(tmp) / f"hi_catalogue{suffix}")
             return io.BytesIO(path.read_bytes())

@@ -120,6 +120,9 @@ def test_detect_threshold_table_and_jump_to_a_source(bright_page):
     assert "matched" in panel.status.object
     exported = panel._export(".ecsv").read().decode()
     assert "central_freq" in exported and "line_flux_integral" in exported
+    from astropy.table import QTable
+    table = QTable.read(exported, format="ascii.ecsv")
+    assert table.meta["threshold"] == 0.0 and len(table) == len(panel.shown())   # the shown cut, not the finder's (issue 34)
 
 
 def test_compare_mode_draws_model_baseline_and_truth_in_status_colours(bright_page):
