@@ -54,6 +54,7 @@ class DetectionPanel(pn.viewable.Viewer):
         self.page = page
         self.catalogues: dict[str, QTable] = {}
         self._restoring: tuple[int, int, float] | None = None      # (source id, channel, threshold) from a link
+        self._syncing = False          # the table's selection is being set to follow the source, not clicked
         self.truth: QTable | None = None
         self._busy = False
         self._verdicts: dict[str, object] = {}      # method → ska-sdc result against the truth
@@ -190,7 +191,8 @@ class DetectionPanel(pn.viewable.Viewer):
         rows = self.shown()
         hits = [] if rows is None else np.flatnonzero(np.asarray(rows["id"]) == source)
         if len(hits):
-            self.table.selection = [int(hits[0])]            # shows the source (on the next tick when served)
+            self._highlight_source(rows)
+            with_document_lock(partial(self.show, rows[int(hits[0])]))              # the source (next tick when served)
             with_document_lock(partial(setattr, self.page, "channel", channel))     # then the link's channel
 
     # --- showing -------------------------------------------------------------------------------------
@@ -254,6 +256,7 @@ class DetectionPanel(pn.viewable.Viewer):
         self.table.value = pd.DataFrame(frame).round({"RA (°)": 5, "Dec (°)": 5, "ν (MHz)": 4, "S (Jy Hz)": 3,
                                                       "w20 (km/s)": 1, "size (″)": 1, "PA (°)": 0, "i (°)": 0,
                                                       "reliability": 3})
+        self._highlight_source(rows)
         summary = f"{len(rows)} of {len(self.catalogue)} sources with reliability ≥ {self.threshold:.2f} ({self.method})"
         if self.show_truth:
             other = self._other()
@@ -322,9 +325,20 @@ class DetectionPanel(pn.viewable.Viewer):
         top = len(SCORE_PALETTE) - 1
         return [SCORE_PALETTE[int(np.clip(s, 0, 1) * top)] for s in np.asarray(rows["score"], float)]
 
+    def _highlight_source(self, rows: QTable) -> None:
+        """Keep the table's highlighted row on the selected source as the rows change (none when it is filtered
+        out), without going to it again."""
+        hits = [] if self.source is None else [int(i) for i in np.flatnonzero(np.asarray(rows["id"]) == self.source)][:1]
+        if self.table.selection != hits:
+            self._syncing = True
+            try:
+                self.table.selection = hits
+            finally:
+                self._syncing = False
+
     def _row_selected(self, event) -> None:
         rows = self.shown()
-        if not event.new or rows is None or event.new[0] >= len(rows):
+        if self._syncing or not event.new or rows is None or event.new[0] >= len(rows):
             return
         with_document_lock(partial(self.show, rows[event.new[0]]))
 

@@ -123,6 +123,17 @@ def test_detect_threshold_table_and_jump_to_a_source(bright_page):
     from astropy.table import QTable
     table = QTable.read(exported, format="ascii.ecsv")
     assert table.meta["threshold"] == 0.0 and len(table) == len(panel.shown())   # the shown cut, not the finder's (issue 34)
+    # the highlighted row follows the selected source as the threshold filters the table (issue 34)
+    rows = panel.shown()
+    k = int(np.argmin(np.asarray(rows["score"])))
+    panel.table.selection = [k]                                   # a click on the least reliable source's row
+    assert panel.source == int(rows[k]["id"])
+    channel = page.channel
+    page.channel = 0 if channel else 1
+    panel.threshold = min(1.0, float(rows[k]["score"]) + 1e-3)    # filtered out: no row highlighted
+    assert panel.table.selection == [] and panel.source == int(rows[k]["id"])
+    panel.threshold = 0.0                                         # back: its row again, the channel left alone
+    assert panel.table.selection == [k] and page.channel == (0 if channel else 1)
 
 
 def test_compare_mode_draws_model_baseline_and_truth_in_status_colours(bright_page):
