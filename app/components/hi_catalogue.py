@@ -257,7 +257,9 @@ class DetectionPanel(pn.viewable.Viewer):
                                                       "w20 (km/s)": 1, "size (″)": 1, "PA (°)": 0, "i (°)": 0,
                                                       "reliability": 3})
         self._highlight_source(rows)
-        summary = f"{len(rows)} of {len(self.catalogue)} sources with reliability ≥ {self.threshold:.2f} ({self.method})"
+        default = float(self.catalogue.meta.get("threshold", np.nan))
+        why = f"; {default:.2f} is the {self.method} finder's default cut" if np.isclose(self.threshold, default) else ""
+        summary = f"{len(rows)} of {len(self.catalogue)} sources with reliability ≥ {self.threshold:.2f} ({self.method}{why})"
         if self.show_truth:
             other = self._other()
             if self.truth is not None:

@@ -147,6 +147,7 @@ def test_compare_mode_draws_model_baseline_and_truth_in_status_colours(bright_pa
     panel.start()
     assert set(panel.catalogues) == {"model", "baseline"}
     assert panel.threshold == panel.catalogue.meta["threshold"]         # the model's own default
+    assert f"{panel.threshold:.2f} is the model finder's default cut" in panel.status.object   # the jump explained (issue 34)
     panel.show_truth = True
     assert "model: matched" in panel.status.object and "baseline: matched" in panel.status.object
     assert "dotted: baseline" in panel.legend.object
