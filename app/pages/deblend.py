@@ -37,7 +37,7 @@ from ..components.saliency_overlay import SaliencyContours
 from ..components.safe_text import html_text, md_text
 from ..components.send_to_vetting import SendToVetting
 from ..components.stamp_grid import StampGrid
-from ..components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
+from ..components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url, url_query
 
 __all__ = ["DeblendPage", "PAGE"]
 
@@ -63,6 +63,7 @@ class DeblendPage(pn.viewable.Viewer):
     band = param.Selector(default="r", objects=["r"], label="Band compared in the table")
     selected = param.Integer(default=None, allow_None=True, doc="Selected source (row of the method's table)")
     file = param.String(default="", doc="The open image, relative to the data root (for links)")
+    deblended = param.Boolean(default=False, doc="Whether the image was deblended (a link then deblends it again)")
 
     def __init__(self, **params) -> None:
         super().__init__(**params)
@@ -106,9 +107,13 @@ class DeblendPage(pn.viewable.Viewer):
                                   for suffix, label in ((".ecsv", "Catalogue ECSV"), (".vot", "Catalogue VOTable"),
                                                         (".reg", "DS9 regions"), (".fits", "Masks FITS"))], visible=False)
         self.copy_link = copy_link_button()
+        query = url_query()         # a link to a deblended image: read before it opens (which can be at once)
+        self._linked = ({k: query[k] for k in ("view", "method", "band") if k in query}
+                        if str(query.get("deblended")).lower() == "true" else None)
         open_linked_or_demo(self.source)
         sync_url(self, {"file": "file", "view": "view", "q": "q", "stretch": "stretch", "method": "method",
-                        "show_masks": "masks", "contours": "outlines", "opacity": "opacity", "band": "band"})
+                        "show_masks": "masks", "contours": "outlines", "opacity": "opacity", "band": "band",
+                        "deblended": "deblended"})
 
     # --- opening ------------------------------------------------------------------------------------
     def open(self, path: Path | list[Path], label: str) -> None:
@@ -117,6 +122,7 @@ class DeblendPage(pn.viewable.Viewer):
         run_io(partial(_read_image, path), partial(self._show_image, path, label), self.banner.error)
 
     def _show_image(self, path: Path, label: str, read: tuple) -> None:
+        linked, self._linked = self._linked, None         # a link's view, method and band: deblend again, keep them
         self.banner.clear()
         self.image, self.sigma, self.truth = read
         image = self.image
@@ -140,9 +146,14 @@ class DeblendPage(pn.viewable.Viewer):
                                                  " (the network needs g, r, i, z: sep and photutils run on any bands)")
         self.table.value = None
         self.downloads.visible = False
+        self.deblended = False
+        if linked:
+            self.param.update({k: v for k, v in linked.items() if v in self.param[k].objects})
         self._draw_image()
         self._draw_axes()
         self._draw_masks()
+        if linked:
+            self.run()
 
     # --- running ------------------------------------------------------------------------------------
     def run(self) -> None:
@@ -194,6 +205,7 @@ class DeblendPage(pn.viewable.Viewer):
     def _done(self, results: dict) -> None:
         self._finish()
         self.results, self._residuals = results, {}
+        self.deblended = True
         if self.method not in results:
             self.method = next(iter(results))
         counts = ", ".join(f"{m} {len(r.catalogue)}" for m, r in results.items())

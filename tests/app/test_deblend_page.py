@@ -127,3 +127,30 @@ def test_an_image_opens_by_its_path_under_the_data_root(page, server):
     page.keyboard.press("Escape")
     page.locator(".open-path button").click(timeout=10_000)     # in reach: not under the image column
     wait_until(lambda: "demo/blends_demo.fits" in text(page, ".page-title"), what="the image opened by path")
+
+
+def test_a_copied_link_reopens_the_deblended_image_with_its_masks_and_method(browser, server):
+    """Copy link after Deblend, open it in a fresh context: deblended again, masks drawn, the linked method and
+    band shown (issue 34: the link reopened without masks)."""
+    url, _ = server
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1250})
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=url)
+    page = ctx.new_page()
+    page.set_default_timeout(20_000)
+    open_deblended(page, url)
+    page.locator(".method-choice button", has_text="sep").click()
+    wait_until(lambda: "per band from sep" in text(page, ".table-caption"), what="sep's table")
+    page.locator(".copy-link button").click()
+    wait_until(lambda: "copied" in page.locator(".copy-link button").inner_text(), what="the copy")
+    link = page.evaluate("navigator.clipboard.readText()")
+    assert "deblended=true" in link.lower() and "method=sep" in link, link
+    ctx.close()
+
+    fresh = browser.new_context(viewport={"width": 1400, "height": 1250})
+    again = fresh.new_page()
+    again.set_default_timeout(20_000)
+    again.goto(link)
+    again.wait_for_selector(".deblend-status >> text=Sources found", timeout=180_000)
+    wait_until(lambda: again.evaluate(MASK_ALPHA), timeout=60, what="masks drawn from the link")
+    wait_until(lambda: "per band from sep" in text(again, ".table-caption"), what="the linked method's table")
+    fresh.close()
