@@ -57,12 +57,18 @@ def read_foreign(hdul: fits.HDUList, name: str) -> RawSpectra:
         return _guard(_lamost, hdul, name, "LAMOST")
     from specutils import Spectrum, SpectrumList
 
+    head = hdul[0].header
+    # A BOSS single-fibre file in the spPlate image layout (1-D flux, COEFF0/COEFF1; e.g. linetools' BOSS quasar):
+    # specutils' spPlate identifier takes it (TELESCOP 'SDSS 2.5-M', no FIBERID card) but its loader wants a 2-D
+    # plate image and a plug-map in HDU 5 and fails ("pop index out of range"); our hand reader below reads it.
+    single_fibre = hdul[0].data is not None and hdul[0].data.ndim == 1 and "COEFF0" in head and "COEFF1" in head
     for fmt in _SPECUTILS_ORDER:
+        if fmt == "SDSS spPlate" and single_fibre:
+            continue
         for cls in (Spectrum, SpectrumList):                # specutils registers each loader for one of them
             registry = cls.read.registry
             if (fmt, cls) in registry._readers and _identified(registry._identifiers.get((fmt, cls)), hdul):
                 return _guard(_specutils, hdul, name, fmt, fmt, registry.get_reader(fmt, cls))
-    head = hdul[0].header
     if hdul[0].data is not None and "COEFF0" in head and "COEFF1" in head:
         return _guard(_sdss_image, hdul, name, "SDSS image layout")
     image = next((h for h in hdul if isinstance(h, (fits.PrimaryHDU, fits.ImageHDU)) and h.data is not None), None)

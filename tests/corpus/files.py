@@ -13,7 +13,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CorpusFile", "CORPUS", "corpus_path", "corpus_dir", "by_kind"]
+__all__ = ["CorpusFile", "CORPUS", "corpus_path", "corpus_dir", "by_kind", "dist_member"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,6 +101,17 @@ CORPUS: tuple[CorpusFile, ...] = (
        "LEGA-C (VLT/VIMOS, ESO Phase 3) spectrum: one row of WAVE (air, TUCD obs.atmos), FLUX, ERR, QUAL"),
     _f("sauron_ngc4550", "ppxf-9.5.2", "ppxf/spectra/NGC4550_SAURON.fits", "spectrum",
        "SAURON (WHT IFU) spectrum of NGC 4550: 1-D image, CRVAL1/CDELT1 and no CTYPE1/CUNIT1, 4,825-5,280 A"),
+    _f("desi_bgs_80613", "fastspecfit-3.6.1", "fastspecfit/test/data/coadd-4-80613-thru20210324.fits", "spectrum",
+       "DESI SV1 coadd (tile 80613, petal 4), one BGS target; redrock-4-80613-thru20210324.fits beside it: GALAXY"),
+    _f("desi_special_27247", "fastspecfit-3.6.1", "fastspecfit/test/data/coadd-special-dark-27247.fits", "spectrum",
+       "DESI special/dark healpix 27247 coadd, one target; redrock-special-dark-27247.fits beside it: GALAXY"),
+    _f("boss_qso_j2202", "linetools-0.3.2", "linetools/spectra/tests/files/SDSSJ220248.31+123656.3.fits", "spectrum",
+       "BOSS single-fibre spectrum (plate 5063, MJD 55831, v5_7_0) of the quasar SDSS J220248.31+123656.3 in the "
+       "spPlate image layout: flux, ivar, log10 λ as 1-D images, COEFF0/COEFF1, no CLASS card"),
+    _f("mage_qso_um184", "linetools-0.3.2", "linetools/spectra/tests/files/UM184_nF.fits", "spectrum",
+       "Magellan/MagE spectrum of the quasar UM 184: IRAF 1-D image, log-linear (DC-FLAG 1), counts, 3,043-10,275 Å"),
+    _f("esi_qso_ph957", "linetools-0.3.2", "linetools/spectra/tests/files/PH957_f.fits", "spectrum",
+       "Keck/ESI spectrum of the quasar PHL 957 (q0100p13): IRAF 1-D image, log-linear, 3,813-10,935 Å"),
     # --- tables that are not spectra (must be refused with a clear message) -------------------------------
     _f("gama_table", "astroquery-0.4.11", "astroquery/gama/tests/data/GAMA_HzVs28.fits", "table",
        "GAMA catalogue rows (RA, DEC, Z): not a spectrum"),
@@ -130,17 +141,22 @@ def _archive(dist: str) -> Path:
 def corpus_path(key: str) -> Path:
     """The extracted path of corpus file ``key`` (extracted once, then reused)."""
     item = _BY_KEY[key]
-    out = corpus_dir() / "files" / item.dist / item.member
+    return dist_member(item.dist, item.member)
+
+
+def dist_member(dist: str, member: str) -> Path:
+    """Any member of a corpus distribution, extracted once (e.g. the redrock file that goes with a DESI coadd)."""
+    out = corpus_dir() / "files" / dist / member
     if out.exists():
         return out
-    archive = _archive(item.dist)
+    archive = _archive(dist)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")
     if archive.suffix == ".whl" or archive.suffix == ".zip":
         with zipfile.ZipFile(archive) as zf:
-            tmp.write_bytes(zf.read(item.member))
+            tmp.write_bytes(zf.read(member))
     else:
         with tarfile.open(archive) as tf:
-            tmp.write_bytes(tf.extractfile(item.member).read())
+            tmp.write_bytes(tf.extractfile(member).read())
     tmp.replace(out)
     return out
