@@ -34,6 +34,7 @@ EXPECTED = {
                            "no uncertainty in the file"]),
     "esi_qso_ph957": (1, ["read as wcs1d-fits", "DC-FLAG = 1: the linear axis holds log10 λ",
                           "no uncertainty in the file"]),
+    "boss_star_3586": (1, ["read as SDSS-III/IV spec (COADD table)"]),
     "alfalfa_hi": (ShapeError, r"alfalfa_sp\.fits \(tabular-fits\): its spectra cover 22–22\.4 cm \(radio, "
                                r"1,340–1,365 MHz\); the classifier reads optical spectra of 3,800–9,198 Å"),
     # 10% of the grid: opens (issue 31) and the classifier answers UNKNOWN "covers only …" for it
@@ -124,7 +125,7 @@ def test_muse_spectrum_resampled_as_specutils_resamples_it():
 
 def test_sdss_spec_files_land_on_the_grid_by_their_loglam_column():
     """Real SDSS DR18 spec files: each COADD pixel on the grid pixel its loglam names (astropy reads the table)."""
-    for key in ("sdss_ngc3073", "sdss_ngc3522"):
+    for key in ("sdss_ngc3073", "sdss_ngc3522", "boss_star_3586"):
         s = open_spectra(corpus_path(key))
         with fits.open(corpus_path(key)) as hdul:
             coadd = hdul["COADD"].data

@@ -112,6 +112,9 @@ CORPUS: tuple[CorpusFile, ...] = (
        "Magellan/MagE spectrum of the quasar UM 184: IRAF 1-D image, log-linear (DC-FLAG 1), counts, 3,043-10,275 Å"),
     _f("esi_qso_ph957", "linetools-0.3.2", "linetools/spectra/tests/files/PH957_f.fits", "spectrum",
        "Keck/ESI spectrum of the quasar PHL 957 (q0100p13): IRAF 1-D image, log-linear, 3,813-10,935 Å"),
+    _f("boss_star_3586", "bossbrain-1.0.12", "bossbrain/data/spec-3586-55181-0500.fits", "spectrum",
+       "BOSS spec file (plate 3586, MJD 55181, fibre 500, v5_10_0) of a star: COADD, SPALL (CLASS STAR, SUBCLASS G1V), "
+       "SPZLINE and per-exposure B1/R1 tables"),
     # --- tables that are not spectra (must be refused with a clear message) -------------------------------
     _f("gama_table", "astroquery-0.4.11", "astroquery/gama/tests/data/GAMA_HzVs28.fits", "table",
        "GAMA catalogue rows (RA, DEC, Z): not a spectrum"),

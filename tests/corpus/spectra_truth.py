@@ -2,7 +2,7 @@
 file that ships beside it) where the file has one, else said where it comes from. Checked against the files in
 tests/core/test_corpus_spectra_classes.py; ``python -m tests.corpus.spectra_truth`` prints the classifier's table.
 
-- SDSS spec files: HDU 2 (SPECOBJ) CLASS, SUBCLASS, Z.
+- SDSS and BOSS spec files: HDU 2 (SPECOBJ; SPALL in bossbrain's BOSS file) CLASS, SUBCLASS, Z.
 - DESI coadds from fastspecfit: the redrock file beside each in the same wheel (REDSHIFTS: SPECTYPE, SUBTYPE, Z).
 - DESI coadds from specutils: no redrock output ships; the FIBERMAP targeting bits say what the target was
   *selected as* (SV3 desi_mask: bit 0 LRG, 1 ELG, 2 QSO; desitarget's sv3_targetmask.yaml). Targeting is not a
@@ -34,6 +34,8 @@ TRUTH: dict[str, tuple[P, ...]] = {
                        "the pipeline's class; NGC 3073 is a dwarf lenticular galaxy (cz ≈ 1,130 km/s: the z in "
                        "the same row), so the star template the pipeline chose is wrong. ZWARNING 0"),),
     "sdss_ngc3522": (P(None, "GALAXY", "BROADLINE", 0.0040180134, "SPECOBJ CLASS", "ZWARNING 0"),),
+    "boss_star_3586": (P(None, "STAR", "G1V (95128)", -0.00010124001, "SPECOBJ CLASS (HDU 2, named SPALL in this "
+                         "BOSS v5_10_0 file)", "ZWARNING 0; BOSS commissioning plate"),),
     "legac_spectrum": (P(None, "GALAXY", None, 0.6686, "LEGA-C is a galaxy survey; z from the LEGA-C catalogue "
                          "(van der Wel+21) as ppxf's example quotes it", "UltraVISTA ID 56670, LEGA-C DR3 ID 414"),),
     "sauron_ngc4550": (P(None, "GALAXY", None, None, "literature: NGC 4550 is an S0 galaxy (SAURON survey)",
