@@ -161,8 +161,8 @@ def _cell(value) -> str:
 def real_markdown(rows: Sequence[dict]) -> str:
     """The rows of :func:`real_rows` as a markdown table (file, target, pipeline class and where from, our label,
     p(max), verdict), then a count of each verdict."""
-    head = "| file | target | pipeline CLASS | from | ours | p(max) | verdict |\n| --- | --- | --- | --- | --- | --- | --- |"
-    lines = [head]
+    lines = ["| file | target | pipeline CLASS | from | ours | p(max) | verdict |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         truth = r["pipeline_class"] + (f" {r['pipeline_subclass']}" if r["pipeline_subclass"] else "") + \
             (f" z={r['z']:.4f}" if r["z"] is not None else "")
