@@ -4,7 +4,9 @@
 [--noise] [-o FILE.json] [--size small|full] [--methods model,baseline]`` scores the HI finder and baseline on
 the foreign test set (issue 29); ``deblend-foreign [--fields N] [--own N] [--card] [--real FILES...] [-o FILE.json]``
 scores the deblender, sep and the noise floor by blendedness on the foreign blend fields and the training
-simulator's held-out fields, and runs the real images given (issue 30).
+simulator's held-out fields, and runs the real images given (issue 30); ``spectra-foreign [--n N] [--own N]
+[--card] [-o FILE.json]`` scores spectra_net on the foreign spectra (four survey grids) and on its own
+simulator's held-out spectra (issue 31).
 """
 from __future__ import annotations
 
@@ -15,26 +17,34 @@ from pathlib import Path
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m astroml_core.validate")
-    parser.add_argument("name", choices=("lightcone", "hi-foreign", "deblend-foreign"))
+    parser.add_argument("name", choices=("lightcone", "hi-foreign", "deblend-foreign", "spectra-foreign"))
     parser.add_argument("--python", help="lightcone: an interpreter with py21cmfast installed (default: this one)")
     parser.add_argument("-o", "--output", type=Path, default=None,
                         help="lightcone: folder for plot and JSON (default validation/); "
                              "hi-foreign: JSON file (default validation/hi_foreign.json); "
-                             "deblend-foreign: JSON file (default validation/deblend_foreign.json)")
+                             "deblend-foreign: JSON file (default validation/deblend_foreign.json); "
+                             "spectra-foreign: JSON file (default validation/spectra_foreign.json)")
     parser.add_argument("--cubes", type=int, default=8, help="hi-foreign: how many foreign cubes (1–8)")
     parser.add_argument("--noise", action="store_true", help="hi-foreign: also the pure-noise cubes")
     parser.add_argument("--size", choices=("small", "full"), default="full",
                         help="hi-foreign: 64×64×96 (quick look) or 256×256×512 cubes")
     parser.add_argument("--methods", default="model,baseline", help="hi-foreign: comma-separated detect methods")
     parser.add_argument("--card", action="store_true", help="hi-foreign: write the results into hi_unet's model card; "
-                        "deblend-foreign: into deblend_unet's")
+                        "deblend-foreign: into deblend_unet's; spectra-foreign: into spectra_net's")
     parser.add_argument("--real", nargs="*", default=(), type=Path,
                         help="hi-foreign: real cubes to search too (the real-file corpus), reported in the card; "
                              "deblend-foreign: real images to deblend")
     parser.add_argument("--fields", type=int, default=40, help="deblend-foreign: how many foreign fields (1–40)")
-    parser.add_argument("--own", type=int, default=40,
-                        help="deblend-foreign: how many of the training simulator's held-out fields (0 for none)")
+    parser.add_argument("--own", type=int, default=None,
+                        help="deblend-foreign: how many of the training simulator's held-out fields (default 40; "
+                             "0 for none); spectra-foreign: held-out spectra of seed HELD_OUT_SEED (default 13000)")
+    parser.add_argument("--n", type=int, default=2600,
+                        help="spectra-foreign: how many foreign spectra (1–26000; a multiple of 52 is balanced)")
     args = parser.parse_args(argv)
+    if args.own is None:
+        args.own = 13000 if args.name == "spectra-foreign" else 40
+    if args.name == "spectra-foreign":
+        return _spectra_foreign(args)
     if args.name == "deblend-foreign":
         return _deblend_foreign(args)
     if args.name == "hi-foreign":
@@ -97,6 +107,29 @@ def _deblend_foreign(args: argparse.Namespace) -> int:
         write_sections(foreign, own, real)
         say("wrote the foreign, own-by-blendedness (and real-file) sections of assets/models/deblend_unet/card.md")
     say(f"JSON in {out}")
+    return 0
+
+
+def _spectra_foreign(args: argparse.Namespace) -> int:
+    """Issue 31's run: the foreign spectra and the own held-out spectra; JSON, Markdown, the card."""
+    import time
+
+    from .spectra_eval import run, write_json
+
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    t0 = time.perf_counter()
+    summary = run(args.n, own=args.own, progress=say)
+    summary["seconds"] = round(time.perf_counter() - t0, 1)
+    out = write_json(summary, args.output or Path("validation") / "spectra_foreign.json")
+    print(summary["markdown"])
+    if args.card:
+        from .spectra_card import write_sections
+
+        write_sections(summary)
+        say("wrote the foreign (and own-by-S/N) sections of assets/models/spectra_net/card.md")
+    say(f"JSON in {out} ({summary['seconds']:.0f} s)")
     return 0
 
 
