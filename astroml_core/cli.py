@@ -111,7 +111,7 @@ def _spectra_classify(args: argparse.Namespace) -> int:
     for i, name in enumerate(result.classes):
         table[f"p_{name}"] = np.round(result.probs[:, i], 4)
     write_table(table, args.output)
-    counts = dict(zip(*np.unique(result.pred_class, return_counts=True)))
+    counts = dict(zip(*np.unique(result.label, return_counts=True)))
     print(f"{len(table)} spectra → {args.output}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0
 

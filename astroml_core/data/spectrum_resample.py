@@ -18,7 +18,7 @@ from ..errors import ShapeError
 __all__ = ["Piece", "RawSpectra", "air_to_vacuum", "resample", "place_on_grid", "concatenate", "ascii_note",
            "MIN_COVERAGE"]
 
-MIN_COVERAGE = 0.3          # the share of the grid (in log λ) a file must cover to be classified
+MIN_COVERAGE = 0.3          # the share of the grid a spectrum must cover to get a class (less: UNKNOWN, issue 31)
 
 
 @dataclass
@@ -125,20 +125,20 @@ def coverage(wavelength: np.ndarray, loglam: np.ndarray) -> float:
     return max(0.0, min(hi, loglam[-1]) - max(lo, loglam[0])) / (loglam[-1] - loglam[0])
 
 
-def check_coverage(raw: RawSpectra, loglam: np.ndarray, name: str) -> None:
-    """ShapeError naming the wavelengths found and needed when the file covers < MIN_COVERAGE of the grid."""
+def check_coverage(raw: RawSpectra, loglam: np.ndarray, name: str) -> float:
+    """The share of the grid the file covers; ShapeError naming the wavelengths found and needed when it covers
+    none of it. A file covering less than MIN_COVERAGE opens: the classifier answers UNKNOWN for it, with why."""
     waves = np.concatenate([np.ravel(p.wavelength) for p in raw.pieces])
     waves = waves[np.isfinite(waves) & (waves > 0)]
     if waves.size == 0:
         raise ShapeError(f"{name}: its wavelengths are not finite and positive; nothing to place on the grid")
     lo, hi = 10 ** loglam[0], 10 ** loglam[-1]
     share = coverage(waves, loglam)
-    if share < MIN_COVERAGE:
-        advice = (f"it covers {share:.0%} of it: open a spectrum of this object over a wider range" if share > 0
-                  else "open an optical spectrum of this object instead")
+    if share <= 0:
         raise ShapeError(f"{name} ({raw.fmt}): its spectra cover {_range_text(waves.min(), waves.max())}; "
                          f"the classifier reads optical spectra of {lo:,.0f}–{hi:,.0f} Å (vacuum) and needs at least "
-                         f"{MIN_COVERAGE:.0%} of that range; {advice}")
+                         f"{MIN_COVERAGE:.0%} of that range; open an optical spectrum of this object instead")
+    return share
 
 
 def _range_text(lo: float, hi: float) -> str:
@@ -153,7 +153,7 @@ def place_on_grid(raw: RawSpectra, loglam: np.ndarray, name: str, path=None):
     then pieces that overlap (DESI's arms) averaged with inverse-variance weights."""
     from .spectra import SpectrumSet, _check_usable
 
-    check_coverage(raw, loglam, name)
+    share = check_coverage(raw, loglam, name)
     n = len(raw.ids)
     wsum = np.zeros((n, loglam.size))
     fsum = np.zeros_like(wsum)
@@ -178,6 +178,10 @@ def place_on_grid(raw: RawSpectra, loglam: np.ndarray, name: str, path=None):
              f"resampled flux-conserving from {np.nanmin(waves):,.1f}–{np.nanmax(waves):,.1f} Å onto the classifier's "
              f"{loglam.size:,} pixels of {lo:,.0f}–{hi:,.0f} Å (1e-4 log10 steps); pixels outside the file's range "
              "carry no data (ivar 0)", *dropped]
+    if share < MIN_COVERAGE:
+        notes.append(f"the file covers {share:.0%} of the classifier's {lo:,.0f}–{hi:,.0f} Å (it needs "
+                     f"{MIN_COVERAGE:.0%} to tell the classes apart): its spectra are classified UNKNOWN; open a "
+                     "spectrum of this object over a wider range for a class")
     if raw.flux_unit:
         notes.append(f"flux unit {raw.flux_unit} (kept for display; the classifier normalises each spectrum)")
     meta["flux_unit"] = np.array([raw.flux_unit or "unknown"] * n)

@@ -222,24 +222,49 @@ def _observe(clean: np.ndarray, loglam: np.ndarray, rng) -> tuple[np.ndarray, ..
     return flux.astype(np.float32), ivar.astype(np.float32), mask, snr
 
 
-def _chunk(seed: int, chunk: int, n: int, kinds: tuple[str, ...], weights) -> SimulatedSpectra:
+def _chunk(seed: int, chunk: int, n: int, kinds: tuple[str, ...], weights, domains: float = 0.0) -> SimulatedSpectra:
     rng = np.random.default_rng([seed, chunk])
     loglam = loglam_grid()
     labels = rng.choice(np.array(kinds), n, p=weights)
+    if domains > 0:
+        return _chunk_domains(rng, loglam, labels, domains)
     clean, z = _normal(loglam, rng, labels)
     flux, ivar, mask, snr = _observe(clean, loglam, rng)
     return SimulatedSpectra(loglam, flux, ivar, mask, labels.astype(str), z, snr)
 
 
-def iter_spectra(seed: int, n: int, kinds: tuple[str, ...] = CLASSES, weights=None):
+def _chunk_domains(rng, loglam, labels: np.ndarray, share: float) -> SimulatedSpectra:
+    """A chunk in which a fraction ``share`` of the spectra come from the randomised domains
+    (:mod:`.spectra_domains`) and the rest from the default simulator."""
+    from .spectra_domains import simulate_domain
+
+    n, L = len(labels), loglam.size
+    randomised = rng.random(n) < share
+    flux, ivar = np.empty((n, L), np.float32), np.empty((n, L), np.float32)
+    mask, z, snr = np.empty((n, L), np.int32), np.empty(n), np.empty(n)
+    for sel, make in ((~randomised, None), (randomised, simulate_domain)):
+        if not sel.any():
+            continue
+        if make is None:
+            clean, z[sel] = _normal(loglam, rng, labels[sel])
+            flux[sel], ivar[sel], mask[sel], snr[sel] = _observe(clean, loglam, rng)
+        else:
+            flux[sel], ivar[sel], mask[sel], z[sel], snr[sel] = make(labels[sel], loglam, rng)
+    return SimulatedSpectra(loglam, flux, ivar, mask, labels.astype(str), z, snr)
+
+
+def iter_spectra(seed: int, n: int, kinds: tuple[str, ...] = CLASSES, weights=None, *, domains: float = 0.0):
     """``simulate_spectra`` one chunk of ≤ CHUNK spectra at a time (training sets never sit whole in memory)."""
     for c in range((n + CHUNK - 1) // CHUNK):
-        yield _chunk(seed, c, min(CHUNK, n - c * CHUNK), kinds, weights)
+        yield _chunk(seed, c, min(CHUNK, n - c * CHUNK), kinds, weights, domains)
 
 
-def simulate_spectra(seed: int, n: int, kinds: tuple[str, ...] = CLASSES, weights=None) -> SimulatedSpectra:
-    """``n`` seeded spectra of the given kinds (default: the 13 classes in equal shares)."""
-    parts = list(iter_spectra(seed, n, kinds, weights))
+def simulate_spectra(seed: int, n: int, kinds: tuple[str, ...] = CLASSES, weights=None, *,
+                     domains: float = 0.0) -> SimulatedSpectra:
+    """``n`` seeded spectra of the given kinds (default: the 13 classes in equal shares); a fraction ``domains``
+    of them drawn from the randomised observing domains of :mod:`.spectra_domains` (default none: the
+    simulator's own SDSS-like domain, unchanged)."""
+    parts = list(iter_spectra(seed, n, kinds, weights, domains=domains))
     if len(parts) == 1:
         return parts[0]
     cat = lambda name: np.concatenate([getattr(p, name) for p in parts])  # noqa: E731

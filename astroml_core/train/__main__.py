@@ -1,5 +1,6 @@
 """``python -m astroml_core.train <name> [--quick]``: train a shipped model, write weights and card;
-``python -m astroml_core.train spectra --labels votes.ecsv``: fine-tune the spectra classifier on vetted labels."""
+``python -m astroml_core.train spectra --labels votes.ecsv``: fine-tune the spectra classifier on vetted labels;
+``python -m astroml_core.train spectra --domains --output DIR``: train it on the randomised observing domains into DIR."""
 from __future__ import annotations
 
 import argparse
@@ -16,7 +17,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="reuse the shipped network weights; redo the decision stage, evaluation and card")
     parser.add_argument("--labels", help="spectra: fine-tune the shipped weights on a vetting export (ECSV/CSV/VOTable)")
     parser.add_argument("--only", choices=("lightcone", "galaxy"), help="inference: train one of the two models")
-    parser.add_argument("--output", help="with --labels: folder for the fine-tuned model (default <data root>/models)")
+    parser.add_argument("--output", help="with --labels: folder for the fine-tuned model (default <data root>/models); "
+                                         "spectra: folder to write spectra_net/ into instead of assets/models")
+    parser.add_argument("--domains", action="store_true",
+                        help="spectra: train on the randomised observing domains (issue 31) beside the default simulator")
     args = parser.parse_args(argv)
     if args.labels:
         if args.name != "spectra":
@@ -41,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.name == "spectra":
         from .spectra_card import run as run_spectra
 
-        run_spectra(quick=args.quick, keep_weights=args.keep_weights)
+        run_spectra(quick=args.quick, keep_weights=args.keep_weights, domains=args.domains, output=args.output)
     return 0
 
 

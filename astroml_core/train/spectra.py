@@ -1,7 +1,11 @@
 """Train the spectra classifier ensemble, the VAE and the anomaly statistics; score them held-out.
 
 Seeds: training 70000, validation (temperature, anomaly reference) 71000, held-out classes 3000 and
-held-out unexpected kinds 3001 — never seen in training; the tests use the held-out ones too.
+held-out unexpected kinds 3001 — never seen in training; the tests use the held-out ones too. With
+``TrainConfig.domains`` (issue 31) training and validation are drawn from the randomised observing domains
+of :mod:`astroml_core.sim.spectra_domains` mixed with the default simulator (seeds 72000 and 73000), the
+UNKNOWN threshold on the anomaly z is calibrated on seed 74000 (randomised domain), and the held-out
+randomised-domain sets are seeds 3002 (classes) and 3003 (unexpected kinds).
 """
 from __future__ import annotations
 
@@ -14,11 +18,16 @@ from ..metrics.spectra import auroc, confusion_matrix, expected_calibration_erro
 from ..sim.spectra import CLASSES, UNEXPECTED, iter_spectra
 from ..tasks.spectra.preprocess import bin4, normalise
 
-__all__ = ["TrainConfig", "TrainingSet", "make_set", "fit", "evaluate", "TRAIN_SEED", "VALID_SEED",
-           "HELD_OUT_SEED", "HELD_OUT_UNEXPECTED_SEED"]
+__all__ = ["TrainConfig", "TrainingSet", "make_set", "fit", "evaluate", "calibrate_unknown", "domain_share",
+           "TRAIN_SEED", "VALID_SEED", "HELD_OUT_SEED", "HELD_OUT_UNEXPECTED_SEED", "TRAIN_DOMAIN_SEED",
+           "VALID_DOMAIN_SEED", "UNKNOWN_CALIBRATION_SEED", "HELD_OUT_DOMAIN_SEED", "HELD_OUT_DOMAIN_UNEXPECTED_SEED",
+           "UNKNOWN_FLAG_RATE"]
 
 TRAIN_SEED, VALID_SEED = 70_000, 71_000
 HELD_OUT_SEED, HELD_OUT_UNEXPECTED_SEED = 3_000, 3_001
+TRAIN_DOMAIN_SEED, VALID_DOMAIN_SEED, UNKNOWN_CALIBRATION_SEED = 72_000, 73_000, 74_000
+HELD_OUT_DOMAIN_SEED, HELD_OUT_DOMAIN_UNEXPECTED_SEED = 3_002, 3_003
+UNKNOWN_FLAG_RATE = 0.03     # share of normal (randomised-domain) calibration spectra the anomaly threshold flags
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,16 @@ class TrainConfig:
     batch: int = 128
     lr: float = 2e-3
     seed: int = 0
+    domains: bool = False    # train on the randomised domains (a share TRAINING_DOMAIN["share"]) + default simulator
+
+
+def domain_share(cfg: TrainConfig) -> float:
+    """The fraction of training/validation spectra drawn from the randomised domains under ``cfg``."""
+    if not cfg.domains:
+        return 0.0
+    from ..sim.spectra_domains import TRAINING_DOMAIN
+
+    return float(TRAINING_DOMAIN["share"])
 
 
 @dataclass
@@ -47,10 +66,11 @@ class TrainingSet:
     snr: np.ndarray        # (N,)
 
 
-def make_set(seed: int, n: int, kinds: tuple[str, ...] = CLASSES) -> TrainingSet:
-    """Simulate ``n`` spectra chunk by chunk and keep only the networks' inputs."""
+def make_set(seed: int, n: int, kinds: tuple[str, ...] = CLASSES, *, domains: float = 0.0) -> TrainingSet:
+    """Simulate ``n`` spectra chunk by chunk (a fraction ``domains`` from the randomised domains) and keep only
+    the networks' inputs."""
     parts = []
-    for sim in iter_spectra(seed, n, kinds):
+    for sim in iter_spectra(seed, n, kinds, domains=domains):
         xb, ivar_b = bin4(sim.flux, sim.ivar)
         parts.append((normalise(sim.flux, sim.ivar).astype(np.float16), xb.astype(np.float16), ivar_b,
                       sim.label, sim.snr))
@@ -185,8 +205,9 @@ def fit(cfg: TrainConfig, log=print):
 
     torch.manual_seed(cfg.seed)
     t0 = time.time()
-    train = make_set(TRAIN_SEED, cfg.n_train)
-    valid = make_set(VALID_SEED, cfg.n_valid)
+    share = domain_share(cfg)
+    train = make_set(TRAIN_DOMAIN_SEED if cfg.domains else TRAIN_SEED, cfg.n_train, domains=share)
+    valid = make_set(VALID_DOMAIN_SEED if cfg.domains else VALID_SEED, cfg.n_valid, domains=share)
     log(f"simulated {cfg.n_train:,} + {cfg.n_valid:,} spectra in {time.time() - t0:.0f} s")
     model = SpectraModel(members=cfg.members)
     for k, member in enumerate(model.ensemble.members):
@@ -207,10 +228,27 @@ def _anomaly(model, out: dict) -> np.ndarray:
     return (_log_maha(model, out) - float(model.log_maha_ref[0])) / float(model.log_maha_ref[1])
 
 
-def evaluate(model, n_per_class: int = 1000, n_unexpected: int = 500) -> dict:
-    """Held-out scores: confusion matrix, macro accuracy, ECE, accuracy by S/N, anomaly AUROC per kind."""
-    normal = make_set(HELD_OUT_SEED, n_per_class * len(CLASSES))
-    odd = make_set(HELD_OUT_UNEXPECTED_SEED, n_unexpected * len(UNEXPECTED), UNEXPECTED)
+def calibrate_unknown(model, cfg: TrainConfig, n: int | None = None, rate: float = UNKNOWN_FLAG_RATE) -> dict:
+    """The anomaly z above which a spectrum is called UNKNOWN: the (1 − rate) quantile on normal spectra of
+    seed UNKNOWN_CALIBRATION_SEED (all from the randomised domains when ``cfg.domains``, else the default
+    simulator), none of which trained the networks or fitted the score's reference."""
+    share = 1.0 if cfg.domains else 0.0
+    n = n or cfg.n_valid
+    calib = make_set(UNKNOWN_CALIBRATION_SEED, n, domains=share)
+    z = _anomaly(model, _outputs(model, calib))
+    return dict(anomaly_z=round(float(np.quantile(z, 1.0 - rate)), 3), target_rate=rate, n=int(n),
+                seed=UNKNOWN_CALIBRATION_SEED, domain="randomised" if share else "default")
+
+
+def evaluate(model, n_per_class: int = 1000, n_unexpected: int = 500, *, domains: float = 0.0,
+             unknown_z: float | None = None) -> dict:
+    """Held-out scores: confusion matrix, macro accuracy, ECE, accuracy by S/N, anomaly AUROC per kind; with
+    ``domains`` > 0 on the randomised-domain held-out seeds (that share randomised); with ``unknown_z`` also
+    the share of normal spectra the anomaly threshold calls UNKNOWN, and of unexpected ones."""
+    seeds = ((HELD_OUT_DOMAIN_SEED, HELD_OUT_DOMAIN_UNEXPECTED_SEED) if domains
+             else (HELD_OUT_SEED, HELD_OUT_UNEXPECTED_SEED))
+    normal = make_set(seeds[0], n_per_class * len(CLASSES), domains=domains)
+    odd = make_set(seeds[1], n_unexpected * len(UNEXPECTED), UNEXPECTED, domains=domains)
     t0 = time.time()
     out_n = _outputs(model, normal)
     seconds = time.time() - t0
@@ -234,4 +272,9 @@ def evaluate(model, n_per_class: int = 1000, n_unexpected: int = 500) -> dict:
                 ece=expected_calibration_error(probs, normal.y), by_snr=by_snr,
                 anomaly_auroc=auroc(score_n, score_o), anomaly_auroc_vae=auroc(out_n["chi2"], out_o["chi2"]),
                 anomaly_by_kind=per_kind,
-                seconds_per_1000=1000 * seconds / len(normal.y), n_normal=len(normal.y), n_unexpected=len(odd.y))
+                seconds_per_1000=1000 * seconds / len(normal.y), n_normal=len(normal.y), n_unexpected=len(odd.y),
+                seeds=seeds, domains=domains,
+                **({} if unknown_z is None else dict(
+                    unknown_rate_normal=float(np.mean(score_n > unknown_z)),
+                    unknown_rate_unexpected=float(np.mean(score_o > unknown_z)),
+                    unknown_rate_by_kind={k: float(np.mean(score_o[odd.label == k] > unknown_z)) for k in UNEXPECTED})))

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.spectrum_resample import MIN_COVERAGE
 from ..registry import write_card
 from ..sim.spectra import CLASSES, SNR_RANGE
 from .shipping import model_folder, trained_or_kept
 from .markdown import cell, span, table
-from .spectra import HELD_OUT_SEED, HELD_OUT_UNEXPECTED_SEED, TRAIN_SEED, VALID_SEED, TrainConfig, evaluate, fit
+from .spectra import (HELD_OUT_SEED, HELD_OUT_UNEXPECTED_SEED, TRAIN_DOMAIN_SEED, TRAIN_SEED, VALID_DOMAIN_SEED,
+                      VALID_SEED, TrainConfig, calibrate_unknown, domain_share, evaluate, fit)
 
 __all__ = ["run"]
 
@@ -28,16 +30,71 @@ def _confusion_table(cm: np.ndarray) -> str:
     return table(["true \\ predicted"] + short, rows)
 
 
-def run(quick: bool = False, keep_weights: bool = False) -> Path:
-    """Build the shipped spectra_net (or, with ``quick``, a throw-away one in a temp folder)."""
+def _held_out_front(ev: dict) -> dict:
+    out = dict(macro_accuracy=round(ev["macro_accuracy"], 4), accuracy=round(ev["accuracy"], 4),
+               ece=round(ev["ece"], 4), anomaly_auroc=round(ev["anomaly_auroc"], 4),
+               anomaly_auroc_by_kind={k: round(v["auroc"], 4) for k, v in ev["anomaly_by_kind"].items()})
+    if "unknown_rate_normal" in ev:
+        out.update(unknown_rate_normal=round(ev["unknown_rate_normal"], 4),
+                   unknown_rate_unexpected=round(ev["unknown_rate_unexpected"], 4),
+                   unknown_rate_by_kind={k: round(v, 4) for k, v in ev["unknown_rate_by_kind"].items()})
+    return out
+
+
+def _training_domain(cfg: TrainConfig) -> dict:
+    """What the training spectra spanned, for the card's front matter."""
+    base = dict(simulator="astroml_core.sim.spectra (SDSS-like: R ~ 2,000 templates, full 3,800–9,200 Å, "
+                          "no tilt, one noise model)", snr=list(SNR_RANGE))
+    if not cfg.domains:
+        return dict(base, randomised_share=0.0)
+    from ..sim.spectra_domains import TRAINING_DOMAIN
+
+    return dict(base, randomised_share=domain_share(cfg), randomised="astroml_core.sim.spectra_domains",
+                **{k: v for k, v in TRAINING_DOMAIN.items() if k != "share"})
+
+
+def _domain_text(cfg: TrainConfig) -> str:
+    if not cfg.domains:
+        return ""
+    from ..sim.spectra_domains import TRAINING_DOMAIN as d
+
+    return f"""
+## Training domain (issue 31)
+{domain_share(cfg):.0%} of the training and validation spectra come from randomised observing domains
+(astroml_core.sim.spectra_domains; the rest from the default SDSS-like simulator), one draw per spectrum:
+a Gaussian line-spread function of R {d['resolution'][0]:,.0f}–{d['resolution'][1]:,.0f}; the whole grid, a survey's
+range (BOSS, DESI, LAMOST, 4MOST LRS) or a random cut at either end keeping ≥ {d['coverage']['min_coverage']:.0%} of
+the grid (ivar 0 outside); a smooth multiplicative flux-calibration tilt of up to ±{d['tilt']['max_excursion'][1]:.0%};
+sky-subtraction residuals of up to {d['sky_residual_sigma'][1]:g} σ at night-sky lines; telluric O₂ A/B and H₂O
+bands uncorrected, partly corrected or corrected; the simulator's noise or Poisson + sky continuum + read
+noise under another throughput; stars at ±{d['star_rv_kms'][1]:.0f} km/s, half of them from a second,
+Kurucz/Phoenix-like family (log g {d['star_logg'][0]:g}–{d['star_logg'][1]:g}, [Fe/H] {d['star_feh'][0]:g} to
++{d['star_feh'][1]:g}); galaxies with a subclass at z {d['galaxy_z']['subclass'][0]:g}–
+{d['galaxy_z']['subclass'][1]:g}, without one to z {d['galaxy_z']['no_subclass'][1]:g}, half of them composite (an intermediate-age population and a
+weak AGN power law, ≤ {d['composite_max_share']:.0%} of the continuum beside Hα). Every class keeps its
+defining quantities (T_eff bins, BPT position, EW(Hα)).
+"""
+
+
+def run(quick: bool = False, keep_weights: bool = False, *, domains: bool = False, output=None) -> Path:
+    """Build the shipped spectra_net (or, with ``quick``, a throw-away one in a temp folder); ``domains`` trains
+    on the randomised observing domains; ``output`` writes weights and card to ``<output>/spectra_net``
+    instead of ``assets/models`` (a scratch run that leaves the shipped model alone)."""
     import torch
 
     from ..models.spectra_nets import SpectraModel
 
-    cfg = TrainConfig(n_train=2600, n_valid=1300, members=2, epochs=1, vae_epochs=1) if quick else TrainConfig()
-    folder = model_folder(NAME, quick)
+    cfg = (TrainConfig(n_train=2600, n_valid=1300, members=2, epochs=1, vae_epochs=1, domains=domains) if quick
+           else TrainConfig(domains=domains))
+    if output is not None:
+        folder = Path(output) / NAME
+        folder.mkdir(parents=True, exist_ok=True)
+    else:
+        folder = model_folder(NAME, quick)
     model, train_s = trained_or_kept(folder, lambda: SpectraModel(members=cfg.members), lambda: fit(cfg), keep_weights)
-    ev = evaluate(model, 60 if quick else 1000, 30 if quick else 500)
+    unknown = calibrate_unknown(model, cfg, 1300 if quick else None)
+    ev = evaluate(model, 60 if quick else 1000, 30 if quick else 500, unknown_z=unknown["anomaly_z"])
+    ev_dom = evaluate(model, 60 if quick else 1000, 30 if quick else 500, domains=1.0, unknown_z=unknown["anomaly_z"])
     n_params = sum(p.numel() for p in model.parameters())
     cm = ev["confusion"]
     front = dict(
@@ -47,14 +104,20 @@ def run(quick: bool = False, keep_weights: bool = False) -> Path:
         inputs="3,840-pixel log-λ spectra (3,800–9,200 Å), L2-normalised flux and σ; VAE: 4-pixel bins",
         outputs="13 class probabilities (temperature-scaled ensemble mean), 1 − max p, member disagreement, "
                 "anomaly z-score, VAE χ² per bin, 128-d features (member 1), 12-d latent",
-        training_data=(f"{cfg.n_train:,} simulated spectra (astroml_core.sim.spectra, seed {TRAIN_SEED}), "
-                       f"{cfg.n_valid:,} for temperature and anomaly reference (seed {VALID_SEED})"),
-        command="python -m astroml_core.train spectra", seed=cfg.seed, train_config=asdict(cfg),
+        training_data=(f"{cfg.n_train:,} simulated spectra (astroml_core.sim.spectra, seed "
+                       f"{TRAIN_DOMAIN_SEED if cfg.domains else TRAIN_SEED}"
+                       + (f"; {domain_share(cfg):.0%} from the randomised domains of astroml_core.sim.spectra_domains"
+                          if cfg.domains else "") + f"), {cfg.n_valid:,} for temperature and anomaly reference "
+                       f"(seed {VALID_DOMAIN_SEED if cfg.domains else VALID_SEED}, same mix)"),
+        training_domain=_training_domain(cfg),
+        command="python -m astroml_core.train spectra" + (" --domains" if cfg.domains else ""), seed=cfg.seed,
+        train_config=asdict(cfg),
         train_seconds=round(train_s), torch=torch.__version__, machine=platform.machine(),
         held_out_seeds=[HELD_OUT_SEED, HELD_OUT_UNEXPECTED_SEED], temperature=round(float(model.ensemble.temperature), 4),
-        held_out=dict(macro_accuracy=round(ev["macro_accuracy"], 4), accuracy=round(ev["accuracy"], 4),
-                      ece=round(ev["ece"], 4), anomaly_auroc=round(ev["anomaly_auroc"], 4),
-                      anomaly_auroc_by_kind={k: round(v["auroc"], 4) for k, v in ev["anomaly_by_kind"].items()}),
+        unknown=dict(unknown, min_coverage=MIN_COVERAGE,
+                     rule="UNKNOWN when < min_coverage of the grid has ivar > 0, or anomaly z > anomaly_z"),
+        held_out=_held_out_front(ev),
+        held_out_domain=dict(_held_out_front(ev_dom), seeds=list(ev_dom["seeds"])),
         confusion_matrix=cm.tolist(),
     )
     snr_rows = [[span(r["snr_min"], r["snr_max"]), r["n"], cell(r["macro_accuracy"]), cell(r["ece"])]
@@ -73,7 +136,8 @@ on validation unexpected spectra (seed 71001, not the held-out ones) it separate
 (AUROC 0.85 against 0.93) and adding it lowered the score's AUROC, so it stays out of the score. No
 unexpected spectrum was used in training the networks or fitting the score.
 
-## Held-out results ({ev['n_normal']:,} spectra of the 13 classes, seed {HELD_OUT_SEED}; {ev['n_unexpected']:,} unexpected, seed {HELD_OUT_UNEXPECTED_SEED})
+{_domain_text(cfg)}
+## Held-out results, default simulator domain ({ev['n_normal']:,} spectra of the 13 classes, seed {HELD_OUT_SEED}; {ev['n_unexpected']:,} unexpected, seed {HELD_OUT_UNEXPECTED_SEED})
 
 | metric | value |
 | --- | --- |
@@ -81,6 +145,21 @@ unexpected spectrum was used in training the networks or fitting the score.
 | accuracy | {ev['accuracy']:.4f} |
 | expected calibration error (15 bins) | {ev['ece']:.4f} |
 | anomaly AUROC, all unexpected kinds | {ev['anomaly_auroc']:.4f} |
+| UNKNOWN (anomaly z > {unknown['anomaly_z']:.2f}), normal spectra | {ev['unknown_rate_normal']:.2%} |
+
+Held-out spectra all from the randomised observing domains (seeds {ev_dom['seeds'][0]}, {ev_dom['seeds'][1]}):
+
+| metric | value |
+| --- | --- |
+| macro accuracy | {ev_dom['macro_accuracy']:.4f} |
+| expected calibration error | {ev_dom['ece']:.4f} |
+| anomaly AUROC, all unexpected kinds | {ev_dom['anomaly_auroc']:.4f} |
+| UNKNOWN (anomaly), normal spectra | {ev_dom['unknown_rate_normal']:.2%} |
+| UNKNOWN (anomaly), unexpected spectra | {ev_dom['unknown_rate_unexpected']:.2%} |
+
+The UNKNOWN threshold is the {1 - unknown['target_rate']:.0%} quantile of the anomaly z on {unknown['n']:,} normal
+spectra of seed {unknown['seed']} ({unknown['domain']} domain); a spectrum with ivar > 0 on less than
+{MIN_COVERAGE:.0%} of the grid is UNKNOWN whatever its score.
 
 Median S/N per pixel of the test spectra is drawn log-uniformly in {SNR_RANGE[0]:g}–{SNR_RANGE[1]:g}. By S/N:
 

@@ -23,7 +23,6 @@ from tests.corpus.report import outcome, run_info, target
 REFUSED = {
     "gama_table": ("UnsupportedFormatError", r"holds tables \(columns SPECID, .*RA, DEC.*\) but no image and no spectra"),
     "alfalfa_hi": ("spectra reader", r"radio.*the classifier reads optical spectra"),
-    "sauron_ngc4550": ("spectra reader", r"cover 4,827–5,283 Å; the classifier reads optical spectra"),
 }
 SNIFFED = {"cube": "cube", "header": "cube", "image": "image", "spectrum": "spectra"}
 _CENTRE = re.compile(r"^centre: (\w+) (-?[\d.]+) ([-+][\d.]+) deg", re.MULTILINE)

@@ -7,7 +7,11 @@ Per spectrum:
 - ``anomaly``: feature-space novelty, a robust z-score on normal spectra of the members' mean log
   Mahalanobis distance to the nearest class (above ~3 is unusual); ``recon_chi2``: the VAE's χ² per
   bin, a second opinion;
-- ``features`` (the learned representation, for embeddings) and ``latent`` (the VAE's posterior mean).
+- ``features`` (the learned representation, for embeddings) and ``latent`` (the VAE's posterior mean);
+- ``label`` and ``reason`` (issue 31): the predicted class, or ``UNKNOWN`` with the reason when the spectrum
+  cannot be read (no pixel with ivar > 0, or fewer than ``MIN_COVERAGE`` = 30% of the grid's pixels) or is
+  unlike every training class (anomaly z above the threshold in the model card's ``unknown.anomaly_z``,
+  calibrated so that ~3% of normal simulated spectra are flagged). The 13 probabilities are kept either way.
 """
 from __future__ import annotations
 
@@ -17,12 +21,17 @@ from typing import Callable
 import numpy as np
 
 from ...data.spectra import SpectrumSet
-from ...sim.spectra import CLASSES
+from ...data.spectrum_resample import MIN_COVERAGE
+from ...sim.spectra import CLASSES, LOGLAM0, DLOGLAM, N_PIXELS
 from .preprocess import bin4, normalise
 
-__all__ = ["Classification", "classify", "classify_arrays", "BATCH"]
+__all__ = ["Classification", "classify", "classify_arrays", "unknown_threshold", "unknown_labels", "BATCH", "UNKNOWN",
+           "DEFAULT_UNKNOWN_Z"]
 
 BATCH = 128          # measured fastest on 2 CPU cores (the activations stay in cache)
+UNKNOWN = "UNKNOWN"
+DEFAULT_UNKNOWN_Z = 3.0     # for a card without a calibrated threshold: "above ~3 is unusual"
+_GRID_TEXT = f"{10 ** LOGLAM0:,.0f}–{10 ** (LOGLAM0 + DLOGLAM * (N_PIXELS - 1)):,.0f} Å"
 
 
 @dataclass
@@ -37,6 +46,10 @@ class Classification:
     recon_chi2: np.ndarray     # (N,) VAE reconstruction χ² per bin
     features: np.ndarray       # (N, F) float32
     latent: np.ndarray         # (N, latent) float32
+    coverage: np.ndarray | None = None    # (N,) share of the grid's pixels with ivar > 0
+    label: np.ndarray | None = None       # (N,) str: the predicted class, or UNKNOWN
+    reason: np.ndarray | None = None      # (N,) str: why UNKNOWN ("" when classified)
+    unknown_z: float = DEFAULT_UNKNOWN_Z  # the anomaly threshold used
 
     @property
     def pred(self) -> np.ndarray:
@@ -62,30 +75,58 @@ def _batch_outputs(model, flux: np.ndarray, ivar: np.ndarray, device) -> dict[st
     recon = model.vae.decode(mu)
     w = torch.from_numpy(ivar_b).to(device)
     chi2 = ((recon - xb_t[..., 0]) ** 2 * w).sum(1) / w.gt(0).sum(1).clamp_min(1)
+    coverage = torch.from_numpy((ivar > 0).mean(axis=1).astype(np.float32))
     return dict(probs=mean, disagreement=mi, anomaly=model.anomaly(feats), recon_chi2=chi2, features=feats[0],
-                latent=mu)
+                latent=mu, coverage=coverage)
+
+
+def unknown_threshold(model_dir=None) -> float:
+    """The anomaly z above which ``spectra_net`` answers UNKNOWN: its card's ``unknown.anomaly_z``, or
+    DEFAULT_UNKNOWN_Z when the card predates the calibration."""
+    from ...registry import MODEL_DIR, read_card
+
+    front, _ = read_card("spectra_net", model_dir or MODEL_DIR)
+    return float((front.get("unknown") or {}).get("anomaly_z", DEFAULT_UNKNOWN_Z))
+
+
+def unknown_labels(pred_class: np.ndarray, coverage: np.ndarray, anomaly: np.ndarray,
+                   unknown_z: float) -> tuple[np.ndarray, np.ndarray]:
+    """(label, reason) per spectrum: the class, or UNKNOWN with why — no usable pixel, too little of the grid
+    covered (< MIN_COVERAGE), or unlike the training spectra (anomaly z > ``unknown_z``), in that order."""
+    n = len(pred_class)
+    label = np.asarray(pred_class).astype(f"<U{max(len(UNKNOWN), max((len(c) for c in CLASSES)))}")
+    reason = np.full(n, "", dtype=object)
+    for i in np.flatnonzero(anomaly > unknown_z):
+        reason[i] = f"unlike the training spectra (anomaly z = {anomaly[i]:.2f} > {unknown_z:.2f})"
+    for i in np.flatnonzero(coverage < MIN_COVERAGE):
+        reason[i] = (f"covers only {coverage[i]:.0%} of {_GRID_TEXT} (needs {MIN_COVERAGE:.0%})" if coverage[i] > 0
+                     else "no usable pixel (ivar 0 throughout)")
+    flagged = reason != ""
+    label[flagged] = UNKNOWN
+    return label, reason.astype(str)
 
 
 def classify_arrays(flux: np.ndarray, ivar: np.ndarray, model=None, *, batch: int = BATCH,
-                    progress: Callable[[float, str], None] | None = None) -> Classification:
-    """Classify (N, L) flux / ivar arrays (no-data pixels zeroed) on the simulator's grid."""
-    return _run(lambda sl: (flux[sl], ivar[sl]), len(flux), model, batch, progress)
+                    progress: Callable[[float, str], None] | None = None,
+                    unknown_z: float | None = None) -> Classification:
+    """Classify (N, L) flux / ivar arrays (no-data pixels zeroed) on the simulator's grid; ``unknown_z``: the
+    anomaly threshold for UNKNOWN (default: the shipped card's, see ``unknown_threshold``)."""
+    return _run(lambda sl: (flux[sl], ivar[sl]), len(flux), model, batch, progress, unknown_z)
 
 
 def classify(spectra: SpectrumSet, model=None, *, batch: int = BATCH,
-             progress: Callable[[float, str], None] | None = None) -> Classification:
+             progress: Callable[[float, str], None] | None = None,
+             unknown_z: float | None = None) -> Classification:
     """Classify a spectrum set (read in batches, so a memory-mapped file is never loaded whole)."""
-    from ...sim.spectra import N_PIXELS
-
     if spectra.flux.shape[1] != N_PIXELS:
         from ...errors import ShapeError
 
         raise ShapeError(f"spectra have {spectra.flux.shape[1]} pixels; the classifier needs the {N_PIXELS}-pixel "
                          "grid of 3,800–9,200 Å in 1e-4 log-λ steps (SDSS files are placed on it by open_spectra)")
-    return _run(spectra.rows, len(spectra), model, batch, progress)
+    return _run(spectra.rows, len(spectra), model, batch, progress, unknown_z)
 
 
-def _run(rows, n: int, model, batch: int, progress) -> Classification:
+def _run(rows, n: int, model, batch: int, progress, unknown_z: float | None = None) -> Classification:
     import torch
 
     from ...registry import load_model
@@ -102,5 +143,8 @@ def _run(rows, n: int, model, batch: int, progress) -> Classification:
                 progress(min(start + batch, n) / n, f"classified {min(start + batch, n):,} of {n:,} spectra")
     out = {k: np.concatenate(v) for k, v in parts.items()}
     probs = out["probs"]
+    unknown_z = unknown_threshold() if unknown_z is None else float(unknown_z)
+    label, reason = unknown_labels(np.asarray(CLASSES)[probs.argmax(axis=1)], out["coverage"], out["anomaly"],
+                                   unknown_z)
     return Classification(CLASSES, probs, 1.0 - probs.max(axis=1), out["disagreement"], out["anomaly"],
-                          out["recon_chi2"], out["features"], out["latent"])
+                          out["recon_chi2"], out["features"], out["latent"], out["coverage"], label, reason, unknown_z)

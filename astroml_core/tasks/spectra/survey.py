@@ -138,6 +138,9 @@ def selection_table(survey: Survey, index: np.ndarray) -> Table:
     if truth is not None:
         t["true_class"] = truth[index]
     t["predicted_class"] = r.pred_class[index]
+    if r.label is not None:
+        t["label"] = r.label[index]                      # the class, or UNKNOWN (issue 31)
+        t["reason"] = r.reason[index]                    # why UNKNOWN; empty when classified
     t["probability"] = np.round(r.probs[index].max(axis=1), 4)
     t["uncertainty"] = np.round(r.uncertainty[index], 4)
     t["anomaly"] = np.round(r.anomaly[index], 3)
@@ -145,7 +148,9 @@ def selection_table(survey: Survey, index: np.ndarray) -> Table:
         if key in survey.spectra.meta:
             t[key] = np.round(np.asarray(survey.spectra.meta[key], float)[index], 4)
     t.meta["comments"] = ["AstroML Explorer spectra selection; probability = max class probability of the "
-                          "spectra_net ensemble; anomaly = robust z-score (larger = stranger)"]
+                          "spectra_net ensemble; anomaly = robust z-score (larger = stranger); label = "
+                          "predicted_class, or UNKNOWN when the spectrum covers < 30% of the grid or is unlike "
+                          "the training spectra (reason says which)"]
     return t
 
 
