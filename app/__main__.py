@@ -15,6 +15,8 @@ import os
 import re
 import sys
 
+TITLE = "AstroML Explorer"
+
 __all__ = ["main"]
 
 
@@ -101,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import panel as pn
 
+    from .offloop import offloop_app
     from .shell import ROUTES
 
     pn.extension("tabulator", notifications=False, design="bootstrap")
@@ -112,8 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("astroml").info("vetting store %s", open_store().public_url)  # migrated before forking
     open_store().dispose()
     _freeze_long_lived()
-    pn.serve(ROUTES, port=args.port, address=args.address, show=args.show, num_procs=args.num_procs,
-             websocket_origin=origins, title="AstroML Explorer", threaded=False,
+    apps = {path: offloop_app(page, TITLE) for path, page in ROUTES.items()}   # pages built off the loop
+    pn.serve(apps, port=args.port, address=args.address, show=args.show, num_procs=args.num_procs,
+             websocket_origin=origins, threaded=False,
              websocket_max_message_size=websocket_max_message_bytes(), admin=False,
              auth_provider=StoreAuthProvider(), oauth_optional=True, cookie_secret=cookie_secret(cfg.data_root),
              use_xheaders=args.behind_proxy,

@@ -1,6 +1,6 @@
 """A 1 MB .fits.gz that would decompress to 1 GB of NaN is refused as fast as a missing file, by link and by
-upload, while a second client keeps getting answers (under 1 s during the upload; during the link, within
-what building any page on Panel's event loop costs)."""
+upload, while a second client keeps getting answers in under 1 s (pages are built off the event loop,
+app/offloop.py, so neither the refusal nor the page it is shown on holds other visitors up)."""
 from __future__ import annotations
 
 import gzip
@@ -90,10 +90,8 @@ def test_gzip_bomb_link_is_refused_fast_while_others_answer(bomb_server, page):
           f"{opened:.2f} s; both include the page load); slowest other answer {slowest:.3f} s (while a page "
           f"loads: {usual:.3f} s)")
     assert refused - opened < 2.0, (refused, opened)
-    # Panel builds every page on the event loop (0.7–1.4 s for this one on 2 cores, bomb or not) and cleans up
-    # closed sessions there too, so a link's page load alone can keep another visitor waiting ~1 s; the bomb
-    # must add nothing that grows with the file (it held the loop 113 s before)
-    assert slowest < 2.0, (slowest, usual)
+    # the bomb held the loop 113 s before; building the page on the loop held it 0.7-1.2 s
+    assert slowest < 1.0, (slowest, usual)
 
 
 def _upload(page, name: str, content: bytes) -> None:
