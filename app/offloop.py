@@ -4,7 +4,7 @@ Bokeh builds a session's document inside the request that asks for the page, on 
 loop: ~0.5-0.7 s of Python for a page here on 2 cores, during which no other visitor's request, click or
 upload is answered (a class opening the app at once queues behind each other's pages). Bokeh awaits an
 application's ``on_session_created`` before it calls ``initialize_document``; :class:`OffLoopApplication`
-does the build in that await, on a small thread pool, and makes the later ``initialize_document`` a no-op
+does the build in that await, on a thread of its own, and makes the later ``initialize_document`` a no-op
 for the document it built. The new document belongs to no session yet, so nothing else touches it while
 it is built; afterwards Panel is told the document lives on the loop's thread again.
 """
@@ -26,7 +26,8 @@ from panel.io.state import state
 __all__ = ["OffLoopApplication", "offloop_app"]
 
 log = logging.getLogger("astroml.offloop")
-BUILD_THREADS = 2       # two pages can be built at once; the GIL shares 2 cores between them and the loop
+BUILD_THREADS = 1       # one page at a time: building is Python under the GIL, so a second thread would add
+                        # no speed, only the chance of two builds racing in global state (HoloViews, config)
 
 
 @lru_cache(maxsize=1)
