@@ -14,9 +14,11 @@ import param
 from astroml_core.display.scatter import ScatterData, render
 from astroml_core.metrics.spectra import confusion_matrix
 from astroml_core.tasks.spectra import points_in_box, points_in_polygon, selection_table
+from astroml_core.tasks.spectra.classify import UNKNOWN
+from astroml_core.tasks.spectra.display_names import display_name, display_names
 from astroml_core.tasks.spectra.embed import LABELS, MIN_FOR_NEIGHBOURS
 from astroml_core.tasks.spectra.store import store
-from astroml_core.tasks.spectra.survey import Survey, display_rows, scatter_data
+from astroml_core.tasks.spectra.survey import Survey, answers, display_rows, scatter_data
 
 from ..components.banner import Banner
 from ..components.confusion_view import ConfusionView
@@ -164,12 +166,15 @@ class SpectraPage(pn.viewable.Viewer):
                    and (COLOURS[c] != "z" or "z" in survey.spectra.meta)]
         r = survey.result
         n = len(survey.spectra)
-        self._summary = f"{n:,} spectr{'um' if n == 1 else 'a'} · classified by spectra_net · {(r.anomaly > 3).sum():,} with anomaly score > 3"
+        said = answers(r)
+        self._summary = (f"{n:,} spectr{'um' if n == 1 else 'a'} · classified by spectra_net · "
+                         f"{(said == UNKNOWN).sum():,} UNKNOWN (too little of the grid, or unlike the training "
+                         f"spectra) · {(r.anomaly > 3).sum():,} with anomaly score > 3")
         self.status.object = self._summary
         self._shown_title = self.title.object
         self._show_notes("How this file was read", survey.spectra.notes)
-        self._hover = dict(id=np.asarray(survey.spectra.ids), label=truth if truth is not None else r.pred_class,
-                           predicted=r.pred_class, p=r.probs.max(axis=1), anomaly=r.anomaly)
+        self._hover = dict(id=np.asarray(survey.spectra.ids), label=display_names(truth if truth is not None else said),
+                           predicted=display_names(said), p=r.probs.max(axis=1), anomaly=r.anomaly)
         self._show_anomalies()
         self._show_confusion()
         self.selection = np.zeros(0, np.int64)
@@ -259,7 +264,7 @@ class SpectraPage(pn.viewable.Viewer):
             counts = dict(zip(*np.unique(self._classes, return_counts=True)))
             items = "".join(f"<span style='display:inline-block;margin:0 10px 2px 0;white-space:nowrap'><span style='"
                             f"display:inline-block;width:10px;height:10px;background:"
-                            f"{CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]};margin-right:4px'></span>{html_text(c)} ({counts.get(c, 0):,})</span>"
+                            f"{CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]};margin-right:4px'></span>{html_text(display_name(c))} ({counts.get(c, 0):,})</span>"
                             for i, c in enumerate(self._scatter.categories))
         else:
             lo, hi = self._value_span
@@ -317,7 +322,7 @@ class SpectraPage(pn.viewable.Viewer):
         rows = display_rows(flux, ivar)[order]
         sample = np.sort(np.random.default_rng(0).choice(index, min(len(index), 500), replace=False))
         median = np.nanmedian(display_rows(*s.rows(sample)), axis=0) if len(index) > 1 else None
-        names = [f"{s.ids[i]} · {r.pred_class[i]} (p {r.probs[i].max():.2f})" for i in shown]
+        names = [_spectrum_name(s.ids[i], r, i) for i in shown]
         z = float(np.median(np.asarray(s.meta["z"], float)[index])) if "z" in s.meta else None
         title = (f"{len(shown)} of {len(index):,} selected spectra" +
                  (f"; lines at z = {z:.3f}, the selection's median" if z is not None else ""))
@@ -372,7 +377,7 @@ class SpectraPage(pn.viewable.Viewer):
         top = np.argsort(-r.anomaly)[:TOP_ANOMALIES]
         self._top = top
         cols = {"rank": np.arange(1, len(top) + 1), "id": np.asarray(self.survey.spectra.ids)[top],
-                "anomaly": np.round(r.anomaly[top], 1), "predicted": r.pred_class[top]}
+                "anomaly": np.round(r.anomaly[top], 1), "predicted": display_names(answers(r)[top])}
         if self.survey.true_class is not None:
             cols["true"] = self.survey.true_class[top]
         self.anomalies.value = pd.DataFrame(cols)
@@ -461,3 +466,10 @@ def _combine(paths: list[Path]) -> Path:
     path = write_spectra(settings().upload_dir / f"{uuid.uuid4().hex[:12]}_set_{len(paths)}.fits", spectra)
     path.chmod(0o600)                                   # like the uploads it is made from
     return path
+
+
+def _spectrum_name(spectrum_id, result, i: int) -> str:
+    """A drawn spectrum's name: its id and the classifier's answer in words (the reason when UNKNOWN)."""
+    if result.label is not None and result.label[i] == UNKNOWN:
+        return f"{spectrum_id} · Unknown: {result.reason[i]}"
+    return f"{spectrum_id} · {display_name(result.pred_class[i])} (p {result.probs[i].max():.2f})"

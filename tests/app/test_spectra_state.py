@@ -168,3 +168,29 @@ def test_send_to_vetting_is_refused_to_a_vetter(data_root, demo_file, logged_in)
     assert page.send.button.disabled and "as an admin" in page.send.status.object
     page._cell_selected(0, 0)
     assert page.send.send() is None and "only an admin" in page.banner._error.object
+
+
+def test_a_spectrum_the_classifier_declines_is_unknown_with_its_reason_in_words(page, data_root):
+    """Issue 31: a spectrum covering 20% of the grid is UNKNOWN, said in the status, the table (with SDSS's
+    CLASS/SUBCLASS), the stack's names and the legend; classified ones read as words, not labels."""
+    from astroml_core.sim.spectra import loglam_grid
+    from tests.core.test_spectra_io import _sdss_file
+
+    grid0 = loglam_grid()[0]
+    whole, _ = _sdss_file(data_root / "spec-0266-51630-0001.fits", grid0 - 0.001, 3900, "STAR", "K1", 0.0)
+    short, _ = _sdss_file(data_root / "spec-0266-51630-0002.fits", grid0 + 0.1, 770)
+    page.open_many([whole, short], "upload: 2 files")
+    assert not page.banner._error.visible and len(page.survey.spectra) == 2
+    unknown = int((page.survey.result.label == "UNKNOWN").sum())        # the whole one is noise: may be too
+    assert unknown >= 1 and f"{unknown} UNKNOWN" in page.status.object
+    page._select(np.array([0, 1]), "both")
+    table = page.table.value
+    row = table[table["id"] == short.stem].iloc[0]
+    assert row["label"] == "UNKNOWN" and "covers only" in row["reason"] and row["CLASS"] == "UNKNOWN"
+    other = table[table["id"] == whole.stem].iloc[0]
+    assert other["CLASS"] in ("GALAXY", "QSO", "STAR", "UNKNOWN") and "covers only" not in other["reason"]
+    names = page.stack.labels.data["text"]
+    assert any(t.startswith(f"{short.stem} · Unknown: covers only") for t in names)
+    assert not any("_" in t.split(" · ")[1] for t in names if " · " in t)     # "Star: K1", not "STAR_K1"
+    page.colour_by = "predicted class"
+    assert f"Unknown ({unknown})" in page.legend.object

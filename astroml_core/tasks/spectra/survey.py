@@ -18,11 +18,12 @@ from astropy.table import Table
 
 from ...data.spectra import SpectrumSet
 from ...display.scatter import ScatterData
-from .classify import Classification, classify
+from .classify import UNKNOWN, Classification, classify
+from .display_names import display_name, sdss_columns
 from .embed import Embedding, embed
 from .preprocess import bin4
 
-__all__ = ["Survey", "DISPLAY_BIN", "display_rows", "analyse", "add_embedding", "points_in_box", "points_in_polygon", "selection_table",
+__all__ = ["Survey", "answers", "DISPLAY_BIN", "display_rows", "analyse", "add_embedding", "points_in_box", "points_in_polygon", "selection_table",
            "cache_key", "save_survey", "load_survey", "scatter_data"]
 
 Progress = Callable[[float, str], None]
@@ -51,18 +52,19 @@ class Survey:
         return None
 
     def class_atlas(self, per_class: int = 200) -> tuple[np.ndarray, list[str], list[int]]:
-        """The median display row of each predicted class (up to ``per_class`` of each, seeded), with
+        """The median display row of each predicted class (up to ``per_class`` of each, seeded; UNKNOWN left out), with
         names and class indices; computed once per survey, as every session without a selection shows it."""
         if self._atlas is None:
             rng = np.random.default_rng(0)
             rows, names, classes = [], [], []
+            answered = answers(self.result) != UNKNOWN
             for k, name in enumerate(self.result.classes):
-                members = np.flatnonzero(self.result.pred == k)
+                members = np.flatnonzero((self.result.pred == k) & answered)
                 if len(members) == 0:
                     continue
                 pick = np.sort(rng.choice(members, min(len(members), per_class), replace=False))
                 rows.append(np.nanmedian(display_rows(*self.spectra.rows(pick)), axis=0))
-                names.append(f"{name}: median of {len(pick)} of {len(members):,}")
+                names.append(f"{display_name(name)}: median of {len(pick)} of {len(members):,}")
                 classes.append(k)
             self._atlas = (np.array(rows), names, classes)
         return self._atlas
@@ -128,6 +130,11 @@ def points_in_polygon(coords: np.ndarray, xs, ys) -> np.ndarray:
     return near[inside]
 
 
+def answers(result) -> np.ndarray:
+    """What the classifier says of each spectrum: its class, or UNKNOWN where it declined (issue 31)."""
+    return result.label if result.label is not None else result.pred_class
+
+
 def selection_table(survey: Survey, index: np.ndarray) -> Table:
     """The selected spectra as an export table: id, classes, probability, uncertainty, anomaly, z, S/N."""
     index = np.asarray(index, dtype=np.int64)
@@ -141,6 +148,7 @@ def selection_table(survey: Survey, index: np.ndarray) -> Table:
     if r.label is not None:
         t["label"] = r.label[index]                      # the class, or UNKNOWN (issue 31)
         t["reason"] = r.reason[index]                    # why UNKNOWN; empty when classified
+    t["CLASS"], t["SUBCLASS"] = sdss_columns(answers(r)[index])      # as SDSS writes them
     t["probability"] = np.round(r.probs[index].max(axis=1), 4)
     t["uncertainty"] = np.round(r.uncertainty[index], 4)
     t["anomaly"] = np.round(r.anomaly[index], 3)
@@ -161,7 +169,7 @@ def scatter_data(survey: Survey, coords: np.ndarray, *, by_truth: bool) -> Scatt
     values = {"uncertainty": r.uncertainty, "anomaly": r.anomaly}
     if "z" in survey.spectra.meta:
         values["z"] = np.asarray(survey.spectra.meta["z"], float)
-    return ScatterData.build(coords, truth if by_truth and truth is not None else r.pred_class, values)
+    return ScatterData.build(coords, truth if by_truth and truth is not None else answers(r), values)
 
 
 def cache_key(path: Path, weights_sha: str) -> str:
