@@ -62,3 +62,24 @@ score the most probable class alone. Command `{COMMAND}`.
                     f"## Own simulator's held-out set, scored like the foreign set\n\nSeed {o['seed']} of "
                     f"`astroml_core.sim.spectra`, {o['n']} spectra; S/N is the simulator's asked-for median per "
                     "pixel.\n\n" + _set_markdown(o, "own"), model_dir=model_dir)
+
+
+REAL_COMMAND = "python -m tests.corpus.spectra_truth --card"
+
+
+def write_real_section(rows: list[dict], model_dir=MODEL_DIR) -> None:
+    """Put the real-corpus table (each real spectrum beside its survey pipeline's class) into the card."""
+    from .spectra_real import real_markdown
+
+    counts: dict[str, int] = {}
+    for r in rows:
+        key = r["verdict"].split(" (", 1)[0]
+        counts[key] = counts.get(key, 0) + 1
+    front = dict(counts=counts, command=REAL_COMMAND,
+                 files=[{k: r[k] for k in ("file", "target", "pipeline_class", "source", "label", "p_max", "verdict")}
+                        for r in rows])
+    text = ("## Real files (the real-file corpus)\n\nEvery real optical spectrum that ships inside a pinned package "
+            "(`tests/corpus/files.py`), opened as `astroml` opens it and classified, beside its survey pipeline's "
+            "own CLASS (SDSS SPECOBJ, DESI redrock SPECTYPE) or, where no pipeline class ships, DESI's targeting "
+            "bits (not a classification) or the literature. Command `" + REAL_COMMAND + "`.\n\n" + real_markdown(rows))
+    put_section(NAME, "real_files", _rounded(front), text, model_dir=model_dir)

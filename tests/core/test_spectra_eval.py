@@ -111,3 +111,22 @@ def test_cli_writes_json_and_the_card_sections(monkeypatch, tmp_path):
         assert key in front and body.count(f"<!-- section:{key} -->") == 1
     assert front["foreign_test"]["overall"]["n"] == 13 and "BOSS" in front["foreign_test"]["by_survey"]
     assert (MODEL_DIR / "spectra_net" / "card.md").read_text() == original
+
+
+def test_the_real_files_section_lists_each_spectrum_and_counts_the_verdicts(tmp_path):
+    from astroml_core.validate import spectra_card
+
+    folder = tmp_path / "spectra_net"
+    folder.mkdir()
+    shutil.copy(MODEL_DIR / "spectra_net" / "card.md", folder / "card.md")
+    (folder / "weights.pt").symlink_to(MODEL_DIR / "spectra_net" / "weights.pt")
+    row = dict(file="a.fits", target="", pipeline_class="STAR", pipeline_subclass="A0", z=None, source="literature",
+               note="", label="STAR_A0", our_class="STAR", p_max=0.99, reason="", verdict="agrees")
+    rows = [row, dict(row, file="b|c.fits", label="UNKNOWN", p_max=None, reason="covers only 10%",
+                      verdict="UNKNOWN (covers only 10%)")]
+    spectra_card.write_real_section(rows, model_dir=tmp_path)
+    spectra_card.write_real_section(rows, model_dir=tmp_path)
+    front, body = read_card("spectra_net", tmp_path)
+    assert front["real_files"]["counts"] == {"agrees": 1, "UNKNOWN": 1}
+    assert [f["file"] for f in front["real_files"]["files"]] == ["a.fits", "b|c.fits"]
+    assert body.count("<!-- section:real_files -->") == 1 and "b\\|c.fits" in body

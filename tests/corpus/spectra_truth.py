@@ -76,11 +76,19 @@ def files_with_truth(keys=None) -> list[tuple]:
     return [(corpus_path(k), TRUTH.get(k, ())) for k in keys]
 
 
-def main() -> None:
+def main(argv=None) -> None:
+    """Print the real-spectra table; ``--card`` also writes it into spectra_net's card (section real_files)."""
+    import sys
+
+    from astroml_core.validate.spectra_card import write_real_section
     from astroml_core.validate.spectra_real import real_markdown, real_rows
 
+    args = sys.argv[1:] if argv is None else argv
     keys = list(TRUTH) + list(NO_TRUTH)
-    print(real_markdown(real_rows(files_with_truth(keys), labels=keys)))
+    rows = real_rows(files_with_truth(keys), labels=keys)
+    print(real_markdown(rows))
+    if "--card" in args:
+        write_real_section(rows)
 
 
 if __name__ == "__main__":
