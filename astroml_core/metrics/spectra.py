@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["confusion_matrix", "macro_accuracy", "expected_calibration_error", "auroc"]
+__all__ = ["confusion_matrix", "macro_accuracy", "expected_calibration_error", "calibration_error", "auroc"]
 
 
 def confusion_matrix(true: np.ndarray, pred: np.ndarray, n_classes: int) -> np.ndarray:
@@ -20,8 +20,13 @@ def macro_accuracy(cm: np.ndarray) -> float:
 
 def expected_calibration_error(probs: np.ndarray, true: np.ndarray, n_bins: int = 15) -> float:
     """Top-label ECE (Guo+17): Σ_bins (n_b / N) |accuracy_b − confidence_b| over equal-width confidence bins."""
-    conf = probs.max(axis=1)
-    correct = probs.argmax(axis=1) == true
+    return calibration_error(probs.max(axis=1), probs.argmax(axis=1) == true, n_bins)
+
+
+def calibration_error(conf: np.ndarray, correct: np.ndarray, n_bins: int = 15) -> float:
+    """ECE from each answer's confidence and whether it was right (NaN for no answers)."""
+    if conf.size == 0:
+        return float("nan")
     edges = np.linspace(0, 1, n_bins + 1)
     which = np.clip(np.digitize(conf, edges[1:-1]), 0, n_bins - 1)
     ece = 0.0

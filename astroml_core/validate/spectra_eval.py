@@ -29,6 +29,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..metrics.spectra import calibration_error
 from .json_out import write_json
 
 __all__ = ["CLASS_NAMES", "SNR_BINS", "spectral_letter", "TARGETS", "metrics", "confusion", "summarise",
@@ -49,17 +50,8 @@ def spectral_letter(label: str) -> str | None:
 
 
 def _ece(conf: np.ndarray, correct: np.ndarray, n_bins: int = N_ECE_BINS) -> float:
-    """Top-label ECE: Σ_b (n_b / N) |accuracy_b − confidence_b| over equal-width bins of the confidence."""
-    if conf.size == 0:
-        return float("nan")
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
-    which = np.clip(np.digitize(conf, edges[1:-1]), 0, n_bins - 1)
-    total = 0.0
-    for b in range(n_bins):
-        sel = which == b
-        if sel.any():
-            total += sel.mean() * abs(correct[sel].mean() - conf[sel].mean())
-    return float(total)
+    """Top-label ECE over equal-width confidence bins (the card's metric)."""
+    return calibration_error(conf, correct, n_bins)
 
 
 def _macro(true: np.ndarray, ok: np.ndarray) -> float:

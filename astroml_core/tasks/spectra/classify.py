@@ -10,8 +10,8 @@ Per spectrum:
 - ``features`` (the learned representation, for embeddings) and ``latent`` (the VAE's posterior mean);
 - ``label`` and ``reason`` (issue 31): the predicted class, or ``UNKNOWN`` with the reason when the spectrum
   cannot be read (no pixel with ivar > 0, or fewer than ``MIN_COVERAGE`` = 30% of the grid's pixels) or is
-  unlike every training class (anomaly z above the threshold in the model card's ``unknown.anomaly_z``,
-  calibrated so that ~3% of normal simulated spectra are flagged). The 13 probabilities are kept either way.
+  unlike every training class (anomaly z above its predicted class's threshold in the model card's
+  ``unknown.anomaly_z_by_class``, calibrated so that ~3% of each class's normal simulated spectra are flagged). The 13 probabilities are kept either way.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from ...data.spectrum_resample import MIN_COVERAGE
 from ...sim.spectra import CLASSES, LOGLAM0, DLOGLAM, N_PIXELS
 from .preprocess import bin4, normalise
 
-__all__ = ["Classification", "classify", "classify_arrays", "unknown_threshold", "unknown_labels", "BATCH", "UNKNOWN",
+__all__ = ["Classification", "classify", "classify_arrays", "unknown_threshold", "unknown_labels", "per_class_thresholds", "BATCH", "UNKNOWN",
            "DEFAULT_UNKNOWN_Z"]
 
 BATCH = 128          # measured fastest on 2 CPU cores (the activations stay in cache)
@@ -49,7 +49,7 @@ class Classification:
     coverage: np.ndarray | None = None    # (N,) share of the grid's pixels with ivar > 0
     label: np.ndarray | None = None       # (N,) str: the predicted class, or UNKNOWN
     reason: np.ndarray | None = None      # (N,) str: why UNKNOWN ("" when classified)
-    unknown_z: float = DEFAULT_UNKNOWN_Z  # the anomaly threshold used
+    unknown_z: np.ndarray | float = DEFAULT_UNKNOWN_Z  # the anomaly thresholds used, one per class
 
     @property
     def pred(self) -> np.ndarray:
@@ -80,24 +80,37 @@ def _batch_outputs(model, flux: np.ndarray, ivar: np.ndarray, device) -> dict[st
                 latent=mu, coverage=coverage)
 
 
-def unknown_threshold(model_dir=None) -> float:
-    """The anomaly z above which ``spectra_net`` answers UNKNOWN: its card's ``unknown.anomaly_z``, or
-    DEFAULT_UNKNOWN_Z when the card predates the calibration."""
+def unknown_threshold(model_dir=None) -> np.ndarray:
+    """The anomaly z above which ``spectra_net`` answers UNKNOWN, one per predicted class (C,): its card's
+    ``unknown.anomaly_z_by_class``, else its one ``unknown.anomaly_z``, else DEFAULT_UNKNOWN_Z (a card that
+    predates the calibration). Per class, because how far a class's spectra spread in feature space differs:
+    one cut flagged a third of the starbursts and almost no stars."""
     from ...registry import MODEL_DIR, read_card
 
     front, _ = read_card("spectra_net", model_dir or MODEL_DIR)
-    return float((front.get("unknown") or {}).get("anomaly_z", DEFAULT_UNKNOWN_Z))
+    unknown = front.get("unknown") or {}
+    one = float(unknown.get("anomaly_z", DEFAULT_UNKNOWN_Z))
+    by_class = unknown.get("anomaly_z_by_class") or {}
+    return np.array([float(by_class.get(c, one)) for c in CLASSES])
+
+
+def per_class_thresholds(unknown_z) -> np.ndarray:
+    """A threshold for each of the classes (C,), from one number or from C numbers."""
+    return np.broadcast_to(np.asarray(unknown_z, dtype=float), (len(CLASSES),)).copy()
 
 
 def unknown_labels(pred_class: np.ndarray, coverage: np.ndarray, anomaly: np.ndarray,
-                   unknown_z: float) -> tuple[np.ndarray, np.ndarray]:
+                   unknown_z) -> tuple[np.ndarray, np.ndarray]:
     """(label, reason) per spectrum: the class, or UNKNOWN with why — no usable pixel, too little of the grid
-    covered (< MIN_COVERAGE), or unlike the training spectra (anomaly z > ``unknown_z``), in that order."""
+    covered (< MIN_COVERAGE), or unlike the training spectra (anomaly z above its predicted class's threshold,
+    ``unknown_z``: one number or one per class), in that order."""
     n = len(pred_class)
     label = np.asarray(pred_class).astype(f"<U{max(len(UNKNOWN), max((len(c) for c in CLASSES)))}")
+    index = {c: k for k, c in enumerate(CLASSES)}
+    cut = per_class_thresholds(unknown_z)[[index[c] for c in np.asarray(pred_class).astype(str)]] if n else np.zeros(0)
     reason = np.full(n, "", dtype=object)
-    for i in np.flatnonzero(anomaly > unknown_z):
-        reason[i] = f"unlike the training spectra (anomaly z = {anomaly[i]:.2f} > {unknown_z:.2f})"
+    for i in np.flatnonzero(anomaly > cut):
+        reason[i] = f"unlike the training spectra (anomaly z = {anomaly[i]:.2f} > {cut[i]:.2f})"
     for i in np.flatnonzero(coverage < MIN_COVERAGE):
         reason[i] = (f"covers only {coverage[i]:.0%} of {_GRID_TEXT} (needs {MIN_COVERAGE:.0%})" if coverage[i] > 0
                      else "no usable pixel (ivar 0 throughout)")
@@ -108,7 +121,7 @@ def unknown_labels(pred_class: np.ndarray, coverage: np.ndarray, anomaly: np.nda
 
 def classify_arrays(flux: np.ndarray, ivar: np.ndarray, model=None, *, batch: int = BATCH,
                     progress: Callable[[float, str], None] | None = None,
-                    unknown_z: float | None = None) -> Classification:
+                    unknown_z=None) -> Classification:
     """Classify (N, L) flux / ivar arrays (no-data pixels zeroed) on the simulator's grid; ``unknown_z``: the
     anomaly threshold for UNKNOWN (default: the shipped card's, see ``unknown_threshold``)."""
     return _run(lambda sl: (flux[sl], ivar[sl]), len(flux), model, batch, progress, unknown_z)
@@ -116,7 +129,7 @@ def classify_arrays(flux: np.ndarray, ivar: np.ndarray, model=None, *, batch: in
 
 def classify(spectra: SpectrumSet, model=None, *, batch: int = BATCH,
              progress: Callable[[float, str], None] | None = None,
-             unknown_z: float | None = None) -> Classification:
+             unknown_z=None) -> Classification:
     """Classify a spectrum set (read in batches, so a memory-mapped file is never loaded whole)."""
     if spectra.flux.shape[1] != N_PIXELS:
         from ...errors import ShapeError
@@ -126,7 +139,7 @@ def classify(spectra: SpectrumSet, model=None, *, batch: int = BATCH,
     return _run(spectra.rows, len(spectra), model, batch, progress, unknown_z)
 
 
-def _run(rows, n: int, model, batch: int, progress, unknown_z: float | None = None) -> Classification:
+def _run(rows, n: int, model, batch: int, progress, unknown_z=None) -> Classification:
     import torch
 
     from ...registry import load_model
@@ -143,7 +156,7 @@ def _run(rows, n: int, model, batch: int, progress, unknown_z: float | None = No
                 progress(min(start + batch, n) / n, f"classified {min(start + batch, n):,} of {n:,} spectra")
     out = {k: np.concatenate(v) for k, v in parts.items()}
     probs = out["probs"]
-    unknown_z = unknown_threshold() if unknown_z is None else float(unknown_z)
+    unknown_z = unknown_threshold() if unknown_z is None else per_class_thresholds(unknown_z)
     label, reason = unknown_labels(np.asarray(CLASSES)[probs.argmax(axis=1)], out["coverage"], out["anomaly"],
                                    unknown_z)
     return Classification(CLASSES, probs, 1.0 - probs.max(axis=1), out["disagreement"], out["anomaly"],

@@ -25,8 +25,23 @@ def test_macro_accuracy_over_13_classes(scores):
     assert scores["macro_accuracy"] >= 0.95, scores["macro_accuracy"]
 
 
-def test_probabilities_are_calibrated(scores):
-    assert scores["ece"] <= 0.03, scores["ece"]
+@pytest.fixture(scope="module")
+def scores_domains(model):
+    return evaluate(model, n_per_class=1000, n_unexpected=500, domains=1.0)   # the card's randomised held-out set
+
+
+def test_probabilities_are_calibrated(scores, scores_domains):
+    """One temperature serves spectra from any survey (issue 31), fitted on validation spectra of both domains:
+    on the randomised domains it calibrates to ECE 0.017; on the SDSS-like default alone the model is a little
+    under-confident (0.032; a temperature fitted to it alone gives 0.008 there and 0.070 on the others), so
+    the default domain's bound is 0.035 (it was 0.03 when the model saw only that domain)."""
+    assert scores_domains["ece"] <= 0.03, scores_domains["ece"]
+    assert scores["ece"] <= 0.035, scores["ece"]
+
+
+def test_randomised_observing_domains_are_classified(scores_domains):
+    assert scores_domains["macro_accuracy"] >= 0.8, scores_domains["macro_accuracy"]
+    assert scores_domains["anomaly_auroc"] >= 0.9, scores_domains["anomaly_by_kind"]
 
 
 def test_unexpected_kinds_score_as_anomalies(scores):
@@ -54,7 +69,7 @@ def test_classify_outputs_are_consistent(model):
 
 def test_card_states_the_command_hash_and_confusion_matrix():
     front, body = read_card("spectra_net")
-    assert front["command"] == "python -m astroml_core.train spectra"
+    assert front["command"] == "python -m astroml_core.train spectra --domains"      # the shipped build (issue 31)
     assert len(front["weights_sha256"]) == 64
     assert len(front["confusion_matrix"]) == len(CLASSES)
     assert "Confusion matrix" in body and "STAR_K5" in body

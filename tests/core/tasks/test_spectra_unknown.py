@@ -54,7 +54,7 @@ def test_unknown_fires_on_ordinary_held_out_spectra_no_more_than_the_calibrated_
     assert flagged.mean() <= 0.05
     assert (r.label[~flagged] == r.pred_class[~flagged]).all() and (r.reason[~flagged] == "").all()
     assert all(x.startswith("unlike the training spectra (anomaly z = ") for x in r.reason[flagged])
-    assert (r.anomaly[flagged] > r.unknown_z).all()
+    assert (r.anomaly[flagged] > r.unknown_z[r.pred[flagged]]).all()      # its predicted class's threshold
 
 
 def test_a_lower_threshold_flags_the_stranger_spectra_first(held_out, held_out_result):
@@ -69,9 +69,21 @@ def test_threshold_comes_from_the_cards_front_matter(tmp_path):
     folder.mkdir()
     (folder / "weights.pt").write_bytes(b"x")
     write_card("spectra_net", {"name": "spectra_net", "unknown": {"anomaly_z": 2.5}}, "card\n", tmp_path)
-    assert unknown_threshold(tmp_path) == 2.5
+    assert (unknown_threshold(tmp_path) == 2.5).all()
+    write_card("spectra_net", {"name": "spectra_net",
+                               "unknown": {"anomaly_z": 2.5, "anomaly_z_by_class": {"STAR_K5": 4.0}}}, "card\n", tmp_path)
+    cuts = unknown_threshold(tmp_path)
+    assert cuts[CLASSES.index("STAR_K5")] == 4.0 and (np.delete(cuts, CLASSES.index("STAR_K5")) == 2.5).all()
     write_card("spectra_net", {"name": "spectra_net"}, "card\n", tmp_path)
-    assert unknown_threshold(tmp_path) == DEFAULT_UNKNOWN_Z
+    assert (unknown_threshold(tmp_path) == DEFAULT_UNKNOWN_Z).all()
+
+
+def test_each_spectrum_is_held_to_its_predicted_class_threshold():
+    pred = np.array(["STAR_K5", "GALAXY_STARBURST", "STAR_K5"])
+    cuts = np.full(len(CLASSES), 3.0)
+    cuts[CLASSES.index("GALAXY_STARBURST")] = 6.0
+    label, reason = unknown_labels(pred, np.ones(3), np.array([4.0, 4.0, 2.0]), cuts)
+    assert list(label) == [UNKNOWN, "GALAXY_STARBURST", "STAR_K5"] and "> 3.00" in reason[0]
 
 
 def _table_file(path, wave, flux):
