@@ -168,8 +168,7 @@ class SpectraPage(pn.viewable.Viewer):
         n = len(survey.spectra)
         said = answers(r)
         self._summary = (f"{n:,} spectr{'um' if n == 1 else 'a'} · classified by spectra_net · "
-                         f"{(said == UNKNOWN).sum():,} UNKNOWN (too little of the grid, or unlike the training "
-                         f"spectra) · {(r.anomaly > 3).sum():,} with anomaly score > 3")
+                         f"{(said == UNKNOWN).sum():,} UNKNOWN · {(r.anomaly > 3).sum():,} with anomaly score > 3")
         self.status.object = self._summary
         self._shown_title = self.title.object
         self._show_notes("How this file was read", survey.spectra.notes)
