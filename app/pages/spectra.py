@@ -355,9 +355,9 @@ class SpectraPage(pn.viewable.Viewer):
     def _show_atlas(self) -> None:
         """With nothing selected: the median spectrum of each predicted class (the survey computes it once)."""
         rows, names, classes = self.survey.class_atlas()
-        self.stack.show(self.survey.spectra.wavelength, rows, names, classes, None, None,
-                        "Median spectrum of each predicted class (observed frame): lasso the map to read spectra",
-                        max_rows=len(rows))
+        title = ("Median spectrum of each predicted class (observed frame): lasso the map to read spectra" if len(rows)
+                 else "No spectrum was given a class (all UNKNOWN): lasso the map to read them and why")
+        self.stack.show(self.survey.spectra.wavelength, rows, names, classes, None, None, title, max_rows=len(rows))
 
     def _row_clicked(self, event) -> None:
         """A click on a table row puts that spectrum on top of the stack."""

@@ -194,3 +194,15 @@ def test_a_spectrum_the_classifier_declines_is_unknown_with_its_reason_in_words(
     assert not any("_" in t.split(" · ")[1] for t in names if " · " in t)     # "Star: K1", not "STAR_K1"
     page.colour_by = "predicted class"
     assert f"Unknown ({unknown})" in page.legend.object
+
+
+def test_a_file_whose_every_spectrum_is_unknown_opens_and_says_so(page, data_root):
+    from astroml_core.sim.spectra import loglam_grid
+    from tests.core.test_spectra_io import _sdss_file
+
+    short, _ = _sdss_file(data_root / "spec-0266-51630-0003.fits", loglam_grid()[0] + 0.1, 770)
+    page.open(short, "short.fits")
+    assert not page.banner._error.visible and list(page.survey.result.label) == ["UNKNOWN"]
+    assert page.stack.fig.title.text.startswith("No spectrum was given a class (all UNKNOWN)")
+    page._select(np.array([0]), "it")
+    assert "Unknown: covers only" in page.stack.labels.data["text"][0]

@@ -66,7 +66,8 @@ class Survey:
                 rows.append(np.nanmedian(display_rows(*self.spectra.rows(pick)), axis=0))
                 names.append(f"{display_name(name)}: median of {len(pick)} of {len(members):,}")
                 classes.append(k)
-            self._atlas = (np.array(rows), names, classes)
+            width = self.spectra.flux.shape[1] // DISPLAY_BIN
+            self._atlas = (np.array(rows) if rows else np.zeros((0, width), np.float32), names, classes)
         return self._atlas
 
 
