@@ -2,11 +2,7 @@
 blendedness, noise floor, independence from the training simulator, seeds, and the isolated/blended counts."""
 from __future__ import annotations
 
-import ast
 import functools
-import inspect
-import subprocess
-import sys
 
 import astropy.units as u
 import numpy as np
@@ -16,6 +12,7 @@ from astroml_core.data import open_multiband
 from astroml_core.validate import deblend_foreign as foreign
 from astroml_core.validate.deblend_foreign import (DEPTHS_5SIGMA, FOREIGN_SEEDS, ZERO_POINT, noise_floor,
                                                    simulate_foreign_field)
+from tests.core.foreign_isolation import assert_apart_from_the_simulator
 
 
 @functools.lru_cache(maxsize=None)
@@ -136,21 +133,8 @@ def test_noise_floor_error_scales_as_one_over_snr():
 
 
 def test_imports_nothing_from_the_training_simulator():
-    tree = ast.parse(inspect.getsource(foreign))
-    names = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names += [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            names.append("." * node.level + (node.module or ""))
-    assert names and not any("sim" in n.split(".") for n in names), names
-    assert not any(n.startswith(".") and n.lstrip(".") in ("", "sim") for n in names)
-    code = ("import sys; from astroml_core.validate import deblend_foreign as m; "
-            "f = m.simulate_foreign_field(m.FOREIGN_SEEDS[0], 32); m.noise_floor(f); f.hdulist(); "
-            "print(sorted(k for k in sys.modules if k.startswith('astroml_core.sim')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"
+    assert_apart_from_the_simulator(foreign, "f = m.simulate_foreign_field(m.FOREIGN_SEEDS[0], 32); "
+                                             "m.noise_floor(f); f.hdulist()")
 
 
 def test_seeds_are_disjoint_from_training_tuning_and_held_out():
