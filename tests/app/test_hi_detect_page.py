@@ -42,7 +42,7 @@ def test_detect_fills_the_table_and_a_row_jumps_to_its_channel_with_an_ellipse(p
     open_cube_page(page, url)
     press_detect(page)
     detected(page)
-    assert rows(page) >= 1
+    wait_until(lambda: rows(page) >= 1, what="the table's rows")   # Tabulator draws a moment after the status
     first = page.locator(".hi-table .tabulator-row").first
     freq = float(first.locator(".tabulator-cell[tabulator-field='ν (MHz)']").inner_text().replace(",", ""))
     expected = round((freq - F0_MHZ) / DF_MHZ)
@@ -58,7 +58,8 @@ def test_moving_the_threshold_filters_the_table_without_rerunning(page, server):
     press_detect(page)
     status = detected(page)
     total = int(re.search(r"of (\d+) sources", status).group(1))
-    before = rows(page)
+    shown = int(re.search(r"(\d+) of \d+ sources", status).group(1))
+    before = wait_until(lambda: rows(page) == shown and shown, what="the table's rows") if shown else 0
     handle = page.locator(".threshold .noUi-handle")
     handle.focus()
     for _ in range(8):
