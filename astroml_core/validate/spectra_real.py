@@ -66,17 +66,6 @@ def _coverage_refusal(exc: AstroMLError) -> bool:
     return isinstance(exc, ShapeError) and "the classifier reads optical spectra" in text
 
 
-def _labels(result) -> tuple[np.ndarray, np.ndarray]:
-    """Per-row label and UNKNOWN reason of a classification, whichever way the result carries them: a
-    ``labels``/``label`` array with ``reasons``/``reason`` beside it, else the most probable class and no reason."""
-    n = len(result.probs)
-    labels = next((getattr(result, a) for a in ("labels", "label") if getattr(result, a, None) is not None), None)
-    labels = np.asarray(result.pred_class if labels is None else labels).astype(str)
-    reasons = next((getattr(result, a) for a in ("reasons", "reason") if getattr(result, a, None) is not None), None)
-    reasons = np.full(n, "", dtype=object) if reasons is None else np.asarray(reasons, dtype=object)
-    return labels, np.array(["" if r is None else str(r) for r in reasons], dtype=object)
-
-
 def _row(file: str, truth: PipelineClass, target: str, label: str, p_max: float | None, reason: str,
          verdict: str) -> dict:
     return dict(file=file, target=target, pipeline_class=truth.cls, pipeline_subclass=truth.subclass, z=truth.z,
@@ -115,6 +104,7 @@ def real_rows(files_with_truth: Iterable[tuple[str | os.PathLike, Sequence[Pipel
     """
     from ..data.spectra import open_spectra
     from ..tasks.spectra.classify import classify
+    from ..tasks.spectra.survey import answers
 
     items = [(Path(p), list(t)) for p, t in files_with_truth]
     names = list(labels) if labels is not None else [p.name for p, _ in items]
@@ -135,7 +125,8 @@ def real_rows(files_with_truth: Iterable[tuple[str | os.PathLike, Sequence[Pipel
                     rows.append(_row(name, t, t.target or "", "", None, message, f"refused for its format ({message})"))
             continue
         result = classify(spectra, model)
-        ours, reasons = _labels(result)
+        ours = answers(result).astype(str)
+        reasons = result.reason if result.reason is not None else np.full(len(ours), "")
         ids = [str(i) for i in spectra.ids]
         p_max = result.probs.max(axis=1)
         for t in truths:
