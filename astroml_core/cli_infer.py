@@ -67,6 +67,11 @@ def _infer_lightcone(args: argparse.Namespace) -> int:
     print(f"{len(samples)} samples → {args.output}")
     for note in samples.meta["notes"]:
         print(f"note: {note}", file=sys.stderr)
+    if not samples.meta.get("in_distribution", True):     # the misspecification check flagged this lightcone
+        check = samples.meta["applicability"]             # (kept in an ECSV file's meta, as the posterior said)
+        print(f"warning: off-distribution: {' '.join(str(check['message']).split())} (score {check['score']:.3g} > "
+              f"threshold {check['threshold']:.3g}{'; ' + str(check['rule']) if check.get('rule') else ''})",
+              file=sys.stderr)
     return 0
 
 

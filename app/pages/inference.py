@@ -31,6 +31,7 @@ from ..components.lightcone_view import LightconeView
 from ..components.locking import next_tick, run_io, with_document_lock
 from ..components.safe_text import html_text, md_text
 from ..components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
+from .inference_applicability import ApplicabilityBox, status_line
 
 __all__ = ["InferencePage", "PAGE"]
 
@@ -43,9 +44,14 @@ PALETTE = ["#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b"]
 
 
 def _posterior(data: LightconeData, progress=None):
-    """Service job: posterior samples of one lightcone as an array (n, 6)."""
+    """Service job: posterior samples of one lightcone as an array (n, 6), and the table's meta."""
     table = lightcone_posterior(data, n_samples=N_SAMPLES)
-    return np.column_stack([np.asarray(table[p.name].value) for p in PARAMETERS])
+    return np.column_stack([np.asarray(table[p.name].value) for p in PARAMETERS]), dict(table.meta)
+
+
+def _notes(data: LightconeData, meta: dict | None) -> list:
+    """What the posterior says about its reading of the file (e.g. a shorter line of sight), else the file's notes."""
+    return list(meta["notes"]) if meta and "notes" in meta else [*data.notes, *grid_notes(data)]
 
 
 def _e0_note(e0: dict) -> str:
@@ -83,6 +89,7 @@ class InferencePage(pn.viewable.Viewer):
                                    max_width=900, sizing_mode="stretch_width")
         self.view = LightconeView()
         self.corner = CornerPlot(PARAMETERS)
+        self.applicability = ApplicabilityBox()      # the misspecification warning, above the corner plot
         self.summary = pn.pane.HTML("", css_classes=["posterior-summary"], styles={"font-size": "12px"}, width=380)
         self.row_slider = pn.widgets.IntSlider.from_param(self.param.row, width=260)
         self._build_galaxy_widgets()
@@ -133,10 +140,11 @@ class InferencePage(pn.viewable.Viewer):
         if self.data is None:
             return
         self.status.object = "Computing the posterior…"
+        self.applicability.clear()
         doc = pn.state.curdoc
         if doc is None or doc.session_context is None:
             try:
-                self._done(self.data, _posterior(self.data))
+                self._done(self.data, *_posterior(self.data))
             except Exception as exc:
                 self._failed(exc)
             return
@@ -145,28 +153,30 @@ class InferencePage(pn.viewable.Viewer):
     async def _run(self, doc, data: LightconeData) -> None:
         job = service().submit(_posterior, data, name="lightcone posterior")
         try:
-            samples = await asyncio.wrap_future(job.future)
+            samples, meta = await asyncio.wrap_future(job.future)
         except (Cancelled, CancelledError):
             return
         except Exception as exc:
             next_tick(doc, partial(self._failed, exc))
             return
-        next_tick(doc, partial(self._done, data, samples))
+        next_tick(doc, partial(self._done, data, samples, meta))
 
     def _failed(self, exc: BaseException) -> None:
         self.status.object = "The posterior could not be computed"
         self.banner.error(exc)
 
-    def _done(self, data: LightconeData, samples: np.ndarray) -> None:
+    def _done(self, data: LightconeData, samples: np.ndarray, meta: dict | None = None) -> None:
         if data is not self.data:            # another lightcone was opened meanwhile
             return
         self.samples = samples
         self.corner.show(samples, data.truth)
+        self.applicability.show(meta)
         self.summary.object = self._summary_html(samples, data.truth)
         width, height = (n * data.cell_mpc for n in data.tb.shape[:2])
         self.status.object = "<br>".join([f"Posterior: {len(samples):,} samples from the whole {width:.0f} × {height:.0f} Mpc "
                                           "box" + ("" if data.truth else " (no truth in this file)"),
-                                          *(f"⚠ {html_text(note)}" for note in (*data.notes, *grid_notes(data)))])
+                                          *filter(None, [status_line(meta)]),
+                                          *(f"⚠ {html_text(note)}" for note in _notes(data, meta))])
 
     @staticmethod
     def _summary_html(samples: np.ndarray, truth: dict | None) -> str:
@@ -189,6 +199,7 @@ class InferencePage(pn.viewable.Viewer):
         return pn.Column(
             self.source, self.title, self.status,
             pn.pane.Bokeh(self.view.layout, sizing_mode="fixed"), self.row_slider,
+            self.applicability,                     # above the corner plot (the column beside it can be off-screen)
             pn.Row(pn.pane.Bokeh(self.corner.layout, css_classes=["corner-plot"], sizing_mode="fixed"),
                    pn.Column(self.summary, pn.pane.Markdown(
                        "Red: the true parameters (simulated lightcones carry them). Dashed: the 68 % interval. "
