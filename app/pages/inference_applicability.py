@@ -42,7 +42,7 @@ def warning_markdown(meta: dict) -> str:
         parts.append(md_text(rule[:1].upper() + rule[1:] + "."))
     facts = md_text(_score_text(check, True).capitalize())
     if check.get("domain"):
-        facts += f"; closest known domain: {md_text(check['domain'])}"
+        facts += f"; domain: {md_text(check['domain'])}"
     parts.append(facts + ".")
     return "\n\n".join(parts)
 
@@ -55,8 +55,8 @@ def status_line(meta: dict | None) -> str:
     if off_distribution(meta):
         return "<b>⚠ Off-distribution lightcone: see the warning above the corner plot</b>"
     if "in_distribution" in meta and isinstance(check, dict):
-        nearest = f"nearest: {check['domain']}; " if check.get("domain") else ""
-        return f"<span style='color:#555'>In distribution ({html_text(nearest + _score_text(check, False))})</span>"
+        domain = f"domain: {check['domain']}; " if check.get("domain") else ""
+        return f"<span style='color:#555'>In distribution ({html_text(domain + _score_text(check, False))})</span>"
     return ""
 
 
