@@ -59,6 +59,8 @@ PARAM_MAP = {
     "zeta": ("HII_EFF_FACTOR",),
     "log10_tvir": ("ION_Tvir_MIN", "X_RAY_Tvir_MIN"),
     "log10_lx": ("L_X",),
+    "log_tvir": ("ION_Tvir_MIN", "X_RAY_Tvir_MIN"),     # the posterior's column names
+    "log_lx": ("L_X",),
     "e0": ("NU_X_THRESH",),
 }
 IGNORED_PARAMS = {
@@ -251,6 +253,67 @@ def run_reference(
     return str(out)
 
 
+LOS_MPC = 2688.0    # our model's line of sight past z_min (672 slices of 4 Mpc)
+
+
+def lightcone_z_max(cosmo, z_min: float, los_mpc: float = LOS_MPC, margin_mpc: float = 16.0) -> float:
+    """Redshift ``los_mpc`` (+ a margin) beyond ``z_min`` in ``cosmo``, so the lightcone holds the model's line of sight."""
+    import numpy as np
+
+    target = cosmo.comoving_distance(z_min).value + los_mpc + margin_mpc
+    grid = np.linspace(z_min, 60.0, 5000)
+    return float(np.interp(target, cosmo.comoving_distance(grid).value, grid))
+
+
+def run_lightcone_fits(params: dict, *, seed: int, out: str, hii_dim: int = 32, box_len_mpc: float = 128.0,
+                       z_min: float = 6.0, threads: int = 1) -> str:
+    """Run 21cmFAST at ``params`` and write the δT_b lightcone as FITS the app reads: (line of sight, y, x) in mK,
+    CDELT1 in Mpc, the true parameters as header keywords (our names), and a REDSHIFT table (z, xhi)."""
+    import numpy as np
+    import py21cmfast as p21c
+    from astropy.io import fits
+    from astropy.table import Table
+
+    if Path(out).exists():
+        return out
+    kwargs, _ = to_21cmfast_kwargs(params)
+    settings = dict(FIXED_SETTINGS, N_THREADS=int(threads), HII_DIM=int(hii_dim), BOX_LEN=float(box_len_mpc))
+    settings.update(kwargs)
+    inputs = p21c.InputParameters.from_template(TEMPLATE, random_seed=int(seed), **settings)
+    z_max = lightcone_z_max(inputs.cosmo_params.cosmo, z_min)
+    lightconer = p21c.RectilinearLightconer.between_redshifts(
+        min_redshift=float(z_min), max_redshift=z_max, resolution=inputs.simulation_options.cell_size,
+        cosmo=inputs.cosmo_params.cosmo, quantities=("brightness_temp", "neutral_fraction"))
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="p21c_cache_") as tmp:
+        lc = p21c.run_lightcone(lightconer=lightconer, inputs=inputs, write=p21c.CacheConfig.off(),
+                                cache=p21c.OutputCache(tmp), regenerate=True)
+    elapsed = time.perf_counter() - t0
+    bt = np.asarray(lc.lightcones["brightness_temp"], dtype=np.float32)        # (x, y, los) mK
+    xhi = np.asarray(lc.lightcones["neutral_fraction"], dtype=np.float64).mean(axis=(0, 1))
+    z = np.asarray(lc.lightcone_redshifts, dtype=np.float64)
+    cell = float(inputs.simulation_options.BOX_LEN) / inputs.simulation_options.HII_DIM
+    hdr = fits.Header()
+    hdr["BUNIT"] = "mK"
+    hdr["BTYPE"] = "dT_b"
+    for axis, ctype in enumerate(("X", "Y", "LOSDIST"), 1):
+        hdr[f"CTYPE{axis}"], hdr[f"CUNIT{axis}"], hdr[f"CDELT{axis}"] = ctype, "Mpc", cell
+    hdr["ZMIN"] = float(z[0])
+    for name, value in params.items():
+        hdr[name.upper()] = (float(value), f"true value of posterior column {name}")
+    hdr["SEED"] = int(seed)
+    hdr["ORIGIN"] = f"21cmFAST {getattr(p21c, '__version__', '?')} ({TEMPLATE}, USE_TS_FLUCT)"
+    hdr["RUNSEC"] = round(elapsed, 1)
+    hdr["OMEGA_M0"] = float(params["omega_m"])
+    hdr["H0"] = float(inputs.cosmo_params.cosmo.H0.value)
+    table = fits.table_to_hdu(Table({"z": z, "xhi": xhi}))
+    table.name = "REDSHIFT"
+    tmp_out = str(out) + ".tmp"
+    fits.HDUList([fits.PrimaryHDU(np.ascontiguousarray(np.moveaxis(bt, -1, 0)), hdr), table]).writeto(tmp_out, overwrite=True)
+    os.replace(tmp_out, out)
+    return str(out)
+
+
 def _parse_value(s: str):
     low = s.strip().lower()
     if low in ("true", "false"):
@@ -268,13 +331,16 @@ def _parse_value(s: str):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Run a 21cmFAST reference lightcone.")
     ap.add_argument("--seed", type=int, required=True)
-    ap.add_argument("--cache", required=True, help="output directory for the .npz")
+    ap.add_argument("--cache", help="output directory for the .npz (summaries)")
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     ap.add_argument("--hii-dim", type=int, default=32)
     ap.add_argument("--box-len", type=float, default=96.0)
     ap.add_argument("--z-min", type=float, default=6.0)
     ap.add_argument("--z-max", type=float, default=15.0)
     ap.add_argument("--overwrite", action="store_true")
+    ap.add_argument("--fits", help="write the whole lightcone as FITS here (our parameter names; 128 Mpc box, to the "
+                                   "model's 2,688 Mpc past z-min) instead of summaries")
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
 
     params = {}
@@ -285,6 +351,11 @@ def main(argv=None) -> int:
         params[k.strip()] = _parse_value(v)
 
     t0 = time.perf_counter()
+    if args.fits:
+        path = run_lightcone_fits(params, seed=args.seed, out=args.fits, hii_dim=args.hii_dim, z_min=args.z_min,
+                                  threads=args.threads)
+        print(f"{path}  ({time.perf_counter() - t0:.1f} s)")
+        return 0
     path = run_reference(
         params,
         seed=args.seed,
