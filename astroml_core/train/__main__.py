@@ -1,12 +1,14 @@
 """``python -m astroml_core.train <name> [--quick]``: train a shipped model, write weights and card;
 ``python -m astroml_core.train spectra --labels votes.ecsv``: fine-tune the spectra classifier on vetted labels;
-``python -m astroml_core.train spectra --domains --output DIR``: train it on the randomised observing domains into DIR."""
+``python -m astroml_core.train spectra --domains --output DIR``: train it on the randomised observing domains into DIR;
+``python -m astroml_core.train lightcone-applicability [--calibration DIR]``: the lightcone posterior's applicability
+check and summary heads, from our simulator and the 21cmFAST calibration lightcones in DIR (issue 32)."""
 from __future__ import annotations
 
 import argparse
 import sys
 
-TASKS = ("hi", "deblend", "spectra", "inference")
+TASKS = ("hi", "deblend", "spectra", "inference", "lightcone-applicability")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
                                          "spectra: folder to write spectra_net/ into instead of assets/models")
     parser.add_argument("--domains", action="store_true",
                         help="spectra: train on the randomised observing domains (issue 31) beside the default simulator")
+    parser.add_argument("--calibration", default="validation/21cmfast",
+                        help="lightcone-applicability: folder whose calibration/ holds the 21cmFAST lightcones")
     args = parser.parse_args(argv)
     if args.labels:
         if args.name != "spectra":
@@ -29,6 +33,14 @@ def main(argv: list[str] | None = None) -> int:
         from .spectra_labels import run_labels
 
         run_labels(args.labels, args.output or settings().data_root / "models")
+        return 0
+    if args.name == "lightcone-applicability":
+        from pathlib import Path
+
+        from ..config import settings
+        from .lightcone_applicability import run as run_applicability
+
+        print(run_applicability(Path(args.calibration), settings().cache_dir))
         return 0
     if args.name == "hi":
         from .hi_card import run
