@@ -41,8 +41,10 @@ def warning_markdown(meta: dict) -> str:
         rule = str(check["rule"]).strip().rstrip(".")
         parts.append(md_text(rule[:1].upper() + rule[1:] + "."))
     facts = md_text(_score_text(check, True).capitalize())
+    if check.get("nearest"):
+        facts += f"; nearest set: {md_text(check['nearest'])}"
     if check.get("domain"):
-        facts += f"; domain: {md_text(check['domain'])}"
+        facts += f"; the posterior is mostly that of: {md_text(check['domain'])}"
     parts.append(facts + ".")
     return "\n\n".join(parts)
 

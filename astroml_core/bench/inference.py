@@ -64,7 +64,7 @@ def time_posterior(path: str, repeats: int = 3) -> dict:
     from ..models.inference_nets import from_unit, prior_bounds
     from ..registry import load_model
     from ..sim.lightcone import PARAMETERS
-    from ..tasks.inference.lightcone import model_input, open_lightcone
+    from ..tasks.inference.lightcone import logit_draws, model_input, open_lightcone
 
     low, high = prior_bounds(PARAMETERS)
     runs = []
@@ -76,16 +76,18 @@ def time_posterior(path: str, repeats: int = 3) -> dict:
         t2 = time.perf_counter()
         model = load_model("lightcone_flow", "cpu")
         with torch.no_grad():
-            summaries = model.summaries(model.members[0].moments(x[None]))
+            moments = model.members[0].moments(x[None])
             t3 = time.perf_counter()
-            samples = from_unit(model.sample_summaries(summaries, 10_000)[0], low, high)
+            z, verdict = logit_draws(model, moments, x.shape[2], 10_000)      # summary, check, posterior draws
+            samples = from_unit(torch.from_numpy(z).float(), low, high)
         t4 = time.perf_counter()
-        runs.append(dict(open=t1 - t0, resample=t2 - t1, network=t3 - t2, sample_10000=t4 - t3, total=t4 - t0))
+        runs.append(dict(open=t1 - t0, resample=t2 - t1, moments=t3 - t2, summary_check_sample_10000=t4 - t3,
+                         total=t4 - t0))
     warm = {k: float(np.median([r[k] for r in runs[1:]])) for k in runs[0]}
     median = samples.median(dim=0).values.numpy()
     return dict(cold={k: round(v, 3) for k, v in runs[0].items()}, warm={k: round(v, 3) for k, v in warm.items()},
                 model_grid=list(x.shape), posterior_median={p.name: float(m) for p, m in zip(PARAMETERS, median)},
-                truth=data.truth, threads=torch.get_num_threads(),
+                truth=data.truth, in_distribution=verdict.in_distribution, threads=torch.get_num_threads(),
                 peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
 
 

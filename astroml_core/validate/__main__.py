@@ -6,7 +6,8 @@ the foreign test set (issue 29); ``deblend-foreign [--fields N] [--own N] [--car
 scores the deblender, sep and the noise floor by blendedness on the foreign blend fields and the training
 simulator's held-out fields, and runs the real images given (issue 30); ``spectra-foreign [--n N] [--own N]
 [--card] [-o FILE.json]`` scores spectra_net on the foreign spectra (four survey grids) and on its own
-simulator's held-out spectra (issue 31).
+simulator's held-out spectra (issue 31); ``lightcone-foreign [--folder DIR] [--card] [-o FILE.json]`` scores the
+lightcone posterior on the 21cmFAST test lightcones in DIR/test and our held-out set, whole and cut at z = 12 (issue 32).
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from pathlib import Path
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m astroml_core.validate")
-    parser.add_argument("name", choices=("lightcone", "hi-foreign", "deblend-foreign", "spectra-foreign"))
+    parser.add_argument("name", choices=("lightcone", "hi-foreign", "deblend-foreign", "spectra-foreign",
+                                                 "lightcone-foreign"))
     parser.add_argument("--python", help="lightcone: an interpreter with py21cmfast installed (default: this one)")
     parser.add_argument("-o", "--output", type=Path, default=None,
                         help="lightcone: folder for plot and JSON (default validation/); "
@@ -40,7 +42,11 @@ def main(argv: list[str] | None = None) -> int:
                              "0 for none); spectra-foreign: held-out spectra of seed HELD_OUT_SEED (default 13000)")
     parser.add_argument("--n", type=int, default=2600,
                         help="spectra-foreign: how many foreign spectra (1–26000; a multiple of 52 is balanced)")
+    parser.add_argument("--folder", type=Path, default=Path("validation/21cmfast"),
+                        help="lightcone-foreign: folder whose test/ holds the 21cmFAST test lightcones")
     args = parser.parse_args(argv)
+    if args.name == "lightcone-foreign":
+        return _lightcone_foreign(args)
     if args.own is None:
         args.own = 13000 if args.name == "spectra-foreign" else 40
     if args.name == "spectra-foreign":
@@ -73,6 +79,24 @@ def main(argv: list[str] | None = None) -> int:
     summary = run(output, args.python)
     print(summary["summary_markdown"])
     print(f"plot and JSON in {output}", file=sys.stderr)
+    return 0
+
+
+def _lightcone_foreign(args: argparse.Namespace) -> int:
+    """Issue 32's run: the 21cmFAST test lightcones and our held-out set; JSON, Markdown, the card."""
+    import json
+
+    from .lightcone_foreign import markdown, run, write_card
+
+    summary = run(args.folder, progress=lambda msg: print(msg, file=sys.stderr, flush=True))
+    out = args.output or Path("validation") / "lightcone_foreign.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(summary, indent=1))
+    print(markdown(summary))
+    if args.card:
+        write_card(summary)
+        print("wrote the foreign-test section of assets/models/lightcone_flow/card.md", file=sys.stderr)
+    print(f"JSON in {out}", file=sys.stderr)
     return 0
 
 

@@ -25,7 +25,7 @@ from ...errors import MissingWCSError, NonFiniteError, ShapeError
 from ...sim.lightcone import PARAMETER_NAMES, PARAMETERS, LightconeConfig
 from .lightcone_redshift import redshift_table, slice_redshifts
 
-__all__ = ["LightconeData", "open_lightcone", "model_input", "grid_notes", "lightcone_posterior",
+__all__ = ["LightconeData", "open_lightcone", "model_input", "available_slices", "grid_notes", "lightcone_posterior", "logit_draws",
            "posterior_summary", "parameter_unit"]
 
 MODEL_GRID = LightconeConfig()
@@ -82,8 +82,7 @@ def open_lightcone(path: str | os.PathLike, *, max_bytes: int | None = None) -> 
         bad = ~np.isfinite(cube)
         if bad.any():
             raise NonFiniteError(f"{name} has {int(bad.sum())} NaN or infinite cells; fill or flag them before inference")
-        truth = {k: float(header[k]) for k in PARAMETER_NAMES} \
-            if all(_is_number(header.get(k)) for k in PARAMETER_NAMES) else None
+        truth = {k: float(header[k]) for k in PARAMETER_NAMES if _is_number(header.get(k))} or None
         return LightconeData(np.moveaxis(cube, 0, -1) * scale, z.z, float(cell), name, truth, _xhi(hdul, hdu.shape[0]),
                              z.notes)
 
@@ -123,24 +122,33 @@ def _first_slice(data: LightconeData, z_min: float) -> float:
     return float(np.interp(z_min, z, np.arange(len(z))))
 
 
+def available_slices(data: LightconeData, grid: LightconeConfig = MODEL_GRID) -> int:
+    """How many of the model's slices (from ``grid.z_min``) the lightcone holds."""
+    start = int(round(_first_slice(data, grid.z_min)))
+    return min(grid.n_los, int((data.tb.shape[2] - start) * data.cell_mpc / grid.cell_mpc + 1e-6))
+
+
 def model_input(data: LightconeData, grid: LightconeConfig = MODEL_GRID):
-    """δT_b on the model's grid as a torch tensor (X', Y', n_los), block-averaged from the file's cells."""
+    """δT_b on the model's grid as a torch tensor (X', Y', n_los), block-averaged from the file's cells; slices
+    beyond the end of a shorter lightcone are zero (see :mod:`.lightcone_applicability`)."""
     import torch
 
     start = int(round(_first_slice(data, grid.z_min)))
     ratio = grid.cell_mpc / data.cell_mpc
-    need = int(np.ceil(grid.n_los * ratio))
-    if start + need > data.tb.shape[2]:
-        have = (data.tb.shape[2] - start) * data.cell_mpc
-        raise ShapeError(f"{data.name} holds {have:.0f} Mpc of line of sight past z = {grid.z_min}; the model needs "
-                         f"{grid.n_los * grid.cell_mpc:.0f} Mpc (to z ≈ 16–28 depending on Ω_m)")
+    have = available_slices(data, grid)
+    if have < grid.n_los // 7:
+        raise ShapeError(f"{data.name} holds {have * grid.cell_mpc:.0f} Mpc of line of sight past z = {grid.z_min}; "
+                         f"the model needs at least {grid.n_los // 7 * grid.cell_mpc:.0f} Mpc (to z ≈ 7)")
     n_t = int(round(data.tb.shape[0] / ratio))
     if n_t < 8 or data.tb.shape[1] / ratio < 8:
         raise ShapeError(f"{data.name} is {data.tb.shape[0] * data.cell_mpc:.0f} Mpc across; the model needs ≥ 32 Mpc")
+    need = min(int(round(have * ratio)), data.tb.shape[2] - start)
     cube = torch.from_numpy(np.ascontiguousarray(data.tb[:, :, start:start + need]))[None, None]
-    size = (n_t, int(round(data.tb.shape[1] / ratio)), grid.n_los)
+    size = (n_t, int(round(data.tb.shape[1] / ratio)), have)
     mode = "area" if ratio >= 1 else "trilinear"
-    return torch.nn.functional.interpolate(cube, size=size, mode=mode)[0, 0]
+    out = torch.zeros(size[:2] + (grid.n_los,))
+    out[:, :, :have] = torch.nn.functional.interpolate(cube, size=size, mode=mode)[0, 0]
+    return out
 
 
 def grid_notes(data: LightconeData, grid: LightconeConfig = MODEL_GRID) -> list[str]:
@@ -170,23 +178,71 @@ def grid_notes(data: LightconeData, grid: LightconeConfig = MODEL_GRID) -> list[
 
 
 def lightcone_posterior(data: LightconeData, *, n_samples: int = 10_000, seed: int = 0, device=None) -> QTable:
-    """``n_samples`` posterior samples (one column per parameter, with units; truth in ``meta``)."""
+    """``n_samples`` posterior samples (one column per parameter, with units; truth in ``meta``), from the posterior
+    that the applicability check picks (``meta['applicability']``, ``meta['in_distribution']``)."""
     import torch
 
     from ...models.inference_nets import from_unit, prior_bounds
     from ...registry import load_model
     from ...service.device import choose_device
+    from .lightcone_applicability import usable_length
 
+    n_los = usable_length(available_slices(data))
+    if n_los == 0:
+        raise ShapeError(f"{data.name} holds too little line of sight past z = {MODEL_GRID.z_min} for the model")
     device = torch.device(device) if device is not None else choose_device()
     model = load_model("lightcone_flow", device)
-    low, high = prior_bounds(PARAMETERS, device)
-    with torch.no_grad(), torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        samples = from_unit(model.sample(model_input(data).to(device)[None], n_samples)[0], low, high).cpu().numpy()
+    x = model_input(data)
+    x[:, :, n_los:] = 0.0
+    with torch.no_grad():
+        z, verdict = logit_draws(model, model.members[0].moments(x.to(device)[None]), n_los, n_samples, seed)
+    low, high = prior_bounds(PARAMETERS)
+    samples = from_unit(torch.from_numpy(z).float(), low, high).numpy()
     table = QTable({p.name: samples[:, i] * parameter_unit(p.name) for i, p in enumerate(PARAMETERS)})
-    table.meta.update(lightcone=data.name, truth=data.truth, model="lightcone_flow",
-                      notes=[*data.notes, *grid_notes(data)])
+    z_range = [float(MODEL_GRID.z_min), _redshift_at(data, n_los)]
+    table.meta.update(lightcone=data.name, truth=data.truth, model="lightcone_flow", z_range=z_range,
+                      in_distribution=verdict.in_distribution, applicability=verdict.meta(),
+                      notes=[*data.notes, *grid_notes(data), *_reading_notes(verdict, n_los, z_range)])
     return table
+
+
+def logit_draws(model, moments, n_los: int, n_samples: int, seed: int = 0):
+    """(draws (n, 6) in the prior's logit space, applicability verdict) for one lightcone's block moments
+    (1, 2, X/2, Y/2, L/4) whose slices beyond ``n_los`` are zero (see :mod:`.lightcone_applicability`)."""
+    import torch
+
+    from .lightcone_applicability import judge, mixture_draws
+
+    rng = np.random.default_rng(seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        summaries = model.summaries(moments)
+        summary = summaries[0][0].cpu().numpy()
+        verdict = judge(summary, n_los)
+        flow = lambda k: model.sample_summaries(summaries, k)[0].cpu().numpy() if k else np.zeros((0, len(PARAMETERS)))  # noqa: E731
+        return mixture_draws(verdict, summary, flow, n_samples, rng), verdict
+
+
+def _redshift_at(data: LightconeData, n_los: int, grid: LightconeConfig = MODEL_GRID) -> float:
+    """Redshift of the far end of the first ``n_los`` model slices in the file."""
+    index = _first_slice(data, grid.z_min) + n_los * grid.cell_mpc / data.cell_mpc - 1
+    z = data.redshift
+    return float(np.interp(index, np.arange(len(z)), z)) if np.isfinite(z).all() else float("nan")
+
+
+def _reading_notes(verdict, n_los: int, z_range: list, grid: LightconeConfig = MODEL_GRID) -> list[str]:
+    """What was read and which posterior is shown, in words."""
+    notes = []
+    if n_los < grid.n_los:
+        notes.append(f"The model read z = {z_range[0]:g}–{z_range[1]:.1f} ({n_los * grid.cell_mpc:.0f} of its "
+                     f"{grid.n_los * grid.cell_mpc:.0f} Mpc of line of sight): the posterior is the one fitted on "
+                     "lightcones cut there, wider than for a whole lightcone, most of all for the X-ray and heating "
+                     "parameters that the far end carries.")
+    if verdict.weights["21cmfast"] > 0.5:
+        notes.append(f"The lightcone looks like a 21cmFAST one (weight {verdict.weights['21cmfast']:.2f}): the posterior "
+                     "is mostly the one calibrated on 21cmFAST lightcones (Gaussian in the prior's logit space); 21cmFAST "
+                     "has no warm dark matter, so m_WDM keeps its prior there.")
+    return notes
 
 
 def posterior_summary(samples: QTable, truth: dict | None = None, params=PARAMETERS) -> QTable:

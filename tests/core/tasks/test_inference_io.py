@@ -76,13 +76,20 @@ def test_wrong_shape_missing_cells_nan_and_size_are_refused(lightcone_file, tmp_
         open_lightcone(lightcone_file, max_bytes=1000)
 
 
-def test_a_lightcone_too_short_for_the_model_says_how_long_it_must_be(lightcone_file, tmp_path):
-    def shorten(h):
-        h[0].data = h[0].data[:300]
-        h["REDSHIFT"].data = h["REDSHIFT"].data[:300]
-    data = open_lightcone(_rewrite(lightcone_file, tmp_path / "short.fits", shorten))
-    with pytest.raises(ShapeError, match=f"needs {LightconeConfig().n_los * 4} Mpc"):
-        model_input(data)
+def test_a_short_lightcone_is_read_as_far_as_it_goes_and_a_too_short_one_says_how_long_it_must_be(lightcone_file, tmp_path):
+    def shorten(n):
+        def edit(h):
+            h[0].data = h[0].data[:n]
+            h["REDSHIFT"].data = h["REDSHIFT"].data[:n]
+        return edit
+    data = open_lightcone(_rewrite(lightcone_file, tmp_path / "short.fits", shorten(300)))
+    x = model_input(data)
+    assert tuple(x.shape) == (16, 16, LightconeConfig().n_los)
+    np.testing.assert_allclose(x[:, :, :300].numpy(), data.tb, atol=1e-4)
+    assert float(x[:, :, 300:].abs().max()) == 0.0           # the missing far end is zero
+    tiny = open_lightcone(_rewrite(lightcone_file, tmp_path / "tiny.fits", shorten(50)))
+    with pytest.raises(ShapeError, match=f"needs at least {LightconeConfig().n_los // 7 * 4} Mpc"):
+        model_input(tiny)
 
 
 def test_cli_simulates_a_lightcone_and_writes_its_posterior_samples(tmp_path):
