@@ -90,7 +90,7 @@ class InferencePage(pn.viewable.Viewer):
         self.view = LightconeView()
         self.corner = CornerPlot(PARAMETERS)
         self.applicability = ApplicabilityBox()      # the misspecification warning, above the corner plot
-        self.summary = pn.pane.HTML("", css_classes=["posterior-summary"], styles={"font-size": "12px"}, width=380)
+        self.summary = pn.pane.HTML("", css_classes=["posterior-summary"], styles={"font-size": "12px"}, width=300)
         self.row_slider = pn.widgets.IntSlider.from_param(self.param.row, width=260)
         self._build_galaxy_widgets()
         self.copy_link = copy_link_button()
@@ -203,7 +203,7 @@ class InferencePage(pn.viewable.Viewer):
             pn.Row(pn.pane.Bokeh(self.corner.layout, css_classes=["corner-plot"], sizing_mode="fixed"),
                    pn.Column(self.summary, pn.pane.Markdown(
                        "Red: the true parameters (simulated lightcones carry them). Dashed: the 68 % interval. "
-                       "Axes span the prior. " + note, width=380, styles={"font-size": "12px"}))))
+                       "Axes span the prior. " + note, width=300, styles={"font-size": "12px"}))))
 
     # --- galaxies -----------------------------------------------------------------------------------
     def _build_galaxy_widgets(self) -> None:
