@@ -48,10 +48,13 @@ def summaries(model, moments: np.ndarray, n_los: int, batch: int = 32) -> np.nda
 
 
 def _logit(theta: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
-    low = np.array([next(p.low for p in PARAMETERS if p.name == n) for n in names])
-    high = np.array([next(p.high for p in PARAMETERS if p.name == n) for n in names])
-    u = np.clip((theta - low) / (high - low), 1e-4, 1 - 1e-4)
-    return np.log(u) - np.log1p(-u)
+    """Truths → logit of their place in the prior box (the flow's space), through the network's own :func:`to_unit`."""
+    import torch
+
+    from ..models.inference_nets import prior_bounds, to_unit
+
+    low, high = prior_bounds([next(p for p in PARAMETERS if p.name == n) for n in names])
+    return to_unit(torch.from_numpy(np.asarray(theta, dtype=np.float32)), low, high).double().numpy()
 
 
 def _whitening(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -112,16 +115,17 @@ def fit_domain_classifier(s_own: np.ndarray, s_21: np.ndarray, c: float = CLASSI
     return dict(mean=mean, scale=scale, coef=clf.coef_[0], intercept=np.float64(clf.intercept_[0]))
 
 
-def fits_moments(paths: list[Path]) -> tuple[np.ndarray, np.ndarray, list[Path]]:
-    """(block moments, truth (n, 6) with NaN where the file has none, the files read) of lightcone FITS files on the
-    model grid; a file with NaN cells (21cmFAST leaves a few in some runs) is skipped with a message."""
+def fits_moments(paths: list[Path]) -> tuple[np.ndarray, np.ndarray, list[Path], list[np.ndarray]]:
+    """(block moments, truth (n, 6) with NaN where the file has none, the files read, their slice redshifts) of
+    lightcone FITS files on the model grid; a file with NaN cells (21cmFAST leaves a few in some runs) is skipped
+    with a message."""
     import torch
 
     from ..errors import NonFiniteError
     from ..models.inference_nets import BlockMoments
     from ..tasks.inference.lightcone import model_input, open_lightcone
 
-    moments, truth, read = [], [], []
+    moments, truth, read, redshifts = [], [], [], []
     for path in paths:
         try:
             data = open_lightcone(path)
@@ -129,10 +133,11 @@ def fits_moments(paths: list[Path]) -> tuple[np.ndarray, np.ndarray, list[Path]]
             print(f"skipped: {exc}", flush=True)
             continue
         read.append(path)
+        redshifts.append(data.redshift)
         with torch.no_grad():
             moments.append(BlockMoments()(model_input(data)[None])[0].numpy().astype(np.float16))
         truth.append([(data.truth or {}).get(k, np.nan) for k in PARAMETER_NAMES])
-    return np.stack(moments), np.array(truth, dtype=float), read
+    return np.stack(moments), np.array(truth, dtype=float), read, redshifts
 
 
 def own_moments(cache: Path) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -151,14 +156,14 @@ def run(calibration: Path, cache: Path, output: Path | None = None) -> Path:
 
     model = load_model("lightcone_flow", torch.device("cpu"))
     own = own_moments(cache)
-    c21_moments, c21_truth, _ = fits_moments(sorted((calibration / "calibration").glob("*.fits")))
+    c21_moments, c21_truth, *_ = fits_moments(sorted((calibration / "calibration").glob("*.fits")))
     c21_names = tuple(n for n in PARAMETER_NAMES if n != "m_wdm")
     c21_theta = c21_truth[:, [PARAMETER_NAMES.index(n) for n in c21_names]]
+    theta_own = np.concatenate([t for _, t in own])
     arrays = {}
     for n_los in LENGTHS:
         s_own = np.concatenate([summaries(model, m, n_los) for m, _ in own])
         s_21 = summaries(model, c21_moments, n_los)
-        theta_own = np.concatenate([t for _, t in own])
         for domain, s, theta, names in (("own", s_own, theta_own, PARAMETER_NAMES),
                                         ("21cmfast", s_21, c21_theta, c21_names)):
             ref = fit_reference(domain, n_los, s, theta, names)

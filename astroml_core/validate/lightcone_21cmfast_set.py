@@ -7,7 +7,7 @@ file carries the true parameters in its header, all but m_WDM, which 21cmFAST do
 seed depends on that seed alone, so a set grows without changing its first members.
 
 Seed ranges are fixed and disjoint: ``test`` (7000–7099) is never used to train or tune anything; ``calibration``
-(8000–8999) is what :mod:`astroml_core.tasks.inference.lightcone_recalibration` learns from.
+(8000–8999) is what :mod:`astroml_core.train.lightcone_applicability` fits the check and summary heads on.
 
 21cmFAST runs in its own interpreter (``--python``: py21cmfast does not install beside our pinned stack on
 every machine; it builds with Debian's libfftw3-dev and libgsl-dev), one run per core, ~45 s of one core each.
@@ -55,9 +55,9 @@ def generate(kind: str, n: int, folder: Path, python: str, *, jobs: int = 2, sta
     """Lightcones ``start`` … ``n - 1`` of set ``kind`` in ``folder`` (runs only the missing ones, ``jobs`` at once)."""
     paths = [lightcone_path(folder, kind, i) for i in range(start, n)]
     paths[0].parent.mkdir(parents=True, exist_ok=True)
-    todo = [p for p in paths if not p.exists()]
+    missing = [p for p in paths if not p.exists()]
     with ThreadPoolExecutor(jobs) as pool:
-        for done in pool.map(lambda p: _run_one(python, int(p.stem.split("_")[1]), p), todo):
+        for done in pool.map(lambda p: _run_one(python, int(p.stem.split("_")[1]), p), missing):
             progress(f"{done}")
     return paths
 

@@ -71,29 +71,23 @@ def summarise(rows: dict) -> dict:
     return out
 
 
-def _slices_to(redshift: np.ndarray, z_cut: float, cell_ratio: float = 1.0) -> int:
-    """Model slices (4 Mpc) from z = 6 to ``z_cut`` in a file with the model's cells."""
+def _slices_to(redshift: np.ndarray, z_cut: float) -> int:
+    """Model slices (4 Mpc) from z = 6 to ``z_cut`` in a lightcone of the model's cells."""
     start = float(np.interp(6.0, redshift, np.arange(len(redshift))))
-    return int((np.searchsorted(redshift, z_cut) - start) * cell_ratio)
+    return int(np.searchsorted(redshift, z_cut) - start)
 
 
 def run(folder: Path, n_samples: int = 1000, progress=print) -> dict:
     """Both sets, whole and cut at z = 12: the summaries that the card and the tests read."""
     import torch
 
-    from ..registry import load_model
-    from ..tasks.inference.lightcone import open_lightcone
-    from ..tasks.inference.lightcone_applicability import usable_length
-    from ..train.lightcone_applicability import fits_moments
-    from ..train.lightcone_sets import lightcone_set
     from ..config import settings
-    from .lightcone_21cmfast_set import SEEDS
+    from ..registry import load_model
+    from ..tasks.inference.lightcone_applicability import usable_length
+    from ..train.lightcone_sets import lightcone_set
 
     model = load_model("lightcone_flow", torch.device("cpu"))
-    paths = sorted((Path(folder) / "test").glob("*.fits"))
-    assert all(int(p.stem.split("_")[1]) < SEEDS["calibration"] for p in paths), "test lightcones only"
-    moments, truth, paths = fits_moments(paths)
-    cut = np.array([usable_length(_slices_to(open_lightcone(p).redshift, Z_CUT)) for p in paths])
+    moments, truth, cut, paths = _test_set(folder)
     own = lightcone_set(OWN_HELD_OUT[1], OWN_HELD_OUT[0], settings().cache_dir)
     own_cut = np.array([usable_length(_slices_to(_sim_redshift(t), Z_CUT)) for t in own.theta])
     full = lambda n: np.full(n, 672)   # noqa: E731
@@ -107,15 +101,23 @@ def run(folder: Path, n_samples: int = 1000, progress=print) -> dict:
     return out
 
 
+def _test_set(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Path]]:
+    """(block moments, truths, usable lengths cut at z = 12, files) of the 21cmFAST test lightcones in ``folder/test``."""
+    from ..tasks.inference.lightcone_applicability import usable_length
+    from ..train.lightcone_applicability import fits_moments
+    from .lightcone_21cmfast_set import SEEDS
+
+    paths = sorted((Path(folder) / "test").glob("*.fits"))
+    assert all(int(p.stem.split("_")[1]) < SEEDS["calibration"] for p in paths), "test lightcones only"
+    moments, truth, paths, redshifts = fits_moments(paths)
+    cut = np.array([usable_length(_slices_to(z, Z_CUT)) for z in redshifts])
+    return moments, truth, cut, paths
+
+
 def save_test_set(folder: Path, out: Path) -> Path:
     """The 21cmFAST test lightcones as block moments (float16), truths and the lengths cut at z = 12, in one .npz the
     CI's model-quality test reads (it cannot run 21cmFAST)."""
-    from ..tasks.inference.lightcone import open_lightcone
-    from ..tasks.inference.lightcone_applicability import usable_length
-    from ..train.lightcone_applicability import fits_moments
-
-    moments, truth, paths = fits_moments(sorted((Path(folder) / "test").glob("*.fits")))
-    cut = np.array([usable_length(_slices_to(open_lightcone(p).redshift, Z_CUT)) for p in paths])
+    moments, truth, cut, paths = _test_set(folder)
     np.savez_compressed(out, moments=moments, truth=truth, n_los_z12=cut, files=np.array([p.name for p in paths]))
     return out
 

@@ -159,6 +159,27 @@ def _output_name(params: dict, seed: int, hii_dim: int, box_len: float, z_min: f
     return f"21cmfast_s{seed}_d{hii_dim}_L{box_len:g}_z{z_min:g}-{z_max:g}_{h}.npz"
 
 
+def _run_lightcone(params: dict, seed: int, hii_dim: int, box_len_mpc: float, z_min: float, z_max: float | None,
+                   threads: int):
+    """One 21cmFAST lightcone of δT_b and neutral fraction from ``z_min`` to ``z_max`` (None: our model's whole line
+    of sight in this run's cosmology): (lightcone, inputs, seconds, settings)."""
+    import py21cmfast as p21c
+
+    kwargs, _ = to_21cmfast_kwargs(params)
+    settings = dict(FIXED_SETTINGS, N_THREADS=int(threads), HII_DIM=int(hii_dim), BOX_LEN=float(box_len_mpc))
+    settings.update(kwargs)
+    inputs = p21c.InputParameters.from_template(TEMPLATE, random_seed=int(seed), **settings)
+    cosmo = inputs.cosmo_params.cosmo
+    lightconer = p21c.RectilinearLightconer.between_redshifts(
+        min_redshift=float(z_min), max_redshift=float(z_max if z_max is not None else lightcone_z_max(cosmo, z_min)),
+        resolution=inputs.simulation_options.cell_size, cosmo=cosmo, quantities=("brightness_temp", "neutral_fraction"))
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="p21c_cache_") as tmp:
+        lc = p21c.run_lightcone(lightconer=lightconer, inputs=inputs, write=p21c.CacheConfig.off(),
+                                cache=p21c.OutputCache(tmp), regenerate=True)
+    return lc, inputs, time.perf_counter() - t0, settings
+
+
 def run_reference(
     params: dict,
     *,
@@ -189,32 +210,10 @@ def run_reference(
     if out.exists() and not overwrite:
         return str(out)
 
-    kwargs, ignored = to_21cmfast_kwargs(dict(params))
-    settings = dict(FIXED_SETTINGS)
-    settings.update(HII_DIM=int(hii_dim), BOX_LEN=float(box_len_mpc))
-    settings.update(kwargs)
-
-    inputs = p21c.InputParameters.from_template(TEMPLATE, random_seed=int(seed), **settings)
-
+    _, ignored = to_21cmfast_kwargs(dict(params))
+    lc, inputs, elapsed, settings = _run_lightcone(dict(params), seed, hii_dim, box_len_mpc, z_min, z_max,
+                                                   FIXED_SETTINGS["N_THREADS"])
     cell_mpc = float(inputs.simulation_options.BOX_LEN) / inputs.simulation_options.HII_DIM
-    lightconer = p21c.RectilinearLightconer.between_redshifts(
-        min_redshift=float(z_min),
-        max_redshift=float(z_max),
-        resolution=inputs.simulation_options.cell_size,
-        cosmo=inputs.cosmo_params.cosmo,
-        quantities=("brightness_temp", "neutral_fraction"),
-    )
-
-    t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="p21c_cache_") as tmp:
-        lc = p21c.run_lightcone(
-            lightconer=lightconer,
-            inputs=inputs,
-            write=p21c.CacheConfig.off(),
-            cache=p21c.OutputCache(tmp),
-            regenerate=True,
-        )
-    elapsed = time.perf_counter() - t0
 
     bt = np.asarray(lc.lightcones["brightness_temp"], dtype=np.float64)  # (N, N, nz), mK
     xh = np.asarray(lc.lightcones["neutral_fraction"], dtype=np.float64)
@@ -276,19 +275,7 @@ def run_lightcone_fits(params: dict, *, seed: int, out: str, hii_dim: int = 32, 
 
     if Path(out).exists():
         return out
-    kwargs, _ = to_21cmfast_kwargs(params)
-    settings = dict(FIXED_SETTINGS, N_THREADS=int(threads), HII_DIM=int(hii_dim), BOX_LEN=float(box_len_mpc))
-    settings.update(kwargs)
-    inputs = p21c.InputParameters.from_template(TEMPLATE, random_seed=int(seed), **settings)
-    z_max = lightcone_z_max(inputs.cosmo_params.cosmo, z_min)
-    lightconer = p21c.RectilinearLightconer.between_redshifts(
-        min_redshift=float(z_min), max_redshift=z_max, resolution=inputs.simulation_options.cell_size,
-        cosmo=inputs.cosmo_params.cosmo, quantities=("brightness_temp", "neutral_fraction"))
-    t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="p21c_cache_") as tmp:
-        lc = p21c.run_lightcone(lightconer=lightconer, inputs=inputs, write=p21c.CacheConfig.off(),
-                                cache=p21c.OutputCache(tmp), regenerate=True)
-    elapsed = time.perf_counter() - t0
+    lc, inputs, elapsed, _ = _run_lightcone(params, seed, hii_dim, box_len_mpc, z_min, None, threads)
     bt = np.asarray(lc.lightcones["brightness_temp"], dtype=np.float32)        # (x, y, los) mK
     xhi = np.asarray(lc.lightcones["neutral_fraction"], dtype=np.float64).mean(axis=(0, 1))
     z = np.asarray(lc.lightcone_redshifts, dtype=np.float64)

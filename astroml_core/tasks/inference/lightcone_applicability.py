@@ -63,7 +63,6 @@ class Reference:
 class Classifier:
     """P(21cmFAST | summary) at one line-of-sight length: a logistic regression on standardised summaries."""
 
-    n_los: int
     mean: np.ndarray
     scale: np.ndarray
     coef: np.ndarray
@@ -97,6 +96,11 @@ class Verdict:
         return max(self.weights, key=self.weights.get)
 
     @property
+    def nearest(self) -> str:
+        """The domain with the lowest score."""
+        return min(self.scores, key=self.scores.get)
+
+    @property
     def n_los(self) -> int:
         return next(iter(self.references.values())).n_los
 
@@ -107,15 +111,14 @@ class Verdict:
         if self.in_distribution:
             return f"This lightcone is {like} and as usual as those the model was calibrated on (score " \
                    f"{self.score:.2f} ≤ 1)."
-        nearest = DOMAIN_LABELS[min(self.scores, key=self.scores.get)]
         return (f"This lightcone is unlike anything the model was trained or calibrated on: its summary is "
-                f"{self.score:.1f}× as far from the nearest set ({nearest}) as 98 % of that set's own lightcones. "
+                f"{self.score:.1f}× as far from the nearest set ({DOMAIN_LABELS[self.nearest]}) as 98 % of that set's own lightcones. "
                 "The model's answer may be confidently wrong here, so its intervals are widened.")
 
     def meta(self) -> dict:
         """The ``applicability`` entry of a posterior table's meta."""
         return dict(score=round(self.score, 3), threshold=1.0, domain=DOMAIN_LABELS[self.domain],
-                    nearest=DOMAIN_LABELS[min(self.scores, key=self.scores.get)], n_los=self.n_los,
+                    nearest=DOMAIN_LABELS[self.nearest], n_los=self.n_los,
                     weights={DOMAIN_LABELS[k]: round(v, 3) for k, v in self.weights.items()},
                     scores={DOMAIN_LABELS[k]: round(v, 3) for k, v in self.scores.items()},
                     message=self.message(), rule=None if self.in_distribution else WIDEN_RULE)
@@ -132,8 +135,7 @@ def load_reference() -> tuple[tuple[Reference, ...], dict]:
             domain, n_los = key.split("_L")
             get = lambda name: data[f"{key}__{name}"]   # noqa: E731
             if domain == "classifier":
-                classifiers[int(n_los)] = Classifier(int(n_los), get("mean"), get("scale"), get("coef"),
-                                                     float(get("intercept")))
+                classifiers[int(n_los)] = Classifier(get("mean"), get("scale"), get("coef"), float(get("intercept")))
                 continue
             refs.append(Reference(domain, int(n_los), get("mean"), get("whiten"), float(get("threshold")),
                                   get("head_w"), get("head_b"), get("head_chol"), tuple(str(p) for p in get("head_params"))))
