@@ -15,6 +15,9 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u 
 for _ in $(seq 30); do as_pg pg_isready -q -p "$PORT" && break; sleep 1; done
 as_pg psql -q -p "$PORT" -tc "SELECT 1 FROM pg_roles WHERE rolname='astroml'" | grep -q 1 \
   || as_pg psql -q -p "$PORT" -c "CREATE ROLE astroml LOGIN PASSWORD 'astroml' CREATEDB" >&2
+# DROP DATABASE ... WITH (FORCE) in the tests must end an autovacuum worker on that database, which
+# PostgreSQL allows only to members of pg_signal_backend.
+as_pg psql -q -p "$PORT" -c "GRANT pg_signal_backend TO astroml" >&2
 as_pg psql -q -p "$PORT" -tc "SELECT 1 FROM pg_database WHERE datname='astroml_test'" | grep -q 1 \
   || as_pg createdb -p "$PORT" -O astroml astroml_test >&2
 echo "postgresql+psycopg://astroml:astroml@127.0.0.1:$PORT/astroml_test"

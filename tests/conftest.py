@@ -110,9 +110,25 @@ def pg_url():
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _drop_database(admin, name)
     admin.dispose()
+
+
+def _drop_database(admin, name: str, tries: int = 20) -> None:
+    """Drop a test database, retrying while a background worker (autovacuum) still holds it."""
+    import time
+
+    from sqlalchemy import exc, text
+
+    for attempt in range(tries):
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except exc.DBAPIError:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.5)
 
 
 # --- browser tests (tests/app, tests/security): one served app and one Chromium per run ---------------
