@@ -16,16 +16,16 @@ from astroml_core.display import (INTERVALS, STRETCHES, axis_labels, colorbar_ti
                                   sky_ticks, view_plane)
 from astroml_core.display.units import display_unit
 
-from ..components.banner import Banner
-from ..components.cube_facts import (MOMENT_UNITS, VELOCITY_CHOICES, banner_notes, beam_pixels, channel_text,
+from ...components.banner import Banner
+from ...components.cube_facts import (MOMENT_UNITS, VELOCITY_CHOICES, banner_notes, beam_pixels, channel_text,
                                      convention, describe, moment_map, repairs_html, sky_text)
-from ..components.cube_source import CubeSource
-from ..components.hi_catalogue import C_KMS, DetectionPanel
-from ..components.image_view import COLORMAPS, ImageView
-from ..components.locking import next_tick, run_io, with_document_lock
-from ..components.safe_text import html_text, md_text, pre_text
-from ..components.spectrum_view import SpectrumView
-from ..components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
+from ...components.cube_source import CubeSource
+from ...components.hi_catalogue import C_KMS, DetectionPanel
+from ...components.image_view import COLORMAPS, ImageView
+from ...components.locking import next_tick, run_io, with_document_lock
+from ...components.safe_text import html_text, md_text, pre_text
+from ...components.spectrum_view import SpectrumView
+from ...components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
 
 __all__ = ["CubePage", "PAGE"]
 
@@ -78,6 +78,8 @@ class CubePage(pn.viewable.Viewer):
         self.spectrum_view = SpectrumView(on_tap=self._tap_spectrum)
         self.detections = DetectionPanel(self)
         self.source = CubeSource(on_path=self.open, on_error=self.banner.error)
+        # The daily tools (regions, contours, PV slice, catalogue overlay): each adds its own tab.
+        self.tools = pn.Tabs(name="cube-tools", dynamic=False, margin=(10, 0), max_width=1320)
         self.title = pn.pane.Markdown("### No cube open", margin=(0, 10), css_classes=["page-title"])
         self.info = pn.pane.Markdown("", css_classes=["cube-info"], styles={"font-size": "13px"}, margin=(0, 10))
         self.repairs = pn.pane.HTML("", css_classes=["header-repairs"], visible=False, sizing_mode="stretch_width",
@@ -178,6 +180,7 @@ class CubePage(pn.viewable.Viewer):
             pn.Row(pn.Column(self.title, self.copy_link, width=380), self.source, margin=(0, 0, 5, 0)),
             self.banner,
             pn.Row(controls, plots),
+            self.tools,
             pn.Row(self.detections, max_width=1320),
             sizing_mode="stretch_width",
         )
