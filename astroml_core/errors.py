@@ -9,9 +9,11 @@ import warnings
 __all__ = [
     "AstroMLError", "InvalidFITSError", "TruncatedFITSError", "ShapeError", "AxisOrderError",
     "MissingWCSError", "InvalidWCSError", "SpectralAxisError", "NonFiniteError", "TooLargeError",
-    "DecompressionBombError", "InvalidTableError", "PathNotAllowedError", "UnknownModelError", "VettingError", "NotLoggedInError", "PermissionDeniedError",
+    "DecompressionBombError", "InvalidTableError", "NoPositionColumnsError", "PathNotAllowedError", "UnknownModelError", "VettingError", "NotLoggedInError", "PermissionDeniedError",
     "UnknownRecordError", "InvalidVoteError", "StoreBusyError", "AstroMLWarning", "NoCelestialWCSWarning",
     "ArchivalHeaderWarning", "HeaderRepairWarning", "UnsupportedFormatError",
+    "RegionError", "RegionOffImageError", "EmptyRegionError", "RegionFileError",
+    "InvalidLevelsError",
 ]
 
 
@@ -63,8 +65,32 @@ class InvalidTableError(AstroMLError, ValueError):
     """The file is not a table we can read (ECSV, CSV, VOTable or a FITS table), or lacks what is needed."""
 
 
+class NoPositionColumnsError(InvalidTableError):
+    """A catalogue has no sky position columns (RA/Dec or Galactic l/b, by UCD or by name)."""
+
+
+class InvalidLevelsError(AstroMLError, ValueError):
+    """Contour levels that are not numbers, not finite, or too many to draw."""
+
+
 class UnsupportedFormatError(ShapeError):
     """The file is readable FITS but none of the formats we read (its message lists the formats we do read)."""
+
+
+class RegionError(AstroMLError, ValueError):
+    """A region (circle, ellipse, box, polygon) that cannot be drawn or measured as given."""
+
+
+class RegionOffImageError(RegionError):
+    """A region that lies wholly outside the image."""
+
+
+class EmptyRegionError(RegionError):
+    """A region on the image that holds no pixel centre, so it has nothing to measure."""
+
+
+class RegionFileError(RegionError):
+    """A DS9 or CRTF region file that cannot be read, or holds no region with an area."""
 
 
 class PathNotAllowedError(AstroMLError, PermissionError):
