@@ -22,6 +22,7 @@ COLORMAPS = {
     "viridis": palettes.Viridis256, "inferno": palettes.Inferno256, "magma": palettes.Magma256,
     "cividis": palettes.Cividis256, "gray": palettes.Greys256, "gray (inverted)": palettes.Greys256[::-1],
     "turbo": palettes.Turbo256,
+    "RdBu (velocity)": tuple(palettes.interp_palette(palettes.RdBu11, 256)),   # blue low, red high
 }
 
 
