@@ -60,7 +60,8 @@ def parse_levels(text: str) -> tuple[float, ...]:
         values = sorted({float(p) for p in parts})
     except ValueError:
         bad = next(p for p in parts if not _is_number(p))
-        raise InvalidLevelsError(f"contour level '{bad[:40]}' is not a number: type numbers such as 3,5,10,20") from None
+        raise InvalidLevelsError(f"contour level '{bad[:40]}' is not a number: type numbers such as "
+                                 "3,5,10,20") from None
     if not all(np.isfinite(values)):
         raise InvalidLevelsError("contour levels must be finite numbers (no inf or nan)")
     if len(values) > MAX_LEVELS:
@@ -139,9 +140,9 @@ def plane_from_fits(path: str | os.PathLike, cube) -> np.ndarray:
                              "order); contours come from one 2-D image: make a moment map or cut one plane first")
         ny, nx = shape[-2:]
         if (ny, nx) != tuple(cube.shape[1:]):
-            raise ShapeError(f"{path.name} is {nx}×{ny} pixels and the cube {cube.shape[2]}×{cube.shape[1]}: contours "
-                             "are drawn pixel for pixel on the cube's grid and nothing is reprojected here; resample "
-                             "the image onto the cube's grid first (e.g. with reproject)")
+            raise ShapeError(f"{path.name} is {nx}×{ny} pixels and the cube {cube.shape[2]}×{cube.shape[1]}: "
+                             "contours are drawn pixel for pixel on the cube's grid and nothing is reprojected "
+                             "here; resample the image onto the cube's grid first (e.g. with reproject)")
         try:
             same_grid([(cube.path, cube.header, (ny, nx)), (path, hdu.header, (ny, nx))])
         except ShapeError as exc:

@@ -25,7 +25,7 @@ _EDGE = 0.5                # pixel centres at integers: the image covers -0.5 �
 
 @dataclass(frozen=True)
 class PVSlice:
-    """A PV diagram: ``data[channel, k]`` is the cube's value at offset ``offsets[k]`` along the line.
+    """A PV diagram: ``data[j, k]`` is the cube's value in channel ``channels[j]`` at ``offsets[k]`` along the line.
 
     Offsets are measured from the line's centre, negative towards ``start``, in arcsec (in pixels for a cube
     without a celestial WCS); velocities are those of the channels, in km/s in ``convention``. ``start_sky`` and
@@ -42,6 +42,7 @@ class PVSlice:
     width: int
     start_sky: SkyCoord | None
     end_sky: SkyCoord | None
+    channels: range
 
     @property
     def length(self) -> u.Quantity:
@@ -50,9 +51,10 @@ class PVSlice:
 
 
 def pv_slice(cube, start: tuple[float, float], end: tuple[float, float], *, width: int = 1,
-             convention: str | None = None) -> PVSlice:
+             convention: str | None = None, channels: tuple[int, int] | None = None) -> PVSlice:
     """The PV slice of ``cube`` along the line from ``start`` to ``end`` (each (x, y) in pixels), averaged
-    over ``width`` pixels across the line; velocities in ``convention`` (the cube's own by default)."""
+    over ``width`` pixels across the line, over channels [lo, hi] (all by default); velocities in ``convention``
+    (the cube's own by default)."""
     (x0, y0), (x1, y1) = _checked_line(cube, start, end)
     width = _checked_width(width)
     length = float(np.hypot(x1 - x0, y1 - y0))
@@ -62,12 +64,14 @@ def pv_slice(cube, start: tuple[float, float], end: tuple[float, float], *, widt
     across = np.arange(width) - (width - 1) / 2            # perpendicular offsets in pixels
     xs = x0 + t[None, :] * (x1 - x0) - across[:, None] * uy
     ys = y0 + t[None, :] * (y1 - y0) + across[:, None] * ux
-    data = _sample(cube, xs, ys)
+    rng = _checked_channels(cube, channels)
+    data = _sample(cube, xs, ys, rng)
     scale, unit = _scale_along(cube, ux, uy)
     offsets = (t - 0.5) * length * scale * unit
     conv = convention or cube.velocity_convention
-    return PVSlice(data, offsets, cube.velocities_in(conv).to(u.km / u.s), conv, cube.unit,
-                   (float(x0), float(y0)), (float(x1), float(y1)), width, *_sky_ends(cube, (x0, y0), (x1, y1)))
+    velocities = cube.velocities_in(conv).to(u.km / u.s)[rng.start:rng.stop]
+    return PVSlice(data, offsets, velocities, conv, cube.unit,
+                   (float(x0), float(y0)), (float(x1), float(y1)), width, *_sky_ends(cube, (x0, y0), (x1, y1)), rng)
 
 
 def _checked_line(cube, start, end) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -93,8 +97,19 @@ def _checked_width(width) -> int:
     return int(width)
 
 
-def _sample(cube, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Mean over the width (first axis) of every channel interpolated at (ys, xs); (n_channels, n_points)."""
+def _checked_channels(cube, channels) -> range:
+    """The channel range [lo, hi] as a range; ShapeError when it is reversed or leaves the cube."""
+    if channels is None:
+        return range(cube.n_channels)
+    lo, hi = (int(c) for c in channels)
+    if not 0 <= lo <= hi < cube.n_channels:
+        raise ShapeError(f"PV channels {lo}–{hi} are not a range within 0–{cube.n_channels - 1}: "
+                         "give lo ≤ hi inside it")
+    return range(lo, hi + 1)
+
+
+def _sample(cube, xs: np.ndarray, ys: np.ndarray, channels: range) -> np.ndarray:
+    """Mean over the width (first axis) of each channel interpolated at (ys, xs); (len(channels), n_points)."""
     ny, nx = cube.shape[1:]
     bx0, bx1 = max(0, int(np.floor(xs.min()))), min(nx, int(np.ceil(xs.max())) + 1)
     by0, by1 = max(0, int(np.floor(ys.min()))), min(ny, int(np.ceil(ys.max())) + 1)
@@ -102,16 +117,16 @@ def _sample(cube, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     # half a pixel outside the box edge: the nearest row or column, as the image shows it
     coords[0] = np.clip(coords[0], 0, by1 - by0 - 1)
     coords[1] = np.clip(coords[1], 0, bx1 - bx0 - 1)
-    out = np.empty((cube.n_channels, xs.shape[1]), np.float32)
+    out = np.empty((len(channels), xs.shape[1]), np.float32)
     per_chunk = max(1, _CHUNK_BYTES // (4 * (by1 - by0) * (bx1 - bx0)))
-    for c0 in range(0, cube.n_channels, per_chunk):
-        c1 = min(cube.n_channels, c0 + per_chunk)
+    for c0 in range(channels.start, channels.stop, per_chunk):
+        c1 = min(channels.stop, c0 + per_chunk)
         block = cube.subcube((c0, c1), (by0, by1), (bx0, bx1))
-        for k, plane in enumerate(block):
+        for k, plane in enumerate(block, start=c0 - channels.start):
             values = ndimage.map_coordinates(plane, coords, order=1, mode="nearest", prefilter=False)
             with warnings.catch_warnings():      # a column blank across the whole width stays NaN
                 warnings.simplefilter("ignore", RuntimeWarning)
-                out[c0 + k] = np.nanmean(values.reshape(xs.shape), axis=0)
+                out[k] = np.nanmean(values.reshape(xs.shape), axis=0)
     return out
 
 

@@ -117,6 +117,17 @@ def test_pv_recovers_a_known_velocity_gradient_along_a_slanted_line(make_cube):
     assert pv.end_sky.separation(sky).to_value(u.arcsec) < 1e-6
 
 
+def test_pv_over_a_channel_range_is_those_rows_of_the_whole(make_cube):
+    cube = gradient_cube(make_cube)
+    whole = pv_slice(cube, (5, 5), (50, 30), width=3)
+    part = pv_slice(cube, (5, 5), (50, 30), width=3, channels=(20, 39))
+    assert part.channels == range(20, 40)
+    np.testing.assert_array_equal(part.data, whole.data[20:40])
+    np.testing.assert_array_equal(part.velocities, whole.velocities[20:40])
+    with pytest.raises(ShapeError, match="not a range"):
+        pv_slice(cube, (5, 5), (50, 30), channels=(39, 20))
+
+
 def test_pv_width_averages_across_the_line(make_cube):
     y = np.arange(24, dtype=np.float32)[None, :, None]
     data = ((y - 12) ** 2) * np.ones((3, 1, 20), np.float32)            # 0 on row 12, 1 on rows 11 and 13
