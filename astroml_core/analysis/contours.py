@@ -122,12 +122,14 @@ def contour_lines(plane: np.ndarray, levels: ContourLevels) -> list[LevelLines]:
     return out
 
 
-def plane_from_fits(path: str | os.PathLike, cube) -> np.ndarray:
-    """The 2-D image in a FITS file (a moment map, an image at another wavelength) when it lies on ``cube``'s
-    pixel grid: the same size and, with a WCS, the same sky positions per pixel. Nothing is reprojected."""
+def plane_from_fits(path: str | os.PathLike, cube) -> tuple[np.ndarray, u.UnitBase]:
+    """(image, its BUNIT) of the 2-D image in a FITS file (a moment map, an image at another wavelength) when it
+    lies on ``cube``'s pixel grid: the same size and, with a WCS, the same sky positions per pixel. Nothing is
+    reprojected."""
     from ..config import settings
     from ..data.cube import _image_hdu, _open_fits, _reader_for
     from ..data.fitsfile import checked_file
+    from ..data.header_repair import brightness_unit
     from ..data.image_grid import same_grid
 
     path = checked_file(path)
@@ -149,6 +151,7 @@ def plane_from_fits(path: str | os.PathLike, cube) -> np.ndarray:
             raise ShapeError(f"{exc} — contours are drawn pixel for pixel on the cube's grid; this viewer does not "
                              "reproject") from None
         plane = reader.block([tuple(0 for _ in shape[:-2])])[0]
+        unit = brightness_unit(hdu.header, [])
     if not np.isfinite(plane).any():
         raise NonFiniteError(f"{path.name}: every pixel is NaN, blank or infinite; nothing to contour")
-    return plane
+    return plane, unit

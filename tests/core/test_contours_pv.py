@@ -74,7 +74,8 @@ def test_plane_from_fits_on_the_cube_grid(make_cube, tmp_path):
     for key in ("CTYPE3", "CRVAL3", "CDELT3", "CRPIX3", "CUNIT3"):
         del header[key]
     same = write_fits(tmp_path / "mom0.fits", image, header)
-    assert np.array_equal(plane_from_fits(same, cube), image)
+    plane, unit = plane_from_fits(same, cube)
+    assert np.array_equal(plane, image) and unit == u.Jy / u.beam
     bigger = write_fits(tmp_path / "big.fits", np.zeros((20, 16), np.float32), header)
     with pytest.raises(ShapeError, match="16×20 pixels and the cube 16×12.*reproject"):
         plane_from_fits(bigger, cube)
