@@ -26,6 +26,8 @@ from ...components.locking import next_tick, run_io, with_document_lock
 from ...components.safe_text import html_text, md_text, pre_text
 from ...components.spectrum_view import SpectrumView
 from ...components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
+from .contours import ContourTool
+from .pv import PVTool
 
 __all__ = ["CubePage", "PAGE"]
 
@@ -80,6 +82,9 @@ class CubePage(pn.viewable.Viewer):
         self.source = CubeSource(on_path=self.open, on_error=self.banner.error)
         # The daily tools (regions, contours, PV slice, catalogue overlay): each adds its own tab.
         self.tools = pn.Tabs(name="cube-tools", dynamic=False, margin=(10, 0), max_width=1320)
+        self.contours, self.pv = ContourTool(self), PVTool(self)
+        self.tools.extend([("Contours", self.contours), ("PV slice", self.pv)])
+        self.tap_takers = [self.pv]                  # tools that may claim a tap on the image before pixel selection
         self.title = pn.pane.Markdown("### No cube open", margin=(0, 10), css_classes=["page-title"])
         self.info = pn.pane.Markdown("", css_classes=["cube-info"], styles={"font-size": "13px"}, margin=(0, 10))
         self.repairs = pn.pane.HTML("", css_classes=["header-repairs"], visible=False, sizing_mode="stretch_width",
@@ -428,6 +433,8 @@ class CubePage(pn.viewable.Viewer):
         self.readout.object = f"{where} · pixel ({ix}, {iy}) · value {value * scale:.4g} {html_text(unit)}"
 
     def _tap_image(self, x: float | None, y: float | None) -> None:
+        if any(tool.take_tap(x, y) for tool in self.tap_takers):
+            return
         pix = self._inside(x, y)
         if pix is not None:
             self.spectrum_view.mark_width(None, None)
