@@ -31,11 +31,13 @@ class PVTool(pn.viewable.Viewer):
         self.page = page
         self._first: tuple[float, float] | None = None
         self._request = 0
-        self.line = ColumnDataSource(dict(x=[], y=[]), name="cube-pv-line-source")
+        self.line = ColumnDataSource(dict(x=[], y=[], end=[]), name="cube-pv-line-source")
         fig = page.image.fig
         fig.line("x", "y", source=self.line, line_color=_LINE_COLOUR, line_width=2.5, name="cube-pv-line")
         fig.scatter("x", "y", source=self.line, marker="circle", size=7, fill_color=_LINE_COLOUR,
                     line_color="black")
+        fig.text("x", "y", text="end", source=self.line, text_color=_LINE_COLOUR, text_font_size="11px",
+                 text_font_style="bold", x_offset=6, y_offset=-4)   # which end is the start (negative offsets)
         self.fig, self.image_source, self.mapper, self.colorbar = self._make_figure()
         self.draw_mode = pn.widgets.Toggle(name="Draw PV line", button_type="warning", width=140,
                                            css_classes=["pv-draw"])
@@ -62,7 +64,7 @@ class PVTool(pn.viewable.Viewer):
         mapper = LinearColorMapper(palette=COLORMAPS["viridis"], low=0, high=1, nan_color=(0, 0, 0, 0))
         fig = figure(name="cube-pv-figure", frame_width=520, frame_height=330,
                      tools="pan,wheel_zoom,box_zoom,reset,save",
-                     x_axis_label="Offset (arcsec)", y_axis_label="Velocity (km/s)", toolbar_location="above",
+                     x_axis_label="Offset (arcsec)", y_axis_label="Velocity (km/s)", toolbar_location="below",
                      x_range=Range1d(0, 1), y_range=Range1d(0, 1),
                      title="PV slice: draw a line on the image", background_fill_color="#20232a")
         fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=source, color_mapper=mapper)
@@ -84,7 +86,7 @@ class PVTool(pn.viewable.Viewer):
             return False
         if self._first is None:
             self._first = (x, y)
-            self.line.data = dict(x=[x], y=[y])
+            self._set_line([x], [y])
             self.status.object = "Now tap the end of the line"
             return True
         (x0, y0), self._first = self._first, None
@@ -93,6 +95,10 @@ class PVTool(pn.viewable.Viewer):
         self.draw_mode.value = False
         self.compute()
         return True
+
+    def _set_line(self, xs: list[float], ys: list[float]) -> None:
+        """The line (or its first point) on the image, its ends labelled."""
+        self.line.data = dict(x=xs, y=ys, end=["start", "end"][:len(xs)])
 
     def _endpoints(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
         values = [w.value for w in self.ends.values()]
@@ -109,7 +115,7 @@ class PVTool(pn.viewable.Viewer):
         if ends is None:
             self.status.object = "Give both ends of the line (tap them on the image or type x and y in pixels)"
             return
-        self.line.data = dict(x=[ends[0][0], ends[1][0]], y=[ends[0][1], ends[1][1]])
+        self._set_line([ends[0][0], ends[1][0]], [ends[0][1], ends[1][1]])
         self._request += 1
         conv = convention(page.cube, page.velocity)
         channels = tuple(page.moment_channels) if self.map_channels.value else None
@@ -161,7 +167,7 @@ class PVTool(pn.viewable.Viewer):
     def _forget_cube(self) -> None:
         self._request += 1
         self._first = None
-        self.line.data = dict(x=[], y=[])
+        self._set_line([], [])
         self.image_source.data = dict(image=[], x=[], y=[], dw=[], dh=[])
         for w in self.ends.values():
             w.value = None
