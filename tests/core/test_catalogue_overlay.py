@@ -14,7 +14,8 @@ from astropy.table import QTable, Table
 from astroml_core.analysis.catalogue_overlay import (DEFAULT_WIDTH_KMS, find_columns, place_catalogue,
                                                      read_catalogue)
 from astroml_core.data import open_cube
-from astroml_core.errors import InvalidTableError, MissingWCSError, NoPositionColumnsError, TooLargeError
+from astroml_core.errors import (InvalidTableError, MissingWCSError, NoCelestialWCSWarning, NoPositionColumnsError,
+                                 TooLargeError)
 from tests.conftest import sdc2_header
 
 NCHAN, NY, NX = 40, 20, 24          # 30 kHz channels from 1100 MHz; pixel (x, y) = (11, 9) is (180°, −30°)
@@ -186,13 +187,13 @@ def test_unreadable_empty_too_large_and_positionless_catalogues_raise_typed_erro
         place_catalogue(Table({"flux": [1.0], "name": ["a"]}), cube)
 
 
-@pytest.mark.filterwarnings("ignore::astroml_core.errors.NoCelestialWCSWarning")
 def test_a_cube_without_sky_wcs_is_refused(make_cube):
     h = sdc2_header(NX, NY, NCHAN)
     h["CTYPE1"], h["CTYPE2"] = "LINEAR", "LINEAR"
     for key in ("CUNIT1", "CUNIT2"):
         del h[key]
-    cube = open_cube(make_cube("lin.fits", data=np.ones((NCHAN, NY, NX), np.float32), header=h))
+    with pytest.warns(NoCelestialWCSWarning):
+        cube = open_cube(make_cube("lin.fits", data=np.ones((NCHAN, NY, NX), np.float32), header=h))
     with pytest.raises(MissingWCSError):
         place_catalogue(Table({"ra": [180.0], "dec": [-30.0]}), cube)
 

@@ -26,6 +26,7 @@ from ...components.locking import next_tick, run_io, with_document_lock
 from ...components.safe_text import html_text, md_text, pre_text
 from ...components.spectrum_view import SpectrumView
 from ...components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
+from .catalogue import CatalogueTool
 from .contours import ContourTool
 from .pv import PVTool
 
@@ -85,6 +86,8 @@ class CubePage(pn.viewable.Viewer):
         self.contours, self.pv = ContourTool(self), PVTool(self)
         self.tools.extend([("Contours", self.contours), ("PV slice", self.pv)])
         self.tap_takers = [self.pv]                  # tools that may claim a tap on the image before pixel selection
+        self.catalogue_overlay = CatalogueTool(self)
+        self.tools.append(("Catalogue", self.catalogue_overlay))
         self.title = pn.pane.Markdown("### No cube open", margin=(0, 10), css_classes=["page-title"])
         self.info = pn.pane.Markdown("", css_classes=["cube-info"], styles={"font-size": "13px"}, margin=(0, 10))
         self.repairs = pn.pane.HTML("", css_classes=["header-repairs"], visible=False, sizing_mode="stretch_width",
