@@ -63,6 +63,14 @@ def test_column_units_are_used(cube):
     assert (placed.columns.lon.unit, placed.columns.lat.unit) == ("rad", "arcmin")
     hours = QTable({"ra": [12.0] * u.hourangle, "dec": [-30.0] * u.deg})
     assert place_catalogue(hours, cube).x[0] == pytest.approx(NX / 2 - 1, abs=1e-6)
+    vizier = Table({"RAJ2000": [12.0], "DEJ2000": [-30.0]})           # RA in "h", as VizieR writes it
+    vizier["RAJ2000"].unit = u.hour
+    assert place_catalogue(vizier, cube).x[0] == pytest.approx(NX / 2 - 1, abs=1e-6)
+
+
+def test_a_v_magnitude_is_not_read_as_a_velocity():
+    cols = find_columns(Table({"ra": [180.0], "dec": [-30.0], "V": [15.2], "w": [0.5]}))
+    assert cols.spectral is None and cols.width is None
 
 
 def test_sexagesimal_text_is_read_in_hours_and_degrees(cube):

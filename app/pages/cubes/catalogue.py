@@ -75,6 +75,7 @@ class CatalogueTool(pn.viewable.Viewer):
         self._wire()
 
     def _wire(self) -> None:
+        """Widgets → actions; the page's channel, view and cube → a redraw or a new placement."""
         self.upload.param.watch(lambda e: self._uploaded(e.new, self.upload.filename), "value")
         self.open_button.on_click(lambda e: with_document_lock(partial(self.open_path, self.path.value)))
         self.colour.param.watch(lambda e: self._style(e.new, self.marker.value, self.size.value), "value")
@@ -86,6 +87,7 @@ class CatalogueTool(pn.viewable.Viewer):
         self.page.param.watch(lambda e: self.place(), "file")
 
     def _style(self, colour: str, marker: str, size: int) -> None:
+        """Restyle the markers and labels (locked: style events may arrive outside the document lock)."""
         with_document_lock(partial(self.markers.glyph.update, line_color=colour, marker=marker, size=size))
         with_document_lock(partial(self.labels.glyph.update, text_color=colour))
 
@@ -145,6 +147,7 @@ class CatalogueTool(pn.viewable.Viewer):
                                 row=idx.tolist())
 
     def _row_selected(self, event) -> None:
+        """A table row clicked: go to its source (on the next tick, locked)."""
         if event.new and self.placed is not None and event.new[0] < len(self.placed):
             with_document_lock(partial(self.go_to, event.new[0]))
 
@@ -167,6 +170,7 @@ class CatalogueTool(pn.viewable.Viewer):
             page.spectrum_view.mark_width(float(min(f[span[0]], f[span[1]])), float(max(f[span[0]], f[span[1]])))
 
     def __panel__(self):
+        """File choice, style and status on the left, the source table on the right."""
         note = pn.pane.Markdown(f"A VOTable, ECSV or CSV upload up to {UPLOAD_MAX_BYTES / 2**20:.0f} MB (by path: up to "
                                 f"{MAX_CATALOGUE_BYTES / 2**20:.0f} MB); RA/Dec (or l/b) are found by UCD or by name.",
                                 styles={"font-size": "12px"}, width=420, margin=(0, 10))
