@@ -123,3 +123,39 @@ def test_pv_along_a_rotating_galaxys_major_axis_shows_its_velocity_gradient(page
     approaching, receding = mean_velocity(offsets < -5), mean_velocity(offsets > 5)    # beyond ±5″ of the centre
     assert receding - approaching > 80                                   # km/s: the disc turns along the line
     assert approaching < v_sys < receding
+
+
+def test_contours_of_a_fits_image_in_its_own_unit_and_one_off_the_grid_refused(page, server):
+    url, root = server
+    header = WCS(fits.getheader(root / "demo" / "hi_demo.fits")).celestial.to_header()
+    header["BUNIT"] = "K"
+    yy, xx = np.mgrid[:256, :256]
+    blob = (5 * np.exp(-((xx - 128) ** 2 + (yy - 100) ** 2) / (2 * 6.0 ** 2))).astype(np.float32)
+    (root / "overlay").mkdir(exist_ok=True)
+    fits.writeto(root / "overlay" / "blob.fits", blob, header, overwrite=True)
+    fits.writeto(root / "overlay" / "small.fits", blob[:200], header, overwrite=True)
+    open_cube_page(page, url)
+    open_tab(page, "Contours")
+    page.locator(".contour-plane select").select_option("a FITS image")
+    path = page.locator(".contour-path input")
+    path.fill("overlay/small.fits")
+    page.locator(".contour-mode .bk-btn", has_text="data units").click()
+    box = page.locator(".contour-levels input")
+    box.fill("1, 2")
+    box.press("Enter")
+    page.locator(".contour-draw button").click()
+    banner = page.locator(".error-banner")
+    banner.wait_for(state="visible")
+    assert "ShapeError" in text(page, ".error-banner") and "reproject" in text(page, ".error-banner")
+    path.fill("overlay/blob.fits")
+    page.locator(".contour-draw button").click()
+    levels = wait_until(lambda: contour_levels(page), what="contours of the FITS image")
+    assert levels == [1.0, 2.0]                                            # typed in the image's own unit (K)
+    assert "1, 2 K" in text(page, ".contour-status")
+    xs = page.evaluate(MODEL_DATA, ["cube-contours-source", "xs"])
+    ys = page.evaluate(MODEL_DATA, ["cube-contours-source", "ys"])
+    level = page.evaluate(MODEL_DATA, ["cube-contours-source", "level"])
+    outer = [k for k, lv in enumerate(level) if lv == 1.0]
+    assert len(outer) == 1
+    r = np.hypot(np.array(xs[outer[0]]) - 128, np.array(ys[outer[0]]) - 100)
+    assert r == pytest.approx(6.0 * np.sqrt(2 * np.log(5)), abs=0.1)      # the analytic radius, in pixels

@@ -11,7 +11,7 @@ from astroml_core.analysis import contour_lines, levels_from_spec, parse_levels,
 from astroml_core.config import settings
 from astroml_core.data import list_fits, resolve_under_root
 from astroml_core.display import limits
-from astroml_core.display.units import display_unit
+from astroml_core.display.units import display_unit, pretty_unit
 
 from ...components.cube_facts import convention, moment_map
 from ...components.locking import run_io, with_document_lock
@@ -134,10 +134,18 @@ class ContourTool(pn.viewable.Viewer):
         name = "moment 0" if kind == "moment0" else "peak"
         return q.value, q.unit, f"{name} of channels {channels[0]}–{channels[1]}"
 
+    def _scale_for(self, where: tuple, plane, unit) -> tuple[float, str]:
+        """(scale, label) of the unit levels are typed in: a FITS image's own BUNIT; for the cube's planes the
+        colour bar's unit when the page has shown a plane in that unit (so typed levels read as on the bar)."""
+        if where[0] == "file":
+            return 1.0, pretty_unit(unit) or "data units"
+        shown = self.page._units.get(str(unit))
+        return shown or display_unit(unit, max(abs(v) for v in limits(plane, "99.5%")))
+
     def _compute(self, where: tuple, spec: tuple, mode: str) -> dict:
         """Plane, levels and lines (runs on an I/O thread)."""
         plane, unit, label = self._plane_of(self.page.cube, where)
-        scale, unit_label = display_unit(unit, max(abs(v) for v in limits(plane, "99.5%")))
+        scale, unit_label = self._scale_for(where, plane, unit)
         given = spec if mode == "sigma" else tuple(v / scale for v in spec)
         levels = levels_from_spec(given, plane, mode, unit)
         lines = contour_lines(plane, levels)
