@@ -35,6 +35,7 @@ class ContourTool(pn.viewable.Viewer):
         self.renderer = page.image.fig.multi_line("xs", "ys", source=self.source, line_color="#ffffff",
                                                   line_width=1.2, line_dash="dash", name="cube-contours")
         self._request = 0
+        self._following = False                 # contours of "this channel" are shown: redraw on a channel change
         self.levels = pn.widgets.TextInput(name="Levels", value="-3,3,5,10,20", width=200,
                                            css_classes=["contour-levels"])
         self.mode = pn.widgets.RadioButtonGroup(options=MODES, value="sigma", css_classes=["contour-mode"],
@@ -82,12 +83,13 @@ class ContourTool(pn.viewable.Viewer):
 
     def _channel_moved(self, event) -> None:
         """Contours of 'this channel' follow the channel shown."""
-        if self.plane.value == "channel" and self.source.data["xs"]:
+        if self._following and self.plane.value == "channel":
             self.draw()
 
     # --- drawing ---------------------------------------------------------------------------------------------
     def clear(self) -> None:
         self._request += 1                      # a computation still running must not draw afterwards
+        self._following = False
         self.source.data = dict(_EMPTY)
         self.status.object = "No contours drawn"
 
@@ -102,6 +104,7 @@ class ContourTool(pn.viewable.Viewer):
             self.page.banner.error(exc)
             return
         self._request += 1
+        self._following = self.plane.value == "channel"
         run_io(partial(self._compute, where, spec, self.mode.value), partial(self._show, self._request),
                self.page.banner.error)
 
