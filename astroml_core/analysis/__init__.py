@@ -1,4 +1,4 @@
-"""Analysis of an open cube: contour lines and position–velocity slices (issue 34's cube tools)."""
+"""Analysis of an open cube (issue 34's cube tools): contours, PV slices, moments, catalogue overlay, regions."""
 from .contours import (ContourLevels, LevelLines, contour_lines, levels_from_spec, parse_levels, plane_from_fits,
                        robust_sigma)
 from .pv import PVSlice, pv_slice, uniform_velocity
