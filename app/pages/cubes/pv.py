@@ -6,7 +6,7 @@ from functools import partial
 
 import astropy.units as u
 import panel as pn
-from bokeh.models import ColorBar, ColumnDataSource, LinearColorMapper, Range1d
+from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper, Range1d
 from bokeh.plotting import figure
 
 from astroml_core.analysis import pv_slice, uniform_velocity
@@ -39,6 +39,7 @@ class PVTool(pn.viewable.Viewer):
         fig.text("x", "y", text="end", source=self.line, text_color=_LINE_COLOUR, text_font_size="11px",
                  text_font_style="bold", x_offset=6, y_offset=-4)   # which end is the start (negative offsets)
         self.fig, self.image_source, self.mapper, self.colorbar = self._make_figure()
+        self.hover = self.fig.select_one({"name": "cube-pv-hover"})
         self.draw_mode = pn.widgets.Toggle(name="Draw PV line", button_type="warning", width=140,
                                            css_classes=["pv-draw"])
         self.ends = {k: pn.widgets.FloatInput(name=k, value=None, width=80, css_classes=[f"pv-{k.replace(' ', '')}"])
@@ -67,7 +68,8 @@ class PVTool(pn.viewable.Viewer):
                      x_axis_label="Offset (arcsec)", y_axis_label="Velocity (km/s)", toolbar_location="below",
                      x_range=Range1d(0, 1), y_range=Range1d(0, 1),
                      title="PV slice: draw a line on the image", background_fill_color="#20232a")
-        fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=source, color_mapper=mapper)
+        image = fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=source, color_mapper=mapper)
+        fig.add_tools(HoverTool(renderers=[image], name="cube-pv-hover"))
         fig.grid.visible = False
         colorbar = ColorBar(color_mapper=mapper, title="", width=14, name="cube-pv-colorbar", title_standoff=8)
         fig.add_layout(colorbar, "right")
@@ -149,6 +151,8 @@ class PVTool(pn.viewable.Viewer):
         offset_unit = "arcsec" if pv.offsets.unit == u.arcsec else "pixels"
         self.fig.xaxis.axis_label = f"Offset ({offset_unit})"
         self.fig.yaxis.axis_label = f"Velocity ({pv.convention}, km/s)"
+        self.hover.tooltips = [("offset", f"$x{{0.0}} {offset_unit}"), ("velocity", "$y{0,0.0} km/s"),
+                               ("value", f"@image{{0.000}} {unit}")]
         (x0, y0), (x1, y1) = pv.start, pv.end
         self.fig.title.text = (f"PV slice: ({x0:.1f}, {y0:.1f}) → ({x1:.1f}, {y1:.1f}) px, "
                                f"width {pv.width} px, channels {pv.channels.start}–{pv.channels.stop - 1}")
