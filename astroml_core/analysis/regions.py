@@ -51,7 +51,7 @@ class Region:
     def __post_init__(self) -> None:
         params = tuple(float(p) for p in self.params)
         if self.shape in ("ellipse", "box") and len(params) == 5 and math.isfinite(params[4]):
-            params = params[:4] + (params[4] % 180.0,)      # both look the same turned by half a turn
+            params = params[:4] + (round(params[4], 6) % 180.0,)   # the same shape turned by half a turn
         object.__setattr__(self, "params", params)
         if self.shape not in SHAPES:
             raise RegionError(f"region shape {self.shape!r} is not one of {', '.join(SHAPES)}")
@@ -420,10 +420,19 @@ def region_channels(cube, region: Region | RegionMask, channels: tuple[int, int]
         block = cube.subcube((c0, c1), (y0, y1), (x0, x1)).reshape(c1 - c0, -1)
         parts.append(_sums(block if whole else np.compress(flat, block, axis=1)))
     n, total, sumsq, peak = (np.concatenate(p) for p in zip(*parts))
-    areas = cube.beam_areas()
     widths = channel_widths(cube.velocities_in(convention).to_value(u.km / u.s))
     return RegionChannels(lo, hi + 1, mask.n_pixels, n, total, sumsq, peak, widths[lo:hi + 1],
-                          None if areas is None else np.asarray(areas[lo:hi + 1], float), cube.unit)
+                          _beam_areas(cube, lo, hi + 1), cube.unit)
+
+
+def _beam_areas(cube, start: int, stop: int) -> np.ndarray | None:
+    """Beam areas in pixels of channels start … stop - 1 (None without a beam or celestial WCS); one beam
+    is computed once, not per channel (astropy quantities cost ~0.5 ms each)."""
+    if cube.beam is None or cube.pixel_scale is None:
+        return None
+    if cube.beams is None:
+        return np.full(stop - start, cube.beam.area_pixels(cube.pixel_scale))
+    return np.asarray(cube.beam_areas()[start:stop], float)
 
 
 def region_spectrum(cube, region: Region | RegionMask, statistic: str = "sum",
