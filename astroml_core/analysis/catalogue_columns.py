@@ -192,9 +192,18 @@ def _as_floats(texts: list[str]) -> np.ndarray | None:
         return None
 
 
+_SEXAGESIMAL = re.compile(r"^([+-]?)(\d+(?:\.\d*)?)(?:[:hd°\s]+(\d+(?:\.\d*)?))?(?:[:m'\s]+(\d+(?:\.\d*)?))?[s\"]?$")
+
+
 def _sexagesimal(text: str, hours: bool) -> float:
-    """'12:30:00.5', '12h30m00.5s', '-30 00 00', '-30d00m00s' in degrees; NaN when it is no angle."""
+    """'12:30:00.5', '12h30m00.5s', '-30 00 00', '-30d00m00s' in degrees; NaN when it is no angle. The common
+    forms by one regular expression (astropy's parser takes ~0.3 ms a value), others by astropy's Angle."""
     in_hours = hours and not re.search(r"[d°]", text)
+    m = _SEXAGESIMAL.match(text)
+    if m:
+        sign, a, b, c = m.groups()
+        value = float(a) + float(b or 0) / 60 + float(c or 0) / 3600
+        return (-value if sign == "-" else value) * (15.0 if in_hours else 1.0)
     try:
         return float(Angle(text, unit=u.hourangle if in_hours else u.deg).to_value(u.deg))
     except (ValueError, u.UnitsError):

@@ -113,22 +113,31 @@ class CatalogueTool(pn.viewable.Viewer):
         self.place()
 
     def place(self) -> None:
-        """Place the kept catalogue on the page's cube (again after a new cube), fill the table, redraw."""
-        self.placed, cube = None, self.page.cube
+        """Place the kept catalogue on the page's cube (again after a new cube), off the event loop (sexagesimal
+        text takes ~2 s per 100,000 rows), then fill the table and redraw."""
+        cube = self.page.cube
         if self.catalogue is None or cube is None:
+            self.placed = None
             self.redraw()
             return
-        try:
-            self.placed = place_catalogue(self.catalogue, cube)
-        except Exception as exc:            # typed errors: no position columns, no sky WCS
-            self.status.object = f"{html_text(self.file_name)}: not drawn."
-            self.table.value = None
-            self.redraw()
-            self.page.banner.error(exc)
+        run_io(partial(place_catalogue, self.catalogue, cube), partial(self._placed, cube), self._not_placed)
+
+    def _placed(self, cube, placed: PlacedCatalogue) -> None:
+        """Show a placement, unless another cube has been opened meanwhile."""
+        if cube is not self.page.cube:
             return
-        self.status.object = _status_html(self.file_name, self.placed)
-        self.table.value = _rows(self.placed, cube)
+        self.placed = placed
+        self.status.object = _status_html(self.file_name, placed)
+        self.table.value = _rows(placed, cube)
         self.redraw()
+
+    def _not_placed(self, exc: BaseException) -> None:
+        """No position columns, or a cube without sky WCS: nothing drawn, the typed error in the banner."""
+        self.placed = None
+        self.status.object = f"{html_text(self.file_name)}: not drawn."
+        self.table.value = None
+        self.redraw()
+        self.page.banner.error(exc)
 
     # --- drawing and going to a source -----------------------------------------------------------------
     def redraw(self) -> None:
