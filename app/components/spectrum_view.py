@@ -1,14 +1,18 @@
 """A Bokeh spectrum plot: flux vs frequency (MHz), velocity on the top axis, a marker at the channel.
 
-Clicking the plot reports the clicked frequency so the page can jump to that channel.
+Beside the pixel's spectrum it can draw a region's (sum or mean of its pixels) on an axis of its own at the
+right, with a legend naming both. Clicking the plot reports the clicked frequency so the page can jump to
+that channel.
 """
 from __future__ import annotations
 
 from typing import Callable
 
 import numpy as np
+from bokeh.core.properties import value
 from bokeh.events import Tap
-from bokeh.models import (ColumnDataSource, CustomJSTickFormatter, LinearAxis, Range1d, Span)
+from bokeh.models import (ColumnDataSource, CustomJSTickFormatter, DataRange1d, Legend, LegendItem, LinearAxis,
+                          Range1d, Span)
 from bokeh.plotting import figure
 
 __all__ = ["SpectrumView"]
@@ -17,7 +21,8 @@ C_KMS = 299792.458
 
 
 class SpectrumView:
-    """Step plot of one spectrum with the current channel marked; the source is named for tests."""
+    """Step plot of one pixel's spectrum, and optionally a region's, with the current channel marked; the sources
+    are named for tests."""
 
     def __init__(self, *, on_tap: Callable[[float], None], width: int = 560, height: int = 260) -> None:
         self.source = ColumnDataSource(dict(freq=[], flux=[]), name="spectrum-source")
@@ -25,7 +30,9 @@ class SpectrumView:
                      tools="xpan,xwheel_zoom,box_zoom,reset,save,crosshair", active_scroll="xwheel_zoom",
                      x_axis_label="Frequency (MHz)", y_axis_label="Flux density",
                      toolbar_location="below", title="Click a pixel in the image to see its spectrum")
-        fig.step("freq", "flux", source=self.source, mode="center", line_width=1.4, color="#1f4e99")
+        pixel = fig.step("freq", "flux", source=self.source, mode="center", line_width=1.4, color="#1f4e99")
+        fig.y_range = DataRange1d(renderers=[pixel])
+        self._add_region_line(fig, pixel)
         self.cursor = Span(location=0, dimension="height", line_color="#d62728", line_width=2,
                            line_dash="dashed", name="spectrum-channel-marker", visible=False)
         fig.add_layout(self.cursor)
@@ -39,6 +46,37 @@ class SpectrumView:
         fig.add_layout(self.velocity_axis, "above")
         fig.on_event(Tap, lambda e: on_tap(e.x) if e.x is not None else None)
         self.fig = fig
+
+    def _add_region_line(self, fig, pixel) -> None:
+        """A second step line for a region's spectrum, on its own y axis at the right, and the legend."""
+        self.region_source = ColumnDataSource(dict(freq=[], flux=[]), name="region-spectrum-source")
+        fig.extra_y_ranges = {"region": DataRange1d()}
+        region = fig.step("freq", "flux", source=self.region_source, mode="center", line_width=1.4,
+                          color="#d95f02", y_range_name="region", name="region-spectrum")
+        fig.extra_y_ranges["region"].renderers = [region]
+        self.region_axis = LinearAxis(y_range_name="region", axis_label="Region spectrum (draw a region)",
+                                      axis_label_text_color="#d95f02", major_label_text_color="#d95f02")
+        fig.add_layout(self.region_axis, "right")
+        fig.min_border_right = 95          # room for the region axis' labels before it has any (no relayout later)
+        self.legend_items = [LegendItem(label=value("pixel"), renderers=[pixel]),
+                             LegendItem(label=value("region"), renderers=[region])]
+        self.legend = Legend(items=self.legend_items, location="top_left", visible=False, name="spectrum-legend",
+                             label_text_font_size="11px", background_fill_alpha=0.7, padding=4, spacing=0)
+        fig.add_layout(self.legend)
+
+    def show_region(self, frequencies_mhz: np.ndarray, values: np.ndarray, label: str, y_label: str) -> None:
+        """Draw a region's spectrum beside the pixel's, on the right-hand axis labelled ``y_label``."""
+        self.region_source.data = dict(freq=np.asarray(frequencies_mhz, dtype=float),
+                                       flux=np.asarray(values, dtype=float))
+        self.region_axis.axis_label = y_label
+        self.legend_items[1].label = value(label)
+        self.legend.visible = True
+
+    def clear_region(self) -> None:
+        """Remove the region's spectrum (no region left, or a new cube)."""
+        self.region_source.data = dict(freq=[], flux=[])
+        self.region_axis.axis_label = "Region spectrum (draw a region)"
+        self.legend.visible = False
 
     def set_axis(self, rest_mhz: float, convention: str, frequencies_mhz: np.ndarray) -> None:
         """Top axis: velocity of each frequency tick (exact for the cube's convention)."""

@@ -29,6 +29,7 @@ from ...components.url_state import copy_link_button, link_path, open_linked_or_
 from .catalogue import CatalogueTool
 from .contours import ContourTool
 from .pv import PVTool
+from .regions import RegionTool
 
 __all__ = ["CubePage", "PAGE"]
 
@@ -88,6 +89,8 @@ class CubePage(pn.viewable.Viewer):
         self.tap_takers = [self.pv]                  # tools that may claim a tap on the image before pixel selection
         self.catalogue_overlay = CatalogueTool(self)
         self.tools.append(("Catalogue", self.catalogue_overlay))
+        self.regions = RegionTool(self)
+        self.tools.append(("Regions", self.regions))
         self.title = pn.pane.Markdown("### No cube open", margin=(0, 10), css_classes=["page-title"])
         self.info = pn.pane.Markdown("", css_classes=["cube-info"], styles={"font-size": "13px"}, margin=(0, 10))
         self.repairs = pn.pane.HTML("", css_classes=["header-repairs"], visible=False, sizing_mode="stretch_width",
