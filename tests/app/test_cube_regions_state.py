@@ -122,3 +122,21 @@ def test_delete_removes_the_chosen_region_and_a_new_cube_removes_all(page):
     page.file = "other"                   # a new cube (the same demo file reopened keeps its link path)
     assert page.regions.entries == [] and page.regions.source.data["xs"] == []
     assert len(page.spectrum_view.region_source.data["flux"]) == 0
+
+
+def test_the_drawing_tools_select_only_the_regions_own_outlines(page):
+    tools = (page.regions.box_tool, page.regions.lasso_tool)
+    assert all(t.renderers == [page.regions.renderer] for t in tools)
+    assert all(t in page.image.fig.tools for t in tools)
+    page.regions.mode.value = "polygon"
+    assert page.image.fig.toolbar.active_drag is page.regions.lasso_tool
+    page.regions.mode.value = "pan"
+    assert page.image.fig.toolbar.active_drag is not page.regions.lasso_tool
+
+
+def test_an_oversized_region_file_is_refused_before_it_is_read(page, monkeypatch):
+    from app.pages.cubes import regions as tool
+
+    monkeypatch.setattr(tool, "parse_regions", lambda *a, **k: pytest.fail("an oversized file was parsed"))
+    page.regions.import_text(b"#" * (tool.MAX_REGION_FILE_CHARS + 1), "big.reg")
+    assert "TooLargeError" in page.banner.error_text and page.regions.entries == []
