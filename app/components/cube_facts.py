@@ -69,13 +69,18 @@ def repairs_html(cube: Cube) -> str:
             f"as written, or assumed where missing<ul style='margin:4px 0 0 0;padding-left:18px'>{items}</ul></div>")
 
 
-def channel_text(cube: Cube, i: int, choice: str) -> str:
-    """'Channel i / n · f MHz · v = … km/s · z' in the chosen velocity convention (HTML)."""
-    conv = convention(cube, choice)
+def channel_text(cube: Cube, i: int, choice: str, lead: str = "frequency") -> str:
+    """'Channel i / n · f MHz · v = … km/s · z' in the chosen velocity convention (HTML); with ``lead`` 'radio'
+    or 'optical' (the spectral axis shown) that velocity comes first, in bold."""
+    conv = lead if lead in ("radio", "optical") else convention(cube, choice)
     f = cube.frequencies[i].to_value(u.MHz)
     v = cube.velocities_in(conv)[i].to_value(u.km / u.s)
     z = cube.rest_frequency.to_value(u.MHz) / f - 1
-    return (f"Channel <b>{i}</b> / {cube.n_channels - 1} · <b>{f:.4f} MHz</b> · {_SYMBOL[conv]} = {v:,.1f} km/s "
+    velocity = f"{_SYMBOL[conv]} = {v:,.1f} km/s"
+    if conv == lead:
+        return (f"<b>{velocity}</b> ({conv}) · Channel <b>{i}</b> / {cube.n_channels - 1} · {f:.4f} MHz · "
+                f"z = {z:.5f}")
+    return (f"Channel <b>{i}</b> / {cube.n_channels - 1} · <b>{f:.4f} MHz</b> · {velocity} "
             f"({conv}) · z = {z:.5f}")
 
 

@@ -39,6 +39,7 @@ class ImageView:
         fig = figure(name="cube-figure", tools="pan,wheel_zoom,box_zoom,reset,crosshair,save",
                      active_scroll="wheel_zoom", x_range=Range1d(-0.5, 1.5), y_range=Range1d(-0.5, 1.5),
                      frame_width=size, frame_height=size, toolbar_location="above",
+                     min_border_left=90,    # zoomed in, Dec labels may vanish: keep the width (colour-bar labels fit)
                      background_fill_color="#20232a", border_fill_color="white")
         fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.source, color_mapper=self.mapper)
         fig.scatter("x", "y", source=self.marker, marker="circle", size=26, fill_alpha=0,

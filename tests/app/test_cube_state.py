@@ -39,7 +39,9 @@ def test_map_around_shows_the_moment0_of_the_channel_window(page):
     page.channel = 30
     page.map_around(5)
     assert page.view == "Moment 0" and page.moment_channels == (25, 35)
-    np.testing.assert_allclose(page._plane, page.cube.moment0((25, 35)).value, rtol=1e-6, equal_nan=True)
+    # Jy/beam·km/s, the radio default (issue 34)
+    np.testing.assert_allclose(page._plane, page.cube.moment0((25, 35), velocity=True).value, rtol=1e-6,
+                               equal_nan=True)
     assert "Moment 0 over channels 25–35" in page.channel_label.object
 
 

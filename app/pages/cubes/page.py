@@ -17,8 +17,8 @@ from astroml_core.display import (INTERVALS, STRETCHES, axis_labels, colorbar_ti
 from astroml_core.display.units import display_unit
 
 from ...components.banner import Banner
-from ...components.cube_facts import (MOMENT_UNITS, VELOCITY_CHOICES, banner_notes, beam_pixels, channel_text,
-                                     convention, describe, moment_map, repairs_html, sky_text)
+from ...components.cube_facts import (MOMENT_UNITS, VELOCITY_CHOICES, banner_notes, beam_pixels, convention,
+                                     describe, repairs_html, sky_text)
 from ...components.cube_source import CubeSource
 from ...components.hi_catalogue import C_KMS, DetectionPanel
 from ...components.image_view import COLORMAPS, ImageView
@@ -30,6 +30,8 @@ from .catalogue import CatalogueTool
 from .contours import ContourTool
 from .pv import PVTool
 from .regions import RegionTool
+from .moments import MomentTool
+from .spectral_axis import AXES, SpectralAxisControl, axis_label
 
 __all__ = ["CubePage", "PAGE"]
 
@@ -42,10 +44,10 @@ PAGE = dict(slug="cubes", title="HI cubes",
                   "with a linked catalogue and exports. Open the SDC2-style demo cube, upload a FITS cube, "
                   "or open one on the server.")
 
-VIEWS = ["Channel", "Moment 0", "Peak"]
+VIEWS = ["Channel", "Moment 0", "Moment 1", "Moment 2", "Peak"]
 URL_STATE = {"file": "file", "channel": "channel", "view": "view", "stretch": "stretch", "limits": "limits",
              "vmin": "vmin", "vmax": "vmax", "cmap": "cmap", "pixel": "pixel", "velocity": "velocity",
-             "moment_unit": "flux"}
+             "moment_unit": "flux", "spectral_axis": "axis"}
 _MOVE_INTERVAL_S = 0.03
 
 
@@ -63,7 +65,8 @@ class CubePage(pn.viewable.Viewer):
     pixel = param.Tuple(default=None, allow_None=True, length=2, doc="Selected pixel (y, x)")
     file = param.String(default="", doc="The open cube, relative to the data root (for links)")
     velocity = param.Selector(default="file", objects=VELOCITY_CHOICES, label="Velocity convention")
-    moment_unit = param.Selector(default="native", objects=MOMENT_UNITS, label="Moment-0 unit")
+    moment_unit = param.Selector(default="beam", objects=MOMENT_UNITS, label="Moment-0 unit")
+    spectral_axis = param.Selector(default="frequency", objects=AXES, label="Spectral axis")
 
     def __init__(self, **params) -> None:
         super().__init__(**params)
@@ -105,6 +108,8 @@ class CubePage(pn.viewable.Viewer):
                                     min_height=22)
         self._widgets = self._make_widgets()
         self._image_pane = pn.pane.Bokeh(self.image.fig, margin=0)
+        self.moments, self.axis = MomentTool(self), SpectralAxisControl(self)
+        self.tools.append(("Moments", self.moments))
         self.copy_link = copy_link_button()
         open_linked_or_demo(self.source)            # a shared link: its cube, then its view
         sync_url(self, URL_STATE, on_error=self._url_not_applied)
@@ -118,8 +123,9 @@ class CubePage(pn.viewable.Viewer):
     def _make_widgets(self) -> dict:
         w = dict(
             view=pn.widgets.RadioButtonGroup.from_param(self.param.view, color="primary",
-                                                        variant="outline", label="", css_classes=["view-choice"]),
-            channel=pn.widgets.IntSlider.from_param(self.param.channel, label="Channel", width=330,
+                                                        variant="outline", label="", css_classes=["view-choice"],
+                                                        width=340, stylesheets=[".bk-btn {padding: 6px 4px}"]),
+            channel=pn.widgets.IntSlider.from_param(self.param.channel, label="Channel", width=245,
                                                     css_classes=["channel-slider"]),
             back=pn.widgets.Button(label="◀", width=45, css_classes=["channel-back"], description="Previous channel"),
             play=pn.widgets.Toggle(label="▶ Play", width=110, css_classes=["channel-play"], color="success"),
@@ -177,8 +183,9 @@ class CubePage(pn.viewable.Viewer):
     def __panel__(self):
         w = self._widgets
         controls = pn.Column(
-            w["view"], w["channel"], pn.Row(w["back"], w["play"], w["forward"], w["speed"]),
-            pn.Row(w["around"], w["halfwidth"]), w["moments"], pn.Row(w["velocity"], w["moment_unit"]),
+            w["view"], pn.Row(w["channel"], self.axis.channel_input, self.axis.keys),
+            pn.Row(w["back"], w["play"], w["forward"], w["speed"]), pn.Row(w["around"], w["halfwidth"]), w["moments"],
+            pn.Row(self.axis.chooser, w["velocity"]), w["moment_unit"],
             self.channel_label,
             pn.Row(w["stretch"], w["limits"]), pn.Row(w["vmin"], w["vmax"]), w["cmap"], self.limits_label,
             self.info, self.repairs, pn.Card(self.header_text, title="FITS header", collapsed=True, width=340,
@@ -204,6 +211,7 @@ class CubePage(pn.viewable.Viewer):
 
     def _show_cube(self, path: Path, label: str, cube: Cube) -> None:
         self.cube, self._maps, self._units, self._busy = cube, {}, {}, True
+        self.moments.reset()
         n = cube.n_channels
         self.param.channel.bounds = (0, n - 1)
         self.param.moment_channels.bounds = (0, n - 1)
@@ -230,6 +238,7 @@ class CubePage(pn.viewable.Viewer):
         c = self.cube
         self.spectrum_view.set_axis(c.rest_frequency.to_value(u.MHz), convention(c, self.velocity),
                                     c.frequencies.to_value(u.MHz))
+        self.axis.apply()                                  # the chosen spectral axis below
 
     @param.depends("velocity", watch=True)
     def _on_velocity(self) -> None:
@@ -237,7 +246,7 @@ class CubePage(pn.viewable.Viewer):
         if self.cube is None or self._busy:
             return
         self._set_velocity_axis()
-        if self.view == "Moment 0" and self.moment_unit != "native":
+        if self.view != "Channel" and self._map_key() not in self._maps:
             self._refresh_plane()
         else:
             self._update_label()
@@ -278,14 +287,12 @@ class CubePage(pn.viewable.Viewer):
 
     def _map_key(self) -> tuple:
         moment = self.view == "Moment 0" and self.moment_unit != "native"
+        velocity = moment or self.view in ("Moment 1", "Moment 2")
         return (self.view, tuple(self.moment_channels), self.moment_unit if moment else "",
-                convention(self.cube, self.velocity) if moment else "")
+                convention(self.cube, self.velocity) if velocity else "") + self.moments.key()
 
     def _map_quantity(self, key: tuple) -> u.Quantity:
-        kind, channels, unit, conv = key
-        if kind == "Moment 0":
-            return moment_map(self.cube, channels, unit or "native", conv)
-        return self.cube.peak(channels)
+        return self.moments.map_quantity(*key)
 
     def _store_map(self, key: tuple, q: u.Quantity) -> None:
         self._maps = {key: (q.value, q.unit)}  # keep one map: they can be large
@@ -382,7 +389,7 @@ class CubePage(pn.viewable.Viewer):
 
     def _update_label(self) -> None:
         c = self.cube
-        text = channel_text(c, self.channel, self.velocity)
+        text = axis_label(c, self.channel, self.spectral_axis, self.velocity)
         if self.view != "Channel":
             lo, hi = self.moment_channels
             flo, fhi = sorted(c.frequencies[[lo, hi]].to_value(u.MHz))
@@ -436,7 +443,7 @@ class CubePage(pn.viewable.Viewer):
         value = self._plane[iy, ix]
         scale, unit = self._display_unit()
         where = sky_text(self.cube, self.cube.world(self.channel, y, x).sky)
-        self.readout.object = f"{where} · pixel ({ix}, {iy}) · value {value * scale:.4g} {html_text(unit)}"
+        self.readout.object = f"{where} · pixel ({ix}, {iy}) · value {value * scale:.6g} {html_text(unit)}"
 
     def _tap_image(self, x: float | None, y: float | None) -> None:
         if any(tool.take_tap(x, y) for tool in self.tap_takers):

@@ -13,7 +13,7 @@ import numpy as np
 import panel as pn
 import param
 from bokeh.models import CustomJSTicker, CustomJSTickFormatter
-from panel.custom import Child, JSComponent
+from panel.custom import JSComponent
 
 from ...components.cube_facts import channel_text, convention
 from ...components.locking import with_document_lock
@@ -23,7 +23,8 @@ __all__ = ["AXES", "SpectralAxisControl", "FocusKeys", "axis_label"]
 AXES = {"Frequency (MHz)": "frequency", "Velocity, radio (km/s)": "radio", "Velocity, optical (km/s)": "optical",
         "Channel": "channel"}
 _STEPS = {"ArrowRight": 1, "ArrowLeft": -1, "PageUp": 10, "PageDown": -10}
-_SYMBOL = {"radio": "v<sub>rad</sub>", "optical": "v<sub>opt</sub>"}
+_FIGURE_CLASS = "cube-image-focus"
+_VELOCITY_AXES = ("radio", "optical")
 
 # JS shared by ticker and formatter: piecewise-linear interpolation in a monotonic table, extrapolated
 _INTERP = """
@@ -52,46 +53,62 @@ return out;
 """
 _LABEL = _INTERP + """
 const v = interp(tick, f, q);
-return Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : (+v.toFixed(digits)).toString();
+const step = ticks.length > 1 ? Math.abs(interp(ticks[1], f, q) - interp(ticks[0], f, q)) : 1;
+const d = Math.max(0, Math.min(6, -Math.floor(Math.log10(step || 1) + 1e-9)));
+return v.toLocaleString('en-US', {minimumFractionDigits: d, maximumFractionDigits: d, useGrouping: grouping});
 """
 
 
 class FocusKeys(JSComponent):
-    """Wraps a pane in a focusable box; ←/→/PageUp/PageDown pressed while it (or what it holds) has the focus
-    become ``press`` = "<key>|<time>" (and do not scroll the page). Clicking the pane gives it the focus."""
+    """Invisible. Makes the element with CSS class ``target`` (the image figure, found through every shadow root)
+    focusable; ←/→/PageUp/PageDown pressed while it has the focus become ``press`` = "<key>|<time>" (and do not
+    scroll the page). Clicking the figure gives it the focus, shown by a blue ring."""
 
-    object = Child()
+    target = param.String(default="", doc="CSS class of the element to make focusable")
     press = param.String(default="", doc="The last stepping key pressed while focused, and when")
 
     _esm = """
+    function findDeep(root, selector) {
+      const hit = root.querySelector(selector);
+      if (hit) return hit;
+      for (const node of root.querySelectorAll('*')) {
+        if (node.shadowRoot) { const f = findDeep(node.shadowRoot, selector); if (f) return f; }
+      }
+      return null;
+    }
+    const KEYS = ['ArrowLeft', 'ArrowRight', 'PageUp', 'PageDown'];
     export function render({ model }) {
-      const box = document.createElement('div');
-      box.className = 'image-focus';
-      box.tabIndex = 0;
-      box.style.outline = 'none';
-      box.append(model.get_child('object'));
-      box.addEventListener('pointerdown', () => box.focus({preventScroll: true}));
-      box.addEventListener('focus', () => { box.style.boxShadow = '0 0 0 2px #4a90d9'; });
-      box.addEventListener('blur', () => { box.style.boxShadow = 'none'; });
-      box.addEventListener('keydown', (e) => {
-        if (!['ArrowLeft', 'ArrowRight', 'PageUp', 'PageDown'].includes(e.key)) return;
-        if (e.ctrlKey || e.metaKey || e.altKey) return;
-        e.preventDefault();
-        e.stopPropagation();
-        model.press = e.key + '|' + Date.now() + '|' + Math.random();
-      });
-      return box;
+      let wired = null;
+      const wire = () => {
+        if (wired && wired.isConnected) return;
+        const el = findDeep(document, '.' + model.target);
+        if (!el) return;
+        wired = el;
+        el.tabIndex = 0;
+        el.style.outline = 'none';
+        el.addEventListener('pointerdown', () => el.focus({preventScroll: true}));
+        el.addEventListener('focus', () => { el.style.boxShadow = '0 0 0 2px #4a90d9'; });
+        el.addEventListener('blur', () => { el.style.boxShadow = 'none'; });
+        el.addEventListener('keydown', (e) => {
+          if (!KEYS.includes(e.key) || e.ctrlKey || e.metaKey || e.altKey) return;
+          e.preventDefault();
+          e.stopPropagation();
+          model.press = e.key + '|' + Date.now() + '|' + Math.random();
+        });
+      };
+      wire();
+      const timer = setInterval(wire, 500);     // the figure renders after us, and is rebuilt on re-render
+      model.on('remove', () => clearInterval(timer));
+      const span = document.createElement('span');
+      span.className = 'image-keys';
+      return span;
     }
     """
 
 
 def axis_label(cube, channel: int, axis: str, velocity_choice: str) -> str:
-    """The channel label with the chosen axis' value first (the frequency axis: the usual label)."""
-    text = channel_text(cube, channel, velocity_choice)
-    if axis not in _SYMBOL:
-        return text
-    v = cube.velocities_in(axis)[channel].to_value(u.km / u.s)
-    return f"<b>{_SYMBOL[axis]} = {v:,.1f} km/s</b> ({axis}) · " + text
+    """The channel label, led by the chosen axis' quantity (a velocity axis: that velocity, in bold)."""
+    return channel_text(cube, channel, velocity_choice, lead=axis)
 
 
 class SpectralAxisControl:
@@ -102,16 +119,12 @@ class SpectralAxisControl:
         self.page = page
         self.chooser = pn.widgets.Select.from_param(page.param.spectral_axis, label="Spectral axis", width=160,
                                                     css_classes=["spectral-axis"])
-        self.channel_input = pn.widgets.IntInput.from_param(page.param.channel, label="", width=80,
+        self.channel_input = pn.widgets.IntInput.from_param(page.param.channel, label="", width=75,
                                                             css_classes=["channel-input"])
-        self._keys: FocusKeys | None = None
+        page.image.fig.css_classes = [*page.image.fig.css_classes, _FIGURE_CLASS]
+        self.keys = FocusKeys(target=_FIGURE_CLASS, width=0, height=0, margin=0)
+        self.keys.param.watch(self._pressed, "press")
         page.param.watch(self._axis_chosen, "spectral_axis")
-
-    def focus_box(self, pane) -> FocusKeys:
-        """The image pane inside a focusable box that steps channels on ←/→/PageUp/PageDown."""
-        self._keys = FocusKeys(object=pane, margin=0)
-        self._keys.param.watch(self._pressed, "press")
-        return self._keys
 
     def _pressed(self, event) -> None:
         delta = _STEPS.get(event.new.split("|")[0])
@@ -123,7 +136,7 @@ class SpectralAxisControl:
         page = self.page
         if page.cube is None:
             return
-        if event.new in _SYMBOL and convention(page.cube, page.velocity) != event.new:
+        if event.new in _VELOCITY_AXES and convention(page.cube, page.velocity) != event.new:
             page.velocity = event.new          # the page's velocity watcher redraws the axes and the label
             return
         with_document_lock(page._set_velocity_axis)   # which ends by calling apply()
@@ -140,16 +153,16 @@ class SpectralAxisControl:
         bottom = fig.below[0]
         f = cube.frequencies.to_value(u.MHz).astype(float)
         if axis == "frequency":
-            q, label, integer, digits = f, "Frequency (MHz)", False, 3
+            q, label, integer, grouping = f, "Frequency (MHz)", False, False
         elif axis == "channel":
-            q, label, integer, digits = np.arange(f.size, dtype=float), "Channel", True, 0
+            q, label, integer, grouping = np.arange(f.size, dtype=float), "Channel", True, False
         else:
             q = cube.velocities_in(axis).to_value(u.km / u.s).astype(float)
-            label, integer, digits = f"Velocity, {axis} convention (km/s)", False, 1
+            label, integer, grouping = f"Velocity, {axis} convention (km/s)", False, True
             top = page.spectrum_view.velocity_axis
             top.formatter = CustomJSTickFormatter(code="return tick.toFixed(2);")
             top.axis_label = "Frequency (MHz)"
         args = dict(f=f.tolist(), q=q.tolist())
         bottom.ticker = CustomJSTicker(args=dict(args, integer=integer), major_code=_TICKS)
-        bottom.formatter = CustomJSTickFormatter(args=dict(args, digits=digits), code=_LABEL)
+        bottom.formatter = CustomJSTickFormatter(args=dict(args, grouping=grouping), code=_LABEL)
         bottom.axis_label = label
