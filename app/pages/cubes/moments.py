@@ -15,8 +15,8 @@ import astropy.units as u
 import panel as pn
 import param
 
-from astroml_core.analysis.moments import MomentMap, catalogue_mask, moment_map, moment_maps, read_mask, \
-    write_moment_fits
+from astroml_core.analysis.moments import (MomentMap, catalogue_mask, moment_map, moment_maps, read_mask,
+                                           write_moment_fits)
 from astroml_core.errors import AstroMLError
 
 from ...components.cube_facts import convention, moment_map as moment0_map
