@@ -84,6 +84,29 @@ def test_moment1_of_a_rotating_demo_galaxy_rises_toward_its_receding_side(page, 
     assert receding - approaching > 80, (receding, approaching)      # a W20 of a few hundred km/s, inclined
     assert "voxels ≥ 3σ" in text(page, ".moment-status")
     page.screenshot(path=str(tmp_path / "moment1.png"), full_page=True)
+    page.locator(".bk-tab", has_text="Moments").click()
+    with page.expect_download(timeout=60_000) as download:
+        page.locator(".save-moment button").click()
+    saved = tmp_path / "saved.fits"
+    download.value.save_as(saved)
+    from astropy.io import fits
+    from astropy.wcs import WCS
+
+    with fits.open(saved) as hdul:
+        header, data = hdul[0].header, hdul[0].data
+    import astropy.units as u
+
+    from astroml_core.data import open_cube
+
+    assert header["MOMENT"] == "moment1" and u.Unit(header["BUNIT"], format="fits") == u.km / u.s
+    assert (header["MOMCHAN0"], header["MOMCHAN1"], header["MOMCLIP"]) == (channel - 20, channel + 20, 3.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cube = open_cube(root / "demo" / "hi_demo.fits")
+    assert WCS(header).pixel_to_world(x, y).separation(cube.celestial.pixel_to_world(x, y)).arcsec < 1e-6
+    assert data.shape == cube.shape[1:]
+    rx, ry = np.rint(np.array([x, y]) + 2.5 * along).astype(int)
+    assert data[ry, rx] == pytest.approx(receding, abs=0.1)
 
 
 def test_the_spectral_axis_chooser_relabels_the_channel_and_the_spectrum(page, server):
