@@ -84,18 +84,18 @@ def test_a_dragged_box_has_numpy_statistics_and_its_spectrum_is_drawn(page, serv
     values = demo.channel(channel)[mask].astype(np.float64)
     scale = unit_scale(page)
     assert row["shape"] == "box" and int(row["pixels"]) == mask.sum()
-    assert float(row["sum"]) == pytest.approx(values.sum() * scale, rel=1e-5)
-    assert float(row["mean"]) == pytest.approx(values.mean() * scale, rel=1e-5)
-    assert float(row["rms"]) == pytest.approx(np.sqrt(np.mean(values ** 2)) * scale, rel=1e-5)
-    assert float(row["max"]) == pytest.approx(values.max() * scale, rel=1e-5)
+    assert float(row["sum"]) == pytest.approx(values.sum() * scale, rel=1e-4)
+    assert float(row["mean"]) == pytest.approx(values.mean() * scale, rel=1e-4)
+    assert float(row["rms"]) == pytest.approx(np.sqrt(np.mean(values ** 2)) * scale, rel=1e-4)
+    assert float(row["max"]) == pytest.approx(values.max() * scale, rel=1e-4)
     beam = demo.beam_areas()[channel]
-    assert float(row["flux"]) == pytest.approx(values.sum() / beam, rel=1e-5)             # Jy
+    assert float(row["flux"]) == pytest.approx(values.sum() / beam, rel=1e-4)             # Jy
     assert float(row["beams"]) == pytest.approx(mask.sum() / beam, rel=1e-3)
     # over the map channels (the whole cube): the line flux in Jy km/s is Σ flux_c |Δv_c|
     voxels = demo.subcube((0, demo.n_channels), (0, demo.shape[1]), (0, demo.shape[2]))[:, mask].astype(np.float64)
     dv = np.abs(np.gradient(demo.velocities.to_value(u.km / u.s)))
     assert float(row["line_flux"]) == pytest.approx((voxels.sum(axis=1) / beam * dv).sum(), rel=1e-4)
-    assert float(row["range_max"]) == pytest.approx(voxels.max() * scale, rel=1e-5)
+    assert float(row["range_max"]) == pytest.approx(voxels.max() * scale, rel=1e-4)
     # the region's sum spectrum, beside the pixel's, on its own axis
     spectrum = np.array(wait_until(lambda: page.evaluate(SOURCE_DATA, ["region-spectrum-source", "flux"]),
                                    what="the region spectrum"))
@@ -143,7 +143,7 @@ def test_an_imported_ds9_circle_is_drawn_and_measured(page, server, demo, tmp_pa
     channel, _ = channel_state(page)
     values = demo.channel(channel)[mask].astype(np.float64)
     assert row["shape"] == "circle" and int(row["pixels"]) == mask.sum()
-    assert float(row["mean"]) == pytest.approx(values.mean() * unit_scale(page), rel=1e-5)
+    assert float(row["mean"]) == pytest.approx(values.mean() * unit_scale(page), rel=1e-4)
     # the export carries it back out as DS9 text
     with page.expect_download() as info:
         page.locator(".region-export-ds9 button, .region-export-ds9 a").first.click()

@@ -25,7 +25,7 @@ def _drag(page, mode: str, geometry: dict) -> None:
 
 def _power_of_1000(ratio: float) -> bool:
     """The display scale of a Jy-based unit (Jy, mJy, µJy)."""
-    return any(ratio == pytest.approx(k, rel=1e-5) for k in (1.0, 1e3, 1e6))
+    return any(ratio == pytest.approx(k, rel=1e-4) for k in (1.0, 1e3, 1e6))
 
 
 def _row(page, name: str) -> dict:
@@ -43,16 +43,16 @@ def test_a_dragged_circle_gets_numpy_statistics_for_the_channel_and_the_map_rang
     row = _row(page, "R1")
     assert row["shape"] == "circle" and row["pixels"] == mask.sum()
     plane = cube.channel(page.channel)[mask].astype(np.float64)
-    assert float(row["sum"]) == pytest.approx(plane.sum() * scale, rel=1e-5)
-    assert float(row["mean"]) == pytest.approx(plane.mean() * scale, rel=1e-5)
-    assert float(row["max"]) == pytest.approx(plane.max() * scale, rel=1e-5)
-    assert float(row["flux"]) == pytest.approx(plane.sum() / cube.beam_areas()[0], rel=1e-5)
+    assert float(row["sum"]) == pytest.approx(plane.sum() * scale, rel=1e-4)
+    assert float(row["mean"]) == pytest.approx(plane.mean() * scale, rel=1e-4)
+    assert float(row["max"]) == pytest.approx(plane.max() * scale, rel=1e-4)
+    assert float(row["flux"]) == pytest.approx(plane.sum() / cube.beam_areas()[0], rel=1e-4)
     page.channel = 10                                        # a channel move re-reads nothing
     assert float(_row(page, "R1")["mean"]) == pytest.approx(cube.channel(10)[mask].mean(dtype=np.float64) * scale,
-                                                            rel=1e-5)
+                                                            rel=1e-4)
     page.moment_channels = (5, 20)
     voxels = cube.subcube((5, 21), (0, cube.shape[1]), (0, cube.shape[2]))[:, mask].astype(np.float64)
-    assert float(_row(page, "R1")["range_max"]) == pytest.approx(voxels.max() * scale, rel=1e-5)
+    assert float(_row(page, "R1")["range_max"]) == pytest.approx(voxels.max() * scale, rel=1e-4)
     assert any(g.startswith("Channels 5–20 ·") for g in page.regions.table.groups)
     spectrum = page.spectrum_view.region_source.data["flux"]
     assert len(spectrum) == cube.n_channels

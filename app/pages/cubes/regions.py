@@ -35,7 +35,7 @@ from ...components.safe_text import html_text
 
 __all__ = ["RegionTool", "MODES"]
 
-MODES = {"✋ Pan": "pan", "▭ Box": "box", "◯ Circle": "circle", "⬭ Ellipse": "ellipse", "⬠ Polygon": "polygon"}
+MODES = {"Pan": "pan", "Box": "box", "Circle": "circle", "Ellipse": "ellipse", "Polygon": "polygon"}
 STATISTICS = {"Sum": "sum", "Mean": "mean"}
 _COLOURS = ["#ff9f1c", "#ffffff", "#ff4fd8", "#4df0ff", "#b6ff4d", "#ffd23f"]   # bright on every colour map; red is
                                                                                  # the pixel marker's
@@ -73,7 +73,7 @@ class RegionTool(pn.viewable.Viewer):
         self.statistic = pn.widgets.RadioButtonGroup(options=STATISTICS, value="sum", css_classes=["region-statistic"],
                                                      color="primary", variant="outline", width=140)
         self.table = pn.widgets.Tabulator(None, disabled=True, selectable=True, show_index=False,
-                                          height=200, width=1100, pagination=None, layout="fit_data_table",
+                                          height=200, width=1160, pagination=None, widths=_WIDTHS,
                                           css_classes=["regions-table"], stylesheets=_TABLE_CSS,
                                           configuration={"columnDefaults": {"headerSort": False}})
         self.delete = pn.widgets.Button(label="Delete selected", width=130, css_classes=["region-delete"], disabled=True)
@@ -95,7 +95,7 @@ class RegionTool(pn.viewable.Viewer):
         self.renderer.nonselection_glyph = self.renderer.glyph.clone()   # a drag selects lines: keep their look
         self.renderer.selection_glyph = self.renderer.glyph.clone()
         self.labels = ColumnDataSource(dict(x=[], y=[], label=[], color=[]), name="cube-regions-labels")
-        fig.text("x", "y", text="label", source=self.labels, text_color="white", text_font_size="12px",
+        fig.text("x", "y", text="label", source=self.labels, text_color="black", text_font_size="12px",
                  text_font_style="bold", text_align="center", text_baseline="middle", background_fill_color="color",
                  background_fill_alpha=0.8, padding=2)
         self.box_tool = BoxSelectTool(renderers=[self.renderer], continuous=False, name="region-box-tool",
@@ -325,6 +325,8 @@ class RegionTool(pn.viewable.Viewer):
 
 _CHANNEL_COLUMNS = ["sum", "mean", "rms", "max", "flux"]
 _RANGE_COLUMNS = ["range_mean", "range_rms", "range_max", "line_flux"]
+_WIDTHS = {"id": 72, "shape": 68, "centre": 104, "pixels": 66, "beams": 76, "flux": 90, "line_flux": 120} \
+    | {k: 80 for k in ["sum", "mean", "rms", "max", "range_mean", "range_rms", "range_max"]}
 
 
 # column titles; the statistics' unit (e.g. µJy/beam) is in the group titles above them; Beams: the area in beams
@@ -346,7 +348,7 @@ def _row(e: _Entry, channel: int, lo: int, hi: int, scale: float) -> dict:
                       line_flux=_g(r.flux_integral))
 
 
-def _g(value: float, digits: int = 6) -> str:
+def _g(value: float, digits: int = 5) -> str:
     """A number with ``digits`` significant digits, '–' for NaN (no finite pixel, or no beam)."""
     return "–" if not np.isfinite(value) else f"{value:.{digits}g}"
 
