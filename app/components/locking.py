@@ -3,11 +3,24 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache, partial
+from functools import lru_cache, partial, wraps
 
 import panel as pn
 
-__all__ = ["with_document_lock", "next_tick", "run_job", "run_io", "every"]
+__all__ = ["with_document_lock", "next_tick", "run_job", "run_io", "every", "held"]
+
+
+def held(callback):
+    """Wrap a one-off callback so the model changes it makes reach the browser as one message, one patch to
+    serialize and one re-render, not one per property (a pixel click: spectrum, title, marker, URL…).
+
+    Not for the cube page's channel player: held periodic steps (Panel writes them straight to the socket) kept
+    the player from stopping in the browser test once the page had its other tools."""
+    @wraps(callback)
+    def wrapper(*args, **kwargs):
+        with pn.io.hold():
+            return callback(*args, **kwargs)
+    return wrapper
 
 
 def with_document_lock(callback) -> None:

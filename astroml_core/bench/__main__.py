@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-BENCHES = ("cube", "hi", "deblend", "spectra", "vetting", "inference")
+BENCHES = ("cube", "hi", "deblend", "spectra", "vetting", "inference", "browse")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         from .inference import run as run_inference
 
         results = run_inference(out)
+    elif args.name == "browse":
+        from .browse import run as run_browse
+
+        results = run_browse(out, keep=args.keep)
     elif args.name == "vetting":
         from .vetting import run as run_vetting
 

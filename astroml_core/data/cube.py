@@ -83,6 +83,7 @@ class Cube:
         self._native_unit, self._doppler_name = spectral.native_unit, spectral.doppler
         ny, nx = reader.shape[-2:]
         self.shape = (len(leads), ny, nx)
+        self._spectral = None            # a SpectralCopy once use_spectral_copy() is called
 
     def __repr__(self) -> str:
         return f"<Cube {self.path.name} shape={self.shape} unit={self.unit}>"
@@ -184,9 +185,22 @@ class Cube:
         return out
 
     def spectrum(self, y: int, x: int) -> np.ndarray:
-        """The spectrum at pixel (y, x), float32 in :attr:`unit`, one value per channel."""
+        """The spectrum at pixel (y, x), float32 in :attr:`unit`, one value per channel (from the spectral
+        copy once it is built, see :meth:`use_spectral_copy`)."""
         y, x = self._check_pixel(y, x)
+        copy = self._spectral
+        if copy is not None and copy.ready:
+            return copy.spectrum(y, x)
         return self._reader.column(self._leads, y, x)
+
+    def use_spectral_copy(self, budget: int | None = None):
+        """Build (on a background thread) or join the spectral-major copy of this cube's file, which spectra and
+        moment-0 maps read once it is ready; None (nothing changes) when the cube is over the memory budget
+        (bytes; default ``ASTROML_SPECTRAL_COPY_MB``). See :mod:`astroml_core.data.spectral_copy`."""
+        from .spectral_copy import spectral_copy
+
+        self._spectral = spectral_copy(self, budget=budget)
+        return self._spectral
 
     def _reduce(self, channels: range, step) -> None:
         per_chunk = max(1, _CHUNK_BYTES // (4 * self.shape[1] * self.shape[2]))
@@ -261,13 +275,20 @@ class Cube:
     def _integrate(self, channels, weights: np.ndarray) -> np.ndarray:
         """Σ weight_c · channel_c over the channel range, NaN where every channel is blank (float32)."""
         rng = self._channel_range(channels)
+        copy = self._spectral
+        if copy is not None and copy.ready:
+            total, seen = copy.integrate(rng, weights)
+            total[~seen] = np.nan
+            return total.astype(np.float32)
         total = np.zeros(self.shape[1:], dtype=np.float64)
         seen = np.zeros(self.shape[1:], dtype=bool)
 
         def add(block: np.ndarray, chunk: range) -> None:
-            w = weights[chunk.start:chunk.stop, None, None]
-            total[...] += np.nansum(block * w, axis=0)
-            seen[...] |= np.isfinite(block).any(axis=0)
+            finite = np.isfinite(block)
+            if not finite.all():                         # blanks count as 0, and only there is a copy made
+                block = np.where(finite, block, np.float32(0))
+            total[...] += np.tensordot(np.asarray(weights[chunk.start:chunk.stop], np.float32), block, axes=(0, 0))
+            seen[...] |= finite.any(axis=0)
 
         self._reduce(rng, add)
         total[~seen] = np.nan

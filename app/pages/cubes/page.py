@@ -22,7 +22,7 @@ from ...components.cube_facts import (MOMENT_UNITS, VELOCITY_CHOICES, banner_not
 from ...components.cube_source import CubeSource
 from ...components.hi_catalogue import C_KMS, DetectionPanel
 from ...components.image_view import COLORMAPS, ImageView
-from ...components.locking import next_tick, run_io, with_document_lock
+from ...components.locking import held, next_tick, run_io, with_document_lock
 from ...components.safe_text import html_text, md_text, pre_text
 from ...components.spectrum_view import SpectrumView
 from ...components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
@@ -211,6 +211,7 @@ class CubePage(pn.viewable.Viewer):
 
     def _show_cube(self, path: Path, label: str, cube: Cube) -> None:
         self.cube, self._maps, self._units, self._busy = cube, {}, {}, True
+        cube.use_spectral_copy()               # spectra and moment-0 maps from memory once it is built
         self.moments.reset()
         n = cube.n_channels
         self.param.channel.bounds = (0, n - 1)
@@ -310,6 +311,7 @@ class CubePage(pn.viewable.Viewer):
             return
         next_tick(doc, partial(self._map_done, key, q, None))
 
+    @held
     def _map_done(self, key: tuple, q: u.Quantity | None, exc: BaseException | None) -> None:
         self._image_pane.loading = False
         if exc is not None:
@@ -445,6 +447,7 @@ class CubePage(pn.viewable.Viewer):
         where = sky_text(self.cube, self.cube.world(self.channel, y, x).sky)
         self.readout.object = f"{where} · pixel ({ix}, {iy}) · value {value * scale:.6g} {html_text(unit)}"
 
+    @held
     def _tap_image(self, x: float | None, y: float | None) -> None:
         if any(tool.take_tap(x, y) for tool in self.tap_takers):
             return
