@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -24,7 +24,7 @@ import panel as pn
 from bokeh.events import SelectionGeometry
 from bokeh.models import BoxSelectTool, ColumnDataSource, LassoSelectTool
 
-from astroml_core.analysis.regions import (MAX_REGION_FILE_CHARS, Region, RegionChannels, RegionMask, channel_widths,
+from astroml_core.analysis.regions import (MAX_REGION_FILE_CHARS, Region, RegionChannels, channel_widths,
                                            parse_regions, region_channels, region_mask, serialize_regions)
 from astroml_core.display.units import display_unit
 from astroml_core.errors import AstroMLError, RegionFileError, TooLargeError
@@ -32,6 +32,7 @@ from astroml_core.errors import AstroMLError, RegionFileError, TooLargeError
 from ...components.cube_facts import convention
 from ...components.locking import run_io, with_document_lock
 from ...components.safe_text import html_text
+from .region_table import TABLE_CSS, TITLES, WIDTHS, RegionEntry, column_groups, table_row
 
 __all__ = ["RegionTool", "MODES"]
 
@@ -41,21 +42,7 @@ _COLOURS = ["#ff9f1c", "#ffffff", "#ff4fd8", "#4df0ff", "#b6ff4d", "#ffd23f"]   
                                                                                  # the pixel marker's
 _EMPTY = dict(xs=[], ys=[], x=[], y=[], label=[], color=[], width=[])
 _MAX_VERTICES = 200
-_TABLE_CSS = [".tabulator, .tabulator-cell, .tabulator-col-title { font-size: 12px !important; } "
-              ".tabulator-cell { padding: 3px 6px !important; }"]
 
-
-@dataclass
-class _Entry:
-    """One region on the page: its id, colour, the cube it was drawn on, its pixels and (once read) its
-    per-channel sums."""
-
-    id: str
-    region: Region
-    mask: RegionMask
-    colour: str
-    cube: object
-    sums: RegionChannels | None = None
 
 
 class RegionTool(pn.viewable.Viewer):
@@ -64,7 +51,7 @@ class RegionTool(pn.viewable.Viewer):
     def __init__(self, page) -> None:
         super().__init__()
         self.page = page
-        self.entries: list[_Entry] = []
+        self.entries: list[RegionEntry] = []
         self._counter = 0
         self._reading = ""
         self._make_glyphs(page.image.fig)
@@ -73,8 +60,8 @@ class RegionTool(pn.viewable.Viewer):
         self.statistic = pn.widgets.RadioButtonGroup(options=STATISTICS, value="sum", css_classes=["region-statistic"],
                                                      color="primary", variant="outline", width=140)
         self.table = pn.widgets.Tabulator(None, disabled=True, selectable=True, show_index=False,
-                                          height=200, width=1160, pagination=None, widths=_WIDTHS,
-                                          css_classes=["regions-table"], stylesheets=_TABLE_CSS,
+                                          height=200, width=1160, pagination=None, widths=WIDTHS,
+                                          css_classes=["regions-table"], stylesheets=TABLE_CSS,
                                           configuration={"columnDefaults": {"headerSort": False}})
         self.delete = pn.widgets.Button(label="Delete selected", width=130, css_classes=["region-delete"], disabled=True)
         self.clear_all = pn.widgets.Button(label="Delete all", width=100, css_classes=["region-clear"], disabled=True)
@@ -155,7 +142,7 @@ class RegionTool(pn.viewable.Viewer):
         cube = self.page.cube
         mask = region_mask(region, cube.shape[1:])          # off the image or empty: a typed error, nothing added
         self._counter += 1
-        entry = _Entry(f"R{self._counter}", region.renamed(region.name or f"R{self._counter}"), mask,
+        entry = RegionEntry(f"R{self._counter}", region.renamed(region.name or f"R{self._counter}"), mask,
                        _COLOURS[(self._counter - 1) % len(_COLOURS)], cube)
         self.entries.append(entry)
         self._outline()
@@ -166,7 +153,7 @@ class RegionTool(pn.viewable.Viewer):
                self.page.banner.error)
         return entry.id
 
-    def _sums_read(self, entry: _Entry, timed: tuple[RegionChannels, float]) -> None:
+    def _sums_read(self, entry: RegionEntry, timed: tuple[RegionChannels, float]) -> None:
         """A region's cube pass finished: its statistics and spectrum can be shown (unless the cube changed)."""
         sums, seconds = timed
         if entry.cube is not self.page.cube or entry not in self.entries:
@@ -192,7 +179,7 @@ class RegionTool(pn.viewable.Viewer):
         self.labels.data = {k: rows[k] for k in ("x", "y", "label", "color")}
 
     # --- table and spectrum -----------------------------------------------------------------------
-    def _shown(self) -> _Entry | None:
+    def _shown(self) -> RegionEntry | None:
         """The region whose spectrum is drawn: the one chosen in the table, else the newest."""
         chosen = [self.entries[i] for i in (self.table.selection or []) if i < len(self.entries)]
         return chosen[0] if chosen else (self.entries[-1] if self.entries else None)
@@ -221,13 +208,12 @@ class RegionTool(pn.viewable.Viewer):
             return
         scale, unit = self.page._display_unit("Channel")
         channel, (lo, hi) = self.page.channel, sorted(self.page.moment_channels)
-        rows = [_row(e, channel, lo, hi, scale) for e in self.entries]
-        groups = {f"Channel {channel} · {html_text(unit)}": _CHANNEL_COLUMNS,
-                  f"Channels {lo}–{hi} · {html_text(unit)}": _RANGE_COLUMNS}
+        rows = [table_row(e, channel, lo, hi, scale) for e in self.entries]
+        groups = column_groups(channel, lo, hi, unit)
         stem = Path(cube.path).stem
         self.exports[0].filename, self.exports[1].filename = f"{stem}_regions.reg", f"{stem}_regions.crtf"
-        changed = {k: v for k, v in (("titles", _TITLES), ("groups", groups)) if getattr(self.table, k) != v}
-        self.table.param.update(value=pd.DataFrame(rows, columns=list(_TITLES)), **changed)
+        changed = {k: v for k, v in (("titles", TITLES), ("groups", groups)) if getattr(self.table, k) != v}
+        self.table.param.update(value=pd.DataFrame(rows, columns=list(TITLES)), **changed)
 
     def _row_chosen(self) -> None:
         self._outline()
@@ -321,36 +307,6 @@ class RegionTool(pn.viewable.Viewer):
             self.page.banner.error(exc)
             text = ""
         return io.StringIO(text)
-
-
-_CHANNEL_COLUMNS = ["sum", "mean", "rms", "max", "flux"]
-_RANGE_COLUMNS = ["range_mean", "range_rms", "range_max", "line_flux"]
-_WIDTHS = {"id": 72, "shape": 68, "centre": 104, "pixels": 66, "beams": 76, "flux": 90, "line_flux": 120} \
-    | {k: 80 for k in ["sum", "mean", "rms", "max", "range_mean", "range_rms", "range_max"]}
-
-
-# column titles; the statistics' unit (e.g. µJy/beam) is in the group titles above them; Beams: the area in beams
-_TITLES = {"id": "Region", "shape": "Shape", "centre": "Centre (px)", "pixels": "Pixels", "beams": "Beams",
-           "sum": "Sum", "mean": "Mean", "rms": "RMS", "max": "Max", "flux": "Flux (Jy)", "range_mean": "Mean",
-           "range_rms": "RMS", "range_max": "Max", "line_flux": "Flux (Jy km/s)"}
-
-
-def _row(e: _Entry, channel: int, lo: int, hi: int, scale: float) -> dict:
-    """One table row: the channel's statistics and those over channels lo…hi (blank until the sums are read)."""
-    x, y = e.region.centre
-    row = dict(id=e.region.name, shape=e.region.shape, centre=f"{x:.1f}, {y:.1f}", pixels=e.mask.n_pixels)
-    if e.sums is None:
-        return row | {k: "…" for k in ["beams"] + _CHANNEL_COLUMNS + _RANGE_COLUMNS}
-    s, r = e.sums.stats(channel), e.sums.over(lo, hi)
-    return row | dict(beams=_g(s.area_beams, 4), sum=_g(s.sum * scale), mean=_g(s.mean * scale),
-                      rms=_g(s.rms * scale), max=_g(s.max * scale), flux=_g(s.flux),
-                      range_mean=_g(r.mean * scale), range_rms=_g(r.rms * scale), range_max=_g(r.max * scale),
-                      line_flux=_g(r.flux_integral))
-
-
-def _g(value: float, digits: int = 5) -> str:
-    """A number with ``digits`` significant digits, '–' for NaN (no finite pixel, or no beam)."""
-    return "–" if not np.isfinite(value) else f"{value:.{digits}g}"
 
 
 def _timed(fn, *args, **kwargs):
