@@ -68,6 +68,14 @@ def test_pointer_readout_and_pixel_spectrum(page):
     np.testing.assert_allclose(data["flux"], page.cube.spectrum(20, 10) * scale, rtol=1e-6)
 
 
+def test_a_pointer_off_the_frame_leaves_the_readout_and_pixel_alone(page):
+    page._pointer(10.2, 20.4)
+    before = page.readout.object
+    page._pointer(float("nan"), float("nan"))       # Bokeh's move event as the pointer leaves the frame
+    page._tap_image(float("nan"), 3.0)
+    assert page.readout.object == before and page.pixel is None
+
+
 def test_tapping_the_spectrum_moves_to_the_nearest_channel(page):
     f = page.cube.frequencies.to_value("MHz")
     page._tap_spectrum(f[70] + 0.004)

@@ -418,8 +418,8 @@ class CubePage(pn.viewable.Viewer):
             self._draw()
 
     def _inside(self, x: float | None, y: float | None) -> tuple[int, int] | None:
-        if self.cube is None or x is None or y is None:
-            return None
+        if self.cube is None or x is None or y is None or not np.isfinite([x, y]).all():
+            return None             # Bokeh sends NaN when the pointer leaves the frame
         ix, iy = int(round(x)), int(round(y))
         ny, nx = self.cube.shape[1:]
         return (iy, ix) if 0 <= ix < nx and 0 <= iy < ny else None
