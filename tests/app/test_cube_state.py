@@ -76,6 +76,16 @@ def test_a_pointer_off_the_frame_leaves_the_readout_and_pixel_alone(page):
     assert page.readout.object == before and page.pixel is None
 
 
+def test_a_map_drawn_while_zoomed_in_is_whole_after_zooming_out(page):
+    ny, nx = page.cube.shape[1:]
+    page.image.centre_on(20, 20, half=5)
+    page.view = "Peak"
+    page.image.set_extent(ny, nx)
+    page._ranges()
+    data = page.image.source.data
+    assert data["image"][0].shape == (ny, nx) and data["dw"] == [float(nx)] and data["dh"] == [float(ny)]
+
+
 def test_tapping_the_spectrum_moves_to_the_nearest_channel(page):
     f = page.cube.frequencies.to_value("MHz")
     page._tap_spectrum(f[70] + 0.004)

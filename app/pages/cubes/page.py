@@ -49,6 +49,7 @@ URL_STATE = {"file": "file", "channel": "channel", "view": "view", "stretch": "s
              "vmin": "vmin", "vmax": "vmax", "cmap": "cmap", "pixel": "pixel", "velocity": "velocity",
              "moment_unit": "flux", "spectral_axis": "axis"}
 _MOVE_INTERVAL_S = 0.03
+MAX_SCREEN_PX = 1024          # planes up to this size go to the browser whole; bigger ones as the visible crop
 
 
 class CubePage(pn.viewable.Viewer):
@@ -342,7 +343,8 @@ class CubePage(pn.viewable.Viewer):
         """Stretch the current plane into the image and relabel the colour bar in data units."""
         if self._plane is None or self._busy:
             return
-        x0, x1, y0, y1 = self.image.visible()
+        # a plane that fits the screen goes whole, so zooming out never finds it cropped
+        region = self.image.visible() if max(self._plane.shape) > MAX_SCREEN_PX else None
         scale, unit = self._display_unit()
         given = (self.vmin / scale, self.vmax / scale) if self.limits == "custom" else (None, None)
         if given[0] is not None and not given[1] > given[0]:
@@ -351,7 +353,7 @@ class CubePage(pn.viewable.Viewer):
         if LIMITS_REVERSED in self.banner.error_text:       # the pair is fixed: its error goes, any other stays
             self.banner.clear()
         interval = "99.5%" if self.limits == "custom" else self.limits
-        view = view_plane(self._plane, interval=interval, stretch=self.stretch, region=(x0, x1, y0, y1),
+        view = view_plane(self._plane, interval=interval, stretch=self.stretch, region=region,
                           vmin=given[0], vmax=given[1])
         self.image.show(view)
         d = view.display
@@ -414,7 +416,7 @@ class CubePage(pn.viewable.Viewer):
     def _ranges(self) -> None:
         """After pan/zoom: new sky ticks; for big planes, re-rasterise the visible region."""
         self._update_ticks()
-        if self._plane is not None and max(self._plane.shape) > 1024:
+        if self._plane is not None and max(self._plane.shape) > MAX_SCREEN_PX:
             self._draw()
 
     def _inside(self, x: float | None, y: float | None) -> tuple[int, int] | None:
