@@ -193,7 +193,18 @@ def _channel_steps(page, n: int) -> list[float | None]:
     return [_timed(page, ["label", "image"], lambda: page.mouse.click(x, y), 20_000) for _ in range(n)]
 
 
+def _settle(page, quiet_s: float = 1.0, limit_s: float = 30.0) -> None:
+    """Wait until the image has not changed for ``quiet_s`` (frames of a stopped player may still be arriving)."""
+    last, since, t0 = page.evaluate("() => window.__bench.image()"), time.time(), time.time()
+    while time.time() - since < quiet_s and time.time() - t0 < limit_s:
+        time.sleep(0.1)
+        now = page.evaluate("() => window.__bench.image()")
+        if now != last:
+            last, since = now, time.time()
+
+
 def _moment0(page) -> float | None:
+    _settle(page)
     return _timed(page, ["image"], lambda: page.locator(".view-choice").get_by_text("Moment 0", exact=True).click())
 
 
@@ -202,7 +213,7 @@ def _play(page) -> dict:
     page.locator(".channel-play button").click()
     n, ms = page.evaluate("([ms]) => window.__bench.count(ms)", [PLAY_S * 1000])
     page.locator(".channel-play button").click()
-    time.sleep(1.0)
+    _settle(page)
     return {"updates": n, "seconds": round(ms / 1000, 2), "fps": round(n / (ms / 1000), 2), "asked_fps": FPS}
 
 
@@ -254,10 +265,13 @@ def measure(url: str) -> dict:
             out["play"] = _play(page)
             moment = _moment0(page)
             out["moment0_full"] = {"ms": None if moment is None else round(moment, 1)}
-            out["region_spectrum"] = _region_spectrum(page)    # last: a region is re-measured on every step
+            fresh = context.new_page()                # a region in a page of its own: the views above stay as they were
+            fresh.set_default_timeout(60_000)
+            _open(fresh, url)
+            out["region_spectrum"] = _region_spectrum(fresh)
             shot = Path(os.environ.get("ASTROML_BENCH_SHOT", "/tmp/shots/browse-bench.png"))
             shot.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(shot))
+            fresh.screenshot(path=str(shot))
             out["screenshot"] = str(shot)
             context.close()
         finally:
