@@ -8,15 +8,10 @@ from __future__ import annotations
 import param
 from panel.custom import JSComponent
 
-__all__ = ["KeyShortcuts"]
+__all__ = ["KeyShortcuts", "FIND_DEEP_JS"]
 
-
-class KeyShortcuts(JSComponent):
-    """Invisible; ``press`` becomes "<key>|<time>" on every key pressed outside inputs."""
-
-    press = param.String(default="", doc="The last key and when it was pressed")
-
-    _esm = """
+# JavaScript: the first element matching a selector, searched through every shadow root (Panel renders into them)
+FIND_DEEP_JS = """
     function findDeep(root, selector) {
       const hit = root.querySelector(selector);
       if (hit) return hit;
@@ -25,6 +20,15 @@ class KeyShortcuts(JSComponent):
       }
       return null;
     }
+"""
+
+
+class KeyShortcuts(JSComponent):
+    """Invisible; ``press`` becomes "<key>|<time>" on every key pressed outside inputs."""
+
+    press = param.String(default="", doc="The last key and when it was pressed")
+
+    _esm = FIND_DEEP_JS + """
     export function render({ model }) {
       const handler = (e) => {
         const path = e.composedPath ? e.composedPath() : [];

@@ -18,22 +18,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 
+from .served import CHROMIUM, CHROMIUM_ARGS, TO_SCREEN, start_server, stop_server
+
 __all__ = ["run", "TARGETS"]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-ROOT = Path(__file__).resolve().parents[2]
 TARGETS = {"channel_step_p95_ms": 150.0, "pixel_spectrum_p95_ms": 300.0, "moment0_full_ms": 1000.0,
            "region_spectrum_ms": 500.0, "play_fps_min": 4.5}
 N_STEPS, N_PIXELS, PLAY_S, FPS = 40, 20, 5.0, 5.0
@@ -92,16 +87,6 @@ _JS_HELPERS = r"""
 _MARK = """([what, on]) => { window.__t0 = performance.now(); window.__armed = on;
                               return what.map(w => window.__bench[w]()); }"""
 _WAIT = "([what, before, timeout]) => window.__bench.waitFor(what, before, window.__t0, timeout)"
-_TO_SCREEN = """([name, x, y]) => {
-  const fig = Bokeh.documents[0].get_model_by_name(name);
-  const v = Bokeh.index.find_one(fig);
-  const r = v.canvas_view.el.getBoundingClientRect(), f = v.frame.bbox;
-  const xr = fig.x_range, yr = fig.y_range;
-  return [r.left + f.x0 + (x - xr.start) / (xr.end - xr.start) * f.width,
-          r.top + f.y0 + (yr.end - y) / (yr.end - yr.start) * f.height];
-}"""
-
-
 def _timed(page, what: list[str], act, timeout_ms: float = 60_000, on: str = "pointerdown") -> float | None:
     """Milliseconds from the ``on`` event of ``act()`` (or, without one, from just before it) until every
     fingerprint in ``what`` has changed (None: timeout)."""
@@ -110,32 +95,6 @@ def _timed(page, what: list[str], act, timeout_ms: float = 60_000, on: str = "po
     return page.evaluate(_WAIT, [what, before, timeout_ms])
 
 
-# --- the server ---------------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_server(root: Path) -> tuple[subprocess.Popen, str]:
-    """``python -m app`` on a private data root (it makes the demo data first); returns (process, URL)."""
-    port = _free_port()
-    env = dict(os.environ, ASTROML_DATA_ROOT=str(root), PYTHONUNBUFFERED="1", ASTROML_DEMO_SPECTRA="6000")
-    log = open(root / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited: {(root / 'server.log').read_text()[-3000:]}")
-        try:
-            urllib.request.urlopen(url + "/", timeout=10)
-            return proc, url
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("the server did not answer in 300 s")
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -176,7 +135,7 @@ def _open(page, url: str) -> float:
 
 
 def _click_pixel(page, x: float, y: float) -> None:
-    sx, sy = page.evaluate(_TO_SCREEN, ["cube-figure", x, y])
+    sx, sy = page.evaluate(TO_SCREEN, ["cube-figure", x, y])
     page.mouse.click(sx, sy)
 
 
@@ -226,7 +185,7 @@ def _region_spectrum(page) -> dict:
     page.locator(".region-shape button", has_text="Ellipse").click()
     page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('cube-figure')"
                            ".toolbar.active_drag?.name === 'region-box-tool'")
-    (x0, y0), (x1, y1) = (page.evaluate(_TO_SCREEN, ["cube-figure", x, y]) for x, y in ((60, 60), (140, 140)))
+    (x0, y0), (x1, y1) = (page.evaluate(TO_SCREEN, ["cube-figure", x, y]) for x, y in ((60, 60), (140, 140)))
 
     def drag() -> None:
         page.mouse.move(x0, y0)
@@ -314,7 +273,7 @@ def run(out: Path, keep: bool = False) -> dict:
     given = os.environ.get("ASTROML_BENCH_DATA_ROOT")          # reuse a data root (its demo data already made)
     root = Path(given) if given else Path(tempfile.mkdtemp(prefix="astroml-browse-"))
     keep = keep or bool(given)
-    proc, url = _start_server(root)
+    proc, url = start_server(root, timeout_s=300)
     try:
         idle_s = _wait_idle(proc.pid)
         results = {"benchmark": "browse", "machine": {"cpus": os.cpu_count()}, "cube": "demo: 512 × 256 × 256",
@@ -322,11 +281,7 @@ def run(out: Path, keep: bool = False) -> dict:
         results.update(measure(url))
         results["pass"] = _verdict(results)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
         if not keep:
             shutil.rmtree(root, ignore_errors=True)
     out.parent.mkdir(parents=True, exist_ok=True)

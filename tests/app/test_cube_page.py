@@ -6,19 +6,13 @@ import time
 
 import pytest
 
+from astroml_core.bench.served import TO_SCREEN
+
 pytestmark = pytest.mark.browser
 
 # the demo cube: 512 channels of 30 kHz from 1134.5 MHz, 256 × 256 pixels
 N_CHANNELS, F0_MHZ, DF_MHZ = 512, 1134.5, 0.03
 
-TO_SCREEN = """([name, x, y]) => {
-  const fig = Bokeh.documents[0].get_model_by_name(name);
-  const v = Bokeh.index.find_one(fig);
-  const r = v.canvas_view.el.getBoundingClientRect(), f = v.frame.bbox;
-  const xr = fig.x_range, yr = fig.y_range;
-  return [r.left + f.x0 + (x - xr.start) / (xr.end - xr.start) * f.width,
-          r.top + f.y0 + (yr.end - y) / (yr.end - yr.start) * f.height];
-}"""
 MODEL_DATA = "([name, key]) => Array.from(Bokeh.documents[0].get_model_by_name(name).data[key])"
 
 

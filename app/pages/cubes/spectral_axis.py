@@ -16,6 +16,7 @@ from bokeh.models import CustomJSTicker, CustomJSTickFormatter
 from panel.custom import JSComponent
 
 from ...components.cube_facts import channel_text, convention
+from ...components.keyboard import FIND_DEEP_JS
 from ...components.locking import with_document_lock
 
 __all__ = ["AXES", "SpectralAxisControl", "FocusKeys", "axis_label"]
@@ -67,15 +68,7 @@ class FocusKeys(JSComponent):
     target = param.String(default="", doc="CSS class of the element to make focusable")
     press = param.String(default="", doc="The last stepping key pressed while focused, and when")
 
-    _esm = """
-    function findDeep(root, selector) {
-      const hit = root.querySelector(selector);
-      if (hit) return hit;
-      for (const node of root.querySelectorAll('*')) {
-        if (node.shadowRoot) { const f = findDeep(node.shadowRoot, selector); if (f) return f; }
-      }
-      return null;
-    }
+    _esm = FIND_DEEP_JS + """
     const KEYS = ['ArrowLeft', 'ArrowRight', 'PageUp', 'PageDown'];
     export function render({ model }) {
       let wired = null;
