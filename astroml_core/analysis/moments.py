@@ -142,7 +142,7 @@ def catalogue_mask(cube, table, *, description: str = "detections") -> VoxelMask
 
 def cube_noise(cube, channels: tuple[int, int] | None = None) -> u.Quantity:
     """Robust σ of the cube (1.4826 × MAD of up to 32 channels spread over ``channels``, all by default)."""
-    rng = cube._channel_range(channels)
+    rng = cube.channel_range(channels)
     picks = np.unique(np.linspace(rng.start, rng.stop - 1, min(_NOISE_CHANNELS, len(rng))).astype(int))
     return robust_sigma(np.stack([cube.channel(int(c)) for c in picks])) * cube.unit
 
@@ -174,10 +174,10 @@ def moment_maps(cube, channels: tuple[int, int] | None = None, *, kinds=KINDS, c
     if mask is not None and tuple(mask.shape) != tuple(cube.shape):
         raise ShapeError(f"the mask has shape {tuple(mask.shape)} but the cube has {cube.shape}: give a mask made "
                          "from this cube")
-    rng = cube._channel_range(channels)
+    rng = cube.channel_range(channels)
     conv = convention or cube.velocity_convention
     v = cube.velocities_in(conv).to_value(u.km / u.s)
-    dv = cube._widths(v)
+    dv = cube.channel_widths(v)
     w0, unit0 = _moment0_weights(cube, moment0_unit, conv, dv)
     clip = float(clip) if clip else None
     sigma = cube_noise(cube, channels) if clip and noise == "cube" else None
@@ -196,7 +196,7 @@ def _moment0_weights(cube, unit: str, conv: str, dv: np.ndarray) -> tuple[np.nda
         return dv, cube.unit * u.km / u.s
     if unit == "native":
         native = cube.spectral_world.to(cube.spectral_unit, equivalencies=u.spectral()).value
-        return cube._widths(native), cube.unit * cube.spectral_unit
+        return cube.channel_widths(native), cube.unit * cube.spectral_unit
     areas = cube.beam_areas()
     if areas is None:
         raise MissingWCSError(f"{cube.path.name}: Jy·km/s per pixel needs the beam (BMAJ/BMIN) and the pixel size "
@@ -216,10 +216,9 @@ def _accumulate(cube, rng: range, dvel: np.ndarray, dv: np.ndarray, w0: np.ndarr
     sums = {k: np.zeros(ny * nx) for k in ("s0", "w", "wv", "wvv")}
     peak = np.full(ny * nx, -np.inf, np.float32)
     seen = np.zeros(ny * nx, bool)
-    per_block = max(1, _BLOCK_BYTES // (4 * ny * nx))
-    for start in range(rng.start, rng.stop, per_block):
-        stop = min(start + per_block, rng.stop)
-        block = cube._reader.block([cube._leads[c] for c in range(start, stop)]).reshape(stop - start, -1)
+    for chunk, block in cube.blocks(rng, max_bytes=_BLOCK_BYTES):
+        start, stop = chunk.start, chunk.stop
+        block = block.reshape(stop - start, -1)
         keep = np.isfinite(block)
         if clip:
             s = sigma.to_value(cube.unit) if noise == "cube" else _channel_sigma(block)[:, None]

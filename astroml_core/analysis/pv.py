@@ -19,7 +19,6 @@ from ..errors import ShapeError
 
 __all__ = ["PVSlice", "pv_slice", "uniform_velocity"]
 
-_CHUNK_BYTES = 64 * 2**20
 _EDGE = 0.5                # pixel centres at integers: the image covers -0.5 … n - 0.5
 
 
@@ -118,11 +117,8 @@ def _sample(cube, xs: np.ndarray, ys: np.ndarray, channels: range) -> np.ndarray
     coords[0] = np.clip(coords[0], 0, by1 - by0 - 1)
     coords[1] = np.clip(coords[1], 0, bx1 - bx0 - 1)
     out = np.empty((len(channels), xs.shape[1]), np.float32)
-    per_chunk = max(1, _CHUNK_BYTES // (4 * (by1 - by0) * (bx1 - bx0)))
-    for c0 in range(channels.start, channels.stop, per_chunk):
-        c1 = min(channels.stop, c0 + per_chunk)
-        block = cube.subcube((c0, c1), (by0, by1), (bx0, bx1))
-        for k, plane in enumerate(block, start=c0 - channels.start):
+    for chunk, block in cube.blocks(channels, (by0, by1), (bx0, bx1)):
+        for k, plane in enumerate(block, start=chunk.start - channels.start):
             values = ndimage.map_coordinates(plane, coords, order=1, mode="nearest", prefilter=False)
             with warnings.catch_warnings():      # a column blank across the whole width stays NaN
                 warnings.simplefilter("ignore", RuntimeWarning)

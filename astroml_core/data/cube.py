@@ -202,13 +202,26 @@ class Cube:
         self._spectral = spectral_copy(self, budget=budget)
         return self._spectral
 
-    def _reduce(self, channels: range, step) -> None:
-        per_chunk = max(1, _CHUNK_BYTES // (4 * self.shape[1] * self.shape[2]))
+    def blocks(self, channels: range, ys: tuple[int, int] | None = None, xs: tuple[int, int] | None = None, *,
+               max_bytes: int = _CHUNK_BYTES):
+        """Yield (channel range, float32 block) over ``channels`` in blocks of at most ``max_bytes``: whole planes,
+        or only the box ``ys`` × ``xs`` (reading only its rows), so no caller ever holds the whole cube."""
+        (y0, y1), (x0, x1) = ys or (0, self.shape[1]), xs or (0, self.shape[2])
+        per_chunk = max(1, max_bytes // (4 * (y1 - y0) * (x1 - x0)))
+        whole = (y0, y1, x0, x1) == (0, self.shape[1], 0, self.shape[2])
         for start in range(0, len(channels), per_chunk):
             chunk = channels[start:start + per_chunk]
-            step(self._reader.block([self._leads[c] for c in chunk]), chunk)
+            if whole:
+                yield chunk, self._reader.block([self._leads[c] for c in chunk])
+            else:
+                yield chunk, self.subcube((chunk.start, chunk.stop), (y0, y1), (x0, x1))
 
-    def _channel_range(self, channels) -> range:
+    def _reduce(self, channels: range, step) -> None:
+        for chunk, block in self.blocks(channels):
+            step(block, chunk)
+
+    def channel_range(self, channels) -> range:
+        """Channels [lo, hi] (either order, clamped to the cube) as a range; all channels for None."""
         if channels is None:
             return range(self.n_channels)
         lo, hi = int(channels[0]), int(channels[1])
@@ -224,10 +237,10 @@ class Cube:
         by default). Reads the channels in ~64 MB chunks so memory stays bounded.
         """
         if velocity:
-            widths = self._widths(self.velocities_in(convention).to_value(u.km / u.s))
+            widths = self.channel_widths(self.velocities_in(convention).to_value(u.km / u.s))
             return self._integrate(channels, widths) * (self.unit * u.km / u.s)
         native = self._native_values.to(self.spectral_unit, equivalencies=u.spectral()).value
-        return self._integrate(channels, self._widths(native)) * (self.unit * self.spectral_unit)
+        return self._integrate(channels, self.channel_widths(native)) * (self.unit * self.spectral_unit)
 
     def integrated_flux_map(self, channels: tuple[int, int] | None = None, *,
                             convention: str | None = None) -> u.Quantity:
@@ -252,11 +265,12 @@ class Cube:
                              "so it cannot be turned into Jy per pixel")
         scale = per_beam.to(u.Jy)
         areas = self.beam_areas()
-        widths = self._widths(self.velocities_in(convention).to_value(u.km / u.s)) / areas * scale
+        widths = self.channel_widths(self.velocities_in(convention).to_value(u.km / u.s)) / areas * scale
         return self._integrate(channels, widths) * (u.Jy * u.km / u.s)
 
     @staticmethod
-    def _widths(values: np.ndarray) -> np.ndarray:
+    def channel_widths(values: np.ndarray) -> np.ndarray:
+        """|Δ| of every channel from the channel centres (central differences), in the values' unit."""
         return np.abs(np.gradient(values)) if values.size > 1 else np.ones(1)
 
     def beam_at(self, channel: int | None = None) -> Beam | None:
@@ -274,7 +288,7 @@ class Cube:
 
     def _integrate(self, channels, weights: np.ndarray) -> np.ndarray:
         """Σ weight_c · channel_c over the channel range, NaN where every channel is blank (float32)."""
-        rng = self._channel_range(channels)
+        rng = self.channel_range(channels)
         copy = self._spectral
         if copy is not None and copy.ready:
             total, seen = copy.integrate(rng, weights)
@@ -303,7 +317,7 @@ class Cube:
                 warnings.simplefilter("ignore", RuntimeWarning)
                 np.fmax(best, np.nanmax(block, axis=0), out=best)
 
-        self._reduce(self._channel_range(channels), take)
+        self._reduce(self.channel_range(channels), take)
         best[~np.isfinite(best)] = np.nan
         return best * self.unit
 

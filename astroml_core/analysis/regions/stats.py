@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import astropy.units as u
 import numpy as np
 
+from ...data.cube import Cube
 from ...errors import RegionError
 from .shapes import Region, RegionMask, region_mask
 
@@ -18,7 +19,6 @@ __all__ = ["RegionStats", "RegionRangeStats", "RegionChannels", "STATISTICS", "p
            "region_spectrum", "channel_widths", "flux_scale"]
 
 STATISTICS = ("sum", "mean")
-_CHUNK_BYTES = 64 * 2**20            # bounding-box voxels read per block
 
 
 # --- statistics ------------------------------------------------------------------------------------
@@ -176,10 +176,9 @@ class RegionChannels:
 
 
 def channel_widths(velocities_kms: np.ndarray) -> np.ndarray:
-    """|Δv| of every channel in km/s, from the channel centres (the same central differences as
-    :meth:`Cube.integrated_flux_map`, so the two line fluxes agree)."""
-    v = np.asarray(velocities_kms, dtype=float)
-    return np.abs(np.gradient(v)) if v.size > 1 else np.ones(v.size)
+    """|Δv| of every channel in km/s: the cube's own central differences, so the line flux agrees with
+    :meth:`Cube.integrated_flux_map`."""
+    return Cube.channel_widths(np.asarray(velocities_kms, dtype=float))
 
 
 def region_channels(cube, region: Region | RegionMask, channels: tuple[int, int] | None = None, *,
@@ -190,16 +189,13 @@ def region_channels(cube, region: Region | RegionMask, channels: tuple[int, int]
     ``convention`` is the velocity convention of the channel widths (the cube's own by default).
     """
     mask = region if isinstance(region, RegionMask) else region_mask(region, cube.shape[1:])
-    lo, hi = (0, cube.n_channels - 1) if channels is None else sorted((int(channels[0]), int(channels[1])))
-    lo, hi = max(0, lo), min(cube.n_channels - 1, hi)
-    (y0, y1), (x0, x1) = mask.ys, mask.xs
-    per_block = max(1, _CHUNK_BYTES // (4 * (y1 - y0) * (x1 - x0)))
+    rng = cube.channel_range(channels)
+    lo, hi = rng.start, rng.stop - 1
     flat = mask.mask.ravel()
     whole = bool(flat.all())
     parts = []
-    for c0 in range(lo, hi + 1, per_block):
-        c1 = min(hi + 1, c0 + per_block)
-        block = cube.subcube((c0, c1), (y0, y1), (x0, x1)).reshape(c1 - c0, -1)
+    for chunk, block in cube.blocks(rng, mask.ys, mask.xs):
+        block = block.reshape(len(chunk), -1)
         parts.append(_sums(block if whole else np.compress(flat, block, axis=1)))
     n, total, sumsq, peak = (np.concatenate(p) for p in zip(*parts))
     widths = channel_widths(cube.velocities_in(convention).to_value(u.km / u.s))
