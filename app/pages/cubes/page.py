@@ -137,7 +137,7 @@ class CubePage(pn.viewable.Viewer):
                                               css_classes=["moment-range"]),
             stretch=pn.widgets.Select.from_param(self.param.stretch, width=160, css_classes=["stretch-select"]),
             velocity=pn.widgets.Select.from_param(self.param.velocity, width=160, css_classes=["velocity-select"]),
-            moment_unit=pn.widgets.Select.from_param(self.param.moment_unit, width=160, visible=False,
+            moment_unit=pn.widgets.Select.from_param(self.param.moment_unit, width=330, visible=False,
                                                      css_classes=["moment-unit"]),
             limits=pn.widgets.Select.from_param(self.param.limits, width=160, css_classes=["limits-select"]),
             cmap=pn.widgets.Select.from_param(self.param.cmap, width=160),
