@@ -24,16 +24,16 @@ def detect(cube, method: str = "model", *, threshold: float | None = None, tile=
     (reliability ≥ threshold; the model card's 0.95, or 0.9 for the baseline, by default), and
     ``meta['notes']``: how this cube differs from the training cubes, said rather than hidden.
     Big cubes are searched in overlapping tiles, on a dask.distributed cluster when ``scheduler`` (or
-    ``ASTROML_DASK_SCHEDULER``) names one. ``progress(fraction, message)``.
+    ``ASTROML_DASK_SCHEDULER``) names one. ``progress(fraction, message)`` hears of every phase as it
+    moves, saying which runs ("characterising source 12 of 140"; :mod:`.progress`).
     """
     if method not in METHODS:
         raise AstroMLError(f"unknown method '{method}'; choose one of {METHODS}")
     if cube.celestial is None:
         raise AstroMLError("HI detection needs a cube with a celestial WCS (positions are catalogued on the sky)")
-    label = "running hi_unet" if method == "model" else "smooth and clip"
-    progress(0.0, label)
+    progress(0.0, "starting")
     table = detect_tiled(cube.path, method, threshold=threshold, tile=tile, overlap=overlap, scheduler=scheduler,
-                         progress=lambda f: progress(f, label))
+                         progress=progress)
     if threshold is None:
         threshold = _default_threshold(method)
     table["accepted"] = np.asarray(table["score"]) >= threshold

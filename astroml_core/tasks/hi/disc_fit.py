@@ -287,7 +287,8 @@ def hi_size_of_disc(line_flux, central_freq, r_s_arcsec, rest_hz: float = 1.4204
 
 
 def fit_sources(table: QTable, data: np.ndarray, labels: np.ndarray, geom, *,
-                origin: tuple[int, int, int] = (0, 0, 0), pad: tuple[int, int, int] = (12, 8, 8)) -> QTable:
+                origin: tuple[int, int, int] = (0, 0, 0), pad: tuple[int, int, int] = (12, 8, 8),
+                progress=lambda fraction, text: None) -> QTable:
     """Refine each row's line flux, w20, PA and hi_size by a disc fit.
 
     Row j is the source labelled j + 1 in ``labels``; positions in ``table`` are in the cube that
@@ -295,6 +296,7 @@ def fit_sources(table: QTable, data: np.ndarray, labels: np.ndarray, geom, *,
     mask measurements; ``disc_fit`` says which were refined, ``disc_scale`` (arcsec) and ``disc_snr``
     give the fitted disc's r_s and its flux's S/N (NaN where not fitted). i stays the mask's: on
     tuning cubes the fitted inclination was noisier (median error 19° against 15°).
+    ``progress(fraction, text)`` hears of each source as its fit begins (~0.2 s each).
     """
     import astropy.units as u
 
@@ -307,6 +309,7 @@ def fit_sources(table: QTable, data: np.ndarray, labels: np.ndarray, geom, *,
     step = float(np.median(np.diff(geom.frequencies_hz))) if geom.frequencies_hz.size > 1 else width
     with threadpool_limits(1):     # BLAS threads on 10⁴ × 7 Jacobians cost 30× more than they give
         for j, sl in enumerate(ndimage.find_objects(labels)[:len(out)]):
+            progress(j / len(out), f"characterising source {j + 1} of {len(out)}")
             if sl is None:
                 continue
             fit = _fit_one(out, j, sl, data, labels, geom, origin, pad, noise, beam_sigma, width, step)
@@ -320,6 +323,7 @@ def fit_sources(table: QTable, data: np.ndarray, labels: np.ndarray, geom, *,
             out["w20"][j] = fit.w20_rest * (1 + z) * out["w20"].unit
             out["pa"][j] = fit.pa * out["pa"].unit
             out["hi_size"][j] = float(hi_size_of_disc(fit.flux, freq, scale[j], geom.rest_hz)) * out["hi_size"].unit
+    progress(1.0, f"characterised {len(out)} sources")
     out["disc_fit"] = fitted
     out["disc_scale"] = scale * u.arcsec
     out["disc_snr"] = snr

@@ -203,19 +203,22 @@ def _measure_one(data: np.ndarray, mask: np.ndarray, core: np.ndarray, geom: Cub
 
 def measure_sources(data: np.ndarray, labels: np.ndarray, geom: CubeGeometry, *,
                     origin: tuple[int, int, int] = (0, 0, 0), dilate_px: int = 2,
-                    dilate_chan: int = 2) -> QTable:
+                    dilate_chan: int = 2, progress=lambda fraction, text: None) -> QTable:
     """Measure every labelled source (labels 1..N in an int array shaped like ``data``).
 
     ``origin`` is (channel, y, x) of ``data[0, 0, 0]`` in the full cube, so positions and
     frequencies come out right for tiles. Returns a QTable in SDC2's columns and units plus
-    x, y, chan (pixel centroid), n_vox, snr (integrated S/N) and peak_snr.
+    x, y, chan (pixel centroid), n_vox, snr (integrated S/N) and peak_snr. ``progress(fraction, text)``
+    hears of each source.
     """
     rows = []
     pad = (dilate_chan + 1, dilate_px + 1, dilate_px + 1)
     struct = np.zeros((3, 3, 3), bool)
     struct[1] = ndimage.generate_binary_structure(2, 1)
     struct[0, 1, 1] = struct[2, 1, 1] = True
-    for k, sl in enumerate(ndimage.find_objects(labels), start=1):
+    objects = ndimage.find_objects(labels)
+    for k, sl in enumerate(objects, start=1):
+        progress((k - 1) / len(objects), f"measuring source {k} of {len(objects)} on its mask")
         if sl is None:
             continue
         box = tuple(slice(max(s.start - p, 0), min(s.stop + p, n)) for s, p, n in zip(sl, pad, data.shape))

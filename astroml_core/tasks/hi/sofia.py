@@ -10,7 +10,6 @@ those with reliability ≥ ``reliability``. Sources are then measured by :mod:`.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Callable
 
 import numpy as np
 from astropy.table import QTable
@@ -20,6 +19,7 @@ from .disc_fit import fit_sources
 from .measure import CubeGeometry, measure_sources
 from .linker import link, relabel
 from .noise import normalise
+from .progress import PER_SOURCE_FIT, PER_SOURCE_MEASURE, Phases, Report, baseline_costs, counted, quiet
 from .smooth_clip import smooth_and_clip
 
 __all__ = ["SofiaConfig", "sofia_find"]
@@ -41,10 +41,12 @@ class SofiaConfig:
     sample: int = 1_000_000                                  # voxels used for each noise estimate
 
 
-def _clip(norm: np.ndarray, cfg: SofiaConfig, beam_px: float, progress: Callable[[float], None]):
-    """The S+C masks (positive, negative) for ``cfg``'s kernels; the kernels take 80% of ``progress``."""
+def _clip(norm: np.ndarray, cfg: SofiaConfig, beam_px: float, phases: Phases):
+    """The S+C masks (positive, negative) for ``cfg``'s kernels, each kernel reported to ``phases``."""
+    n_kernels = len(cfg.spatial_fwhm_beams) * len(cfg.spectral_channels)
+    step = phases.start("smooth", "smoothing and clipping")
     return smooth_and_clip(norm, beam_px, cfg.spatial_fwhm_beams, cfg.spectral_channels, cfg.threshold, cfg.sample,
-                           progress=lambda f: progress(0.8 * f))
+                           progress=counted(step, n_kernels, "smoothing and clipping: kernel {k} of {n}"))
 
 
 def _label_stats(norm: np.ndarray, labels: np.ndarray, n: int, sign: float):
@@ -84,19 +86,23 @@ def _reliability(p_pos: np.ndarray, p_neg: np.ndarray) -> np.ndarray:
 
 def sofia_find(data: np.ndarray, geom: CubeGeometry, config: SofiaConfig | None = None, *,
                origin: tuple[int, int, int] = (0, 0, 0),
-               progress: Callable[[float], None] = lambda f: None) -> tuple[QTable, np.ndarray]:
+               progress: Report = quiet) -> tuple[QTable, np.ndarray]:
     """Find and measure HI sources: (catalogue QTable in SDC2 columns + reliability, label cube).
 
     ``data`` is (n_channels, ny, nx) in Jy/beam (a tile at ``origin`` = (channel, y, x) of a cube that
-    ``geom`` describes); ``progress`` gets a fraction in [0, 1].
+    ``geom`` describes); ``progress(fraction, text)`` hears of every phase as it moves (:mod:`.progress`).
     """
     cfg = config or SofiaConfig()
+    phases = Phases(progress, baseline_costs(np.size(data), len(cfg.spatial_fwhm_beams) * len(cfg.spectral_channels)))
+    phases.start("normalise", "normalising by the noise")
     norm, sigma = normalise(np.asarray(data, dtype=np.float32), cfg.sample)
     beam_px = geom.beam_major_arcsec / geom.pixel_arcsec
-    pos, neg = _clip(norm, cfg, beam_px, progress)
+    pos, neg = _clip(norm, cfg, beam_px, phases)
+    phases.start("link", "linking sources of both signs")
     lab_pos, n_pos = link(pos, cfg.merge_chan, cfg.merge_px, cfg.min_chan, cfg.min_px)
     lab_neg, n_neg = link(neg, cfg.merge_chan, cfg.merge_px, cfg.min_chan, cfg.min_px)
     stats_pos = _label_stats(norm, lab_pos, n_pos, +1)
+    phases.start("reliability", f"reliability of {n_pos} sources against {n_neg} negative ones")
     rel = _reliability(_parameters(*stats_pos), _parameters(*_label_stats(norm, lab_neg, n_neg, -1)))
     _, total, count = stats_pos
     # noise is correlated over a beam: a sum of n voxels has σ ≈ √(n · beam area) in per-voxel σ units
@@ -104,12 +110,14 @@ def sofia_find(data: np.ndarray, geom: CubeGeometry, config: SofiaConfig | None 
     idx = np.arange(1, n_pos + 1)
     keep = [k for k, r, s in zip(idx, rel, snr_int) if r >= cfg.reliability and s >= cfg.min_snr]
     labels, n = relabel(lab_pos, keep)
-    progress(0.9)
+    phases.cost(measure=PER_SOURCE_MEASURE * n, characterise=PER_SOURCE_FIT * n)
+    step = phases.start("measure", f"measuring {n} sources on their masks")
     noisy = geom if np.isfinite(geom.noise) and geom.noise > 0 else None
     use = noisy or replace(geom, noise=float(np.median(sigma)))   # keeps per-channel beams
-    table = measure_sources(np.asarray(data, dtype=np.float32), labels, use, origin=origin)
-    table = fit_sources(table, np.asarray(data, dtype=np.float32), labels, use, origin=origin)
+    table = measure_sources(np.asarray(data, dtype=np.float32), labels, use, origin=origin, progress=step)
+    step = phases.start("characterise", f"characterising {n} sources (disc fits)")
+    table = fit_sources(table, np.asarray(data, dtype=np.float32), labels, use, origin=origin, progress=step)
     table["reliability"] = rel[np.array(keep, dtype=int) - 1] if keep else np.zeros(0)
     table["score"] = table["reliability"]
-    progress(1.0)
+    phases.report(1.0, f"found {len(table)} sources")
     return table, labels

@@ -16,16 +16,18 @@ baseline's measured peak, ~8 × the tile's float32 bytes above the process's own
 from __future__ import annotations
 
 import os
+import sys
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing import get_context
-from typing import Callable
 
 import numpy as np
 from astropy.table import QTable, vstack
 
 from ...errors import AstroMLError
+from .progress import Phases, Report, quiet, tile_costs
 
 __all__ = ["Tile", "plan_tiles", "tiles_for", "default_workers", "detect_tile", "detect_tiled",
            "DEFAULT_TILE", "DEFAULT_OVERLAP", "ONE_PIECE_VOXELS"]
@@ -85,28 +87,36 @@ def default_workers(n_tiles: int) -> int:
 
 
 def detect_tile(path: str, method: str, tile: Tile, threshold: float | None = None,
-                progress: Callable[[float], None] = lambda f: None) -> QTable:
-    """Search one tile of the cube at ``path`` (runs on any worker: it opens the file itself)."""
+                progress: Report = quiet) -> QTable:
+    """Search one tile of the cube at ``path`` (runs on any worker: it opens the file itself);
+    ``progress(fraction, text)`` hears of reading, loading the model and every phase of the search."""
+    from ... import registry
     from ...data import open_cube
     from .measure import geometry_of
     from .noise import robust_sigma
 
+    n_voxels = int(np.prod(np.subtract(tile.stop, tile.start)))
+    loaded = any(key[0] == "hi_unet" for key in registry._CACHE) if method == "model" else "scipy.stats" in sys.modules
+    phases = Phases(progress, tile_costs(n_voxels, method, loaded))
+    phases.start("read", "reading the cube")
     cube = open_cube(path)
     (c0, y0, x0), (c1, y1, x1) = tile.start, tile.stop
     data = cube.subcube((c0, c1), (y0, y1), (x0, x1))
     geom = geometry_of(cube, noise=robust_sigma(data))
     if method == "baseline":
+        phases.start("load", "loading the baseline finder")
         from .sofia import sofia_find
 
-        table, _ = sofia_find(data, geom, origin=tile.start, progress=progress)
+        table, _ = sofia_find(data, geom, origin=tile.start, progress=phases.start("search", "searching"))
         table["accepted"] = table["score"] >= (0.9 if threshold is None else threshold)
     else:
-        from ...registry import load_model, read_card
         from .model import config_from_card, model_find
 
-        front, _ = read_card("hi_unet")
-        table, _ = model_find(data, geom, load_model("hi_unet"), config_from_card(front, threshold),
-                              origin=tile.start, progress=progress)
+        phases.start("load", "loading hi_unet")
+        front, _ = registry.read_card("hi_unet")
+        model = registry.load_model("hi_unet")
+        table, _ = model_find(data, geom, model, config_from_card(front, threshold), origin=tile.start,
+                              progress=phases.start("search", "searching"))
     centre = np.column_stack([np.asarray(table["chan"]), np.asarray(table["y"]), np.asarray(table["x"])]) \
         if len(table) else np.zeros((0, 3))
     out = table[_in_core(centre, tile)]
@@ -142,9 +152,15 @@ def _client(address: str | None):
     return Client(address, set_as_default=False)
 
 
-def _init_worker(method: str) -> None:
+_QUEUE = None      # in a pool's worker process: where its tiles' progress goes (see _search_pool)
+
+
+def _init_worker(method: str, queue=None) -> None:
     """One BLAS and one torch thread per worker process (the workers share the cores; more threads
-    oversubscribe them); the baseline never loads torch (~0.18 GB per process)."""
+    oversubscribe them); the baseline never loads torch (~0.18 GB per process). ``queue`` carries the
+    tiles' progress back to the parent."""
+    global _QUEUE
+    _QUEUE = queue
     try:
         from threadpoolctl import threadpool_limits
 
@@ -157,22 +173,60 @@ def _init_worker(method: str) -> None:
         torch.set_num_threads(1)
 
 
+def _search_reporting(search, k: int, path: str, method: str, tile: Tile, threshold: float | None) -> QTable:
+    """``search`` tile ``k`` in a worker process, its progress sent to the parent as (k, fraction, text)."""
+    def progress(fraction: float, text: str = "") -> None:
+        if _QUEUE is not None:
+            _QUEUE.put((k, fraction, text))
+
+    return search(path, method, tile, threshold, progress=progress)
+
+
 def _describe(k: int, tile: Tile) -> str:
     (c0, y0, x0), (c1, y1, x1) = tile.start, tile.stop
     return f"tile {k} (channels {c0}–{c1}, y {y0}–{y1}, x {x0}–{x1})"
 
 
+class _TileProgress:
+    """The search of ``n`` tiles as one report: the mean of the tiles' fractions, the latest tile's text."""
+
+    def __init__(self, report: Report, n: int) -> None:
+        self.report, self.fractions = report, np.zeros(n)
+
+    def __call__(self, k: int, fraction: float, text: str = "") -> None:
+        self.fractions[k] = max(self.fractions[k], min(float(fraction), 1.0))
+        n = len(self.fractions)
+        self.report(float(self.fractions.mean()), text if n == 1 else f"tile {k + 1} of {n}: {text}")
+
+
+def _drain(queue, tiles: _TileProgress) -> None:
+    """Pass on every progress message the workers have sent so far."""
+    import queue as stdlib_queue
+
+    while True:
+        try:
+            k, fraction, text = queue.get_nowait()
+        except (stdlib_queue.Empty, OSError, ValueError):
+            return
+        tiles(k, fraction, text)
+
+
 def _search_pool(path: str, method: str, tiles: list[Tile], threshold: float | None, workers: int,
-                 progress: Callable[[float], None], search=detect_tile) -> list[QTable]:
-    """Search ``tiles`` in ``workers`` spawned processes; tables in tile order, progress as tiles finish."""
+                 progress: Report, search=detect_tile) -> list[QTable]:
+    """Search ``tiles`` in ``workers`` spawned processes; tables in tile order, progress as the tiles move."""
     tables: list[QTable | None] = [None] * len(tiles)
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,
-                             initargs=(method,)) as pool:
-        futures = {pool.submit(search, path, method, t, threshold): k for k, t in enumerate(tiles)}
-        pending, done_count = set(futures), 0
+    context = get_context("spawn")
+    queue = context.Queue()
+    moved = _TileProgress(progress, len(tiles))
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                             initargs=(method, queue)) as pool:
+        futures = {pool.submit(_search_reporting, search, k, path, method, t, threshold): k
+                   for k, t in enumerate(tiles)}
+        pending = set(futures)
         try:
             while pending:
-                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                done, pending = wait(pending, timeout=0.25, return_when=FIRST_EXCEPTION)
+                _drain(queue, moved)
                 for future in sorted(done, key=futures.get):
                     k = futures[future]
                     exc = future.exception()
@@ -182,28 +236,32 @@ def _search_pool(path: str, method: str, tiles: list[Tile], threshold: float | N
                         raise AstroMLError(f"HI detection failed in {_describe(k, tiles[k])} of {path}: {why}") \
                             from exc
                     tables[k] = future.result()
-                    done_count += 1
-                    progress(done_count / len(tiles))
+                    moved(k, 1.0, "searched")
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             for proc in list((getattr(pool, "_processes", None) or {}).values()):
                 proc.terminate()    # stop tiles still running: the search has failed
             raise
+        finally:
+            queue.close()
     return tables
 
 
 def detect_tiled(path, method: str = "model", *, threshold: float | None = None, tile=DEFAULT_TILE,
                  overlap=DEFAULT_OVERLAP, scheduler: str | None = None, workers: int | None = None,
-                 progress: Callable[[float], None] = lambda f: None) -> QTable:
+                 progress: Report = quiet) -> QTable:
     """Detect in tiles, on the dask.distributed scheduler at ``scheduler`` (or ``ASTROML_DASK_SCHEDULER``)
     when given, else in ``workers`` local processes (default :func:`default_workers`; 1: in this process);
-    returns one catalogue, ids renumbered, sorted by channel, the same whatever the workers."""
+    returns one catalogue, ids renumbered, sorted by channel, the same whatever the workers.
+    ``progress(fraction, text)`` hears of every phase of every tile (of whole tiles on a cluster)."""
     from ...data import open_cube
 
     shape = open_cube(path).shape
     tiles = tiles_for(shape, tile, overlap)
     client = _client(scheduler)
     workers = default_workers(len(tiles)) if workers is None else max(1, min(int(workers), len(tiles)))
+    phases = Phases(progress, dict(search=1.0, calibrate=0.005, catalogue=0.005))
+    moved = _TileProgress(phases.start("search", "searching"), len(tiles))
     tables = []
     if client is not None:
         try:
@@ -211,19 +269,21 @@ def detect_tiled(path, method: str = "model", *, threshold: float | None = None,
                                  [threshold] * len(tiles), pure=False)
             for k, future in enumerate(futures):
                 tables.append(client.gather(future))
-                progress((k + 1) / len(tiles))
+                moved(k, 1.0, "searched on the cluster")
         finally:
             client.close()
     elif workers > 1:
-        tables = _search_pool(str(path), method, tiles, threshold, workers, progress)
+        tables = _search_pool(str(path), method, tiles, threshold, workers, phases.report)
     else:
         for k, t in enumerate(tiles):
-            tables.append(detect_tile(str(path), method, t, threshold,
-                                      progress=lambda f, k=k: progress((k + f) / len(tiles))))
+            tables.append(detect_tile(str(path), method, t, threshold, progress=partial(moved, k)))
     if method == "model":
+        phases.start("calibrate", "calibrating reliabilities on the whole cube's noise candidates")
         out = _calibrate_whole_cube(tables, int(np.prod(shape)), threshold)
     else:
         out = vstack(tables, metadata_conflicts="silent")
+    phases.start("catalogue", f"building the catalogue of {len(out)} sources")
     out.sort(["chan", "y", "x"])
     out["id"] = np.arange(len(out), dtype=np.int64)
+    phases.report(1.0)
     return out

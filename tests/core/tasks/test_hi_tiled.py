@@ -76,7 +76,7 @@ def test_two_worker_processes_give_the_in_process_catalogue(tiny_path):
     assert len(plan_tiles(open_cube(tiny_path).shape, **TINY_TILES)) >= 4
     seen = []
     one = detect_tiled(tiny_path, "baseline", workers=1, **TINY_TILES)
-    two = detect_tiled(tiny_path, "baseline", workers=2, progress=seen.append, **TINY_TILES)
+    two = detect_tiled(tiny_path, "baseline", workers=2, progress=lambda f, text: seen.append(f), **TINY_TILES)
     assert len(two) == len(one) >= 2
     assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
     for col in ("id", "chan", "x", "y", "score", "central_freq", "ra", "dec", "line_flux_integral"):
@@ -98,7 +98,7 @@ def test_a_failing_worker_raises_astroml_error_naming_the_tile(tiny_path):
 
     tiles = plan_tiles(open_cube(tiny_path).shape, **TINY_TILES)
     with pytest.raises(AstroMLError, match=r"tile \d+ \(channels 0–96.*disk went away"):
-        _search_pool(str(tiny_path), "baseline", tiles, None, 2, lambda f: None, search=boom)
+        _search_pool(str(tiny_path), "baseline", tiles, None, 2, lambda f, text: None, search=boom)
 
 
 def test_workers_default_and_environment(monkeypatch):
