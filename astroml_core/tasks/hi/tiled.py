@@ -242,8 +242,7 @@ def _search_pool(path: str, method: str, tiles: list[Tile], threshold: float | N
             for proc in list((getattr(pool, "_processes", None) or {}).values()):
                 proc.terminate()    # stop tiles still running: the search has failed
             raise
-        finally:
-            queue.close()
+    queue.close()      # only now: the workers have exited, their last messages flushed into the pipe
     return tables
 
 
