@@ -83,7 +83,10 @@ def read_card(name: str, model_dir: Path = MODEL_DIR) -> tuple[dict, str]:
     """(front matter dict, Markdown body) of a model's card."""
     path = model_dir / name / "card.md"
     if not path.exists():
-        raise UnknownModelError(f"no model card at {path}; train it with `python -m astroml_core.train`")
+        err = UnknownModelError(f"model {name} has no card ({name}/card.md under the model folder); train it with "
+                                "`python -m astroml_core.train`")
+        err.path = str(path)                       # the full path, for logs only
+        raise err
     text = path.read_text()
     _, front, body = text.split("---\n", 2)
     return yaml.safe_load(front), body

@@ -12,6 +12,7 @@ import panel as pn
 
 from astroml_core.config import settings
 from astroml_core.data import list_fits, resolve_under_root
+from astroml_core.data.shown_paths import forget_upload, register_upload
 from astroml_core.errors import InvalidFITSError
 
 from ..auth import current_user
@@ -61,7 +62,7 @@ class CubeSource(pn.viewable.Viewer):
             multiple=on_paths is not None, width=260, height=110, layout="compact",
             disabled=not self._can_upload, css_classes=["cube-upload"])
         self.path_input = pn.widgets.AutocompleteInput(
-            label=f"Path under the data root ({cfg.data_root})", options=list_fits(cfg.data_root, private=cfg.private_dirs),
+            label="Path under the data root", options=list_fits(cfg.data_root, private=cfg.private_dirs),
             restrict=False, min_characters=1, case_sensitive=False, search_strategy="includes",
             placeholder=_example_path(demos, cfg), width=260, css_classes=["cube-path"])
         self.path_button = pn.widgets.Button(label="Open path", color="primary", width=120,
@@ -87,6 +88,8 @@ class CubeSource(pn.viewable.Viewer):
 
     def _uploaded(self, files: list[tuple[Path, str]]) -> None:
         """Open the files the dropper has written (``(path, name as sent)``; the name is only a label)."""
+        for path, name in files:              # messages and exports name the file as its sender did
+            register_upload(path, name)
         self._uploads.extend(path for path, _ in files)
         if self._on_paths is not None and len(files) > 1:       # several files dropped together: one set
             self._on_paths([p for p, _ in files], f"upload: {len(files)} files")
@@ -102,6 +105,7 @@ class CubeSource(pn.viewable.Viewer):
         """Delete this session's uploaded files when the session ends."""
         for path in self._uploads:
             path.unlink(missing_ok=True)
+            forget_upload(path)
 
     def __panel__(self):
         limit = self._cfg.max_upload_bytes / 2**20

@@ -7,6 +7,7 @@ from typing import Callable
 
 import panel as pn
 
+from astroml_core.data.shown_paths import scrub_text, shown_path
 from astroml_core.errors import InvalidVoteError
 from astroml_core.vetting import open_store
 
@@ -53,7 +54,9 @@ class SendToVetting(pn.viewable.Viewer):
         kind, labels, candidates, provenance = self._build()
         if not candidates:
             raise InvalidVoteError("nothing to send: select or detect some candidates first")
-        name = name or f"{self._default_name()} ({datetime.datetime.now():%Y-%m-%d %H:%M:%S})"
+        name = name or f"{scrub_text(self._default_name())} ({datetime.datetime.now():%Y-%m-%d %H:%M:%S})"
+        if provenance.get("source"):            # the campaign names its file as users know it
+            provenance = {**provenance, "source": shown_path(provenance["source"])}
         cid = open_store().create_campaign(current_user(), name, kind, labels, candidates[:MAX_CANDIDATES],
                                            **provenance)
         return cid, name, len(candidates)

@@ -131,8 +131,7 @@ class StreamingFileDropper(pn.widgets.FileDropper):
             return
         except Exception as exc:        # a malformed message: refuse the file, keep the session
             log.warning("upload %r refused: %s", name[:100], exc)
-            self._refuse(name, InvalidFITSError(f"the upload of {name[:200]} broke off ({type(exc).__name__}); "
-                                                "try again"))
+            self._refuse(name, InvalidFITSError(f"the upload of {name[:200]} broke off; try again"))
             return
         if finished:
             self._maybe_hand_over()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import re
 from concurrent.futures import CancelledError
 from functools import partial
 from pathlib import Path
@@ -23,6 +22,7 @@ from astroml_core.display.rgb import composite, rgba_uint32, segment_rgba
 from astroml_core.service.worker import Cancelled, file_key, service
 from astroml_core.tasks.deblend import METHODS, deblend_all, joined_table, model_image
 from astroml_core.data.tables import table_bytes
+from astroml_core.data.shown_paths import scrub_text, shown_path
 from astroml_core.tasks.deblend.background import sky_subtracted
 from astroml_core.tasks.deblend.detection import image_noise
 from astroml_core.tasks.deblend.export import masks_bytes, regions_bytes, source_table
@@ -41,7 +41,6 @@ from ..components.url_state import copy_link_button, link_path, open_linked_or_d
 
 __all__ = ["DeblendPage", "PAGE"]
 
-_UPLOAD_PREFIX = re.compile(r"\b[0-9a-f]{12}_(?=\S+\.fit)")     # save_upload's unique prefix: notes name the file as sent
 
 PAGE = dict(slug="deblend", title="Deblending",
             blurb="Overlapping galaxies on g, r, i, z images: a colour composite with the segmentation masks "
@@ -136,7 +135,7 @@ class DeblendPage(pn.viewable.Viewer):
         self.title.object = f"### {md_text(label)}"
         self.file = link_path(path) if isinstance(path, Path) else ""
         px = f"{image.pixel_arcsec:.3f}″" if image.pixel_arcsec else "no WCS"
-        self.notes.object = "<br>".join(f"· {html_text(_UPLOAD_PREFIX.sub('', note))}" for note in image.notes)
+        self.notes.object = "<br>".join(f"· {html_text(scrub_text(note))}" for note in image.notes)
         psf = md_text(", ".join(f"{b} {f:.2f}″" for b, f in zip(image.bands, image.psf_fwhm_arcsec) if f))
         self.info.object = (f"**Bands** {md_text(', '.join(image.bands))} · **Size** {image.shape[1]} × {image.shape[0]} px · "
                             f"**Pixel** {px} · **Unit** {md_text(image.unit or 'raw (uncalibrated)')}" +
@@ -254,7 +253,7 @@ class DeblendPage(pn.viewable.Viewer):
             self.table.value = None
             self._draw_masks()
             return
-        stem = Path(str(self.image.path)).stem
+        stem = Path(shown_path(self.image.path)).stem        # an upload's own name, not the server's
         for button in self.downloads:
             suffix = Path(button.filename).suffix
             button.filename = f"{stem}_{self.method}_{'masks' if suffix == '.fits' else 'sources'}{suffix}"

@@ -41,7 +41,7 @@ class LandingPage(pn.viewable.Viewer):
     def _server() -> pn.viewable.Viewable:
         cfg = settings()
         files = list_fits(cfg.data_root)
-        text = (f"**Data root** `{cfg.data_root}` — {len(files)} FITS file{'s' if len(files) != 1 else ''} "
+        text = (f"**Data root** {len(files)} FITS file{'s' if len(files) != 1 else ''} "   # not its server path
                 f"can be opened by path  \n**Uploads** up to {cfg.max_upload_bytes / 2**20:,.0f} MB, "
                 f"deleted when the session ends  \n**Largest file opened** {cfg.max_cube_bytes / 2**30:,.0f} GB")
         return pn.Card(pn.pane.Markdown(text, styles={"font-size": "14px"}), title="This server", width=480,

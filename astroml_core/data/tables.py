@@ -8,6 +8,7 @@ from pathlib import Path
 
 from astropy.table import QTable, Table
 
+from .shown_paths import scrub_meta
 from ..errors import AstroMLError
 
 __all__ = ["TABLE_FORMATS", "write_table", "table_bytes"]
@@ -21,6 +22,8 @@ def write_table(table: Table, path: str | os.PathLike) -> Path:
     fmt = TABLE_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise AstroMLError(f"{path.name}: write one of {', '.join(sorted(TABLE_FORMATS))}")
+    table = table.copy(copy_data=False)         # its meta names files as users know them (no server paths)
+    table.meta = scrub_meta(table.meta)
     if fmt == "votable":
         _write_votable(table, path)
         return path

@@ -32,6 +32,8 @@ RESULTS_KEPT = 32   # keyed results remembered per service (most recently used)
 class Cancelled(AstroMLError):
     """The job was cancelled by its owner."""
 
+    title = "Stopped"
+
 
 @dataclass
 class Job:

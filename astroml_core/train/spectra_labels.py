@@ -58,7 +58,7 @@ def read_labels(path: str | Path) -> VotedSet:
         wanted.setdefault(str(r["file"]), []).append((int(r["row"]), index[label]))
     xs, ys = [], []
     for file, pairs in wanted.items():
-        spectra = open_spectra(file)
+        spectra = open_spectra(_under_root(file))
         rows = np.array([p[0] for p in pairs])
         order = np.argsort(rows)
         flux, ivar = spectra.rows(rows[order])
@@ -68,6 +68,14 @@ def read_labels(path: str | Path) -> VotedSet:
         raise InvalidVoteError(f"no row of {Path(path).name} has a consensus among the classes "
                                f"(left out: {skipped or 'nothing'})")
     return VotedSet(np.concatenate(xs), np.concatenate(ys).astype(np.int64), skipped)
+
+
+def _under_root(file: str) -> Path:
+    """A vetting export's file: absolute as written by old exports, else relative to the data root."""
+    from ..config import settings
+
+    path = Path(file)
+    return path if path.is_absolute() else settings().data_root / path
 
 
 def _predict(model, x: np.ndarray) -> np.ndarray:

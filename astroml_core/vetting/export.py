@@ -2,7 +2,8 @@
 
 One row per candidate: its data reference, what the model said, vote counts per label, the majority and
 its agreement, Dawid–Skene's label and probability. The table's meta (ECSV header, VOTable INFO) names
-the campaign, model, version and card hash, the database and who exported it when.
+the campaign, model, version and card hash, the database and who exported it when. Files are named
+relative to the data root (uploads by their sender's name), never by the server's absolute paths.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from astropy.table import Table
 
+from ..data.shown_paths import shown_path
 from ..data.tables import table_bytes
 from ..errors import InvalidVoteError
 from .schema import utcnow
@@ -32,8 +34,9 @@ def campaign_table(store: VettingStore, campaign_id: int, by: str | None) -> Tab
     rows = []
     for c in cands:
         k = cons[c.id]
-        rows.append({"candidate_id": c.id, "name": c.name, "file": str(c.ref.get("file", "")),
-                     "row": int(c.ref.get("row", -1)), "ref": json.dumps(c.ref, sort_keys=True),
+        ref = {**c.ref, "file": shown_path(c.ref["file"])} if c.ref.get("file") else c.ref
+        rows.append({"candidate_id": c.id, "name": c.name, "file": str(ref.get("file", "")),
+                     "row": int(c.ref.get("row", -1)), "ref": json.dumps(ref, sort_keys=True),
                      "model_label": c.model_label, "score": c.score, "uncertainty": c.uncertainty,
                      "n_votes": k.n_votes, **{f"votes_{lab}": k.counts[lab] for lab in info.labels},
                      "majority": k.majority or "", "agreement": k.agreement,
@@ -43,10 +46,16 @@ def campaign_table(store: VettingStore, campaign_id: int, by: str | None) -> Tab
     table.meta.update({
         "campaign": info.name, "campaign_id": info.id, "kind": info.kind, "labels": list(info.labels),
         "model_name": info.model_name, "model_version": info.model_version, "card_sha256": info.card_sha256,
-        "source": info.source, "database": store.public_url, "exported_by": by_name,
+        "source": shown_path(info.source) if info.source else "", "database": _shown_url(store.public_url),
+        "exported_by": by_name,
         "exported_at": utcnow().isoformat(timespec="seconds"),
         "consensus": "majority of votes; Dawid & Skene (1979) EM label where a candidate has >= 3 votes"})
     return table
+
+
+def _shown_url(url: str) -> str:
+    """A database URL as an export names it: a SQLite file by its path relative to the data root."""
+    return f"sqlite:///{shown_path(url[len('sqlite:///'):])}" if url.startswith("sqlite:///") else url
 
 
 def campaign_bytes(store: VettingStore, campaign_id: int, by: str | None, suffix: str) -> bytes:

@@ -146,7 +146,7 @@ def test_contours_of_a_fits_image_in_its_own_unit_and_one_off_the_grid_refused(p
     page.locator(".contour-draw button").click()
     banner = page.locator(".error-banner")
     banner.wait_for(state="visible")
-    assert "ShapeError" in text(page, ".error-banner") and "reproject" in text(page, ".error-banner")
+    assert "The data has the wrong shape" in text(page, ".error-banner") and "reproject" in text(page, ".error-banner")
     path.fill("overlay/blob.fits")
     page.locator(".contour-draw button").click()
     levels = wait_until(lambda: contour_levels(page), what="contours of the FITS image")

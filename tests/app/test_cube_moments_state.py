@@ -84,7 +84,7 @@ def test_an_uploaded_sofia_mask_is_used_and_a_wrong_shape_refused(page):
     bad = io.BytesIO()
     fits.PrimaryHDU(np.zeros((shape[0], shape[1], shape[2] + 2), np.int16)).writeto(bad)
     page.moments.upload.param.update(filename="other_mask.fits", value=bad.getvalue())
-    assert "ShapeError" in page.banner.error_text and r"other\_mask\.fits has shape" in page.banner.error_text
+    assert "The data has the wrong shape" in page.banner.error_text and r"other\_mask\.fits has shape" in page.banner.error_text
 
 
 def test_save_fits_writes_the_map_shown_with_wcs_and_unit(page):

@@ -181,7 +181,7 @@ def test_corrupt_upload_shows_the_error_then_the_demo_opens_again(page, server):
         files=[{"name": "broken.fits", "mimeType": "application/fits", "buffer": junk}])
     banner = page.locator(".error-banner")
     banner.wait_for(state="visible")
-    assert "InvalidFITSError" in text(page, ".error-banner") and "broken.fits" in text(page, ".error-banner")
+    assert "Could not read the file" in text(page, ".error-banner") and "broken.fits" in text(page, ".error-banner")
     ch0, _ = channel_state(page)             # the cube that was open is still shown
     page.locator(".source-choice .bk-btn", has_text="Demo").click()
     page.locator(".open-demo button").click()
@@ -200,7 +200,7 @@ def test_server_path_outside_the_data_root_is_refused_and_inside_opens(page, ser
     page.locator(".open-path button").click()
     banner = page.locator(".error-banner")
     banner.wait_for(state="visible")
-    assert "PathNotAllowedError" in text(page, ".error-banner") and "outside the data root" in text(page, ".error-banner")
+    assert "That path cannot be opened" in text(page, ".error-banner") and "outside the data root" in text(page, ".error-banner")
     box.fill("demo/hi_demo.fits")
     page.locator(".open-path button").click()
     banner.wait_for(state="hidden")

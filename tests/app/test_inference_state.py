@@ -33,7 +33,7 @@ def test_a_bad_file_leaves_the_open_lightcone_and_says_why(inference, data_root)
     bad.write_bytes(b"not fits at all")
     page.open(bad, "bad")
     assert page.data is before
-    assert page.banner._error.visible and "InvalidFITSError" in page.banner._error.object
+    assert page.banner._error.visible and "Could not read the file" in page.banner._error.object
 
 
 def test_a_lightcone_wider_than_the_training_box_is_read_whole_and_the_page_warns_of_its_calibration(inference, data_root):

@@ -117,7 +117,7 @@ def test_a_catalogue_upload_shows_the_formats_we_read(formats_server, page, tmp_
     _upload(page, "GAMA_HzVs28.fits", corpus_path("gama_table").read_bytes())
     page.locator(".error-banner").wait_for(state="visible")
     banner = text(page, ".error-banner")
-    assert "UnsupportedFormatError" in banner and "GAMA_HzVs28.fits is not a spectrum file we can read" in banner
+    assert "Not a format we read" in banner and "GAMA_HzVs28.fits is not a spectrum file we can read" in banner
     notes = wait_until(lambda: (t := _notes(page)) and "Spectrum formats we read" in t and t,
                        what="the list of formats")
     for fmt in SUPPORTED_SPECTRUM_FORMATS:

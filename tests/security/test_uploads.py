@@ -189,7 +189,7 @@ def test_oversized_upload_with_the_browser_check_bypassed_is_refused_with_little
     sampler.start()
     try:
         page.locator("input.filepond--browser").set_input_files(str(big))
-        wait_until(lambda: "TooLargeError" in text(page, ".error-banner"), timeout=60, what="the refusal")
+        wait_until(lambda: "Too large" in text(page, ".error-banner"), timeout=60, what="the refusal")
         # the browser goes on sending its chunks: wait until it has sent them all
         wait_until(lambda: (s := page.evaluate(ITEM_STATE)) and not any(x.endswith("processing") for x in s) and s,
                    timeout=120, what="the browser to finish sending")
@@ -236,7 +236,7 @@ def test_guests_cannot_upload_when_uploads_need_a_login(users_only, page):
     assert page.evaluate(NO_BROWSER_CHECK) == 1
     page.locator("input.filepond--browser").set_input_files(
         files=[{"name": "guest.fits", "mimeType": "application/fits", "buffer": _small_cube()}])
-    wait_until(lambda: "NotLoggedInError" in text(page, ".error-banner"), timeout=30, what="the refusal")
+    wait_until(lambda: "Log in first" in text(page, ".error-banner"), timeout=30, what="the refusal")
     assert "log in to upload" in text(page, ".error-banner")
     assert _leftovers(root) == []
 

@@ -173,4 +173,4 @@ def test_unusable_paths_in_the_link_are_refused_plainly(hostile_server, guarded,
     guarded.goto(f"{url}/cubes?file={path}")
     _shown_safely(guarded, says, "the path's refusal")
     banner = text(guarded, ".error-banner")
-    assert "PathNotAllowedError" in banner and "Internal error" not in banner
+    assert "That path cannot be opened" in banner and "Something went wrong" not in banner

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
 from astropy.table import QTable
 
+from ...data.shown_paths import scrub_text, shown_path
 from .model import DeblendResult
 
 __all__ = ["source_table", "segmentation_fits", "write_sources", "write_masks", "masks_bytes", "segment_ellipses",
@@ -25,7 +27,9 @@ def source_table(image, result: DeblendResult) -> QTable:
         if name.startswith("flux_"):              # fluxes and their errors
             table[name].unit = image.unit or None
     method = table.meta.get("method", "")
-    table.meta.update(image=Path(str(image.path)).name, segmentation="masks: 0 sky, id + 1 for row id")
+    table.meta.update(image=shown_path(image.path), segmentation="masks: 0 sky, id + 1 for row id")
+    if "image_notes" in table.meta:             # notes name files: as the user knows them, not as stored
+        table.meta["image_notes"] = [scrub_text(n) for n in table.meta["image_notes"]]
     if method == "model":
         table.meta.update(model_provenance("deblend_unet"))
     return table
@@ -35,7 +39,7 @@ def segmentation_fits(image, result: DeblendResult) -> fits.HDUList:
     """The segmentation map (0 sky, i + 1 for catalogue row i) with the image's WCS and the method."""
     header = image.wcs.to_header() if image.wcs is not None else fits.Header()
     header["METHOD"] = (result.catalogue.meta.get("method", ""), "deblending method")
-    header["IMAGE"] = (Path(str(image.path)).name[:60], "deblended image")
+    header["IMAGE"] = (re.sub(r"[^ -~]", "?", shown_path(image.path))[-60:], "deblended image")   # FITS: ASCII
     header["COMMENT"] = "segmentation: 0 sky, i + 1 for catalogue row i"
     return fits.HDUList([fits.PrimaryHDU(result.segmap.astype(np.int32), header=header)])
 

@@ -21,6 +21,7 @@ from astropy.io import fits
 from astropy.table import QTable
 
 from ...data.fitsfile import open_fits_checked
+from ...data.shown_paths import shown_path
 from ...errors import MissingWCSError, NonFiniteError, ShapeError
 from ...sim.lightcone import PARAMETER_NAMES, PARAMETERS, LightconeConfig
 from .lightcone_redshift import redshift_table, slice_redshifts
@@ -43,6 +44,7 @@ class LightconeData:
     truth: dict | None = None
     xhi: np.ndarray | None = None
     notes: tuple[str, ...] = ()         # what was assumed to read it (e.g. the cosmology behind slice redshifts)
+    source: str = ""                    # the file as exports name it (data-root relative, or an upload's sent name)
 
 
 def parameter_unit(name: str) -> u.Unit:
@@ -84,7 +86,7 @@ def open_lightcone(path: str | os.PathLike, *, max_bytes: int | None = None) -> 
             raise NonFiniteError(f"{name} has {int(bad.sum())} NaN or infinite cells; fill or flag them before inference")
         truth = {k: float(header[k]) for k in PARAMETER_NAMES if _is_number(header.get(k))} or None
         return LightconeData(np.moveaxis(cube, 0, -1) * scale, z.z, float(cell), name, truth, _xhi(hdul, hdu.shape[0]),
-                             z.notes)
+                             z.notes, shown_path(path))
 
 
 def _xhi(hdul: fits.HDUList, n_los: int) -> np.ndarray | None:
@@ -200,7 +202,7 @@ def lightcone_posterior(data: LightconeData, *, n_samples: int = 10_000, seed: i
     samples = from_unit(torch.from_numpy(z).float(), low, high).numpy()
     table = QTable({p.name: samples[:, i] * parameter_unit(p.name) for i, p in enumerate(PARAMETERS)})
     z_range = [float(MODEL_GRID.z_min), _redshift_at(data, n_los)]
-    table.meta.update(lightcone=data.name, truth=data.truth, model="lightcone_flow", z_range=z_range,
+    table.meta.update(lightcone=data.source or data.name, truth=data.truth, model="lightcone_flow", z_range=z_range,
                       in_distribution=verdict.in_distribution, applicability=verdict.meta(),
                       notes=[*data.notes, *grid_notes(data), *_reading_notes(verdict, n_los, z_range)])
     return table
