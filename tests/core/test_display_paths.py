@@ -133,3 +133,13 @@ def test_a_failed_tile_names_the_cube_relative_to_the_root_and_hides_internal_te
     assert err.path == str(path)
     typed = _tile_failed(path, "tile 1 of 4", errors.NonFiniteError("the tile holds only NaN"))
     assert str(typed).endswith("the tile holds only NaN") and "NonFiniteError" not in str(typed)
+
+
+def test_the_cli_prints_a_typed_error_without_its_class_name_and_keeps_its_exit_status(tmp_path, capsys):
+    from astroml_core.cli import main
+
+    junk = tmp_path / "junk.fits"
+    junk.write_bytes(b"SIMPLE  =                    T" + b"\xff" * 5000)
+    assert main(["info", str(junk)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: junk.fits could not be read as FITS") and "InvalidFITSError" not in err
