@@ -99,7 +99,9 @@ def scrub_text(text: str, root: str | os.PathLike | None = None) -> str:
     base = _root(root)
     for folder, said in sorted({(str(_upload_dir(base)), "the upload folder"), (str(base), "the data root")},
                                key=lambda f: -len(f[0])):
-        folder = re.escape(folder.rstrip("/"))
+        if folder.rstrip("/") == "":
+            continue                        # a data root of / leaves every path as it is
+        folder = r"(?<![\w./-])" + re.escape(folder.rstrip("/"))     # the whole folder, not a tail of another
         text = re.sub(folder + "/", "", text)
         text = re.sub(folder + r"(?![\w.-])", said, text)
     return re.sub(r"\b[0-9a-f]{12}_(?=[\w.-]+\.(?:fits?|fts|fz|gz|ecsv|csv|xml|vot|reg|crtf)\b)", "", text)

@@ -45,6 +45,8 @@ def test_scrub_text_takes_the_root_and_the_stored_upload_names_out_of_a_message(
     assert shown == ("my galaxy (v2).fits ends early; see my galaxy (v2).fits; demo/x.fits and sub and "
                      "the data root")
     assert scrub_text(f"{data_root}2/a.fits") == f"{data_root}2/a.fits"       # another folder is left alone
+    assert scrub_text(f"/mnt{data_root}/a.fits") == f"/mnt{data_root}/a.fits"     # and one that ends like it
+    assert scrub_text("/srv/x/a.fits", root="/") == "/srv/x/a.fits"
     meta = scrub_meta({"cube": str(upload), "notes": [f"{data_root}/a.fits: repaired"], "n": 3})
     assert meta == {"cube": "my galaxy (v2).fits", "notes": ["a.fits: repaired"], "n": 3}
 
