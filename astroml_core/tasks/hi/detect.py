@@ -6,6 +6,7 @@ from typing import Callable
 import numpy as np
 from astropy.table import QTable
 
+from ...data.shown_paths import shown_path
 from ...errors import AstroMLError
 from .applicability import cube_notes
 from .tiled import DEFAULT_OVERLAP, DEFAULT_TILE, detect_tiled
@@ -38,7 +39,7 @@ def detect(cube, method: str = "model", *, threshold: float | None = None, tile=
         threshold = _default_threshold(method)
     table["accepted"] = np.asarray(table["score"]) >= threshold
     notes = cube_notes(cube) + [n for n in table.meta.get("notes", []) if n]
-    table.meta.update(method=method, threshold=float(threshold), cube=str(cube.path), notes=list(dict.fromkeys(notes)))
+    table.meta.update(method=method, threshold=float(threshold), cube=shown_path(cube.path), notes=list(dict.fromkeys(notes)))
     progress(1.0, "done")
     return table
 

@@ -15,6 +15,7 @@ baseline's measured peak, ~8 × the tile's float32 bytes above the process's own
 """
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
@@ -26,6 +27,7 @@ from multiprocessing import get_context
 import numpy as np
 from astropy.table import QTable, vstack
 
+from ...data.shown_paths import shown_path
 from ...errors import AstroMLError
 from .progress import Phases, Report, quiet, tile_costs
 
@@ -231,10 +233,7 @@ def _search_pool(path: str, method: str, tiles: list[Tile], threshold: float | N
                     k = futures[future]
                     exc = future.exception()
                     if exc is not None:
-                        why = "its worker process died (out of memory?)" if isinstance(exc, BrokenProcessPool) \
-                            else f"{type(exc).__name__}: {exc}"
-                        raise AstroMLError(f"HI detection failed in {_describe(k, tiles[k])} of {path}: {why}") \
-                            from exc
+                        raise _tile_failed(path, _describe(k, tiles[k]), exc) from exc
                     tables[k] = future.result()
                     moved(k, 1.0, "searched")
         except BaseException:
@@ -286,3 +285,21 @@ def detect_tiled(path, method: str = "model", *, threshold: float | None = None,
     out["id"] = np.arange(len(out), dtype=np.int64)
     phases.report(1.0)
     return out
+
+
+def _tile_failed(path, where: str, exc: BaseException) -> AstroMLError:
+    """The error for a tile whose search failed: the file as the user knows it and why, in words (a typed
+    error's message; anything else only in the server's log, under a reference); the full path is kept
+    on the error's ``path`` for logs (issue 34)."""
+    if isinstance(exc, BrokenProcessPool):
+        why = "its worker process died (out of memory?)"
+    elif isinstance(exc, AstroMLError):
+        why = str(exc)
+    else:
+        ref = os.urandom(3).hex()
+        logging.getLogger(__name__).error("HI tile search failed in %s of %s (reference %s)", where, path, ref,
+                                          exc_info=exc)
+        why = f"an internal error (reference {ref}; the server's log has the details)"
+    err = AstroMLError(f"HI detection failed in {where} of {shown_path(path)}: {why}")
+    err.path = str(path)
+    return err
