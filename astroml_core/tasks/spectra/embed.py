@@ -7,8 +7,11 @@ neighbour search fast and the map the same for the same seed.
 """
 from __future__ import annotations
 
+import io
 import os
+import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -45,27 +48,74 @@ def _standardise(x: np.ndarray, state: dict | None = None) -> tuple[np.ndarray, 
     return ((x - state["mean"]) / state["std"]) @ state["basis"], state
 
 
-def _umap(x: np.ndarray, seed: int):
+Progress = Callable[[float, str], None]
+
+
+def _quiet(fraction: float, message: str) -> None:
+    """No one is listening."""
+
+
+class _EpochCounter(io.StringIO):
+    """A file for UMAP's tqdm bar (``bar_format`` "{n} {total}"): each line it writes is reported as layout epoch
+    n of total, so the progress comes from the optimisation itself."""
+
+    def __init__(self, progress: Progress, start: float, end: float) -> None:
+        super().__init__()
+        self._progress, self._start, self._end = progress, start, end
+
+    def write(self, text: str) -> int:
+        """Report the last "n total" pair in ``text``."""
+        pairs = re.findall(r"(\d+) (\d+)", text)
+        if pairs:
+            n, total = map(int, pairs[-1])
+            if total:
+                self._progress(self._start + (self._end - self._start) * n / total, f"layout: epoch {n} of {total}")
+        return len(text)
+
+
+def _umap(x: np.ndarray, seed: int, progress: Progress = _quiet):
     os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "astroml-numba"))
     import umap
 
     small = len(x) < SMALL_SET            # a spectral start needs a graph bigger than a handful of points
+    bar = dict(disable=False, file=_EpochCounter(progress, 0.35, 0.99), bar_format="{n} {total}\n", mininterval=0.5)
     mapper = umap.UMAP(n_neighbors=min(15, len(x) - 1), min_dist=0.1, random_state=seed, n_jobs=1, low_memory=True,
-                       init="random" if small else "spectral")
-    return mapper.fit_transform(x), mapper
+                       init="random" if small else "spectral", tqdm_kwds=bar)
+    progress(0.02, "neighbour graph and spectral start")
+    coords = mapper.fit_transform(x)
+    mapper.tqdm_kwds = {}                 # the counter holds the caller's progress: not pickled with the map
+    return coords, mapper
 
 
-def _tsne(x: np.ndarray, seed: int):
+TSNE_EXAGGERATION_ITER, TSNE_ITER = 250, 500        # openTSNE's defaults, run here phase by phase to report each
+
+
+def _tsne(x: np.ndarray, seed: int, progress: Progress = _quiet):
+    """openTSNE's ``fit`` (the same two optimisation phases, so the same map), reporting its affinities and every
+    25 iterations of each phase through openTSNE's callbacks."""
     from openTSNE import TSNE
 
     perplexity = 30 if len(x) >= SMALL_SET else max(2.0, (len(x) - 1) / 3)     # perplexity must stay below N / 3
-    emb = TSNE(perplexity=perplexity, n_jobs=2, random_state=seed, verbose=False).fit(x)
+    tsne = TSNE(perplexity=perplexity, n_jobs=2, random_state=seed, verbose=False,
+                early_exaggeration_iter=TSNE_EXAGGERATION_ITER, n_iter=TSNE_ITER)
+    progress(0.02, "affinities (nearest neighbours)")
+    emb = tsne.prepare_initial(x)
+    total = TSNE_EXAGGERATION_ITER + TSNE_ITER
+    for done, n_iter, exaggeration, momentum in ((0, TSNE_EXAGGERATION_ITER, tsne.early_exaggeration, tsne.initial_momentum),
+                                                 (TSNE_EXAGGERATION_ITER, TSNE_ITER, tsne.exaggeration, tsne.final_momentum)):
+        def report(i: int, error: float, embedding, done: int = done) -> bool:
+            progress(0.3 + 0.69 * (done + i) / total, f"optimisation: iteration {done + i} of {total}")
+            return False                    # never stop early
+        progress(0.3 + 0.69 * done / total, f"optimisation: iteration {done} of {total}")
+        emb = emb.optimize(n_iter=n_iter, exaggeration=exaggeration, momentum=momentum, inplace=True,
+                           propagate_exception=True, callbacks=report, callbacks_every_iters=25)
     return np.asarray(emb), emb
 
 
 def embed(method: str, *, features: np.ndarray | None = None, latent: np.ndarray | None = None,
-          binned: np.ndarray | None = None, seed: int = 0) -> Embedding:
-    """A 2-D map by ``method``: 'umap'/'tsne' need ``features``, 'vae' ``latent``, 'pca' ``binned`` (N, bins)."""
+          binned: np.ndarray | None = None, seed: int = 0, progress: Progress | None = None) -> Embedding:
+    """A 2-D map by ``method``: 'umap'/'tsne' need ``features``, 'vae' ``latent``, 'pca' ``binned`` (N, bins).
+    ``progress(fraction, message)`` hears UMAP's layout epochs and t-SNE's phases and iterations as they run."""
     if method in ("umap", "tsne"):
         if len(features) < MIN_FOR_NEIGHBOURS:
             raise ShapeError(f"a {method.upper()} map needs at least {MIN_FOR_NEIGHBOURS} spectra (its neighbour "
@@ -74,7 +124,7 @@ def embed(method: str, *, features: np.ndarray | None = None, latent: np.ndarray
             raise NonFiniteError(f"the classifier's features hold NaN for {int((~np.isfinite(features)).any(1).sum())} "
                                  f"spectra: a {method.upper()} map cannot place them")
         x, pre = _standardise(features)
-        coords, fitted = (_umap if method == "umap" else _tsne)(x, seed)
+        coords, fitted = (_umap if method == "umap" else _tsne)(x, seed, progress or _quiet)
         return Embedding(method, np.asarray(coords, np.float32), (f"{method.upper()} 1", f"{method.upper()} 2"),
                          dict(pre=pre, fitted=fitted))
     if method == "vae":

@@ -41,9 +41,10 @@ def _prepare(path: Path, *, progress) -> Survey:
 
 
 def _embedding(survey: Survey, method: str, *, progress) -> Survey:
-    """Add a UMAP or t-SNE map to the survey (and to its cache)."""
-    progress(0.05, f"{method.upper()} of {len(survey.spectra):,} spectra (about a minute on 2 cores)")
-    add_embedding(survey, method)
+    """Add a UMAP or t-SNE map to the survey (and to its cache), reporting the map's own phases and iterations."""
+    name, n = {"umap": "UMAP", "tsne": "t-SNE"}.get(method, method), len(survey.spectra)
+    noun = "spectrum" if n == 1 else "spectra"
+    add_embedding(survey, method, progress=lambda f, message: progress(f, f"{name} of {n:,} {noun}: {message}"))
     path = survey.spectra.path
     if path is not None:
         save_survey(survey, settings().cache_dir, cache_key(path, _weights_sha()))

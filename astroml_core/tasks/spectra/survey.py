@@ -106,9 +106,9 @@ def analyse(spectra: SpectrumSet, model=None, progress: Progress | None = None) 
     return survey
 
 
-def add_embedding(survey: Survey, method: str, seed: int = 0) -> Embedding:
-    """Compute UMAP or t-SNE of the survey's features and keep it in the survey."""
-    survey.embeddings[method] = embed(method, features=survey.result.features, seed=seed)
+def add_embedding(survey: Survey, method: str, seed: int = 0, progress: Progress | None = None) -> Embedding:
+    """Compute UMAP or t-SNE of the survey's features and keep it in the survey (``progress`` hears its phases)."""
+    survey.embeddings[method] = embed(method, features=survey.result.features, seed=seed, progress=progress)
     return survey.embeddings[method]
 
 
