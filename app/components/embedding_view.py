@@ -31,7 +31,7 @@ class EmbeddingView:
                      y_range=Range1d(0, 1), background_fill_color="white", title="")
         self.image = ColumnDataSource(dict(image=[np.zeros((2, 2), np.uint32)], x=[0.0], y=[0.0], dw=[1.0], dh=[1.0]),
                                       name="embedding-image-source")
-        fig.image_rgba(image="image", x="x", y="y", dw="dw", dh="dh", source=self.image)
+        self._drawn = fig.image_rgba(image="image", x="x", y="y", dw="dw", dh="dh", source=self.image)
         self.points = ColumnDataSource(dict(x=[], y=[], id=[], label=[], predicted=[], p=[], anomaly=[]),
                                        name="embedding-hover-source")
         targets = fig.scatter("x", "y", source=self.points, size=7, alpha=0.0, selection_alpha=0.0,
@@ -49,6 +49,18 @@ class EmbeddingView:
         self.fig = fig
         self._coords: np.ndarray | None = None
         self._hover: dict | None = None
+        self._label = ""
+
+    def title(self, label: str, waiting: str | None = None) -> None:
+        """Name the map on screen by ``label``; with ``waiting`` (the chosen map is still being computed) grey it and
+        say that it is the previous map, so it is never read as the one whose button is pressed."""
+        self._label = label
+        self.wait(waiting)
+
+    def wait(self, waiting: str | None) -> None:
+        """Grey the map and put ``waiting`` ("computing t-SNE… 40%") in its title; None: the map is the chosen one."""
+        self.fig.title.text = self._label if waiting is None else f"Still showing {self._label} · {waiting}"
+        self._drawn.glyph.global_alpha = 1.0 if waiting is None else 0.35
 
     def show(self, coords: np.ndarray, axes: tuple[str, str], hover: dict[str, np.ndarray]) -> None:
         """A new map: fit the ranges to the points (1% margin) and draw."""

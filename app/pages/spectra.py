@@ -18,8 +18,9 @@ from astroml_core.tasks.spectra.classify import UNKNOWN
 from astroml_core.tasks.spectra.display_names import display_name, display_names
 from astroml_core.tasks.spectra.embed import LABELS, MIN_FOR_NEIGHBOURS
 from astroml_core.tasks.spectra.store import store
-from astroml_core.tasks.spectra.survey import Survey, answers, display_rows, scatter_data
+from astroml_core.tasks.spectra.survey import Survey, answers, scatter_data
 
+from ..components.anomaly_table import TOP, AnomalyTable
 from ..components.banner import Banner
 from ..components.confusion_view import ConfusionView
 from ..components.cube_source import CubeSource
@@ -27,7 +28,7 @@ from ..components.embedding_view import EmbeddingView
 from ..components.locking import next_tick, run_io, run_job, with_document_lock
 from ..components.safe_text import html_text, md_text
 from ..components.send_to_vetting import MAX_CANDIDATES, SendToVetting
-from ..components.spectra_stack import SaliencyView, SpectraStack
+from ..components.spectra_stack import SaliencyView, SpectraStack, count
 from ..components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
 
 __all__ = ["SpectraPage", "PAGE"]
@@ -40,7 +41,6 @@ PAGE = dict(slug="spectra", title="Spectra",
 COLOURS = {"true class": None, "predicted class": None, "uncertainty": "uncertainty", "anomaly score": "anomaly",
            "redshift": "z"}
 PROJECTIONS = {"UMAP": "umap", "t-SNE": "tsne", "VAE latent": "vae", "PCA": "pca"}
-TOP_ANOMALIES = 50
 
 
 class SpectraPage(pn.viewable.Viewer):
@@ -81,9 +81,8 @@ class SpectraPage(pn.viewable.Viewer):
                                                   "uncertainty": 105, "anomaly": 90, "z": 80, "snr": 80},
                                           css_classes=["selection-table"], selectable=1)
         self.table.param.watch(self._row_clicked, "selection")
-        self.anomalies = pn.widgets.Tabulator(None, disabled=True, show_index=False, height=330, width=420,
-                                              pagination="local", page_size=12, selectable=1, layout="fit_data_table",
-                                              css_classes=["anomaly-table"])
+        self.unexpected = AnomalyTable(width=560)
+        self.anomalies = self.unexpected.widget
         self.anomalies.param.watch(self._anomaly_clicked, "selection")
         self.export_ecsv = pn.widgets.FileDownload(callback=partial(self._export, "ecsv"), filename="selection.ecsv",
                                                    label="Export ECSV", color="primary", width=130,
@@ -119,16 +118,16 @@ class SpectraPage(pn.viewable.Viewer):
         self.source.keep_until_session_ends(combined)
         self.open(combined, label)
 
-    async def _await(self, doc, job, then) -> None:
+    async def _await(self, doc, job, then, report=None, failed=None) -> None:
         done = asyncio.wrap_future(job.future)
         while not done.done():
             await asyncio.wait([done], timeout=0.25)
-            if not next_tick(doc, partial(self._report, job.fraction, job.message)):
+            if not next_tick(doc, partial(report or self._report, job.fraction, job.message)):
                 return               # the tab was closed: nobody to tell
         try:
             result = done.result()
         except Exception as exc:
-            next_tick(doc, partial(self._failed, exc))
+            next_tick(doc, partial(failed or self._failed, exc))
             return
         next_tick(doc, partial(then, result))
 
@@ -174,7 +173,7 @@ class SpectraPage(pn.viewable.Viewer):
         self._show_notes("How this file was read", survey.spectra.notes)
         self._hover = dict(id=np.asarray(survey.spectra.ids), label=display_names(truth if truth is not None else said),
                            predicted=display_names(said), p=r.probs.max(axis=1), anomaly=r.anomaly)
-        self._show_anomalies()
+        self.unexpected.show(survey)
         self._show_confusion()
         self.selection = np.zeros(0, np.int64)
         self._narrow("colour_by", colours, colours[0])
@@ -205,22 +204,41 @@ class SpectraPage(pn.viewable.Viewer):
         method = PROJECTIONS[self.projection]
         if method not in self.survey.embeddings:
             self._request_embedding(method)
-        if method not in self.survey.embeddings:       # still computing: the VAE latent meanwhile
-            method = "vae"
+        if method in self.survey.embeddings:
+            self._show_map(method)
+        else:                                  # still computing: the map on screen stays, greyed and titled as such
+            if self._coords is None:
+                self._show_map("vae")
+            self.map.wait(f"computing {self.projection}…")
+
+    def _show_map(self, method: str) -> None:
         emb = self.survey.embeddings[method]
         self._coords = emb.coords
         self._rebuild_scatter()
         self.map.show(emb.coords, emb.axes, self._hover)
-        self.map.fig.title.text = LABELS[method]
+        self.map.title(LABELS[method])
 
     def _request_embedding(self, method: str) -> None:
         job = store().embedding(self.survey, method)
-        self.status.object = f"{self._summary}<br>{self.projection}: computing (the VAE latent is shown meanwhile)…"
+        self.status.object = f"{self._summary}<br>{self.projection}: computing (the map shown stays until then)…"
         doc = pn.state.curdoc
         if doc is None or doc.session_context is None:
             job.future.result()
             return
-        pn.state.execute(partial(self._await, doc, job, lambda s: self._embedding_ready(method)))
+        pn.state.execute(partial(self._await, doc, job, lambda s: self._embedding_ready(method),
+                                 partial(self._map_progress, method), partial(self._map_failed, method)))
+
+    def _map_progress(self, method: str, fraction: float, message: str) -> None:
+        """A map's own progress (t-SNE's iterations, UMAP's epochs) in the status and, while chosen, the map's title."""
+        self._report(fraction, message)
+        if PROJECTIONS[self.projection] == method:
+            self.map.wait(f"computing {self.projection}… {fraction:.0%}")
+
+    def _map_failed(self, method: str, exc: BaseException) -> None:
+        """A map that could not be made: the banner says why, the map still shown (greyed) that it will not come."""
+        self._failed(exc)
+        if PROJECTIONS[self.projection] == method:
+            self.map.wait(f"{self.projection} could not be made")
 
     def _embedding_ready(self, method: str) -> None:
         self.progress.visible = False
@@ -310,22 +328,13 @@ class SpectraPage(pn.viewable.Viewer):
         self._show_spectra(index[: self.stack.max_rows], index)
 
     def _show_spectra(self, shown: np.ndarray, index: np.ndarray) -> None:
-        s = self.survey.spectra
-        r = self.survey.result
         if len(index) == 0:
             self._show_atlas()
             self._show_saliency(None)
             return
-        flux, ivar = s.rows(np.sort(shown))
-        order = np.argsort(np.argsort(shown))
-        rows = display_rows(flux, ivar)[order]
-        sample = np.sort(np.random.default_rng(0).choice(index, min(len(index), 500), replace=False))
-        median = np.nanmedian(display_rows(*s.rows(sample)), axis=0) if len(index) > 1 else None
-        names = [_spectrum_name(s.ids[i], r, i) for i in shown]
-        z = float(np.median(np.asarray(s.meta["z"], float)[index])) if "z" in s.meta else None
-        title = (f"{len(shown)} of {len(index):,} selected spectra" +
-                 (f"; lines at z = {z:.3f}, the selection's median" if z is not None else ""))
-        self.stack.show(s.wavelength, rows, names, list(r.pred[shown]), median, z, title)
+        r = self.survey.result
+        self.stack.show_selection(self.survey.spectra, shown, index,
+                                  [_spectrum_name(self.survey.spectra.ids[i], r, i) for i in shown], list(r.pred[shown]))
         self._show_saliency(int(shown[0]))
 
     def _show_saliency(self, i: int | None) -> None:
@@ -340,7 +349,7 @@ class SpectraPage(pn.viewable.Viewer):
 
         s = self.survey.spectra
         flux, ivar = s.rows(slice(i, i + 1))
-        self.saliency.show(wavelength, None, f"What the model sees in {s.ids[i]}: computing…")
+        self.saliency.show(self.stack.wavelength_of(i, wavelength), None, f"What the model sees in {s.ids[i]}: computing…")
         run_job(lambda progress: integrated_gradients(load_model("spectra_net"), flux, ivar),
                 partial(self._saliency_done, i), self.banner.error, name="spectrum saliency",
                 key=("spectrum saliency", file_key(s.path), i) if s.path is not None else None)
@@ -348,7 +357,7 @@ class SpectraPage(pn.viewable.Viewer):
     def _saliency_done(self, i: int, result) -> None:
         att, target = result
         name = self.survey.result.classes[int(target[0])]
-        self.saliency.show(self.survey.spectra.wavelength, att[0],
+        self.saliency.show(self.stack.wavelength_of(i, self.survey.spectra.wavelength), att[0],
                            f"What the model sees in {self.survey.spectra.ids[i]} (top of the stack): pixels that raised "
                            f"(green) or lowered (red) p({name}), integrated gradients")
 
@@ -369,22 +378,10 @@ class SpectraPage(pn.viewable.Viewer):
         with_document_lock(partial(self._show_spectra, np.array([i] + rest), self.selection))
 
     # --- the unexpected and the confusion matrix ----------------------------------------------------
-    def _show_anomalies(self) -> None:
-        import pandas as pd
-
-        r = self.survey.result
-        top = np.argsort(-r.anomaly)[:TOP_ANOMALIES]
-        self._top = top
-        cols = {"rank": np.arange(1, len(top) + 1), "id": np.asarray(self.survey.spectra.ids)[top],
-                "anomaly": np.round(r.anomaly[top], 1), "predicted": display_names(answers(r)[top])}
-        if self.survey.true_class is not None:
-            cols["true"] = self.survey.true_class[top]
-        self.anomalies.value = pd.DataFrame(cols)
-
     def _anomaly_clicked(self, event) -> None:
         if not event.new:
             return
-        i = int(self._top[event.new[0]])
+        i = self.unexpected.spectrum(event.new[0])
         with_document_lock(partial(self._select, np.array([i]), f"anomaly rank {event.new[0] + 1}"))
 
     def _show_confusion(self) -> None:
@@ -402,7 +399,7 @@ class SpectraPage(pn.viewable.Viewer):
         full = confusion_matrix(t, r.pred, len(rows))[:, : len(classes)]
         normal = np.isin(truth, classes)
         acc = np.mean([full[i, i] / max(full[i].sum(), 1) for i in range(len(classes)) if full[i].sum()])
-        self.confusion.show(full, rows, classes, f"{normal.sum():,} spectra of the 13 classes · macro accuracy {acc:.3f}")
+        self.confusion.show(full, rows, classes, f"{count(normal.sum())} of the 13 classes · macro accuracy {acc:.3f}")
 
     def _export(self, fmt: str):
         """The selection (or, with nothing selected, every spectrum) as ECSV or CSV bytes."""
@@ -437,7 +434,7 @@ class SpectraPage(pn.viewable.Viewer):
                                                                         css_classes=["colour-choice"]))))
         tabs = pn.Tabs(("Confusion matrix", pn.pane.Bokeh(self.confusion.fig)),
                        ("The unexpected", pn.Column(
-                           pn.pane.HTML(f"The {TOP_ANOMALIES} highest anomaly scores: click one to read it",
+                           pn.pane.HTML(f"The {TOP} highest anomaly scores: click one to read it",
                                         styles={"font-size": "12px"}), self.anomalies)),
                        css_classes=["spectra-tabs"])
         top = pn.Row(pn.Column(pn.pane.Bokeh(self.map.fig), self.legend), tabs)
