@@ -16,6 +16,8 @@ from bokeh.plotting import figure
 
 from astroml_core.display import PlaneView, Tick
 
+from .sources import replace_data
+
 __all__ = ["ImageView", "COLORMAPS"]
 
 COLORMAPS = {
@@ -110,24 +112,24 @@ class ImageView:
         Pixel x grows to the West, so a PA East of North is a counter-clockwise angle from +y.
         """
         if major_px is None:
-            self.beam.data = dict(x=[], y=[], w=[], h=[], angle=[])
+            replace_data(self.beam, dict(x=[], y=[], w=[], h=[], angle=[]))
             return
         x0, _, y0, _ = self.visible()
         pad = max(major_px, 3) * 0.5 + 3
-        self.beam.data = dict(x=[x0 + pad], y=[y0 + pad], w=[minor_px], h=[major_px],
-                              angle=[float(np.radians(pa_deg))])
+        replace_data(self.beam, dict(x=[x0 + pad], y=[y0 + pad], w=[minor_px], h=[major_px],
+                                     angle=[float(np.radians(pa_deg))]))
 
     def set_sources(self, rows: dict) -> None:
         """Detected sources to outline: x, y (px), w, h (px), angle (rad), score, id, color."""
-        self.sources.data = rows
+        replace_data(self.sources, rows)
 
     def set_other(self, rows: dict) -> None:
         """The other finder's sources (compare mode), dotted: x, y, w, h, angle, color."""
-        self.other.data = rows
+        replace_data(self.other, rows)
 
     def set_truth(self, rows: dict) -> None:
         """Truth sources (demo data) to outline dashed: x, y, w, h, angle, color."""
-        self.truth.data = rows
+        replace_data(self.truth, rows)
 
     def centre_on(self, x: float, y: float, half: float = 40.0) -> None:
         """Zoom to a window of ±``half`` pixels around (x, y)."""
@@ -138,4 +140,4 @@ class ImageView:
         self.mapper.palette = COLORMAPS[name]
 
     def set_marker(self, x: float | None, y: float | None) -> None:
-        self.marker.data = dict(x=[] if x is None else [x], y=[] if y is None else [y])
+        replace_data(self.marker, dict(x=[] if x is None else [x], y=[] if y is None else [y]))

@@ -12,10 +12,10 @@ __all__ = ["with_document_lock", "next_tick", "run_job", "run_io", "every", "hel
 
 def held(callback):
     """Wrap a one-off callback so the model changes it makes reach the browser as one message, one patch to
-    serialize and one re-render, not one per property (a pixel click: spectrum, title, marker, URL…).
+    serialize and one re-render, not one per property (a pixel click or a channel step: image, labels, marker…).
 
-    Not for the cube page's channel player: held periodic steps (Panel writes them straight to the socket) kept
-    the player from stopping in the browser test once the page had its other tools."""
+    Held messages go straight to the socket: a periodic caller must not outrun the browser (the cube page's
+    player waits for each frame to be drawn, see :mod:`app.components.player`)."""
     @wraps(callback)
     def wrapper(*args, **kwargs):
         with pn.io.hold():

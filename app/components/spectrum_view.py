@@ -15,6 +15,8 @@ from bokeh.models import (ColumnDataSource, CustomJSTickFormatter, DataRange1d, 
                           Range1d, Span)
 from bokeh.plotting import figure
 
+from .sources import replace_data
+
 __all__ = ["SpectrumView"]
 
 C_KMS = 299792.458
@@ -30,9 +32,11 @@ class SpectrumView:
                      tools="xpan,xwheel_zoom,box_zoom,reset,save,crosshair", active_scroll="xwheel_zoom",
                      x_axis_label="Frequency (MHz)", y_axis_label="Flux density",
                      toolbar_location="below", title="Click a pixel in the image to see its spectrum")
-        pixel = fig.step("freq", "flux", source=self.source, mode="center", line_width=1.4, color="#1f4e99")
-        fig.y_range = DataRange1d(renderers=[pixel])
-        self._add_region_line(fig, pixel)
+        self.pixel = fig.step("freq", "flux", source=self.source, mode="center", line_width=1.4, color="#1f4e99")
+        # an empty line gives its range no bounds, and Bokeh then draws no axes at all: an unseen 0–1 stands in
+        self._stand_in = fig.scatter([0.0, 0.0], [0.0, 1.0], visible=False)
+        fig.y_range = DataRange1d(renderers=[self._stand_in])
+        self._add_region_line(fig, self.pixel)
         self.cursor = Span(location=0, dimension="height", line_color="#d62728", line_width=2,
                            line_dash="dashed", name="spectrum-channel-marker", visible=False)
         fig.add_layout(self.cursor)
@@ -46,14 +50,16 @@ class SpectrumView:
         fig.add_layout(self.velocity_axis, "above")
         fig.on_event(Tap, lambda e: on_tap(e.x) if e.x is not None else None)
         self.fig = fig
+        self._fit_ranges()
 
     def _add_region_line(self, fig, pixel) -> None:
         """A second step line for a region's spectrum, on its own y axis at the right, and the legend."""
         self.region_source = ColumnDataSource(dict(freq=[], flux=[]), name="region-spectrum-source")
         fig.extra_y_ranges = {"region": DataRange1d()}
-        region = fig.step("freq", "flux", source=self.region_source, mode="center", line_width=1.4,
-                          color="#d95f02", y_range_name="region", name="region-spectrum")
-        fig.extra_y_ranges["region"].renderers = [region]
+        self.region = fig.step("freq", "flux", source=self.region_source, mode="center", line_width=1.4,
+                               color="#d95f02", y_range_name="region", name="region-spectrum")
+        fig.extra_y_ranges["region"].renderers = [self._stand_in]
+        region = self.region
         self.region_axis = LinearAxis(y_range_name="region", axis_label="Region spectrum (draw a region)",
                                       axis_label_text_color="#d95f02", major_label_text_color="#d95f02")
         fig.add_layout(self.region_axis, "right")
@@ -66,17 +72,32 @@ class SpectrumView:
 
     def show_region(self, frequencies_mhz: np.ndarray, values: np.ndarray, label: str, y_label: str) -> None:
         """Draw a region's spectrum beside the pixel's, on the right-hand axis labelled ``y_label``."""
-        self.region_source.data = dict(freq=np.asarray(frequencies_mhz, dtype=float),
-                                       flux=np.asarray(values, dtype=float))
+        self._fit_ranges(region=len(values) > 0)
+        replace_data(self.region_source, dict(freq=np.asarray(frequencies_mhz, dtype=float),
+                                              flux=np.asarray(values, dtype=float)))
         self.region_axis.axis_label = y_label
         self.legend_items[1].label = value(label)
         self.legend.visible = True
 
     def clear_region(self) -> None:
         """Remove the region's spectrum (no region left, or a new cube)."""
-        self.region_source.data = dict(freq=[], flux=[])
+        self._fit_ranges(region=False)
+        replace_data(self.region_source, dict(freq=[], flux=[]))
         self.region_axis.axis_label = "Region spectrum (draw a region)"
         self.legend.visible = False
+
+    def _fit_ranges(self, pixel: bool | None = None, region: bool | None = None) -> None:
+        """Each y range follows its line while the line has data (``pixel``/``region``: whether it is about to;
+        None: as now), else the unseen stand-in; an axis with no line hides its tick labels (they would be the
+        stand-in's 0–1). Called before new data is given, so the browser ranges the data on the right line."""
+        for rng, line, axis, has in ((self.fig.y_range, self.pixel, self.fig.yaxis[0], pixel),
+                                     (self.fig.extra_y_ranges["region"], self.region, self.region_axis, region)):
+            has = len(line.data_source.data["flux"]) > 0 if has is None else has
+            want = [line if has else self._stand_in]
+            if list(rng.renderers) != want:
+                rng.renderers = want
+            axis.major_label_text_alpha = 1.0 if has else 0.0
+            axis.major_tick_line_alpha = 1.0 if has else 0.0
 
     def set_axis(self, rest_mhz: float, convention: str, frequencies_mhz: np.ndarray) -> None:
         """Top axis: velocity of each frequency tick (exact for the cube's convention)."""
@@ -92,6 +113,7 @@ class SpectrumView:
         self.fig.x_range.update(start=lo - pad, end=hi + pad)
 
     def show(self, frequencies_mhz: np.ndarray, flux: np.ndarray, title: str, y_label: str) -> None:
+        self._fit_ranges(pixel=len(flux) > 0)
         self.source.data = dict(freq=np.asarray(frequencies_mhz, dtype=float), flux=np.asarray(flux, dtype=float))
         self.fig.title.text = title
         self.fig.yaxis[0].axis_label = y_label

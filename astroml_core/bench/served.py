@@ -17,14 +17,22 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-b
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 ROOT = Path(__file__).resolve().parents[2]
 
-# JavaScript: the screen position of data point (x, y) in the Bokeh figure named ``name``
+# JavaScript: the screen position of data point (x, y) in the Bokeh figure named ``name``, scrolling the figure
+# to the middle of the window first when the point is off screen or under the page's fixed header (~70 px)
 TO_SCREEN = """([name, x, y]) => {
   const fig = Bokeh.documents[0].get_model_by_name(name);
   const v = Bokeh.index.find_one(fig);
-  const r = v.canvas_view.el.getBoundingClientRect(), f = v.frame.bbox;
-  const xr = fig.x_range, yr = fig.y_range;
-  return [r.left + f.x0 + (x - xr.start) / (xr.end - xr.start) * f.width,
-          r.top + f.y0 + (yr.end - y) / (yr.end - yr.start) * f.height];
+  const at = () => {
+    const r = v.canvas_view.el.getBoundingClientRect(), f = v.frame.bbox;
+    const xr = fig.x_range, yr = fig.y_range;
+    return [r.left + f.x0 + (x - xr.start) / (xr.end - xr.start) * f.width,
+            r.top + f.y0 + (yr.end - y) / (yr.end - yr.start) * f.height];
+  };
+  const [sx, sy] = at();
+  if (sy < 80 || sy > window.innerHeight - 10 || sx < 0 || sx > window.innerWidth - 10) {
+    v.canvas_view.el.scrollIntoView({block: "center", inline: "nearest"});
+  }
+  return at();
 }"""
 
 

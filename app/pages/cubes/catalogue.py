@@ -20,6 +20,7 @@ from astroml_core.data import resolve_under_root
 from ...auth import current_user
 from ...components.locking import run_io, with_document_lock
 from ...components.safe_text import html_text
+from ...components.sources import replace_data
 from ...components.upload import uploads_need_login
 
 __all__ = ["CatalogueTool", "MARKERS"]
@@ -144,7 +145,7 @@ class CatalogueTool(pn.viewable.Viewer):
         """Show the sources spanning the page's channel (or overlapping the moment maps' channel range)."""
         p, page = self.placed, self.page
         if p is None or page.cube is None:
-            self.source.data = dict(_EMPTY)
+            replace_data(self.source, dict(_EMPTY))
             return
         if page.view == "Channel":
             on = p.on_channel(page.channel)
@@ -152,8 +153,8 @@ class CatalogueTool(pn.viewable.Viewer):
             lo, hi = page.moment_channels
             on = (p.lo < 0) | ((p.lo <= hi) & (p.hi >= lo))
         idx = np.flatnonzero(on)
-        self.source.data = dict(x=p.x[idx].tolist(), y=p.y[idx].tolist(), label=[p.labels[i] for i in idx],
-                                row=idx.tolist())
+        replace_data(self.source, dict(x=p.x[idx].tolist(), y=p.y[idx].tolist(), label=[p.labels[i] for i in idx],
+                                       row=idx.tolist()))
 
     def _row_selected(self, event) -> None:
         """A table row clicked: go to its source (on the next tick, locked)."""

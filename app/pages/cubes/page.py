@@ -23,6 +23,7 @@ from ...components.cube_source import CubeSource
 from ...components.hi_catalogue import C_KMS, DetectionPanel
 from ...components.image_view import COLORMAPS, ImageView
 from ...components.locking import held, next_tick, run_io, with_document_lock
+from ...components.player import Player
 from ...components.safe_text import html_text, md_text, pre_text
 from ...components.spectrum_view import SpectrumView
 from ...components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
@@ -80,9 +81,9 @@ class CubePage(pn.viewable.Viewer):
         self._pending_move: tuple[float | None, float | None] = (None, None)
         self._move_scheduled = False
         self._busy = False
-        self._player = None
         self.banner = Banner()
         self.image = ImageView(on_tap=self._tap_image, on_move=self._pointer, on_ranges=self._ranges)
+        self._player = Player(self.image.source, lambda: self.step(+1))
         self.spectrum_view = SpectrumView(on_tap=self._tap_spectrum)
         self.detections = DetectionPanel(self)
         self.source = CubeSource(on_path=self.open, on_error=self.banner.error)
@@ -154,7 +155,7 @@ class CubePage(pn.viewable.Viewer):
         w["back"].on_click(lambda e: with_document_lock(partial(self.step, -1)))
         w["forward"].on_click(lambda e: with_document_lock(partial(self.step, +1)))
         w["play"].param.watch(self._play, "value")
-        w["speed"].param.watch(lambda e: setattr(self._player, "period", e.new) if self._player else None, "value")
+        w["speed"].param.watch(lambda e: self._player.restart(e.new), "value")
         return w
 
     def map_around(self, halfwidth: int) -> None:
@@ -165,8 +166,10 @@ class CubePage(pn.viewable.Viewer):
         self._widgets["moments"].value = (lo, hi)
         self.param.update(moment_channels=(lo, hi), view="Moment 0")
 
+    @held
     def step(self, delta: int) -> None:
-        """Move ``delta`` channels, wrapping round at the ends (the player loops)."""
+        """Move ``delta`` channels, wrapping round at the ends (the player loops); the image, labels, slider
+        and overlays reach the browser as one message."""
         if self.cube is not None:
             self.channel = (self.channel + delta) % self.cube.n_channels
 
@@ -174,11 +177,8 @@ class CubePage(pn.viewable.Viewer):
         w = self._widgets
         w["play"].label = "❚❚ Pause" if event.new else "▶ Play"
         if event.new:
-            if self._player is None:
-                self._player = pn.state.add_periodic_callback(lambda: self.step(+1),
-                                                              period=w["speed"].value, start=False)
-            self._player.start()
-        elif self._player is not None:
+            self._player.start(w["speed"].value)
+        else:
             self._player.stop()
 
     def __panel__(self):

@@ -32,6 +32,7 @@ from astroml_core.errors import AstroMLError, RegionFileError, TooLargeError
 from ...components.cube_facts import convention
 from ...components.locking import run_io, with_document_lock
 from ...components.safe_text import html_text
+from ...components.sources import replace_data
 from .region_table import TABLE_CSS, TITLES, WIDTHS, RegionEntry, column_groups, table_row
 
 __all__ = ["RegionTool", "MODES"]
@@ -101,7 +102,8 @@ class RegionTool(pn.viewable.Viewer):
         self.clear_all.on_click(lambda e: with_document_lock(self.reset))
         self.upload.param.watch(lambda e: self.import_text(e.new, self.upload.filename or "regions"), "value")
         page = self.page
-        page.param.watch(lambda *e: with_document_lock(self.refresh), ["channel", "moment_channels"])
+        # another channel changes only the table: outlines and spectrum stay (a step must stay one small message)
+        page.param.watch(lambda *e: self.entries and with_document_lock(self._fill_table), ["channel", "moment_channels"])
         page.param.watch(lambda e: with_document_lock(self._new_convention), "velocity")
         page.param.watch(lambda e: with_document_lock(self.reset), "file")
 
@@ -175,8 +177,8 @@ class RegionTool(pn.viewable.Viewer):
             for key, value in zip(_EMPTY, (xs.tolist(), ys.tolist(), x, y, e.region.name, e.colour,
                                            3.5 if e is shown else 2.0)):
                 rows[key].append(value)
-        self.source.data = rows
-        self.labels.data = {k: rows[k] for k in ("x", "y", "label", "color")}
+        replace_data(self.source, rows)
+        replace_data(self.labels, {k: rows[k] for k in ("x", "y", "label", "color")})
 
     # --- table and spectrum -----------------------------------------------------------------------
     def _shown(self) -> RegionEntry | None:
