@@ -30,7 +30,7 @@ from astroml_core.display.units import display_unit
 from astroml_core.errors import AstroMLError, RegionFileError, TooLargeError
 
 from ...components.cube_facts import convention
-from ...components.locking import run_io, with_document_lock
+from ...components.locking import held, run_io, with_document_lock
 from ...components.safe_text import html_text
 from ...components.sources import replace_data
 from .region_table import TABLE_CSS, TITLES, WIDTHS, RegionEntry, column_groups, table_row
@@ -121,6 +121,7 @@ class RegionTool(pn.viewable.Viewer):
         tool = {"pan": self._pan, "polygon": self.lasso_tool}.get(event.new, self.box_tool)
         with_document_lock(lambda: setattr(self.page.image.fig.toolbar, "active_drag", tool))
 
+    @held
     def _drawn(self, event) -> None:
         """A finished drag of a drawing tool: the region it outlines (a box drawn in Pan mode is a box)."""
         self.source.selected.indices = []
@@ -155,6 +156,7 @@ class RegionTool(pn.viewable.Viewer):
                self.page.banner.error)
         return entry.id
 
+    @held
     def _sums_read(self, entry: RegionEntry, timed: tuple[RegionChannels, float]) -> None:
         """A region's cube pass finished: its statistics and spectrum can be shown (unless the cube changed)."""
         sums, seconds = timed
