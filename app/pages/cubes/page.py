@@ -50,6 +50,7 @@ URL_STATE = {"file": "file", "channel": "channel", "view": "view", "stretch": "s
              "vmin": "vmin", "vmax": "vmax", "cmap": "cmap", "pixel": "pixel", "velocity": "velocity",
              "moment_unit": "flux", "spectral_axis": "axis"}
 _MOVE_INTERVAL_S = 0.03
+_SPINNER_AFTER_MS = 300       # a map computed faster than this shows no spinner
 MAX_SCREEN_PX = 1024          # planes up to this size go to the browser whole; bigger ones as the visible crop
 
 
@@ -80,6 +81,7 @@ class CubePage(pn.viewable.Viewer):
         self._maps: dict[tuple, np.ndarray] = {}
         self._pending_move: tuple[float | None, float | None] = (None, None)
         self._move_scheduled = False
+        self._pending_map: tuple | None = None        # the map being computed, for the delayed spinner
         self._busy = False
         self.banner = Banner()
         self.image = ImageView(on_tap=self._tap_image, on_move=self._pointer, on_ranges=self._ranges)
@@ -271,7 +273,8 @@ class CubePage(pn.viewable.Viewer):
         if self.view != "Channel" and key not in self._maps:
             doc = pn.state.curdoc
             if doc is not None and doc.session_context is not None:
-                self._image_pane.loading = True
+                self._pending_map = key
+                doc.add_timeout_callback(partial(self._show_loading, key), _SPINNER_AFTER_MS)
                 pn.state.execute(partial(self._compute_map, key))
                 return
         try:
@@ -312,8 +315,15 @@ class CubePage(pn.viewable.Viewer):
             return
         next_tick(doc, partial(self._map_done, key, q, None))
 
+    def _show_loading(self, key: tuple) -> None:
+        """A map still computing after a moment gets the spinner; a quick one (from the in-memory copy) never
+        flashes it, which would cost two more layouts of the page."""
+        if self._pending_map == key:
+            self._image_pane.loading = True
+
     @held
     def _map_done(self, key: tuple, q: u.Quantity | None, exc: BaseException | None) -> None:
+        self._pending_map = None
         self._image_pane.loading = False
         if exc is not None:
             self.banner.error(exc)
