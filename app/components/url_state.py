@@ -27,11 +27,36 @@ def sync_url(obj: param.Parameterized, mapping: dict[str, str], on_error: Callab
     if loc is None:
         return
     report = on_error or (lambda values: log.warning("URL state not applied: %s", values))
+    _replace_not_push(pn.state.curdoc)
     loc.sync(obj, mapping, on_error=lambda values: _apply_each(obj, values, report))
     # the browser sets the URL model from its address bar when the page loads, which drops what was
     # written while the page was being built: write the whole state again once it has loaded
     pn.state.onload(lambda: loc.update_query(**{name: _serialised(obj, p) for p, name in mapping.items()
                                                 if getattr(obj, p) is not None}))
+
+
+# Panel pushes a browser-history entry for every query change: after playing a cube, Back would step back
+# through every channel. A query change on the same page replaces the entry instead; other pages still push.
+_REPLACE_JS = """
+if (!window.__astromlReplaceState) {
+  window.__astromlReplaceState = true;
+  const push = window.history.pushState.bind(window.history);
+  window.history.pushState = (state, title, url) => {
+    const next = new URL(url, window.location.href);
+    if (next.pathname === window.location.pathname) window.history.replaceState(state, title, url);
+    else push(state, title, url);
+  };
+}"""
+
+
+def _replace_not_push(doc) -> None:
+    """Make the page's URL updates replace its history entry (once per document)."""
+    if doc is None or getattr(doc, "_astroml_replace_state", False):
+        return
+    from bokeh.models import CustomJS
+
+    doc.js_on_event("document_ready", CustomJS(code=_REPLACE_JS))
+    doc._astroml_replace_state = True
 
 
 def _apply_each(obj: param.Parameterized, values: dict, report: Callable[[dict], None]) -> None:
