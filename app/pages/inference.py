@@ -90,7 +90,8 @@ class InferencePage(pn.viewable.Viewer):
         self.view = LightconeView()
         self.corner = CornerPlot(PARAMETERS)
         self.applicability = ApplicabilityBox()      # the misspecification warning, above the corner plot
-        self.summary = pn.pane.HTML("", css_classes=["posterior-summary"], styles={"font-size": "12px"}, width=300)
+        self.summary = pn.pane.HTML("", css_classes=["posterior-summary"], styles={"font-size": "12px"}, width=300,
+                                    margin=(5, 5))
         self.row_slider = pn.widgets.IntSlider.from_param(self.param.row, width=260)
         self._build_galaxy_widgets()
         self.copy_link = copy_link_button()
@@ -200,10 +201,12 @@ class InferencePage(pn.viewable.Viewer):
             self.source, self.title, self.status,
             pn.pane.Bokeh(self.view.layout, sizing_mode="fixed"), self.row_slider,
             self.applicability,                     # above the corner plot (the column beside it can be off-screen)
+            # the table beside the corner plot where both fit (1440 px), else below it (1280 px cut it off)
             pn.Row(pn.pane.Bokeh(self.corner.layout, css_classes=["corner-plot"], sizing_mode="fixed"),
                    pn.Column(self.summary, pn.pane.Markdown(
                        "Red: the true parameters (simulated lightcones carry them). Dashed: the 68 % interval. "
-                       "Axes span the prior. " + note, width=300, styles={"font-size": "12px"}))))
+                       "Axes span the prior. " + note, width=300, margin=(5, 5), styles={"font-size": "12px"}), margin=0),
+                   styles={"flex-wrap": "wrap"}, sizing_mode="stretch_width", margin=0))
 
     # --- galaxies -----------------------------------------------------------------------------------
     def _build_galaxy_widgets(self) -> None:
