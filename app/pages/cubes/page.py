@@ -200,7 +200,10 @@ class CubePage(pn.viewable.Viewer):
         return pn.Column(
             pn.Row(pn.Column(self.title, self.copy_link, width=380), self.source, margin=(0, 0, 5, 0)),
             self.banner,
-            pn.Row(controls, plots),
+            # side by side where both fit; in a narrower window (1280 px, lecturer mode) the image and its
+            # colour bar go on top, whole, and the controls wrap below them
+            pn.Row(controls, plots, styles={"flex-wrap": "wrap-reverse", "align-items": "start",
+                                            "align-content": "start"}, sizing_mode="stretch_width"),
             self.tools,
             pn.Row(self.detections, max_width=1320),
             sizing_mode="stretch_width",
