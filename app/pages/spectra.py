@@ -11,6 +11,7 @@ import numpy as np
 import panel as pn
 import param
 
+from astroml_core.data.shown_paths import scrub_text, shown_path
 from astroml_core.display.scatter import ScatterData, render
 from astroml_core.metrics.spectra import confusion_matrix
 from astroml_core.tasks.spectra import points_in_box, points_in_polygon, selection_table
@@ -150,7 +151,7 @@ class SpectraPage(pn.viewable.Viewer):
 
     def _show_notes(self, title: str, notes) -> None:
         """A titled list of lines (how the file was read, or the formats we read), escaped: they come from files."""
-        items = "".join(f"<li>{html_text(n)}</li>" for n in notes)
+        items = "".join(f"<li>{html_text(scrub_text(n))}</li>" for n in notes)
         self.notes.param.update(object=f"<b>{html_text(title)}</b><ul style='margin:2px 0 0 0;padding-left:18px'>"
                                        f"{items}</ul>", visible=bool(notes))
 
@@ -458,7 +459,7 @@ def _combine(paths: list[Path]) -> Path:
     except AstroMLError:
         cfg = settings()
         spectra = concatenate([open_spectra(p, max_bytes=cfg.max_cube_bytes) for p in paths],
-                              [Path(p).name for p in paths])
+                              [shown_path(p) for p in paths])
     path = write_spectra(settings().upload_dir / f"{uuid.uuid4().hex[:12]}_set_{len(paths)}.fits", spectra)
     path.chmod(0o600)                                   # like the uploads it is made from
     return path
