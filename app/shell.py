@@ -7,6 +7,7 @@ import panel as pn
 
 from .pages import cubes, deblend, inference, learn, spectra, vetting
 from .components.figure_format import FigureFormat
+from .components.paint_cache import install as install_paint_cache
 from .components.saved_views import SavedViews
 from .pages.landing import LandingPage
 
@@ -46,6 +47,7 @@ class ShellTemplate(pn.template.BootstrapTemplate):
 
 def build(slug: str) -> pn.template.base.BasicTemplate:
     """A fresh template for one session of the page ``slug`` ('' is the landing page)."""
+    install_paint_cache(pn.state.curdoc)
     content = LandingPage(PAGES) if slug == "" else _BUILDERS[slug]()
     title = "Home" if slug == "" else next(p["title"] for p in PAGES if p["slug"] == slug)
     template = ShellTemplate(

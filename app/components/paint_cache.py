@@ -1,0 +1,51 @@
+"""Cheaper plot painting: Bokeh asks the browser for an element's computed style for every colour, width and
+font it paints, and on a page of Panel's size each ask can cost a style recalculation (about a fifth of a cube
+channel step in the browser). Within one task the styles cannot change, so the answers are kept until the task
+ends. Installed per document; if Bokeh's internals differ from those it knows (another version), it does
+nothing and painting is as before."""
+from __future__ import annotations
+
+from bokeh.models import CustomJS
+
+__all__ = ["install"]
+
+_JS = """
+if (!window.__astromlPaintCache) {
+  try {
+    const visual = Bokeh.require("core/visuals/visual").VisualProperties.prototype;
+    const plot = Bokeh.require("models/plots/plot_canvas").PlotView.prototype;
+    const text = Bokeh.require("core/util/text");
+    const font = Object.getOwnPropertyDescriptor(plot, "base_font_size");
+    if (typeof visual._get_css_value !== "function" || font === undefined || !text.parse_css_font_size)
+      throw new Error("unknown Bokeh internals");
+    let cache = new WeakMap(), clearing = false;
+    const read = (el, key) => {          // el's computed value of ``key``, asked once per task
+      let entry = cache.get(el);
+      if (entry === undefined) {
+        entry = {style: getComputedStyle(el), values: new Map()};
+        cache.set(el, entry);
+        if (!clearing) { clearing = true; setTimeout(() => { cache = new WeakMap(); clearing = false; }, 0); }
+      }
+      let value = entry.values.get(key);
+      if (value === undefined) { value = entry.style.getPropertyValue(key); entry.values.set(key, value); }
+      return value;
+    };
+    visual._get_css_value = function (name) { return read(this.obj.el, `${this.css_prefix}${name}`); };
+    Object.defineProperty(plot, "base_font_size", {configurable: true, get() {
+      const size = text.parse_css_font_size(read(this.el, "font-size"));
+      return size != null && size.unit == "px" ? size.value : null;
+    }});
+    window.__astromlPaintCache = true;
+  } catch (err) {
+    window.__astromlPaintCache = false;
+    console.info("paint cache not installed:", err.message);
+  }
+}"""
+
+
+def install(doc) -> None:
+    """Install the cache in ``doc``'s page once it is ready (once per document; nothing outside a server)."""
+    if doc is None or getattr(doc, "_astroml_paint_cache", False):
+        return
+    doc.js_on_event("document_ready", CustomJS(code=_JS))
+    doc._astroml_paint_cache = True
