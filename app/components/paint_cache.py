@@ -5,7 +5,7 @@ ends. Installed per document; if Bokeh's internals differ from those it knows (a
 nothing and painting is as before."""
 from __future__ import annotations
 
-from bokeh.models import CustomJS
+from .page_scripts import run_when_ready
 
 __all__ = ["install"]
 
@@ -44,8 +44,5 @@ if (!window.__astromlPaintCache) {
 
 
 def install(doc) -> None:
-    """Install the cache in ``doc``'s page once it is ready (once per document; nothing outside a server)."""
-    if doc is None or getattr(doc, "_astroml_paint_cache", False):
-        return
-    doc.js_on_event("document_ready", CustomJS(code=_JS))
-    doc._astroml_paint_cache = True
+    """Install the cache in ``doc``'s page once it is ready."""
+    run_when_ready(doc, "paint-cache", _JS)

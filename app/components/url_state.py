@@ -9,6 +9,8 @@ from typing import Callable
 import panel as pn
 import param
 
+from .page_scripts import run_when_ready
+
 __all__ = ["url_query", "sync_url", "copy_link_button", "link_path", "open_linked_or_demo"]
 
 log = logging.getLogger(__name__)
@@ -50,13 +52,8 @@ if (!window.__astromlReplaceState) {
 
 
 def _replace_not_push(doc) -> None:
-    """Make the page's URL updates replace its history entry (once per document)."""
-    if doc is None or getattr(doc, "_astroml_replace_state", False):
-        return
-    from bokeh.models import CustomJS
-
-    doc.js_on_event("document_ready", CustomJS(code=_REPLACE_JS))
-    doc._astroml_replace_state = True
+    """Make the page's URL updates replace its history entry."""
+    run_when_ready(doc, "replace-state", _REPLACE_JS)
 
 
 def _apply_each(obj: param.Parameterized, values: dict, report: Callable[[dict], None]) -> None:
