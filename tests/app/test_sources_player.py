@@ -51,3 +51,21 @@ def test_a_step_that_draws_nothing_new_does_not_wait():
     for _ in range(3):
         p._tick()
     assert len(sent) == 3
+
+
+def test_a_frame_drawn_late_brings_the_next_at_once():
+    frames = ColumnDataSource(dict(image=[np.zeros((2, 2))]))
+    sent = []
+
+    def advance():
+        sent.append(1)
+        frames.data = dict(image=[np.full((2, 2), len(sent), float)])
+
+    p = Player(frames, advance)
+    p._stop, p._period_s = (lambda: None), 0.0       # playing, every frame due at once
+    p._tick()
+    frames.tags = [1]                                # drawn: the next frame goes without waiting for a tick
+    assert len(sent) == 2
+    p.stop()
+    frames.tags = [2]                                # paused: a late acknowledgement sends nothing
+    assert len(sent) == 2
