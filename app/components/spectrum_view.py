@@ -20,6 +20,7 @@ from .sources import replace_data
 __all__ = ["SpectrumView"]
 
 C_KMS = 299792.458
+_AXES_PX = 160        # room for the left and right axes beside a frame of the asked width
 
 
 class SpectrumView:
@@ -28,7 +29,9 @@ class SpectrumView:
 
     def __init__(self, *, on_tap: Callable[[float], None], width: int = 560, height: int = 260) -> None:
         self.source = ColumnDataSource(dict(freq=[], flux=[]), name="spectrum-source")
-        fig = figure(name="spectrum-figure", frame_width=width, frame_height=height,
+        # a fixed outer width, the frame fitting inside: the canvas never grows when an axis appears or its
+        # labels widen (Bokeh lays the plot out again but does not resize its canvas: labels were cut)
+        fig = figure(name="spectrum-figure", width=width + _AXES_PX, frame_height=height,
                      tools="xpan,xwheel_zoom,box_zoom,reset,save,crosshair", active_scroll="xwheel_zoom",
                      x_axis_label="Frequency (MHz)", y_axis_label="Flux density",
                      toolbar_location="below", title="Click a pixel in the image to see its spectrum")
@@ -63,7 +66,6 @@ class SpectrumView:
         self.region_axis = LinearAxis(y_range_name="region", axis_label="Region spectrum (draw a region)",
                                       axis_label_text_color="#d95f02", major_label_text_color="#d95f02")
         fig.add_layout(self.region_axis, "right")
-        fig.min_border_right = 95          # room for the region axis' labels before it has any (no relayout later)
         self.legend_items = [LegendItem(label=value("pixel"), renderers=[pixel]),
                              LegendItem(label=value("region"), renderers=[region])]
         self.legend = Legend(items=self.legend_items, location="top_left", visible=False, name="spectrum-legend",
@@ -88,7 +90,7 @@ class SpectrumView:
 
     def _fit_ranges(self, pixel: bool | None = None, region: bool | None = None) -> None:
         """Each y range follows its line while the line has data (``pixel``/``region``: whether it is about to;
-        None: as now), else the unseen stand-in; an axis with no line hides its tick labels (they would be the
+        None: as now), else the unseen stand-in; an axis with no line is hidden (its ticks would be the
         stand-in's 0–1). Called before new data is given, so the browser ranges the data on the right line."""
         for rng, line, axis, has in ((self.fig.y_range, self.pixel, self.fig.yaxis[0], pixel),
                                      (self.fig.extra_y_ranges["region"], self.region, self.region_axis, region)):
@@ -96,8 +98,7 @@ class SpectrumView:
             want = [line if has else self._stand_in]
             if list(rng.renderers) != want:
                 rng.renderers = want
-            axis.major_label_text_alpha = 1.0 if has else 0.0
-            axis.major_tick_line_alpha = 1.0 if has else 0.0
+            axis.visible = has
 
     def set_axis(self, rest_mhz: float, convention: str, frequencies_mhz: np.ndarray) -> None:
         """Top axis: velocity of each frequency tick (exact for the cube's convention)."""

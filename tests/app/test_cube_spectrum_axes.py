@@ -14,10 +14,11 @@ pytestmark = pytest.mark.browser
 RANGES = """() => { const f = Bokeh.documents[0].get_model_by_name('spectrum-figure');
   const r = f.extra_y_ranges.region;
   return [f.y_range.start, f.y_range.end, r.start, r.end]; }"""
-# the painted left axis' tick labels: the axis view's computed ticks and whether their text is shown
-LEFT_TICKS = """() => { const f = Bokeh.documents[0].get_model_by_name('spectrum-figure');
-  const major = Bokeh.index.find_one(f.left[0]).tick_coords.major;
-  return [Math.max(major[0].length, major[1].length), f.left[0].major_label_text_alpha]; }"""
+# whether each y axis is shown, and the width of the canvas and of the right-hand axis' panel as painted
+AXES = """() => { const f = Bokeh.documents[0].get_model_by_name('spectrum-figure');
+  const v = Bokeh.index.find_one(f), right = Bokeh.index.find_one(f.right[0]);
+  return {left: f.left[0].visible, right: f.right[0].visible, canvas: v.canvas_view.el.getBoundingClientRect().width,
+          frame_end: v.frame.bbox.x1, right_panel: right.layout ? right.layout.bbox.width : 0}; }"""
 
 
 def finite(values) -> bool:
@@ -28,8 +29,8 @@ def test_the_empty_spectrum_plot_has_axes_at_page_open(page, server):
     url, _ = server
     open_cube_page(page, url)
     assert wait_until(lambda: finite(page.evaluate(RANGES)), what="both y ranges set")
-    ticks, alpha = page.evaluate(LEFT_TICKS)
-    assert ticks > 0 and alpha == 0                    # an axis is drawn; its stand-in 0–1 labels are not shown
+    axes = page.evaluate(AXES)
+    assert not axes["left"] and not axes["right"]       # no line yet: no axis showing the stand-in's 0–1
 
 
 def test_a_region_spectrum_alone_has_its_axis_and_a_pixel_then_gets_its_own(page, server):
@@ -45,4 +46,7 @@ def test_a_region_spectrum_alone_has_its_axis_and_a_pixel_then_gets_its_own(page
     assert finite([start, end, rstart, rend]) and rend > rstart
     flux = page.evaluate("() => Array.from(Bokeh.documents[0].get_model_by_name('region-spectrum-source').data.flux)")
     assert rstart <= min(flux) and rend >= max(flux)   # the right axis follows the region's line
-    assert page.evaluate(LEFT_TICKS)[1] == 0           # no pixel line: no labels on its axis
+    axes = page.evaluate(AXES)
+    assert axes["right"] and not axes["left"]            # no pixel line: no axis for it
+    # the right axis' ticks and label fit inside the canvas (its width is fixed; labels were cut)
+    assert axes["right_panel"] > 40 and axes["frame_end"] + axes["right_panel"] <= axes["canvas"] + 0.5
