@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import pytest
@@ -43,7 +44,10 @@ def test_detect_status_names_each_phase_as_the_bar_moves(page):
     panel.status.param.watch(lambda e: statuses.append(e.new), "object")
     panel.progress.param.watch(lambda e: bar.append(e.new), "value")
     panel.progress.param.update(value=0, visible=True)
-    asyncio.run(panel._run(InstantDoc(), page.cube, "model"))       # relays the job as when served, every 0.3 s
+    # relays the job as when served, every 0.3 s; on a thread of its own, as another test may have left this
+    # thread's event loop running
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, panel._run(InstantDoc(), page.cube, "model")).result()
     running = statuses[:-1]                                          # the last is the finished summary
     named = {PHASES.search(s).group(0).split(":")[0].split(" source")[0] for s in running if PHASES.search(s)}
     assert len(named) >= 2, f"the status said only {sorted(set(running))}"

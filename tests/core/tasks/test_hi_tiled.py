@@ -97,8 +97,11 @@ def test_a_failing_worker_raises_astroml_error_naming_the_tile(tiny_path):
     from astroml_core.tasks.hi.tiled import _search_pool
 
     tiles = plan_tiles(open_cube(tiny_path).shape, **TINY_TILES)
-    with pytest.raises(AstroMLError, match=r"tile \d+ \(channels 0–96.*disk went away"):
+    with pytest.raises(AstroMLError, match=r"tile \d+ \(channels 0–96.*internal error \(reference [0-9a-f]{6}") as info:
         _search_pool(str(tiny_path), "baseline", tiles, None, 2, lambda f, text: None, search=boom)
+    # the worker's own words go to the log and stay on the chained error, not in the message users read
+    assert "disk went away" not in str(info.value) and "disk went away" in str(info.value.__cause__)
+    assert str(tiny_path) not in str(info.value) and info.value.path == str(tiny_path)
 
 
 def test_workers_default_and_environment(monkeypatch):
