@@ -22,9 +22,8 @@ def test_equal_columns_are_not_sent_again_and_any_change_is():
     assert replace_data(img, dict(image=[np.eye(3, dtype=np.float32)], xs=[[1, 3]]))
 
 
-def test_the_player_sends_no_frame_while_the_last_is_undrawn(monkeypatch):
-    clock = [100.0]
-    monkeypatch.setattr(player_module.time, "monotonic", lambda: clock[0])
+def drawing_player() -> tuple[Player, ColumnDataSource, list]:
+    """A player whose every step draws a new frame into ``frames``; ``sent`` counts the steps."""
     frames = ColumnDataSource(dict(image=[np.zeros((2, 2))]))
     sent = []
 
@@ -32,7 +31,13 @@ def test_the_player_sends_no_frame_while_the_last_is_undrawn(monkeypatch):
         sent.append(1)
         frames.data = dict(image=[np.full((2, 2), len(sent), float)])
 
-    p = Player(frames, advance)
+    return Player(frames, advance), frames, sent
+
+
+def test_the_player_sends_no_frame_while_the_last_is_undrawn(monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr(player_module.time, "monotonic", lambda: clock[0])
+    p, frames, sent = drawing_player()
     p._tick()
     p._tick()                               # not drawn yet: no second frame
     assert len(sent) == 1
@@ -54,14 +59,7 @@ def test_a_step_that_draws_nothing_new_does_not_wait():
 
 
 def test_a_frame_drawn_late_brings_the_next_at_once():
-    frames = ColumnDataSource(dict(image=[np.zeros((2, 2))]))
-    sent = []
-
-    def advance():
-        sent.append(1)
-        frames.data = dict(image=[np.full((2, 2), len(sent), float)])
-
-    p = Player(frames, advance)
+    p, frames, sent = drawing_player()
     p._stop, p._period_s = (lambda: None), 0.0       # playing, every frame due at once
     p._tick()
     frames.tags = [1]                                # drawn: the next frame goes without waiting for a tick
