@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     import panel as pn
 
     from .offloop import offloop_app
-    from .shell import ROUTES
+    from .shell import routes
 
     pn.extension("tabulator", notifications=False, design="bootstrap")
     from astroml_core.vetting import open_store
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("astroml").info("vetting store %s", open_store().public_url)  # migrated before forking
     open_store().dispose()
     _freeze_long_lived()
-    apps = {path: offloop_app(page, TITLE) for path, page in ROUTES.items()}   # pages built off the loop
+    apps = {path: offloop_app(page, TITLE) for path, page in routes().items()}   # pages built off the loop
     pn.serve(apps, port=args.port, address=args.address, show=args.show, num_procs=args.num_procs,
              websocket_origin=origins, threaded=False,
              websocket_max_message_size=websocket_max_message_bytes(), admin=False,

@@ -5,25 +5,17 @@ from typing import Callable
 
 import panel as pn
 
-from .pages import cubes, deblend, inference, learn, spectra, vetting
 from .components.figure_format import FigureFormat
 from .components.paint_cache import install as install_paint_cache
 from .components.saved_views import SavedViews
 from .pages.landing import LandingPage
+from .pages.spec import page_spec, pages
 
-__all__ = ["ROUTES", "PAGES", "build"]
-
-PAGES = [cubes.PAGE, deblend.PAGE, spectra.PAGE, inference.PAGE, vetting.PAGE, learn.PAGE]
-_BUILDERS: dict[str, Callable[[], pn.viewable.Viewable]] = {"cubes": cubes.CubePage,
-                                                              "deblend": deblend.DeblendPage,
-                                                              "spectra": spectra.SpectraPage,
-                                                              "inference": inference.InferencePage,
-                                                              "vetting": vetting.VettingPage,
-                                                              "learn": learn.LearnPage}
+__all__ = ["routes", "build"]
 
 
 def _nav(active: str) -> pn.pane.HTML:
-    items = [("", "Home")] + [(p["slug"], p["title"]) for p in PAGES]
+    items = [("", "Home")] + [(p.slug, p.title) for p in pages()]
     links = "".join(
         f"<li><a href='./{slug}' class='nav-link{' active' if slug == active else ''}'"
         f" style='font-weight:{'700' if slug == active else '400'}'>{label}</a></li>"
@@ -48,13 +40,14 @@ class ShellTemplate(pn.template.BootstrapTemplate):
 def build(slug: str) -> pn.template.base.BasicTemplate:
     """A fresh template for one session of the page ``slug`` ('' is the landing page)."""
     install_paint_cache(pn.state.curdoc)
-    content = LandingPage(PAGES) if slug == "" else _BUILDERS[slug]()
-    title = "Home" if slug == "" else next(p["title"] for p in PAGES if p["slug"] == slug)
+    content = LandingPage(pages()) if slug == "" else page_spec(slug).factory()
+    title = "Home" if slug == "" else page_spec(slug).title
     template = ShellTemplate(
         title=f"AstroML Explorer · {title}", sidebar=[_nav(slug), SavedViews(), FigureFormat()], main=[content], sidebar_width=220,
         header_background="#1f2a44")
     return template
 
 
-ROUTES: dict[str, Callable[[], pn.viewable.Viewable]] = {
-    "/": lambda: build(""), **{f"/{p['slug']}": (lambda s=p["slug"]: build(s)) for p in PAGES}}
+def routes() -> dict[str, Callable[[], pn.viewable.Viewable]]:
+    """URL path → a function building that page's template for one session (every registered page)."""
+    return {"/": lambda: build(""), **{f"/{p.slug}": (lambda s=p.slug: build(s)) for p in pages()}}

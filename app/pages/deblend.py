@@ -38,15 +38,16 @@ from ..components.safe_text import html_text, md_text
 from ..components.send_to_vetting import SendToVetting
 from ..components.stamp_grid import StampGrid
 from ..components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url, url_query
+from .spec import PageSpec
 
-__all__ = ["DeblendPage", "PAGE"]
+__all__ = ["SPEC", "DeblendPage"]
 
 
-PAGE = dict(slug="deblend", title="Deblending",
-            blurb="Overlapping galaxies on g, r, i, z images: a colour composite with the segmentation masks "
-                  "of a deblending network and of sep (SExtractor) and photutils, per-source photometry side "
-                  "by side (and the truth on the simulated demo field), each galaxy's deblended image and "
-                  "residuals. Open the demo field or upload multi-band FITS.")
+TITLE = "Deblending"
+BLURB = ("Overlapping galaxies on g, r, i, z images: a colour composite with the segmentation masks "
+         "of a deblending network and of sep (SExtractor) and photutils, per-source photometry side "
+         "by side (and the truth on the simulated demo field), each galaxy's deblended image and "
+         "residuals. Open the demo field or upload multi-band FITS.")
 
 
 class DeblendPage(pn.viewable.Viewer):
@@ -422,3 +423,22 @@ def _frame(table: QTable, bands, band: str):
     for name in [c.removesuffix(f"_{band}") for c in table.colnames if c.endswith(f"_{band}") and not c.startswith("flux_")]:
         cols[name] = np.round(np.asarray(table[f"{name}_{band}"], float), 2)
     return pd.DataFrame(cols)
+
+
+# --- what a lesson step can do on this page: action(page, value) → True once applied ----------
+def _lesson_deblend(page, _=None) -> bool:
+    if not page.results and page._job is None and page.image is not None:
+        page.run()
+    return bool(page.results)
+
+
+def _lesson_select_galaxy(page, k) -> bool:
+    if page.method not in page.results or page.table.value is None or len(page.table.value) <= int(k):
+        return False
+    page.table.selection = [int(k)]
+    return True
+
+
+LESSON_ACTIONS = {"deblend": _lesson_deblend, "select": _lesson_select_galaxy}
+
+SPEC = PageSpec(slug="deblend", title=TITLE, blurb=BLURB, factory=DeblendPage, order=20, actions=LESSON_ACTIONS)

@@ -32,13 +32,14 @@ from ..components.locking import next_tick, run_io, with_document_lock
 from ..components.safe_text import html_text, md_text
 from ..components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
 from .inference_applicability import ApplicabilityBox, status_line
+from .spec import PageSpec
 
-__all__ = ["InferencePage", "PAGE"]
+__all__ = ["SPEC", "InferencePage"]
 
-PAGE = dict(slug="inference", title="Inference",
-            blurb="Posteriors instead of points: six reionisation and cosmology parameters from a 21 cm "
-                  "lightcone (corner plot with the truth), Ω_m from one galaxy and from several galaxies of "
-                  "one universe, and the held-out checks that say whether the posteriors are calibrated.")
+TITLE = "Inference"
+BLURB = ("Posteriors instead of points: six reionisation and cosmology parameters from a 21 cm "
+         "lightcone (corner plot with the truth), Ω_m from one galaxy and from several galaxies of "
+         "one universe, and the held-out checks that say whether the posteriors are calibrated.")
 N_SAMPLES = 10_000
 PALETTE = ["#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b"]
 
@@ -328,3 +329,23 @@ def _density(values: np.ndarray, weights: np.ndarray, grid: np.ndarray) -> np.nd
     keep = weights > weights.max() * 1e-4
     diff = (grid[:, None] - values[None, keep]) / bw
     return (np.exp(-0.5 * diff**2) * weights[None, keep]).sum(axis=1)
+
+
+# --- what a lesson step can do on this page: action(page, value) → True once applied ----------
+def _lesson_open_lightcone(page, name) -> bool:
+    if page.data is None or page.data.name != name:
+        if page.source.demo_select.value != name:
+            page.source.demo_select.value = name
+            page.source.open_demo()
+        return False
+    return page.samples is not None
+
+
+def _lesson_galaxies(page, ids) -> bool:
+    page.galaxies = [int(i) for i in ids]
+    return True
+
+
+LESSON_ACTIONS = {"lightcone": _lesson_open_lightcone, "galaxies": _lesson_galaxies}
+
+SPEC = PageSpec(slug="inference", title=TITLE, blurb=BLURB, factory=InferencePage, order=40, actions=LESSON_ACTIONS)

@@ -8,6 +8,8 @@ import panel as pn
 from astroml_core.config import settings
 from astroml_core.data import list_fits
 
+from .spec import PageSpec
+
 __all__ = ["LandingPage"]
 
 INTRO = """
@@ -23,17 +25,17 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "assets" / "screenshots"
 class LandingPage(pn.viewable.Viewer):
     """A card per page (what it is for, a preview, a link) and a summary of this server's data."""
 
-    def __init__(self, pages: list[dict], **params) -> None:
+    def __init__(self, pages: list[PageSpec], **params) -> None:
         super().__init__(**params)
         self._pages = pages
 
-    def _card(self, page: dict) -> pn.viewable.Viewable:
-        link = f"<a class='page-link' href='./{page['slug']}' style='font-size:17px'>Open {page['title']} →</a>"
-        preview = SCREENSHOTS / f"{page['slug']}.png"
-        items = [pn.pane.Markdown(page["blurb"], styles={"font-size": "15px"}), pn.pane.HTML(link)]
+    def _card(self, page: PageSpec) -> pn.viewable.Viewable:
+        link = f"<a class='page-link' href='./{page.slug}' style='font-size:17px'>Open {page.title} →</a>"
+        preview = SCREENSHOTS / f"{page.slug}.png"
+        items = [pn.pane.Markdown(page.blurb, styles={"font-size": "15px"}), pn.pane.HTML(link)]
         if preview.exists():
             items.insert(0, pn.pane.PNG(str(preview), width=440, margin=(5, 10)))
-        return pn.Card(*items, title=page["title"], collapsible=False, width=480, margin=10,
+        return pn.Card(*items, title=page.title, collapsible=False, width=480, margin=10,
                        header_background="#1f2a44", header_color="white", css_classes=["page-card"],
                        styles={"font-size": "16px"})
 

@@ -9,7 +9,6 @@ everything for a projector. The lesson and step are in the URL, so a link opens 
 from __future__ import annotations
 
 import logging
-from typing import Callable
 
 import numpy as np
 import panel as pn
@@ -19,108 +18,20 @@ from ..components.locking import every, with_document_lock
 from ..components.url_state import copy_link_button, sync_url
 from ..components.zoom import PageZoom
 from ..lessons import Lesson, lessons
+from .spec import PageSpec, page_spec
 
-__all__ = ["LearnPage", "PAGE", "ACTIONS"]
+__all__ = ["SPEC", "LearnPage"]
 
 log = logging.getLogger(__name__)
 
-PAGE = dict(slug="learn", title="Lessons",
-            blurb="Guided demos for teaching: step through finding HI in a cube, why deblending biases "
-                  "photometry, reading a latent space and a confusion matrix, posteriors and their coverage, "
-                  "and cosmology from one galaxy, on the live pages, with questions along the way. Lecturer "
-                  "mode makes everything larger.")
+TITLE = "Lessons"
+BLURB = ("Guided demos for teaching: step through finding HI in a cube, why deblending biases "
+         "photometry, reading a latent space and a confusion matrix, posteriors and their coverage, "
+         "and cosmology from one galaxy, on the live pages, with questions along the way. Lecturer "
+         "mode makes everything larger.")
 
 RETRY_MS = 500
 LECTURER_ZOOM = 1.35
-
-
-# --- what a step can do on each page: action(page, value) → True once it has been applied -------------
-def _detect(page, method) -> bool:
-    d = page.detections
-    if d.method != method:
-        d.method = method
-    if method not in d.catalogues and not d._busy and page.cube is not None:
-        d.start()
-    return method in d.catalogues
-
-
-def _truth(page, on) -> bool:
-    if page.detections.catalogue is None:
-        return False
-    page.detections.show_truth = bool(on)
-    return True
-
-
-def _threshold(page, value) -> bool:
-    page.detections.threshold = float(value)
-    return True
-
-
-def _source(page, k) -> bool:
-    rows = page.detections.shown()
-    if rows is None or len(rows) <= int(k):
-        return False
-    page.detections.table.selection = [int(k)]
-    return True
-
-
-def _deblend(page, _=None) -> bool:
-    if not page.results and page._job is None and page.image is not None:
-        page.run()
-    return bool(page.results)
-
-
-def _select_galaxy(page, k) -> bool:
-    if page.method not in page.results or page.table.value is None or len(page.table.value) <= int(k):
-        return False
-    page.table.selection = [int(k)]
-    return True
-
-
-def _select_cell(page, cell) -> bool:
-    if page.survey is None or getattr(page, "_confusion_rows", None) is None:
-        return False
-    rows, classes = list(page._confusion_rows), list(page.survey.result.classes)
-    page._cell_selected(rows.index(cell["truth"]), classes.index(cell["predicted"]))
-    return True
-
-
-def _clear(page, _=None) -> bool:
-    if page.survey is None:
-        return False
-    page._select(np.zeros(0, np.int64), "cleared")
-    return True
-
-
-def _open_lightcone(page, name) -> bool:
-    if page.data is None or page.data.name != name:
-        if page.source.demo_select.value != name:
-            page.source.demo_select.value = name
-            page.source.open_demo()
-        return False
-    return page.samples is not None
-
-
-def _galaxies(page, ids) -> bool:
-    page.galaxies = [int(i) for i in ids]
-    return True
-
-
-ACTIONS: dict[str, dict[str, Callable]] = {
-    "cubes": {"detect": _detect, "truth": _truth, "threshold": _threshold, "source": _source},
-    "deblend": {"deblend": _deblend, "select": _select_galaxy},
-    "spectra": {"select_cell": _select_cell, "clear": _clear},
-    "inference": {"lightcone": _open_lightcone, "galaxies": _galaxies},
-}
-
-
-def _builders() -> dict[str, Callable]:
-    from .cubes import CubePage
-    from .deblend import DeblendPage
-    from .inference import InferencePage
-    from .spectra import SpectraPage
-
-    return {"cubes": CubePage, "deblend": DeblendPage, "spectra": SpectraPage, "inference": InferencePage}
 
 
 class LearnPage(pn.viewable.Viewer):
@@ -168,7 +79,7 @@ class LearnPage(pn.viewable.Viewer):
     # --- opening and moving --------------------------------------------------------------------------
     def _open(self) -> None:
         self.current = self.available.get(self.lesson)
-        self.target = _builders()[self.current.page]() if self.current else None
+        self.target = page_spec(self.current.page).factory() if self.current else None
         self._shown = None
         if self.current is not None:
             self.step = min(self.step, len(self.current.steps) - 1)
@@ -220,7 +131,7 @@ class LearnPage(pn.viewable.Viewer):
         self._retry()
 
     def _retry(self) -> None:
-        actions = ACTIONS.get(self.current.page, {}) if self.current else {}
+        actions = page_spec(self.current.page).actions if self.current else {}
         still = []
         for name, value in self._pending:
             try:
@@ -284,3 +195,5 @@ class LearnPage(pn.viewable.Viewer):
             self.zoom, title="Lesson", collapsible=True, sizing_mode="stretch_width", css_classes=["lesson-panel"],
             styles={"background": "#f6f8fc"})
         return pn.Column(panel, self.target, sizing_mode="stretch_width")
+
+SPEC = PageSpec(slug="learn", title=TITLE, blurb=BLURB, factory=LearnPage, order=60)

@@ -31,13 +31,14 @@ from ..components.safe_text import html_text, md_text
 from ..components.send_to_vetting import MAX_CANDIDATES, SendToVetting
 from ..components.spectra_stack import SaliencyView, SpectraStack, count
 from ..components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
+from .spec import PageSpec
 
-__all__ = ["SpectraPage", "PAGE"]
+__all__ = ["SPEC", "SpectraPage"]
 
-PAGE = dict(slug="spectra", title="Spectra",
-            blurb="Tens of thousands of spectra in UMAP, t-SNE, VAE-latent or PCA maps, coloured by class, "
-                  "uncertainty or anomaly score: lasso a region and read its spectra, check the 13-class "
-                  "classifier's confusion matrix cell by cell, open the most unexpected spectra, export a selection.")
+TITLE = "Spectra"
+BLURB = ("Tens of thousands of spectra in UMAP, t-SNE, VAE-latent or PCA maps, coloured by class, "
+         "uncertainty or anomaly score: lasso a region and read its spectra, check the 13-class "
+         "classifier's confusion matrix cell by cell, open the most unexpected spectra, export a selection.")
 
 COLOURS = {"true class": None, "predicted class": None, "uncertainty": "uncertainty", "anomaly score": "anomaly",
            "redshift": "z"}
@@ -470,3 +471,24 @@ def _spectrum_name(spectrum_id, result, i: int) -> str:
     if result.label is not None and result.label[i] == UNKNOWN:
         return f"{spectrum_id} · Unknown: {result.reason[i]}"
     return f"{spectrum_id} · {display_name(result.pred_class[i])} (p {result.probs[i].max():.2f})"
+
+
+# --- what a lesson step can do on this page: action(page, value) → True once applied ----------
+def _lesson_select_cell(page, cell) -> bool:
+    if page.survey is None or getattr(page, "_confusion_rows", None) is None:
+        return False
+    rows, classes = list(page._confusion_rows), list(page.survey.result.classes)
+    page._cell_selected(rows.index(cell["truth"]), classes.index(cell["predicted"]))
+    return True
+
+
+def _lesson_clear(page, _=None) -> bool:
+    if page.survey is None:
+        return False
+    page._select(np.zeros(0, np.int64), "cleared")
+    return True
+
+
+LESSON_ACTIONS = {"select_cell": _lesson_select_cell, "clear": _lesson_clear}
+
+SPEC = PageSpec(slug="spectra", title=TITLE, blurb=BLURB, factory=SpectraPage, order=30, actions=LESSON_ACTIONS)

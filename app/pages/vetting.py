@@ -29,15 +29,16 @@ from ..components.keyboard import KeyShortcuts
 from ..components.locking import every, next_tick, run_io, with_document_lock
 from ..components.safe_text import html_text, md_text
 from ..components.url_state import copy_link_button, sync_url
+from .spec import PageSpec
 
-__all__ = ["VettingPage", "PAGE"]
+__all__ = ["SPEC", "VettingPage"]
 
 log = logging.getLogger(__name__)
 
-PAGE = dict(slug="vetting", title="Vetting",
-            blurb="Vet the models' candidates together: the most uncertain first, a preview with units, one key "
-                  "per label, comment threads, and the consensus (majority and a reliability-weighted "
-                  "Dawid–Skene estimate) growing live as others vote. Admins export it with provenance.")
+TITLE = "Vetting"
+BLURB = ("Vet the models' candidates together: the most uncertain first, a preview with units, one key "
+         "per label, comment threads, and the consensus (majority and a reliability-weighted "
+         "Dawid–Skene estimate) growing live as others vote. Admins export it with provenance.")
 
 POLL_MS = 1000
 EXPORTS = (("ECSV", ".ecsv"), ("CSV", ".csv"), ("VOTable", ".xml"))
@@ -393,3 +394,5 @@ class VettingPage(pn.viewable.Viewer):
                           self.thread, self.comment_box, pn.Row(self.reply_to, self.comment_button, align="end"),
                           self.exports, width=420)
         return pn.Column(self.banner, head, pn.Row(left, right), sizing_mode="stretch_width")
+
+SPEC = PageSpec(slug="vetting", title=TITLE, blurb=BLURB, factory=VettingPage, order=50)

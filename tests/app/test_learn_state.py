@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.lessons import LessonError, lessons, load_lesson
-from app.pages.learn import ACTIONS, _builders
+from app.pages.spec import page_spec
 from astroml_core.sim.hi import DEMO_CUBE, HICubeConfig, write_hi_cube
 
 
@@ -13,12 +13,12 @@ def test_every_lesson_uses_only_what_its_page_offers():
     shipped = lessons()
     assert {"finding_hi", "deblending_bias", "latent_space"} <= set(shipped)
     assert [lesson.page for lesson in shipped.values()][:3] == ["cubes", "deblend", "spectra"]
-    builders = _builders()
     for lesson in shipped.values():
-        params = set(builders[lesson.page].param)
+        spec = page_spec(lesson.page)
+        params = set(spec.factory.param)
         for k, step in enumerate(lesson.steps):
             assert set(step.set) <= params, (lesson.slug, k, set(step.set) - params)
-            assert {name for name, _ in step.do} <= set(ACTIONS[lesson.page]), (lesson.slug, k)
+            assert {name for name, _ in step.do} <= set(spec.actions), (lesson.slug, k)
         assert sum(s.question is not None for s in lesson.steps) >= 2
 
 

@@ -34,16 +34,9 @@ from .regions import RegionTool
 from .moments import MomentTool
 from .spectral_axis import AXES, SpectralAxisControl, axis_label
 
-__all__ = ["CubePage", "PAGE"]
+__all__ = ["CubePage"]
 
 LIMITS_REVERSED = "the upper colour limit must be above the lower one"
-
-PAGE = dict(slug="cubes", title="HI cubes",
-            blurb="Browse radio HI data cubes slice by slice: channel player with frequency and velocity, "
-                  "sky axes from the WCS, DS9-style stretches, moment-0 and peak maps, the spectrum under "
-                  "any pixel; HI sources found by a 3-D network or a SoFiA-style baseline, drawn on the cube, "
-                  "with a linked catalogue and exports. Open the SDC2-style demo cube, upload a FITS cube, "
-                  "or open one on the server.")
 
 VIEWS = ["Channel", "Moment 0", "Moment 1", "Moment 2", "Peak"]
 URL_STATE = {"file": "file", "channel": "channel", "view": "view", "stretch": "stretch", "limits": "limits",

@@ -1,0 +1,36 @@
+"""What a lesson step can do on the cube page: ``action(page, value)`` → True once it has been applied."""
+from __future__ import annotations
+
+__all__ = ["LESSON_ACTIONS"]
+
+
+def _lesson_detect(page, method) -> bool:
+    d = page.detections
+    if d.method != method:
+        d.method = method
+    if method not in d.catalogues and not d._busy and page.cube is not None:
+        d.start()
+    return method in d.catalogues
+
+
+def _lesson_truth(page, on) -> bool:
+    if page.detections.catalogue is None:
+        return False
+    page.detections.show_truth = bool(on)
+    return True
+
+
+def _lesson_threshold(page, value) -> bool:
+    page.detections.threshold = float(value)
+    return True
+
+
+def _lesson_source(page, k) -> bool:
+    rows = page.detections.shown()
+    if rows is None or len(rows) <= int(k):
+        return False
+    page.detections.table.selection = [int(k)]
+    return True
+
+
+LESSON_ACTIONS = {"detect": _lesson_detect, "truth": _lesson_truth, "threshold": _lesson_threshold, "source": _lesson_source}
