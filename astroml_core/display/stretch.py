@@ -22,7 +22,6 @@ STRETCHES = {
     "log": LogStretch(a=1000),
     "asinh": AsinhStretch(a=0.1),
 }
-_MAX_SAMPLE = 200_000
 
 
 @dataclass(frozen=True)
@@ -33,6 +32,9 @@ class DisplayImage:
     vmin: float
     vmax: float
     stretch: str
+
+
+_MAX_SAMPLE = 200_000
 
 
 def _sample(data: np.ndarray) -> np.ndarray:
