@@ -193,23 +193,27 @@ def _serve(args: argparse.Namespace) -> int:
     return importlib.import_module("app.__main__").main(args.rest)
 
 
+def _add_truth_sim(sim, name: str, help: str, func, *, output: str, flag: tuple[str, str]) -> None:
+    """A ``sim`` command that writes a field and, on request, its truth catalogue (``hi-cube``, ``blends``):
+    they share --seed, -o and --truth and differ by one size switch (``flag``: its name and help)."""
+    cmd = sim.add_parser(name, help=help)
+    cmd.add_argument("--seed", type=int, required=True)
+    cmd.add_argument("-o", "--output", type=Path, required=True, help=output)
+    cmd.add_argument("--truth", type=Path, help="ECSV truth catalogue to write")
+    cmd.add_argument(flag[0], action="store_true", help=flag[1])
+    cmd.set_defaults(func=func)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``astroml`` command."""
     parser = argparse.ArgumentParser(prog="astroml", description="AstroML Explorer on the command line")
     sub = parser.add_subparsers(dest="command", required=True)
     sim = sub.add_parser("sim", help="simulate data").add_subparsers(dest="kind", required=True)
-    hi = sim.add_parser("hi-cube", help="an SDC2-style HI cube and its truth catalogue")
-    hi.add_argument("--seed", type=int, required=True)
-    hi.add_argument("-o", "--output", type=Path, required=True, help="FITS cube to write")
-    hi.add_argument("--truth", type=Path, help="ECSV truth catalogue to write")
-    hi.add_argument("--small", action="store_true", help="64×64×96 instead of 256×256×512")
-    hi.set_defaults(func=_sim_hi_cube)
-    bl = sim.add_parser("blends", help="a g, r, i, z field of blended galaxies (GalSim) and its truth")
-    bl.add_argument("--seed", type=int, required=True)
-    bl.add_argument("-o", "--output", type=Path, required=True, help="FITS file to write (one HDU per band)")
-    bl.add_argument("--truth", type=Path, help="ECSV truth catalogue to write")
-    bl.add_argument("--demo", action="store_true", help="a 256×256 field of ~24 groups instead of one 64×64 blend")
-    bl.set_defaults(func=_sim_blends)
+    _add_truth_sim(sim, "hi-cube", "an SDC2-style HI cube and its truth catalogue", _sim_hi_cube,
+                   output="FITS cube to write", flag=("--small", "64×64×96 instead of 256×256×512"))
+    _add_truth_sim(sim, "blends", "a g, r, i, z field of blended galaxies (GalSim) and its truth", _sim_blends,
+                   output="FITS file to write (one HDU per band)",
+                   flag=("--demo", "a 256×256 field of ~24 groups instead of one 64×64 blend"))
     sp = sim.add_parser("spectra", help="SDSS-like spectra of the 13 classes (and unexpected kinds)")
     sp.add_argument("--seed", type=int, required=True)
     sp.add_argument("-n", type=int, default=1000, help="how many spectra")
