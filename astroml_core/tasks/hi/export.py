@@ -5,10 +5,10 @@ import os
 from pathlib import Path
 
 import astropy.units as u
-import numpy as np
 from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 
+from ...analysis.source_shape import axis_ratio
 from ...data.tables import TABLE_FORMATS, write_table
 from ...errors import AstroMLError
 
@@ -26,7 +26,7 @@ def to_regions(table: QTable):
     out = []
     for row in table:
         major = max(float(row["hi_size"].to_value(u.arcsec)), 1.0)
-        q = np.sqrt(np.cos(np.radians(float(row["i"].to_value(u.deg)))) ** 2 * (1 - 0.04) + 0.04)
+        q = float(axis_ratio(row["i"]))
         centre = SkyCoord(row["ra"], row["dec"], frame="icrs")
         region = EllipseSkyRegion(centre, width=major * u.arcsec, height=major * q * u.arcsec,
                                   angle=((float(row["pa"].to_value(u.deg)) + 90) % 360) * u.deg)
