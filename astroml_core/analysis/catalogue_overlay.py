@@ -18,6 +18,7 @@ import numpy as np
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
+from ..constants import C_KMS
 from ..data.tables import TABLE_FORMATS
 from ..errors import InvalidTableError, MissingWCSError, TooLargeError
 from .catalogue_columns import CatalogueColumns, ColumnUse, find_columns, sky_degrees, spectral_values, width_values
@@ -28,7 +29,6 @@ __all__ = ["ColumnUse", "CatalogueColumns", "PlacedCatalogue", "read_catalogue",
 MAX_CATALOGUE_BYTES = 20 * 2**20
 MAX_CATALOGUE_ROWS = 100_000
 DEFAULT_WIDTH_KMS = 200.0      # assumed line width (a typical galaxy's W20) when the catalogue has none
-C_KMS = 299792.458
 _FORMATS = {**TABLE_FORMATS, ".votable": "votable", ".tsv": "ascii.tab"}
 _UNIT_IN_NAME = re.compile(r"^(.*\S)\s*\[([^\]]+)\]$")     # "ra [deg]": how write_table keeps units in a CSV
 

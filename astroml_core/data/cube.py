@@ -21,6 +21,7 @@ from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.wcs import WCS
 
+from ..constants import C_KMS
 from ..errors import (ArchivalHeaderWarning, AxisOrderError, HeaderRepairWarning, InvalidFITSError, InvalidWCSError,
                       MissingWCSError, NoCelestialWCSWarning, NonFiniteError, ShapeError, SpectralAxisError,
                       TruncatedFITSError, warn)
@@ -124,7 +125,7 @@ class Cube:
         if native.unit.physical_type == "length":
             return native.to(u.Hz, equivalencies=u.spectral())
         if self._doppler_name == "ZOPT":
-            native = (native.to_value(u.one) * u.one * 299792.458 * u.km / u.s)
+            native = (native.to_value(u.one) * u.one * C_KMS * u.km / u.s)
         return native.to(u.Hz, equivalencies=_DOPPLER[self._doppler_name](self.rest_frequency))
 
     @property

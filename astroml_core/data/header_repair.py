@@ -22,11 +22,12 @@ import astropy.units as u
 from astropy.io import fits
 from astropy.wcs import WCS, FITSFixedWarning
 
+from ..constants import HI_REST_HZ
 from ..errors import InvalidFITSError, InvalidWCSError
 
 __all__ = ["read_wcs", "SPECTRAL_NAMES", "HI_REST_FREQ", "brightness_unit", "default_spectral_unit", "rest_frequency"]
 
-HI_REST_FREQ = 1420.40575177 * u.MHz
+HI_REST_FREQ = HI_REST_HZ / 1e6 * u.MHz      # exactly 1420.40575177 MHz, as the header reader writes rest frequencies
 
 # units wcslib's unitfix does not know, spelt as FITS wants
 _OWN_UNITS = {"ANGSTROM": "Angstrom", "ANGSTROMS": "Angstrom", "MICRON": "um", "MICRONS": "um"}

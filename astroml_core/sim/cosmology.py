@@ -13,6 +13,8 @@ from functools import cached_property
 import numpy as np
 from scipy.integrate import cumulative_trapezoid
 
+from ..constants import C_KMS as C_KM_S
+
 __all__ = ["Cosmology", "H_LITTLE", "OMEGA_B", "SIGMA_8", "N_S", "T_CMB0", "C_KM_S", "tophat_window"]
 
 H_LITTLE = 0.6766
@@ -20,7 +22,6 @@ OMEGA_B = 0.04897
 SIGMA_8 = 0.8102
 N_S = 0.9665
 T_CMB0 = 2.7255          # K
-C_KM_S = 299792.458
 RHO_CRIT_H2 = 2.775e11   # M☉ / Mpc³ per h²
 _K = np.logspace(-4, 3, 1400)   # 1/Mpc, the grid of every σ(R) integral
 

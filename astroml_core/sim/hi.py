@@ -33,15 +33,14 @@ from astropy.io import fits
 from astropy.table import QTable
 from scipy.ndimage import gaussian_filter
 
+from ..constants import C_KMS, FWHM_PER_SIGMA, HI_REST_HZ
 from .hi_noise import HANNING_VARIANCE, SDC2_CORR, NoiseField, NoiseKind, hanning, noise_field
 
 __all__ = ["HICubeConfig", "KINEMATICS", "simulate_hi_cube", "gaussian_radius_ratio", "exponential_radius_ratio",
            "write_hi_cube", "ensure_demo_cube", "DEMO_CUBE", "DEMO_SEED", "DEMO_TRUTH", "COSMOLOGY"]
 
 COSMOLOGY = FlatLambdaCDM(H0=67, Om0=0.32)
-HI_REST_HZ = 1.42040575177e9
-C_KMS = 299792.458
-FWHM_TO_SIGMA = 1 / np.sqrt(8 * np.log(2))
+FWHM_TO_SIGMA = 1 / FWHM_PER_SIGMA
 DEMO_CUBE = "hi_demo.fits"
 # The demo field: the first seed whose field holds >= 4 sources with integrated S/N > 10 (most seeds
 # hold one or two), so a class sees galaxies; tests/core/test_sim_hi.py checks the property.

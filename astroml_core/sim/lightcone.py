@@ -43,6 +43,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import erfc, erfcinv
 
+from ..constants import MPC_CM
 from .cosmology import H_LITTLE, OMEGA_B, T_CMB0, Cosmology, tophat_window
 
 __all__ = ["Parameter", "PARAMETERS", "PARAMETER_NAMES", "LightconeConfig", "Lightcone", "ThermalHistory",
@@ -55,10 +56,9 @@ F_HEAT = 0.4                     # calibrated: the fiducial point's heating matc
 N_ALPHA = 9690.0                 # Lyα–Lyβ photons per stellar baryon (Pop II)
 BARYONS_PER_MSUN = 1.989e33 / 1.6726e-24
 YEAR_S = 3.156e7
-MPC_CM = 3.0857e24
 HELIUM_Y = 0.245
 SIGMA_T = 6.652e-25              # cm²
-C_CM_S = 2.998e10
+C_CM_S = 2.998e10                # not constants.C_CM_S: the pinned lightcone digests were made with this rounding
 K_B = 1.3807e-16                 # erg/K
 
 

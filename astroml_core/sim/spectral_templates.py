@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..constants import C_KMS
+
 __all__ = ["C_KMS", "planck", "add_lines", "star", "galaxy", "qso", "white_dwarf", "carbon_star"]
 
-C_KMS = 299_792.458
 HC_K = 1.4388e8          # hc/k in Å·K
 
 BALMER = (6562.8, 4861.3, 4340.5, 4101.7, 3970.1, 3889.1, 3835.4)

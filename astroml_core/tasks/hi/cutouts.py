@@ -8,9 +8,9 @@ import astropy.units as u
 import numpy as np
 from astropy.coordinates import SkyCoord
 
-__all__ = ["SourceWindow", "source_window", "moment0", "source_spectrum", "C_KMS"]
+from ...constants import C_KMS
 
-C_KMS = 299792.458
+__all__ = ["SourceWindow", "source_window", "moment0", "source_spectrum", "C_KMS"]
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 from astropy.table import QTable
 
+from ...constants import HI_REST_HZ
+
 __all__ = ["FluxDeboost", "FEATURES", "deboost_features", "disc_fitted"]
 
 FEATURES = ("1/S", "1/S²", "ln n_vox", "ln S_sum")
@@ -61,7 +63,7 @@ class FluxDeboost:
         fitted = disc_fitted(table) & np.isfinite(ln_f)
         return np.where(fitted, np.exp(np.where(fitted, ln_f, 0.0)), 1.0)
 
-    def apply(self, table: QTable, rest_hz: float = 1.42040575177e9) -> QTable:
+    def apply(self, table: QTable, rest_hz: float = HI_REST_HZ) -> QTable:
         """A copy of a disc-fitted catalogue with de-boosted ``line_flux_integral`` and ``hi_size``;
         the fit's flux is kept as ``line_flux_fitted``."""
         from .disc_fit import hi_size_of_disc

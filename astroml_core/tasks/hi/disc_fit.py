@@ -37,9 +37,10 @@ from astropy.table import QTable
 from scipy import ndimage, optimize
 from threadpoolctl import threadpool_limits
 
+from ...constants import C_KMS, HI_REST_HZ
+
 __all__ = ["DiscFit", "fit_disc", "fit_sources", "profile_w20", "hi_size_of_disc", "SIZE_SCATTER_LN"]
 
-C_KMS = 299792.458
 Q0 = 0.2
 DISPERSION_KMS = 10.0
 SIZE_SCATTER_LN = 0.06 * np.log(10)     # the size–mass relation's scatter (Wang+16), as a prior on ln r_s
@@ -262,7 +263,7 @@ def _disc_scale_px(line_flux: float, central_freq: float, hi_size_arcsec: float,
     """Gaussian scale r_s (px) of a disc with this flux and HI diameter (1 M☉/pc² isophote)."""
     import astropy.units as u
 
-    from ...sim.hi import COSMOLOGY, HI_REST_HZ, gaussian_radius_ratio
+    from ...sim.hi import COSMOLOGY, gaussian_radius_ratio
     from .measure import hi_mass
 
     mass, z = hi_mass(max(line_flux, 1e-4), central_freq, HI_REST_HZ)
@@ -271,7 +272,7 @@ def _disc_scale_px(line_flux: float, central_freq: float, hi_size_arcsec: float,
     return r1 / gaussian_radius_ratio(mass / (np.pi * (r1 * pc_per_arcsec) ** 2)) / pixel_arcsec
 
 
-def hi_size_of_disc(line_flux, central_freq, r_s_arcsec, rest_hz: float = 1.42040575177e9):
+def hi_size_of_disc(line_flux, central_freq, r_s_arcsec, rest_hz: float = HI_REST_HZ):
     """HI diameter (arcsec, the 1 M☉/pc² isophote) of a Gaussian disc of scale ``r_s_arcsec`` holding
     M_HI = 49.8 D_L² ∫S dν: Σ(r) = M/(π r_s²) e^{−r²/r_s²}; discs too diffuse to reach 1 M☉/pc² at
     their centre get R = r_s, as in the simulator."""
@@ -334,7 +335,7 @@ def _fit_one(out: QTable, j: int, sl, data: np.ndarray, labels: np.ndarray, geom
              beam_sigma: float, width: float, step: float) -> DiscFit | None:
     """The disc fit of row ``j`` (the source labelled j + 1, in ``sl``), refitted while the size prior moves; None if it failed."""
     from .linker import grow
-    from .measure import C_KMS, hi_size_from_flux
+    from .measure import hi_size_from_flux
 
     box = tuple(slice(max(s.start - p, 0), min(s.stop + p, n)) for s, p, n in zip(sl, pad, data.shape))
     lab = labels[box]

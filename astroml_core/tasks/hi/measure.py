@@ -29,10 +29,11 @@ from astropy.table import QTable
 from astropy.wcs import WCS
 from scipy import ndimage
 
+from ...constants import C_KMS, FWHM_PER_SIGMA, HI_REST_HZ
+
 __all__ = ["CubeGeometry", "measure_sources", "geometry_of", "hi_size_from_flux", "HI_SIZE_PER_FWHM"]
 
-C_KMS = 299792.458
-FWHM = 2 * np.sqrt(2 * np.log(2))
+FWHM = FWHM_PER_SIGMA
 HI_SIZE_PER_FWHM = 1.71
 Q0 = 0.2
 
@@ -114,7 +115,7 @@ def _pa_east_of_north(dx: float, dy: float) -> float:
     return float(np.degrees(np.arctan2(-dx, dy)) % 360)
 
 
-def hi_mass(line_flux_jy_hz, central_freq_hz, rest_hz: float = 1.42040575177e9):
+def hi_mass(line_flux_jy_hz, central_freq_hz, rest_hz: float = HI_REST_HZ):
     """(M_HI in M☉, z) of a line flux: M_HI = 49.8 D_L² ∫S dν (D_L in Mpc; H0 = 67, Ω_m = 0.32, as SDC2)."""
     from ...sim.hi import COSMOLOGY
 
@@ -122,7 +123,7 @@ def hi_mass(line_flux_jy_hz, central_freq_hz, rest_hz: float = 1.42040575177e9):
     return 49.8 * COSMOLOGY.luminosity_distance(z).to_value(u.Mpc) ** 2 * np.asarray(line_flux_jy_hz, float), z
 
 
-def hi_size_from_flux(line_flux_jy_hz, central_freq_hz, rest_hz: float = 1.42040575177e9):
+def hi_size_from_flux(line_flux_jy_hz, central_freq_hz, rest_hz: float = HI_REST_HZ):
     """HI diameter (arcsec) from the size–mass relation, M_HI = 49.8 D_L² ∫S dν (H0 = 67, Ω_m = 0.32)."""
     from ...sim.hi import COSMOLOGY
 
