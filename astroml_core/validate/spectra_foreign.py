@@ -188,11 +188,11 @@ def _band(trans: np.ndarray, lam: np.ndarray, head: float, depth: np.ndarray, sc
     trans[:, i0:i1] *= 1.0 - depth[:, None] * (np.exp(-np.maximum(d, 0.0) / scale) * expit(d / 2.0))[None, :]
 
 
-# Equivalent widths (Å, dwarfs, solar metallicity) against T_eff, from the MK atlases' trends (written here).
+# Line and band strengths (dwarfs, solar metallicity) against T_eff, from the MK atlases' trends (written here).
 T_NODES = np.array([4250, 4800, 5200, 5770, 6100, 6550, 7500, 9000, 10000, 11000, 16000], float)
+# equivalent widths (Å)
 EW_TABLE = {
     "balmer": (1.3, 1.9, 2.4, 3.3, 4.3, 6.0, 10.0, 14.5, 14.0, 12.0, 7.0),       # Hγ-like scale
-    "balmer_depth": (0.22, 0.28, 0.32, 0.38, 0.42, 0.48, 0.56, 0.62, 0.62, 0.60, 0.45),
     "cak": (16.0, 14.5, 13.0, 10.5, 8.5, 6.5, 3.5, 0.9, 0.45, 0.25, 0.1),
     "cai": (3.2, 1.9, 1.2, 0.75, 0.55, 0.35, 0.12, 0.02, 0.0, 0.0, 0.0),
     "gband": (5.0, 6.0, 5.8, 5.0, 4.2, 2.8, 0.9, 0.1, 0.0, 0.0, 0.0),
@@ -201,6 +201,11 @@ EW_TABLE = {
     "fe": (1.1, 0.9, 0.75, 0.55, 0.45, 0.32, 0.15, 0.04, 0.02, 0.01, 0.0),
     "srii": (0.9, 0.75, 0.6, 0.45, 0.4, 0.35, 0.3, 0.15, 0.1, 0.05, 0.0),
     "cat": (7.0, 7.0, 7.0, 6.8, 6.5, 6.0, 4.5, 2.0, 1.5, 1.0, 0.5),
+}
+# depths (no unit): the Balmer lines' central depth, the blanketing optical depth b at 4,000 Å
+# (exp(−b (4000 Å / λ)⁴)), the MgH and CN bands' depth at their heads
+DEPTH_TABLE = {
+    "balmer_depth": (0.22, 0.28, 0.32, 0.38, 0.42, 0.48, 0.56, 0.62, 0.62, 0.60, 0.45),
     "blanket": (0.9, 0.6, 0.45, 0.32, 0.26, 0.2, 0.12, 0.08, 0.07, 0.06, 0.03),
     "mgh": (0.12, 0.06, 0.03, 0.01, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
     "cn": (0.15, 0.12, 0.10, 0.07, 0.05, 0.03, 0.0, 0.0, 0.0, 0.0, 0.0),
@@ -214,7 +219,8 @@ TIO_HEADS = (4762.0, 4956.0, 5168.0, 5449.0, 6160.0, 7055.0, 7668.0)
 
 
 def _tab(key: str, teff: np.ndarray) -> np.ndarray:
-    return np.interp(teff, T_NODES, np.asarray(EW_TABLE[key], float))
+    """Row ``key`` of EW_TABLE or DEPTH_TABLE at each T_eff, linear between the nodes."""
+    return np.interp(teff, T_NODES, np.asarray((EW_TABLE | DEPTH_TABLE)[key], float))
 
 
 def star_rest(lam_rest: np.ndarray, teff: np.ndarray, logg: np.ndarray, feh: np.ndarray,
