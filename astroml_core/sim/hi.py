@@ -34,6 +34,7 @@ from astropy.table import QTable
 from scipy.ndimage import gaussian_filter
 
 from ..constants import C_KMS, FWHM_PER_SIGMA, HI_REST_HZ
+from ..arrays import add_clipped
 from .hi_noise import HANNING_VARIANCE, SDC2_CORR, NoiseField, NoiseKind, hanning, noise_field
 
 __all__ = ["HICubeConfig", "KINEMATICS", "simulate_hi_cube", "gaussian_radius_ratio", "exponential_radius_ratio",
@@ -243,20 +244,8 @@ def _paint(cube: np.ndarray, cfg: HICubeConfig, src: dict, k: int, rng: np.rando
     weight = src["flux"][k] / cfg.particles / cfg.channel_width_hz * cfg.beam_area_px
     box = np.bincount(idx, minlength=int(np.prod(shape))).reshape(shape).astype(np.float32) * weight
     box = gaussian_filter(box, (0, cfg.beam_sigma_px, cfg.beam_sigma_px), mode="constant")
-    _add_clipped(cube, box, (c0, y0, x0))
+    add_clipped(cube, box, (c0, y0, x0))
     return _w20(v)
-
-
-def _add_clipped(cube: np.ndarray, box: np.ndarray, origin: tuple[int, int, int]) -> None:
-    """cube[origin:origin+box.shape] += box, keeping only the overlap."""
-    src_sl, dst_sl = [], []
-    for o, n, full in zip(origin, box.shape, cube.shape):
-        lo, hi = max(o, 0), min(o + n, full)
-        if hi <= lo:
-            return
-        dst_sl.append(slice(lo, hi))
-        src_sl.append(slice(lo - o, hi - o))
-    cube[tuple(dst_sl)] += box[tuple(src_sl)]
 
 
 def _noise(cfg: HICubeConfig, rng: np.random.Generator) -> np.ndarray:

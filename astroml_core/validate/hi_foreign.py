@@ -54,6 +54,8 @@ from astropy.table import QTable
 from scipy import fft as sfft
 from scipy.ndimage import convolve1d, gaussian_filter
 
+from ..arrays import add_clipped
+
 __all__ = ["ForeignCubeConfig", "simulate_foreign_cube", "simulate_foreign_noise", "write_foreign_cube",
            "foreign_draws", "FOREIGN_SEEDS", "FOREIGN_NOISE_SEEDS", "CORR_BEAMS", "CHANNEL_WIDTHS_HZ"]
 
@@ -425,7 +427,7 @@ def simulate_foreign_cube(seed: int, config: ForeignCubeConfig | None = None, *,
         y = py[n] + north / cfg.pixel_arcsec
         box, (c0, y0, x0) = _deposit(x, y, chan, src["flux"][k] / cfg.particles / dnu * beam_area,
                                      beam_sigma, int(np.ceil(4.5 * beam_sigma)) + 1)
-        _add(signal, box, (c0, y0, x0))
+        add_clipped(signal, box, (c0, y0, x0))
     signal = _hanning(signal)
     data += signal
     data[draws["blank_channels"]] = np.nan
@@ -435,18 +437,6 @@ def simulate_foreign_cube(seed: int, config: ForeignCubeConfig | None = None, *,
     truth = _truth(src, idx, px, py, w20, header, draws, cfg)
     truth.meta.update(_meta(seed, draws))
     return data[None], header, truth
-
-
-def _add(cube: np.ndarray, box: np.ndarray, origin: tuple[int, int, int]) -> None:
-    """Add box at origin, clipped to the cube."""
-    dst, srcs = [], []
-    for o, n, full in zip(origin, box.shape, cube.shape):
-        lo, hi = max(o, 0), min(o + n, full)
-        if hi <= lo:
-            return
-        dst.append(slice(lo, hi))
-        srcs.append(slice(lo - o, hi - o))
-    cube[tuple(dst)] += box[tuple(srcs)]
 
 
 def _truth(src, idx, px, py, w20_rest, header, draws, cfg) -> QTable:
