@@ -8,7 +8,7 @@ def _lesson_detect(page, method) -> bool:
     d = page.detections
     if d.method != method:
         d.method = method
-    if method not in d.catalogues and not d._busy and page.cube is not None:
+    if method not in d.catalogues and not d.busy and page.cube is not None:
         d.start()
     return method in d.catalogues
 
