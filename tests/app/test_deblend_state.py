@@ -85,10 +85,10 @@ def test_selecting_a_source_highlights_its_mask_and_shows_its_stamps(page):
     stamp = page.stamps.sources[0][1].data["image"][0]
     assert stamp.shape == (64, 64) and stamp.max() > 0
     # what the network looked at for it: a 64 × 64 attribution map, mostly on its own mask
-    title = page.saliency.fig.title.text
-    assert page.saliency.image.data["image"][0].shape == (64, 64) and f"source {page.selected}" in title, title
+    title = page.saliency.view.fig.title.text
+    assert page.saliency.view.image.data["image"][0].shape == (64, 64) and f"source {page.selected}" in title, title
     assert float(title.split("· ")[-1].split("×")[0]) > 2, title   # (8 groups in 128²: neighbours in every stamp)
-    seen = page.seen.source.data                                 # the same, as contours on the image
+    seen = page.saliency.seen.source.data                                 # the same, as contours on the image
     inner = [k for k, lvl in enumerate(seen["level"]) if lvl == "60% of peak"]
     assert inner and min(np.hypot(np.mean(seen["xs"][k]) - row["x"], np.mean(seen["ys"][k]) - row["y"])
                          for k in inner) < 4
@@ -106,7 +106,7 @@ def test_selecting_a_source_highlights_its_mask_and_shows_its_stamps(page):
     assert page.selected is None and len(page.table.value) == len(page.results["sep"].catalogue)
     assert page.stamps.sources[0][1].data["image"] == [] and page.table.selection == []   # no stale stamps
     page.selected = 0
-    assert "model sources only" in page.saliency.fig.title.text and page.seen.source.data["xs"] == []
+    assert "model sources only" in page.saliency.view.fig.title.text and page.saliency.seen.source.data["xs"] == []
 
 
 def test_a_single_band_image_runs_the_baselines_and_a_bad_file_keeps_the_open_image(page, tmp_path):

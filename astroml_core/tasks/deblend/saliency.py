@@ -10,7 +10,7 @@ import numpy as np
 from .detection import image_noise
 from .model import DeblendResult, scaled_bands, splitter_input
 
-__all__ = ["splitter_attribution", "result_attribution"]
+__all__ = ["splitter_attribution", "result_attribution", "own_to_neighbours"]
 
 
 def splitter_attribution(model, images: np.ndarray, centres: np.ndarray, k: int, *, sigma=None,
@@ -37,3 +37,11 @@ def result_attribution(model, image, result: DeblendResult, k: int, *, steps: in
     """:func:`splitter_attribution` for row ``k`` of a model deblending of a MultibandImage."""
     centres = np.column_stack([np.asarray(result.catalogue["x"], float), np.asarray(result.catalogue["y"], float)])
     return splitter_attribution(model, image.data, centres, k, sigma=image_noise(image), steps=steps)
+
+
+def own_to_neighbours(attribution: np.ndarray, segmap: np.ndarray, label: int) -> float:
+    """Mean |attribution| (summed over bands) on the pixels of mask ``label`` over that on the other masks of
+    ``segmap`` (a stamp of the same shape); NaN when either is empty."""
+    a = np.abs(attribution).sum(axis=0)
+    own, others = segmap == label, (segmap > 0) & (segmap != label)
+    return float(a[own].mean() / a[others].mean()) if own.any() and others.any() else float("nan")
