@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # lowest first; a package may import its own layer's packages and any lower layer's
 CORE_LAYERS = [
-    {"errors", "config", "constants", "progress"},
+    {"errors", "config", "constants", "progress", "arrays"},
     {"data", "display", "units"},
     {"sim"},
     {"models", "metrics"},
