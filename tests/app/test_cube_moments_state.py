@@ -27,28 +27,28 @@ def page(data_root):
 def test_moment_views_show_the_core_maps_with_the_default_clips(page):
     page.param.update(view="Moment 1", moment_channels=(10, 80))
     want = moment_map(page.cube, "moment1", (10, 80), clip=3, convention=page.cube.velocity_convention)
-    np.testing.assert_allclose(page._plane, want.data.value, rtol=1e-6, equal_nan=True)
-    assert page._plane_unit == u.km / u.s and page.cmap == "RdBu (velocity)"
+    np.testing.assert_allclose(page.plane, want.data.value, rtol=1e-6, equal_nan=True)
+    assert page.plane_unit == u.km / u.s and page.cmap == "RdBu (velocity)"
     assert "Moment 1 over channels 10–80" in page.channel_label.object
     page.view = "Moment 2"
     want2 = moment_map(page.cube, "moment2", (10, 80), clip=3, convention=page.cube.velocity_convention)
-    np.testing.assert_allclose(page._plane, want2.data.value, rtol=1e-6, equal_nan=True)
+    np.testing.assert_allclose(page.plane, want2.data.value, rtol=1e-6, equal_nan=True)
     assert page.cmap == "viridis"                       # the user's colour map is back after moment 1
     page.view = "Moment 0"                              # unclipped, Jy/beam km/s by default
-    np.testing.assert_allclose(page._plane, page.cube.moment0((10, 80), velocity=True).value, rtol=1e-5,
+    np.testing.assert_allclose(page.plane, page.cube.moment0((10, 80), velocity=True).value, rtol=1e-5,
                                equal_nan=True)
-    assert page._plane_unit == u.Jy / u.beam * u.km / u.s
+    assert page.plane_unit == u.Jy / u.beam * u.km / u.s
     page.moments.clip0 = 2.0
     clipped = moment_map(page.cube, "moment0", (10, 80), clip=2, convention=page.cube.velocity_convention)
-    np.testing.assert_allclose(page._plane, clipped.data.value, rtol=1e-5, equal_nan=True)
+    np.testing.assert_allclose(page.plane, clipped.data.value, rtol=1e-5, equal_nan=True)
     assert "voxels ≥ 2σ" in page.moments.status.object
 
 
 def test_a_velocity_convention_change_recomputes_moment_1(page):
     page.param.update(view="Moment 1", moment_channels=(10, 80), velocity="radio")
-    radio = page._plane.copy()
+    radio = page.plane.copy()
     page.velocity = "optical"
-    assert np.nanmedian(page._plane) > np.nanmedian(radio)      # cz > radio velocity at z ≈ 0.25
+    assert np.nanmedian(page.plane) > np.nanmedian(radio)      # cz > radio velocity at z ≈ 0.25
     assert page.moments.moment("Moment 1", (10, 80)).convention == "optical"
 
 
@@ -63,7 +63,7 @@ def test_the_detections_mask_needs_detections_and_then_keeps_only_their_ellipses
     page.moments.mask = "none"
     page.moments.mask = "detections"
     assert page.banner.error_text == ""
-    finite = np.isfinite(page._plane)
+    finite = np.isfinite(page.plane)
     assert 0 < finite.sum() < 0.5 * finite.size
     y, x = page.cube.pixel_of(__import__("astropy.coordinates", fromlist=["SkyCoord"]).SkyCoord(
         truth["ra"][0], truth["dec"][0]))
@@ -79,7 +79,7 @@ def test_an_uploaded_sofia_mask_is_used_and_a_wrong_shape_refused(page):
     fits.PrimaryHDU(mask).writeto(buf)
     page.moments.upload.param.update(filename="demo_mask.fits", value=buf.getvalue())
     assert page.moments.mask == "file"
-    finite = np.isfinite(page._plane)
+    finite = np.isfinite(page.plane)
     assert finite[5:15, 20:30].all() and finite.sum() == 100
     bad = io.BytesIO()
     fits.PrimaryHDU(np.zeros((shape[0], shape[1], shape[2] + 2), np.int16)).writeto(bad)
@@ -94,7 +94,7 @@ def test_save_fits_writes_the_map_shown_with_wcs_and_unit(page):
         h, values = hdul[0].header, hdul[0].data
     assert h["MOMENT"] == "moment1" and u.Unit(h["BUNIT"], format="fits") == u.km / u.s
     assert (h["MOMCHAN0"], h["MOMCHAN1"], h["MOMCLIP"]) == (10, 80, 3.0) and h["CTYPE1"].startswith("RA")
-    np.testing.assert_array_equal(values, page._plane)
+    np.testing.assert_array_equal(values, page.plane)
     assert page.moments.save.filename == "moment1_10-80.fits"
 
 

@@ -70,12 +70,12 @@ def test_moment0_in_jy_km_s_per_pixel_uses_each_channels_beam(page, tmp_path):
     assert "varies per channel" in page.info.object
     page.param.update(view="Moment 0", moment_channels=(0, 5), moment_unit="pixel")
     expect = page.cube.integrated_flux_map((0, 5))
-    np.testing.assert_allclose(page._plane, expect.value)
-    assert page._plane_unit == u.Jy * u.km / u.s
+    np.testing.assert_allclose(page.plane, expect.value)
+    assert page.plane_unit == u.Jy * u.km / u.s
     page.moment_unit = "beam"
-    assert page._plane_unit == u.Jy / u.beam * u.km / u.s
+    assert page.plane_unit == u.Jy / u.beam * u.km / u.s
     page.moment_unit = "native"
-    assert page._plane_unit == u.Jy / u.beam * u.Hz
+    assert page.plane_unit == u.Jy / u.beam * u.Hz
     assert page.banner.error_text == ""
 
 

@@ -21,7 +21,7 @@ def test_page_opens_the_demo_on_its_middle_channel(page):
     assert page.cube is not None and page.cube.n_channels == 96
     assert page.channel == 48
     assert "Channel <b>48</b> / 95" in page.channel_label.object
-    np.testing.assert_array_equal(page._plane, page.cube.channel(48))
+    np.testing.assert_array_equal(page.plane, page.cube.channel(48))
 
 
 def test_a_bad_file_shows_the_error_and_keeps_the_open_cube(page, tmp_path):
@@ -40,20 +40,20 @@ def test_map_around_shows_the_moment0_of_the_channel_window(page):
     page.map_around(5)
     assert page.view == "Moment 0" and page.moment_channels == (25, 35)
     # Jy/beam·km/s, the radio default (issue 34)
-    np.testing.assert_allclose(page._plane, page.cube.moment0((25, 35), velocity=True).value, rtol=1e-6,
+    np.testing.assert_allclose(page.plane, page.cube.moment0((25, 35), velocity=True).value, rtol=1e-6,
                                equal_nan=True)
     assert "Moment 0 over channels 25–35" in page.channel_label.object
 
 
 def test_custom_limits_are_used_and_a_reversed_pair_is_refused(page):
     page.limits = "custom"
-    scale, _ = page._display_unit()
+    scale, _ = page.display_unit()
     page.param.update(vmin=-10.0, vmax=20.0)
-    assert page._last_limits == pytest.approx((-10 / scale, 20 / scale))
+    assert page.last_limits == pytest.approx((-10 / scale, 20 / scale))
     page.vmax = -20.0
     assert "upper colour limit" in page.banner.error_text
     page.vmax = 30.0                                        # fixed: the banner goes (issue 34: it stayed)
-    assert page.banner.error_text == "" and page._last_limits == pytest.approx((-10 / scale, 30 / scale))
+    assert page.banner.error_text == "" and page.last_limits == pytest.approx((-10 / scale, 30 / scale))
 
 
 def test_pointer_readout_and_pixel_spectrum(page):
@@ -64,7 +64,7 @@ def test_pointer_readout_and_pixel_spectrum(page):
     assert page.pixel == (20, 10)
     data = page.spectrum_view.source.data
     assert len(data["flux"]) == page.cube.n_channels
-    scale, _ = page._display_unit("Channel")
+    scale, _ = page.display_unit("Channel")
     np.testing.assert_allclose(data["flux"], page.cube.spectrum(20, 10) * scale, rtol=1e-6)
 
 
@@ -157,7 +157,7 @@ def test_detect_threshold_table_and_jump_to_a_source(bright_page):
 
 
 def test_compare_mode_draws_model_baseline_and_truth_in_status_colours(bright_page):
-    from app.components.hi_catalogue import FALSE, MATCHED, MISSED
+    from app.pages.cubes.detections import FALSE, MATCHED, MISSED
 
     page, panel = bright_page, bright_page.detections
     panel.method = "baseline"

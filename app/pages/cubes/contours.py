@@ -142,7 +142,7 @@ class ContourTool(pn.viewable.Viewer):
         colour bar's unit when the page has shown a plane in that unit (so typed levels read as on the bar)."""
         if where[0] == "file":
             return 1.0, pretty_unit(unit) or "data units"
-        shown = self.page._units.get(str(unit))
+        shown = self.page.shown_unit(unit)
         return shown or display_unit(unit, max(abs(v) for v in limits(plane, "99.5%")))
 
     def _compute(self, where: tuple, spec: tuple, mode: str) -> dict:

@@ -22,10 +22,10 @@ from astroml_core.errors import AstroMLError
 from ...components.cube_facts import convention, moment_map as moment0_map
 from ...components.locking import run_io, with_document_lock
 from ...components.safe_text import html_text
+from .state import MOMENT_VIEWS
 
 __all__ = ["MomentTool", "MOMENT_VIEWS", "VELOCITY_CMAP"]
 
-MOMENT_VIEWS = {"Moment 0": "moment0", "Moment 1": "moment1", "Moment 2": "moment2", "Peak": "peak"}
 VELOCITY_CMAP = "RdBu (velocity)"          # blue approaching, red receding: what radio astronomers expect
 _MASKS = {"none": "none", "the finder's detections": "detections", "an uploaded SoFiA mask": "file"}
 _CACHE = 6                                 # maps kept per session (a 4k × 4k map is 64 MB)
@@ -143,7 +143,7 @@ class MomentTool(pn.viewable.Viewer):
     def _refresh(self) -> None:
         page = self.page
         if page.cube is not None and page.view != "Channel":
-            page._refresh_plane()
+            page.refresh_plane()
         self.status.object = self._describe()
 
     def _describe(self) -> str:
@@ -191,7 +191,7 @@ class MomentTool(pn.viewable.Viewer):
                                   channels=(page.channel, page.channel))
                 self.save.filename = f"channel_{page.channel}.fits"
             else:
-                view, channels, unit, conv, *_ = page._map_key()
+                view, channels, unit, conv, *_ = page.map_key()
                 m = self.moment(view, channels, unit, conv)
                 write_moment_fits(m, page.cube, m.kind, buf)
                 self.save.filename = f"{m.kind}_{m.channels[0]}-{m.channels[1]}.fits"

@@ -132,8 +132,8 @@ class SpectralAxisControl:
         if event.new in _VELOCITY_AXES and convention(page.cube, page.velocity) != event.new:
             page.velocity = event.new          # the page's velocity watcher redraws the axes and the label
             return
-        with_document_lock(page._set_velocity_axis)   # which ends by calling apply()
-        with_document_lock(page._update_label)
+        with_document_lock(page.set_velocity_axis)   # which ends by calling apply()
+        with_document_lock(page.update_label)
 
     def apply(self) -> None:
         """Tick and label the spectrum's bottom axis in the chosen quantity (the top axis shows frequency when
