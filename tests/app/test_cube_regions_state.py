@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from bokeh.events import SelectionGeometry
 
-from astroml_core.analysis.regions import parse_regions
+from astroml_core.analysis.regions import MAX_REGION_FILE_CHARS, parse_regions
 from astroml_core.sim.hi import DEMO_CUBE, small_config, write_hi_cube
 
 
@@ -138,5 +138,5 @@ def test_an_oversized_region_file_is_refused_before_it_is_read(page, monkeypatch
     from app.pages.cubes import regions as tool
 
     monkeypatch.setattr(tool, "parse_regions", lambda *a, **k: pytest.fail("an oversized file was parsed"))
-    page.regions.import_text(b"#" * (tool.MAX_REGION_FILE_CHARS + 1), "big.reg")
+    page.regions.import_text(b"#" * (MAX_REGION_FILE_CHARS + 1), "big.reg")
     assert "Too large" in page.banner.error_text and page.regions.entries == []

@@ -1,5 +1,5 @@
 """The Regions tab's table: one entry per region drawn, its row of statistics, the column titles, widths and
-groups (the statistics' unit goes in the group titles)."""
+groups (the statistics' unit goes in the group titles); and the entries' outlines as glyph data."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +11,7 @@ from astroml_core.analysis.regions import Region, RegionChannels, RegionMask
 from ...components.safe_text import html_text
 
 __all__ = ["RegionEntry", "TITLES", "WIDTHS", "TABLE_CSS", "CHANNEL_COLUMNS", "RANGE_COLUMNS", "table_row",
-           "column_groups"]
+           "column_groups", "OUTLINES_EMPTY", "outline_rows"]
 
 TABLE_CSS = [".tabulator, .tabulator-cell, .tabulator-col-title { font-size: 12px !important; } "
              ".tabulator-cell { padding: 3px 6px !important; }"]
@@ -64,3 +64,18 @@ def column_groups(channel: int, lo: int, hi: int, unit: str) -> dict[str, list[s
     """Group titles over the statistics of the shown channel and of channels lo…hi, with their unit."""
     return {f"Channel {channel} · {html_text(unit)}": CHANNEL_COLUMNS,
             f"Channels {lo}–{hi} · {html_text(unit)}": RANGE_COLUMNS}
+
+
+OUTLINES_EMPTY = dict(xs=[], ys=[], x=[], y=[], label=[], color=[], width=[])
+
+
+def outline_rows(entries: list[RegionEntry], shown: RegionEntry | None) -> dict[str, list]:
+    """Glyph data for every entry's outline and label; the ``shown`` one (its spectrum drawn) thicker."""
+    rows = {k: [] for k in OUTLINES_EMPTY}
+    for e in entries:
+        xs, ys = e.region.outline()
+        x, y = e.region.centre
+        for key, value in zip(OUTLINES_EMPTY, (xs.tolist(), ys.tolist(), x, y, e.region.name, e.colour,
+                                               3.5 if e is shown else 2.0)):
+            rows[key].append(value)
+    return rows

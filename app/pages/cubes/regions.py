@@ -24,16 +24,18 @@ import panel as pn
 from bokeh.events import SelectionGeometry
 from bokeh.models import BoxSelectTool, ColumnDataSource, LassoSelectTool
 
-from astroml_core.analysis.regions import (MAX_REGION_FILE_CHARS, Region, RegionChannels, channel_widths,
-                                           parse_regions, region_channels, region_mask, serialize_regions)
+from astroml_core.analysis.regions import (Region, RegionChannels, channel_widths, parse_regions, region_channels,
+                                           region_mask, serialize_regions)
 from astroml_core.display.units import display_unit
-from astroml_core.errors import AstroMLError, RegionFileError, TooLargeError
+from astroml_core.errors import AstroMLError
 
 from ...components.cube_facts import convention
 from ...components.locking import held, run_io, with_document_lock
 from ...components.safe_text import html_text
 from ...components.sources import replace_data
-from .region_table import TABLE_CSS, TITLES, WIDTHS, RegionEntry, column_groups, table_row
+from .region_input import import_report, region_file_text, region_from_drag
+from .region_table import (OUTLINES_EMPTY, TABLE_CSS, TITLES, WIDTHS, RegionEntry, column_groups, outline_rows,
+                           table_row)
 
 __all__ = ["RegionTool", "MODES"]
 
@@ -41,11 +43,6 @@ MODES = {"Pan": "pan", "Box": "box", "Circle": "circle", "Ellipse": "ellipse", "
 STATISTICS = {"Sum": "sum", "Mean": "mean"}
 _COLOURS = ["#ff9f1c", "#ffffff", "#ff4fd8", "#4df0ff", "#b6ff4d", "#ffd23f"]   # bright on every colour map; red is
                                                                                  # the pixel marker's
-_EMPTY = dict(xs=[], ys=[], x=[], y=[], label=[], color=[], width=[])
-_MAX_VERTICES = 200
-
-
-
 class RegionTool(pn.viewable.Viewer):
     """The Regions tab: drawing tools and outline glyph on the page's image, the table, import and export."""
 
@@ -77,7 +74,7 @@ class RegionTool(pn.viewable.Viewer):
 
     def _make_glyphs(self, fig) -> None:
         """The outline glyph (and labels) on the image, and the two drawing tools aimed at it alone."""
-        self.source = ColumnDataSource(dict(_EMPTY), name="cube-regions-source")
+        self.source = ColumnDataSource(dict(OUTLINES_EMPTY), name="cube-regions-source")
         self.renderer = fig.multi_line("xs", "ys", source=self.source, line_color="color", line_width="width",
                                        name="cube-regions")
         self.renderer.nonselection_glyph = self.renderer.glyph.clone()   # a drag selects lines: keep their look
@@ -129,14 +126,9 @@ class RegionTool(pn.viewable.Viewer):
         if not event.final or self.page.cube is None:
             return
         try:
-            if geometry.get("type") == "rect":
-                shape = self.mode.value if self.mode.value in ("box", "circle", "ellipse") else "box"
-                region = Region.from_drag(shape, geometry["x0"], geometry["y0"], geometry["x1"], geometry["y1"])
-            elif geometry.get("type") == "poly":
-                region = Region.polygon(*_thinned(geometry["x"], geometry["y"]))
-            else:
-                return
-            self.add(region)
+            region = region_from_drag(geometry, self.mode.value)
+            if region is not None:
+                self.add(region)
         except AstroMLError as exc:
             self.page.banner.error(exc)
 
@@ -171,14 +163,7 @@ class RegionTool(pn.viewable.Viewer):
 
     def _outline(self) -> None:
         """Redraw every region's outline and label; the one whose spectrum is shown is drawn thicker."""
-        shown = self._shown()
-        rows = {k: [] for k in _EMPTY}
-        for e in self.entries:
-            xs, ys = e.region.outline()
-            x, y = e.region.centre
-            for key, value in zip(_EMPTY, (xs.tolist(), ys.tolist(), x, y, e.region.name, e.colour,
-                                           3.5 if e is shown else 2.0)):
-                rows[key].append(value)
+        rows = outline_rows(self.entries, self._shown())
         replace_data(self.source, rows)
         replace_data(self.labels, {k: rows[k] for k in ("x", "y", "label", "color")})
 
@@ -210,7 +195,7 @@ class RegionTool(pn.viewable.Viewer):
         cube = self.page.cube
         if cube is None or not self.entries:
             return
-        scale, unit = self.page._display_unit("Channel")
+        scale, unit = self.page.display_unit("Channel")
         channel, (lo, hi) = self.page.channel, sorted(self.page.moment_channels)
         rows = [table_row(e, channel, lo, hi, scale) for e in self.entries]
         groups = column_groups(channel, lo, hi, unit)
@@ -272,14 +257,7 @@ class RegionTool(pn.viewable.Viewer):
         if not data or cube is None:
             return
         try:
-            if len(data) > MAX_REGION_FILE_CHARS:
-                raise TooLargeError(f"the region file is {len(data):,} bytes, over the limit of "
-                                    f"{MAX_REGION_FILE_CHARS:,}: keep the regions you need")
-            text = data.decode("utf-8") if isinstance(data, bytes) else data
-        except UnicodeDecodeError:
-            self.page.banner.error(RegionFileError("the region file is not UTF-8 text: save it as a DS9 (.reg) or "
-                                                   "CRTF (.crtf) text file"))
-            return
+            text = region_file_text(data)
         except AstroMLError as exc:
             self.page.banner.error(exc)
             return
@@ -297,10 +275,7 @@ class RegionTool(pn.viewable.Viewer):
                 added += 1
             except AstroMLError as exc:
                 notes.append(str(exc))
-        said = f"{added} region{'s' * (added != 1)} imported from {html_text(name)} ({parsed.format.upper()})"
-        if notes:
-            said += "; skipped: " + "; ".join(html_text(n) for n in notes[:5]) + ("…" if len(notes) > 5 else "")
-        self.status.object = said
+        self.status.object = import_report(name, parsed.format, added, notes)
 
     def _export(self, fmt: str) -> io.StringIO:
         """Every region as DS9 or CRTF text, in sky coordinates when the cube has a celestial WCS."""
@@ -319,9 +294,3 @@ def _timed(fn, *args, **kwargs):
     result = fn(*args, **kwargs)
     return result, time.perf_counter() - start
 
-
-def _thinned(xs, ys) -> tuple[np.ndarray, np.ndarray]:
-    """A lasso's outline cut to at most 200 vertices (every k-th point), which keeps its shape on screen."""
-    xs, ys = np.asarray(xs, float), np.asarray(ys, float)
-    step = max(1, int(np.ceil(xs.size / _MAX_VERTICES)))
-    return xs[::step], ys[::step]
