@@ -15,11 +15,12 @@ from bokeh.models import (ColumnDataSource, CustomJSTickFormatter, DataRange1d, 
                           Range1d, Span)
 from bokeh.plotting import figure
 
+from astroml_core.constants import C_KMS
+
 from .sources import replace_data
 
 __all__ = ["SpectrumView"]
 
-C_KMS = 299792.458
 _AXES_PX = 160        # room for the left and right axes beside a frame of the asked width
 
 

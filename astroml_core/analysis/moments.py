@@ -29,6 +29,7 @@ from astropy.io import fits
 
 from ..errors import InvalidFITSError, MissingWCSError, ShapeError
 from ..tasks.hi.noise import robust_sigma
+from .source_shape import axis_ratio, w20_half_width_hz
 
 __all__ = ["KINDS", "MOMENT0_UNITS", "MomentMap", "VoxelMask", "catalogue_mask", "cube_noise", "moment_map",
            "moment_maps", "read_mask", "write_moment_fits"]
@@ -121,12 +122,11 @@ def catalogue_mask(cube, table, *, description: str = "detections") -> VoxelMask
     beam = cube.beam.major.to_value(u.arcsec) if cube.beam is not None else 3 * pix
     ny, nx = cube.shape[1:]
     yy, xx = np.mgrid[0:ny, 0:nx]
-    rest = cube.rest_frequency.to_value(u.Hz)
     parts = []
     for row in table:
         y, x = cube.pixel_of(SkyCoord(row["ra"], row["dec"], frame="icrs"))
         size = row["hi_size"].to_value(u.arcsec)
-        q = np.sqrt(np.cos(np.radians(row["i"].to_value(u.deg))) ** 2 * 0.96 + 0.04)
+        q = axis_ratio(row["i"])
         major, minor = np.hypot(size, beam) / 2 / pix, np.hypot(size * q, beam) / 2 / pix
         pa = np.radians(row["pa"].to_value(u.deg))
         dx, dy = xx - x, yy - y
@@ -134,7 +134,7 @@ def catalogue_mask(cube, table, *, description: str = "detections") -> VoxelMask
         across = dx * np.cos(pa) + dy * np.sin(pa)
         foot = (along / major) ** 2 + (across / minor) ** 2 <= 1
         nu = row["central_freq"].to_value(u.Hz)
-        half = row["w20"].to_value(u.km / u.s) * nu ** 2 / (299792.458 * rest) / 2 * u.Hz
+        half = w20_half_width_hz(row["w20"], nu, cube.rest_frequency) * u.Hz
         ends = sorted(cube.channel_of(nu * u.Hz + s * half) for s in (-1, 1))
         parts.append((max(0, ends[0] - 1), min(cube.n_channels - 1, ends[1] + 1), foot))
     return _Footprints(tuple(cube.shape), parts, f"{description} ({len(parts)} sources)")
