@@ -172,9 +172,8 @@ class CatalogueTool(pn.viewable.Viewer):
             centre = cube.channel_of(p.frequency[i] * u.Hz)
             page.param.update(view="Channel", channel=int(np.clip(centre, *span)))
         page.image.centre_on(p.x[i], p.y[i])
-        page._update_ticks()
-        page.pixel = (int(np.clip(round(p.y[i]), 0, cube.shape[1] - 1)),
-                      int(np.clip(round(p.x[i]), 0, cube.shape[2] - 1)))
+        page.update_ticks()
+        page.pixel = page.nearest_pixel(p.x[i], p.y[i])
         if span is not None:
             f = cube.frequencies.to_value(u.MHz)
             page.spectrum_view.mark_width(float(min(f[span[0]], f[span[1]])), float(max(f[span[0]], f[span[1]])))
