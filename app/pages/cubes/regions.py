@@ -29,10 +29,10 @@ from astroml_core.analysis.regions import (Region, RegionChannels, channel_width
 from astroml_core.display.units import display_unit
 from astroml_core.errors import AstroMLError
 
-from ...components.cube_facts import convention
 from ...components.locking import held, run_io, with_document_lock
 from ...components.safe_text import html_text
 from ...components.sources import replace_data
+from .cube_facts import convention
 from .region_input import import_report, region_file_text, region_from_drag
 from .region_table import (OUTLINES_EMPTY, TABLE_CSS, TITLES, WIDTHS, RegionEntry, column_groups, outline_rows,
                            table_row)
