@@ -15,7 +15,7 @@ def held(callback):
     serialize and one re-render, not one per property (a pixel click or a channel step: image, labels, marker…).
 
     Held messages go straight to the socket: a periodic caller must not outrun the browser (the cube page's
-    player waits for each frame to be drawn, see :mod:`app.components.player`)."""
+    player waits for each frame to be drawn, see :mod:`app.pages.cubes.player`)."""
     @wraps(callback)
     def wrapper(*args, **kwargs):
         with pn.io.hold():

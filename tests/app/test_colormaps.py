@@ -1,5 +1,5 @@
 """The image colour maps run low → high as DS9 and CARTA draw them: "gray" puts the brightest pixel in white."""
-from app.components.image_view import COLORMAPS
+from app.pages.cubes.image_view import COLORMAPS
 
 
 def _lightness(hex_colour: str) -> int:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 from bokeh.models import ColumnDataSource
 
-from app.components import player as player_module
-from app.components.player import Player
+from app.pages.cubes import player as player_module
+from app.pages.cubes.player import Player
 from app.components.sources import replace_data
 
 

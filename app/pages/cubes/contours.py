@@ -13,7 +13,7 @@ from astroml_core.data import list_fits, resolve_under_root
 from astroml_core.display import limits
 from astroml_core.display.units import display_unit, pretty_unit
 
-from ...components.cube_facts import convention, moment_map
+from .cube_facts import convention, moment_map
 from ...components.locking import run_io, with_document_lock
 from ...components.safe_text import html_text
 

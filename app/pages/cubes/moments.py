@@ -19,7 +19,7 @@ from astroml_core.analysis.moments import (MomentMap, catalogue_mask, moment_map
                                            write_moment_fits)
 from astroml_core.errors import AstroMLError
 
-from ...components.cube_facts import convention, moment_map as moment0_map
+from .cube_facts import convention, moment_map as moment0_map
 from ...components.locking import run_io, with_document_lock
 from ...components.safe_text import html_text
 from .state import MOMENT_VIEWS

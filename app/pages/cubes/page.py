@@ -16,13 +16,13 @@ from astroml_core.errors import AstroMLError
 from astroml_core.display import colorbar_ticks, view_plane
 
 from ...components.banner import Banner
-from ...components.cube_facts import banner_notes, beam_pixels, convention
+from .cube_facts import banner_notes, beam_pixels, convention
 from ...components.cube_source import CubeSource
-from ...components.image_view import ImageView
+from .image_view import ImageView
 from ...components.locking import held, run_io, with_document_lock
-from ...components.player import Player
+from .player import Player
 from ...components.safe_text import html_text
-from ...components.spectrum_view import SpectrumView
+from .spectrum_view import SpectrumView
 from ...components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
 from .catalogue import CatalogueTool
 from .detections import DetectionPanel

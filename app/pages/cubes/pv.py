@@ -13,8 +13,8 @@ from astroml_core.analysis import pv_slice, uniform_velocity
 from astroml_core.display import limits
 from astroml_core.display.units import display_unit
 
-from ...components.cube_facts import convention, sky_text
-from ...components.image_view import COLORMAPS
+from .cube_facts import convention, sky_text
+from .image_view import COLORMAPS
 from ...components.locking import run_io, with_document_lock
 from ...components.safe_text import html_text
 

@@ -15,7 +15,7 @@ import param
 from bokeh.models import CustomJSTicker, CustomJSTickFormatter
 from panel.custom import JSComponent
 
-from ...components.cube_facts import channel_text, convention
+from .cube_facts import channel_text, convention
 from ...components.keyboard import FIND_DEEP_JS
 from ...components.locking import with_document_lock
 

@@ -14,8 +14,8 @@ from astroml_core.display import INTERVALS, STRETCHES, limits
 from astroml_core.display.units import display_unit
 from astroml_core.errors import AstroMLError
 
-from ...components.cube_facts import MOMENT_UNITS, VELOCITY_CHOICES, convention, sky_text
-from ...components.image_view import COLORMAPS
+from .cube_facts import MOMENT_UNITS, VELOCITY_CHOICES, convention, sky_text
+from .image_view import COLORMAPS
 from ...components.safe_text import html_text
 from .spectral_axis import AXES, axis_label
 

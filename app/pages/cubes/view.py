@@ -8,7 +8,7 @@ import panel as pn
 
 from astroml_core.display import axis_labels, pixel_ticks, sky_ticks
 
-from ...components.cube_facts import beam_pixels, describe, repairs_html
+from .cube_facts import beam_pixels, describe, repairs_html
 from ...components.locking import with_document_lock
 from ...components.safe_text import md_text, pre_text
 

@@ -6,7 +6,7 @@ from typing import Callable
 
 from bokeh.models import ColumnDataSource, CustomJS
 
-from .locking import every
+from ...components.locking import every
 
 __all__ = ["Player"]
 

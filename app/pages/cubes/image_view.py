@@ -16,7 +16,7 @@ from bokeh.plotting import figure
 
 from astroml_core.display import PlaneView, Tick
 
-from .sources import replace_data
+from ...components.sources import replace_data
 
 __all__ = ["ImageView", "COLORMAPS"]
 

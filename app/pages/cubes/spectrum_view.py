@@ -17,7 +17,7 @@ from bokeh.plotting import figure
 
 from astroml_core.constants import C_KMS
 
-from .sources import replace_data
+from ...components.sources import replace_data
 
 __all__ = ["SpectrumView"]
 
