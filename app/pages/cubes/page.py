@@ -235,8 +235,7 @@ class CubePage(CubeState, pn.viewable.Viewer):
             return
         draw_ticks(self.image, self.cube, self.beam_channel())
 
-    _update_ticks = update_ticks          # old names, for the regions and catalogue tools until they move on
-    _display_unit = CubeState.display_unit
+    _display_unit = CubeState.display_unit      # old name, for test_cube_regions_state until it moves on
 
     # --- events from the plots ---------------------------------------------------------------------
     def _ranges(self) -> None:
