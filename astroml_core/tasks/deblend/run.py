@@ -2,12 +2,11 @@
 next to it: the summed model image for residuals and a table joining every method and the truth."""
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 from astropy.table import QTable
 
 from ...errors import AstroMLError, ShapeError
+from ...progress import Progress, quiet
 from .background import sky_subtracted
 from .classic import photutils_deblend, sep_deblend
 from .detection import image_noise
@@ -42,7 +41,7 @@ def flux_error_model() -> FluxErrorModel | None:
     return FluxErrorModel.from_dict(front["flux_error"]) if "flux_error" in front else None
 
 
-def deblend(image, method: str = "model", *, progress: Callable[[float, str], None] = lambda f, m: None) -> DeblendResult:
+def deblend(image, method: str = "model", *, progress: Progress = quiet) -> DeblendResult:
     """Detect, segment and measure the galaxies of a :class:`~astroml_core.data.MultibandImage` (a band still
     carrying its sky gets a smooth background subtracted first: :func:`.background.sky_subtracted`); the image's
     notes (flux scale, extensions, sky) go to ``catalogue.meta["image_notes"]``."""
@@ -90,7 +89,7 @@ def joined_table(main: QTable, others: dict[str, QTable], truth: QTable | None, 
     return out
 
 
-def deblend_all(image, *, progress: Callable[[float, str], None] = lambda f, m: None) -> dict[str, DeblendResult]:
+def deblend_all(image, *, progress: Progress = quiet) -> dict[str, DeblendResult]:
     """Every method that can run on ``image`` (the model needs 4 bands): {method: result}."""
     methods = [m for m in METHODS if m != "model" or len(image.bands) == MODEL_BANDS]
     out = {}

@@ -9,11 +9,11 @@ The network sees only cutouts (a few % of the voxels), which keeps the finder ne
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from scipy import ndimage
 
+from ...progress import Progress, quiet
 from .linker import link, relabel
 
 __all__ = ["Candidates", "find_candidates", "network_scores", "CUTOUT"]
@@ -79,7 +79,7 @@ def _cutout_origin(centre: np.ndarray, shape: tuple[int, ...], box: tuple[int, .
 
 
 def network_scores(model, norm: np.ndarray, cands: Candidates, *, box=CUTOUT, batch: int = 16, top: int = 10,
-                   progress: Callable[[float], None] = lambda f: None) -> np.ndarray:
+                   progress: Progress = quiet) -> np.ndarray:
     """Each candidate's network score: the mean of the ``top`` highest source probabilities over its own
     voxels, the network run on a ``box`` cutout of sign × cube around the candidate's peak (batched)."""
     import torch
@@ -104,7 +104,8 @@ def network_scores(model, norm: np.ndarray, cands: Candidates, *, box=CUTOUT, ba
             prob = torch.sigmoid(model(torch.from_numpy(x).to(device)))[:, 0].float().cpu().numpy()
         for j, k in enumerate(ks):
             scores[k] = _top_mean(prob[j], cands.labels, k + 1, origins[j], objects[k], top)
-        progress(min(start + batch, cands.n) / cands.n)
+        done = min(start + batch, cands.n)
+        progress(done / cands.n, f"hi_unet scoring candidates: {done} of {cands.n}")
     return scores
 
 

@@ -1,13 +1,12 @@
 """HI detection on an opened cube: the shipped model or the SoFiA-style baseline, one call."""
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 from astropy.table import QTable
 
 from ...data.shown_paths import shown_path
 from ...errors import AstroMLError
+from ...progress import Progress, quiet
 from .applicability import cube_notes
 from .tiled import DEFAULT_OVERLAP, DEFAULT_TILE, detect_tiled
 
@@ -18,7 +17,7 @@ METHODS = ("model", "baseline")
 
 def detect(cube, method: str = "model", *, threshold: float | None = None, tile=DEFAULT_TILE,
            overlap=DEFAULT_OVERLAP, scheduler: str | None = None,
-           progress: Callable[[float, str], None] = lambda f, msg: None) -> QTable:
+           progress: Progress = quiet) -> QTable:
     """Find and characterise HI sources in ``cube`` (an :class:`~astroml_core.data.Cube`).
 
     Returns a QTable in SDC2's columns and units plus x, y, chan, snr, score and ``accepted``

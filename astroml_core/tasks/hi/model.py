@@ -99,10 +99,9 @@ def score_candidates(norm: np.ndarray, geom: CubeGeometry, model, cfg: ModelConf
     (of :func:`.progress.model_costs`) hears of the smoothing kernels, the linking and each batch scored."""
     phases = phases or Phases(quiet, model_costs(norm.size))
     beam_px = geom.beam_major_arcsec / geom.pixel_arcsec
-    n_kernels = len(cfg.spatial_fwhm_beams) * len(cfg.spectral_channels)
     step = phases.start("smooth", "smoothing and clipping")
     masks = list(smooth_and_clip(norm, beam_px, cfg.spatial_fwhm_beams, cfg.spectral_channels, cfg.clip_threshold,
-                                 progress=counted(step, n_kernels, "smoothing and clipping: kernel {k} of {n}")))
+                                 progress=step))
     out = []
     for sign, name in ((1.0, "pos"), (-1.0, "neg")):
         what = "candidate" if sign > 0 else "noise candidate"

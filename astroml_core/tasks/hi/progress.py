@@ -17,13 +17,13 @@ The old bar's 80% → 100% was the disc fits: ~3–6 s here, a minute or more fo
 """
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
+
+from ...progress import Progress, quiet
 
 __all__ = ["Report", "Phases", "quiet", "counted", "scoring", "model_costs", "baseline_costs", "tile_costs"]
 
-Report = Callable[[float, str], None]
+Report = Progress      # the core's one progress type, under the name this package has used
 
 # seconds per unit, measured on the demo cube (512 × 256 × 256, 17 sources) and a 160 × 96 × 96 one, 2 busy cores
 PER_VOXEL = dict(read=1.5e-8, normalise=2.0e-8, smooth_kernel=7.5e-9, link=2.2e-8, merge=1e-8, kde=1e-9)
@@ -36,10 +36,6 @@ LOAD_MODEL_S = 2.5         # torch and the weights, the first time in a process
 LOAD_BASELINE_S = 1.2      # scipy.stats (the baseline's reliability KDE), the first time in a process
 CANDIDATES_PER_VOXEL = 2e-6   # before a run has counted its own (both signs alike)
 SOURCES_PER_VOXEL = 5e-7
-
-
-def quiet(fraction: float, message: str = "") -> None:
-    """The report that tells nobody."""
 
 
 class Phases:
@@ -86,9 +82,9 @@ class Phases:
         self._progress(1.0, text)
 
 
-def counted(report: Report, n: int, text: str) -> Callable[[float], None]:
-    """A fraction-only report of a loop over ``n`` things that says how far it is: ``text`` with {k} and {n}."""
-    return lambda f: report(f, text.format(k=min(n, round(f * n)), n=n))
+def counted(report: Report, n: int, text: str) -> Report:
+    """``report`` as heard by a loop over ``n`` things, in the caller's words: ``text`` with {k} and {n}."""
+    return lambda f, message="": report(f, text.format(k=min(n, round(f * n)), n=n))
 
 
 def _smoothing(n_voxels: int, n_kernels: int) -> float:

@@ -12,11 +12,10 @@ cumulative sum and the two masks, ~2.5 float32 copies of the cube. The masks equ
 """
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 from scipy import ndimage
 
+from ...progress import Progress, quiet
 from .measure import FWHM
 from .noise import robust_sigma
 
@@ -28,13 +27,13 @@ _TRUNCATE = 4.0     # Gaussian kernel radius in σ (SoFiA-2 and scipy's default)
 
 def smooth_and_clip(norm: np.ndarray, beam_px: float, spatial_fwhm_beams=(0.0, 1.0, 2.0),
                     spectral_channels=(0, 3, 7, 15), threshold=4.0, sample=1_000_000,
-                    progress: Callable[[float], None] = lambda f: None) -> tuple[np.ndarray, np.ndarray]:
+                    progress: Progress = quiet) -> tuple[np.ndarray, np.ndarray]:
     """(positive mask, negative mask): union over kernels of voxels above +``threshold`` σ and below −.
 
     ``norm`` is the (n_channels, ny, nx) cube in units of its noise (:func:`.noise.normalise`);
     ``beam_px`` the beam FWHM in pixels; spatial kernels are extra Gaussian FWHMs in beams (0: none),
     spectral ones boxcar widths in channels (0 or 1: none); each smoothed cube's σ comes from a strided
-    sample of ``sample`` voxels. ``progress`` gets the fraction of kernels done.
+    sample of ``sample`` voxels. ``progress`` hears each kernel done.
     """
     norm = np.ascontiguousarray(norm, dtype=np.float32)
     pos = np.zeros(norm.shape, bool)
@@ -62,7 +61,7 @@ def smooth_and_clip(norm: np.ndarray, beam_px: float, spatial_fwhm_beams=(0.0, 1
                 level = threshold * robust_sigma(cube, sample)
                 _clip_cube(cube, level, pos, neg)
             done += 1
-            progress(done / n_kernels)
+            progress(done / n_kernels, f"smoothing and clipping: kernel {done} of {n_kernels}")
     return pos, neg
 
 

@@ -19,7 +19,7 @@ from .disc_fit import fit_sources
 from .measure import CubeGeometry, measure_sources
 from .linker import link, relabel
 from .noise import normalise
-from .progress import PER_SOURCE_FIT, PER_SOURCE_MEASURE, Phases, Report, baseline_costs, counted, quiet
+from .progress import PER_SOURCE_FIT, PER_SOURCE_MEASURE, Phases, Report, baseline_costs, quiet
 from .smooth_clip import smooth_and_clip
 
 __all__ = ["SofiaConfig", "sofia_find"]
@@ -43,10 +43,9 @@ class SofiaConfig:
 
 def _clip(norm: np.ndarray, cfg: SofiaConfig, beam_px: float, phases: Phases):
     """The S+C masks (positive, negative) for ``cfg``'s kernels, each kernel reported to ``phases``."""
-    n_kernels = len(cfg.spatial_fwhm_beams) * len(cfg.spectral_channels)
     step = phases.start("smooth", "smoothing and clipping")
     return smooth_and_clip(norm, beam_px, cfg.spatial_fwhm_beams, cfg.spectral_channels, cfg.threshold, cfg.sample,
-                           progress=counted(step, n_kernels, "smoothing and clipping: kernel {k} of {n}"))
+                           progress=step)
 
 
 def _label_stats(norm: np.ndarray, labels: np.ndarray, n: int, sign: float):

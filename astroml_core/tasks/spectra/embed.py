@@ -11,11 +11,10 @@ import io
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Callable
-
 import numpy as np
 
 from ...errors import NonFiniteError, ShapeError
+from ...progress import Progress, quiet, span
 
 __all__ = ["Embedding", "embed", "place", "METHODS", "LABELS"]
 
@@ -48,20 +47,13 @@ def _standardise(x: np.ndarray, state: dict | None = None) -> tuple[np.ndarray, 
     return ((x - state["mean"]) / state["std"]) @ state["basis"], state
 
 
-Progress = Callable[[float, str], None]
-
-
-def _quiet(fraction: float, message: str) -> None:
-    """No one is listening."""
-
-
 class _EpochCounter(io.StringIO):
     """A file for UMAP's tqdm bar (``bar_format`` "{n} {total}"): each line it writes is reported as layout epoch
     n of total, so the progress comes from the optimisation itself."""
 
-    def __init__(self, progress: Progress, start: float, end: float) -> None:
+    def __init__(self, progress: Progress) -> None:
         super().__init__()
-        self._progress, self._start, self._end = progress, start, end
+        self._progress = progress
 
     def write(self, text: str) -> int:
         """Report the last "n total" pair in ``text``."""
@@ -69,16 +61,16 @@ class _EpochCounter(io.StringIO):
         if pairs:
             n, total = map(int, pairs[-1])
             if total:
-                self._progress(self._start + (self._end - self._start) * n / total, f"layout: epoch {n} of {total}")
+                self._progress(n / total, f"layout: epoch {n} of {total}")
         return len(text)
 
 
-def _umap(x: np.ndarray, seed: int, progress: Progress = _quiet):
+def _umap(x: np.ndarray, seed: int, progress: Progress = quiet):
     os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "astroml-numba"))
     import umap
 
     small = len(x) < SMALL_SET            # a spectral start needs a graph bigger than a handful of points
-    bar = dict(disable=False, file=_EpochCounter(progress, 0.35, 0.99), bar_format="{n} {total}\n", mininterval=0.5)
+    bar = dict(disable=False, file=_EpochCounter(span(progress, 0.35, 0.99)), bar_format="{n} {total}\n", mininterval=0.5)
     mapper = umap.UMAP(n_neighbors=min(15, len(x) - 1), min_dist=0.1, random_state=seed, n_jobs=1, low_memory=True,
                        init="random" if small else "spectral", tqdm_kwds=bar)
     progress(0.02, "neighbour graph and spectral start")
@@ -90,7 +82,7 @@ def _umap(x: np.ndarray, seed: int, progress: Progress = _quiet):
 TSNE_EXAGGERATION_ITER, TSNE_ITER = 250, 500        # openTSNE's defaults, run here phase by phase to report each
 
 
-def _tsne(x: np.ndarray, seed: int, progress: Progress = _quiet):
+def _tsne(x: np.ndarray, seed: int, progress: Progress = quiet):
     """openTSNE's ``fit`` (the same two optimisation phases, so the same map), reporting its affinities and every
     25 iterations of each phase through openTSNE's callbacks."""
     from openTSNE import TSNE
@@ -113,7 +105,7 @@ def _tsne(x: np.ndarray, seed: int, progress: Progress = _quiet):
 
 
 def embed(method: str, *, features: np.ndarray | None = None, latent: np.ndarray | None = None,
-          binned: np.ndarray | None = None, seed: int = 0, progress: Progress | None = None) -> Embedding:
+          binned: np.ndarray | None = None, seed: int = 0, progress: Progress = quiet) -> Embedding:
     """A 2-D map by ``method``: 'umap'/'tsne' need ``features``, 'vae' ``latent``, 'pca' ``binned`` (N, bins).
     ``progress(fraction, message)`` hears UMAP's layout epochs and t-SNE's phases and iterations as they run."""
     if method in ("umap", "tsne"):
@@ -124,7 +116,7 @@ def embed(method: str, *, features: np.ndarray | None = None, latent: np.ndarray
             raise NonFiniteError(f"the classifier's features hold NaN for {int((~np.isfinite(features)).any(1).sum())} "
                                  f"spectra: a {method.upper()} map cannot place them")
         x, pre = _standardise(features)
-        coords, fitted = (_umap if method == "umap" else _tsne)(x, seed, progress or _quiet)
+        coords, fitted = (_umap if method == "umap" else _tsne)(x, seed, progress)
         return Embedding(method, np.asarray(coords, np.float32), (f"{method.upper()} 1", f"{method.upper()} 2"),
                          dict(pre=pre, fitted=fitted))
     if method == "vae":

@@ -13,6 +13,7 @@ from ...config import settings
 from ...data.spectra import open_spectra
 from ...service.worker import Job, background, service
 from ...display.scatter import warm_up
+from ...progress import Progress, quiet
 from .survey import Survey, add_embedding, analyse, cache_key, load_survey, save_survey, scatter_data
 
 __all__ = ["SurveyStore", "store"]
@@ -24,7 +25,7 @@ def _weights_sha() -> str:
     return read_card("spectra_net")[0].get("weights_sha256", "")
 
 
-def _prepare(path: Path, *, progress) -> Survey:
+def _prepare(path: Path, *, progress: Progress = quiet) -> Survey:
     """Open, then load the cached analysis or make it (and cache it)."""
     cfg = settings()
     progress(0.01, "opening")
@@ -40,7 +41,7 @@ def _prepare(path: Path, *, progress) -> Survey:
     return survey
 
 
-def _embedding(survey: Survey, method: str, *, progress) -> Survey:
+def _embedding(survey: Survey, method: str, *, progress: Progress = quiet) -> Survey:
     """Add a UMAP or t-SNE map to the survey (and to its cache), reporting the map's own phases and iterations."""
     name, n = {"umap": "UMAP", "tsne": "t-SNE"}.get(method, method), len(survey.spectra)
     noun = "spectrum" if n == 1 else "spectra"

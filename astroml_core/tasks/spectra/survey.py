@@ -11,13 +11,13 @@ import hashlib
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from astropy.table import Table
 
 from ...data.spectra import SpectrumSet
 from ...display.scatter import ScatterData
+from ...progress import Progress, quiet, span
 from .classify import UNKNOWN, Classification, classify
 from .display_names import display_name, sdss_columns
 from .embed import Embedding, embed
@@ -26,7 +26,6 @@ from .preprocess import bin4
 __all__ = ["Survey", "answers", "DISPLAY_BIN", "display_rows", "analyse", "add_embedding", "points_in_box", "points_in_polygon", "selection_table",
            "cache_key", "save_survey", "load_survey", "scatter_data"]
 
-Progress = Callable[[float, str], None]
 DISPLAY_BIN = 4   # pixels per point of a drawn spectrum
 
 
@@ -93,20 +92,18 @@ def binned_flux(spectra: SpectrumSet, batch: int = 2048) -> np.ndarray:
     return np.concatenate(out)
 
 
-def analyse(spectra: SpectrumSet, model=None, progress: Progress | None = None) -> Survey:
+def analyse(spectra: SpectrumSet, model=None, progress: Progress = quiet) -> Survey:
     """Classify and map a set: VAE latent and PCA now; UMAP / t-SNE through ``add_embedding``."""
-    result = classify(spectra, model, progress=(lambda f, m: progress(0.8 * f, m)) if progress else None)
-    if progress:
-        progress(0.85, "PCA of the spectra")
+    result = classify(spectra, model, progress=span(progress, 0.0, 0.8))
+    progress(0.85, "PCA of the spectra")
     survey = Survey(spectra, result)
     survey.embeddings["vae"] = embed("vae", latent=result.latent)
     survey.embeddings["pca"] = embed("pca", binned=binned_flux(spectra))
-    if progress:
-        progress(1.0, f"classified and mapped {len(spectra):,} spectra")
+    progress(1.0, f"classified and mapped {len(spectra):,} spectra")
     return survey
 
 
-def add_embedding(survey: Survey, method: str, seed: int = 0, progress: Progress | None = None) -> Embedding:
+def add_embedding(survey: Survey, method: str, seed: int = 0, progress: Progress = quiet) -> Embedding:
     """Compute UMAP or t-SNE of the survey's features and keep it in the survey (``progress`` hears its phases)."""
     survey.embeddings[method] = embed(method, features=survey.result.features, seed=seed, progress=progress)
     return survey.embeddings[method]

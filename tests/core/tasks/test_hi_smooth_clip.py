@@ -50,7 +50,7 @@ def test_smooth_and_clip_equals_the_plain_computation(sample):
     norm = _cube()
     kw = dict(spatial_fwhm_beams=(0.0, 1.0, 2.0), spectral_channels=(0, 3, 7, 15), threshold=4.0, sample=sample)
     fractions = []
-    pos, neg = smooth_and_clip(norm, 2.5, progress=fractions.append, **kw)
+    pos, neg = smooth_and_clip(norm, 2.5, progress=lambda f, message="": fractions.append(f), **kw)
     ref_pos, ref_neg = _plain_clip(norm, 2.5, kw["spatial_fwhm_beams"], kw["spectral_channels"], 4.0, sample)
     assert np.array_equal(pos, ref_pos) and np.array_equal(neg, ref_neg)
     assert pos[20, 10, 10] and neg[5, 40, 35] and not pos[5, 40, 35]
