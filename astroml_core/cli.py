@@ -187,10 +187,11 @@ def _vetting(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(args: argparse.Namespace) -> int:
-    import importlib
-
-    return importlib.import_module("app.__main__").main(args.rest)
+def _serve(rest: list[str]) -> int:
+    """Become ``python -m app`` with the arguments ``rest`` (same process id, signals and exit status): the core
+    imports nothing from the app, which sits above it. Returns only by raising OSError."""
+    os.execv(sys.executable, [sys.executable, "-m", "app", *rest])
+    return 0
 
 
 def _add_truth_sim(sim, name: str, help: str, func, *, output: str, flag: tuple[str, str]) -> None:
@@ -273,9 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     ve.add_argument("--db")
     ve.set_defaults(func=_vetting)
     add_infer_command(sub)
-    serve = sub.add_parser("serve", help="serve the app (same options as python -m app)")
-    serve.add_argument("rest", nargs=argparse.REMAINDER)
-    serve.set_defaults(func=_serve)
+    serve = sub.add_parser("serve", help="serve the app (same options as python -m app)", add_help=False)
+    serve.set_defaults(func=lambda args: _serve([]))
     return parser
 
 
@@ -283,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command. A typed error prints one line, ``error: <what was wrong and what to do>``, and exits
     with status 2; so does a file that cannot be written. Anything else is a bug: one line saying so and
     status 3 (``ASTROML_DEBUG=1`` shows the traceback instead)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["serve"]:       # everything after it is the app's own options, --help included
+        return _serve(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -26,6 +26,7 @@ from astropy.io import fits
 
 from ..errors import AstroMLError, NonFiniteError, ShapeError
 from .fitsfile import display_name, one_line, open_fits_checked
+from .spectral_grid import loglam_grid
 from .spectrum_resample import ascii_note
 
 __all__ = ["SpectrumSet", "open_spectra", "write_spectra", "write_spectra_parts", "open_sdss_spec", "GRID_STEP"]
@@ -163,7 +164,6 @@ def open_spectra(path: str | os.PathLike, *, max_bytes: int | None = None) -> Sp
     cols = {c.upper() for c in tables[0].columns.names} if tables else set()
     if "FLUX" not in cols or is_lamost(hdul) or ("COEFF0" not in tables[0].header and "LOGLAM" not in cols
                                                  and cols & {"WAVE", "WAVELENGTH", "LAMBDA", "FREQ"}):
-        from ..sim.spectra import loglam_grid
         from .spectrum_resample import place_on_grid
 
         hdul.close()                      # read into memory: astropy maps no scaled integer image (DESI masks)
@@ -267,8 +267,6 @@ def _sdss_one(path: Path) -> tuple[np.ndarray, ...]:
 
 def open_sdss_spec(paths: list[str | os.PathLike], loglam: np.ndarray | None = None) -> SpectrumSet:
     """SDSS spec-PLATE-MJD-FIBER.fits files placed on one grid (default: the simulator's 3,840 pixels)."""
-    from ..sim.spectra import loglam_grid
-
     grid = loglam_grid() if loglam is None else loglam
     n = len(paths)
     flux = np.zeros((n, grid.size), np.float32)

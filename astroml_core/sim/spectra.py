@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import expit
 
+from ..data.spectral_grid import DLOGLAM, LOGLAM0, N_PIXELS, loglam_grid
 from .spectral_templates import C_KMS, carbon_star, galaxy, qso, star, white_dwarf
 
 __all__ = ["CLASSES", "UNEXPECTED", "LOGLAM0", "DLOGLAM", "N_PIXELS", "SimulatedSpectra", "simulate_spectra",
@@ -33,7 +34,6 @@ __all__ = ["CLASSES", "UNEXPECTED", "LOGLAM0", "DLOGLAM", "N_PIXELS", "Simulated
 CLASSES = ("GALAXY_AGN", "GALAXY_STARBURST", "GALAXY_STARFORMING", "GALAXY_nan", "QSO_BROADLINE", "QSO_nan",
            "STAR_A0", "STAR_F5", "STAR_F9", "STAR_G2", "STAR_K1", "STAR_K3", "STAR_K5")
 UNEXPECTED = ("BAL_QSO", "WHITE_DWARF", "CARBON_STAR", "ARTEFACT")
-LOGLAM0, DLOGLAM, N_PIXELS = 3.5798, 1e-4, 3840
 CHUNK = 1000
 MASK_BADCOLUMN = 1 << 1        # SDSS and_mask bits: BADCOLUMN
 MASK_BRIGHTSKY = 1 << 23       # BRIGHTSKY
@@ -63,11 +63,6 @@ class SimulatedSpectra:
 
     def __len__(self) -> int:
         return len(self.label)
-
-
-def loglam_grid() -> np.ndarray:
-    """The SDSS-like log10 λ grid (3,840 pixels, 3,800–9,200 Å)."""
-    return LOGLAM0 + DLOGLAM * np.arange(N_PIXELS)
 
 
 def _loguniform(rng, lo: float, hi: float, n: int) -> np.ndarray:

@@ -70,3 +70,14 @@ def test_console_script_help_lists_the_commands():
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert all(cmd in result.stdout for cmd in ("sim", "info", "serve"))
+
+
+def test_serve_becomes_python_m_app_with_every_option(monkeypatch):
+    """``astroml serve`` runs the app in a new interpreter image (the core imports no app code); options such as
+    --port reach the app (argparse's REMAINDER used to refuse an option right after ``serve``)."""
+    import astroml_core.cli as cli
+
+    ran = []
+    monkeypatch.setattr(cli.os, "execv", lambda exe, argv: ran.append((exe, argv)))
+    assert main(["serve", "--port", "5007", "--address", "0.0.0.0"]) == 0
+    assert ran == [(sys.executable, [sys.executable, "-m", "app", "--port", "5007", "--address", "0.0.0.0"])]
