@@ -2,7 +2,10 @@
 
 A card is Markdown with a YAML front matter (task, inputs, training data, exact command, seed,
 held-out metrics, weights sha256). ``load_model`` checks the weights against the card's sha256, so a
-card never describes other weights than those it ships with.
+card never describes other weights than those it ships with, and attaches the card to the module
+(``module.card``, see :mod:`.models.protocol`). Each spec declares its model's contract: the input shapes of a
+small example and the output shapes ``predict`` gives for it (``tests/core/test_model_contract.py`` runs it
+over every shipped model).
 """
 from __future__ import annotations
 
@@ -15,19 +18,23 @@ from typing import Callable
 import yaml
 
 from .errors import AstroMLError, UnknownModelError
+from .models.protocol import ModelCard
 
-__all__ = ["ModelSpec", "MODELS", "MODEL_DIR", "load_model", "read_card", "write_card", "sha256", "model_provenance"]
+__all__ = ["ModelSpec", "MODELS", "MODEL_DIR", "load_model", "load_card", "read_card", "write_card", "sha256", "model_provenance"]
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "assets" / "models"
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """How to build a shipped model's module before its weights are loaded."""
+    """How to build a shipped model's module before its weights are loaded, and its contract: ``predict``
+    on inputs of shapes ``inputs`` gives outputs of shapes ``outputs`` (small, for a fast test)."""
 
     name: str
     task: str
     factory: Callable[[], object]
+    inputs: tuple[tuple[int, ...], ...] = ()
+    outputs: tuple[tuple[int, ...], ...] = ()
 
 
 def _hi_unet():
@@ -61,11 +68,14 @@ def _galaxy_flow():
     return GalaxyNet(len(PROPERTIES), len(GALAXY_PARAMETERS))
 
 
-MODELS: dict[str, ModelSpec] = {"hi_unet": ModelSpec("hi_unet", "hi", _hi_unet),
-                                "deblend_unet": ModelSpec("deblend_unet", "deblend", _deblend_unet),
-                                "spectra_net": ModelSpec("spectra_net", "spectra", _spectra_net),
-                                "lightcone_flow": ModelSpec("lightcone_flow", "inference", _lightcone_flow),
-                                "galaxy_flow": ModelSpec("galaxy_flow", "inference", _galaxy_flow)}
+_SPECS = (ModelSpec("hi_unet", "hi", _hi_unet, ((1, 1, 16, 16, 16),), ((1, 1, 16, 16, 16),)),
+          ModelSpec("deblend_unet", "deblend", _deblend_unet, ((1, 4, 16, 16), (1, 6, 16, 16)),
+                    ((1, 1, 16, 16), (1, 4, 16, 16))),
+          ModelSpec("spectra_net", "spectra", _spectra_net, ((2, 3840, 2), (2, 960, 2)),
+                    ((3, 2, 13), (2, 128), (2,), (2, 12), (2, 960))),
+          ModelSpec("lightcone_flow", "inference", _lightcone_flow, ((1, 8, 8, 672),), ((1, 6),)),
+          ModelSpec("galaxy_flow", "inference", _galaxy_flow, ((2, 11),), ((2, 6),)))
+MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in _SPECS}
 _CACHE: dict[tuple[str, str, str], object] = {}
 _LOCK = threading.Lock()
 
@@ -92,12 +102,17 @@ def read_card(name: str, model_dir: Path = MODEL_DIR) -> tuple[dict, str]:
     return yaml.safe_load(front), body
 
 
+def load_card(name: str, model_dir: Path = MODEL_DIR) -> ModelCard:
+    """A model's card with its file's sha256 (what a result records of the model behind it)."""
+    front, _ = read_card(name, model_dir)
+    return ModelCard(name, front, sha256(model_dir / name / "card.md"))
+
+
 def model_provenance(name: str) -> dict[str, str]:
     """A shipped model's name, version (its weights' sha256, short) and its card's sha256: what a campaign or
     an exported catalogue records of the model behind it."""
-    front, _ = read_card(name)
-    return {"model_name": name, "model_version": f"weights {str(front.get('weights_sha256', ''))[:12]}",
-            "card_sha256": sha256(MODEL_DIR / name / "card.md")}
+    card = load_card(name)
+    return {"model_name": name, "model_version": f"weights {card.weights_sha256[:12]}", "card_sha256": card.sha256}
 
 
 def write_card(name: str, front: dict, body: str, model_dir: Path = MODEL_DIR) -> Path:
@@ -110,7 +125,8 @@ def write_card(name: str, front: dict, body: str, model_dir: Path = MODEL_DIR) -
 
 
 def load_model(name: str, device=None, model_dir: Path = MODEL_DIR):
-    """The shipped model ``name`` in eval mode on ``device`` (default: choose_device()), cached per process."""
+    """The shipped model ``name`` in eval mode on ``device`` (default: choose_device()), its card attached,
+    cached per process."""
     import torch
 
     from .service.device import choose_device
@@ -122,13 +138,14 @@ def load_model(name: str, device=None, model_dir: Path = MODEL_DIR):
     with _LOCK:
         if key in _CACHE:
             return _CACHE[key]
-        front, _ = read_card(name, model_dir)
+        card = load_card(name, model_dir)
         weights = model_dir / name / "weights.pt"
-        if not weights.exists() or sha256(weights) != front.get("weights_sha256"):
+        if not weights.exists() or sha256(weights) != card.weights_sha256:
             raise AstroMLError(f"{weights} is missing or does not match its card's sha256; retrain with "
-                               f"`{front.get('command', 'python -m astroml_core.train')}`")
+                               f"`{card.front.get('command', 'python -m astroml_core.train')}`")
         module = MODELS[name].factory()
         module.load_state_dict(torch.load(weights, map_location=device, weights_only=True))
         module.to(device).eval()
+        module.card = card
         _CACHE[key] = module
         return module

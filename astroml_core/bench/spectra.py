@@ -30,8 +30,7 @@ def _probs_only(model, flux, ivar, batch: int = 256) -> np.ndarray:
     out = []
     with torch.inference_mode():
         for s in range(0, len(flux), batch):
-            logits = model.ensemble(torch.from_numpy(normalise(flux[s:s + batch], ivar[s:s + batch])))
-            out.append(torch.softmax(logits / model.ensemble.temperature, -1).mean(0).numpy())
+            out.append(model.probabilities(torch.from_numpy(normalise(flux[s:s + batch], ivar[s:s + batch]))).numpy())
     return np.concatenate(out)
 
 
@@ -51,13 +50,13 @@ def run(out: Path) -> dict:
     import torch
 
     from ..display.scatter import ScatterData, render, warm_up
-    from ..registry import load_model
     from ..sim.spectra import simulate_spectra
     from ..tasks.spectra import classify_arrays, embed
+    from ..tasks.spectra.model import load
     from ..train.spectra import HELD_OUT_SEED
 
     sim = simulate_spectra(HELD_OUT_SEED + 7, N)
-    model = load_model("spectra_net", "cpu")
+    model = load("cpu")
     results = {"benchmark": "spectra", "machine": {"cpus": os.cpu_count(), "threads": torch.get_num_threads()},
                "spectra": N, "pixels": int(sim.flux.shape[1]),
                "targets": {"classify_40k_s": 5.0, "umap_40k_s": 60.0, "rerender_1m_ms": 300.0}}

@@ -12,6 +12,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .protocol import Carded
+
 __all__ = ["UNet2D", "Deblender"]
 
 
@@ -42,7 +44,7 @@ class UNet2D(nn.Module):
         return self.head(x)
 
 
-class Deblender(nn.Module):
+class Deblender(nn.Module, Carded):
     """The shipped pair: ``detector`` (bands → centre logits) and ``splitter`` (stamp → galaxy image)."""
 
     def __init__(self, n_bands: int = 4, width: int = 32, depth: int = 4) -> None:
@@ -57,3 +59,7 @@ class Deblender(nn.Module):
 
     def forward(self, bands: torch.Tensor) -> torch.Tensor:
         return self.detector(bands)
+
+    def predict(self, bands: torch.Tensor, stamps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(centre logits (B, 1, H, W) of scaled bands (B, n_bands, H, W), galaxy images of splitter stamps)."""
+        return self(bands), self.split(stamps)

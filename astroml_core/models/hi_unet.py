@@ -11,6 +11,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .protocol import Carded
+
 __all__ = ["HIUNet"]
 
 
@@ -20,7 +22,7 @@ def _block(c_in: int, c_out: int, *, stride: int = 1, dilation: int = 1) -> nn.S
         nn.BatchNorm3d(c_out), nn.ReLU(inplace=True))
 
 
-class HIUNet(nn.Module):
+class HIUNet(nn.Module, Carded):
     """Input (B, 1, D, H, W) with D, H, W divisible by 8; output logits (B, 1, D, H, W)."""
 
     def __init__(self, width: int = 8) -> None:
@@ -40,3 +42,7 @@ class HIUNet(nn.Module):
         d2 = self.dec2(torch.cat([F.interpolate(e3, size=e2.shape[2:], mode="trilinear", align_corners=False), e2], 1))
         d1 = self.dec1(torch.cat([F.interpolate(d2, size=e1.shape[2:], mode="trilinear", align_corners=False), e1], 1))
         return F.interpolate(self.head(d1), size=x.shape[2:], mode="trilinear", align_corners=False)
+
+    def predict(self, x: torch.Tensor) -> tuple[torch.Tensor]:
+        """(per-voxel source logits (B, 1, D, H, W),) of a noise-normalised cube (B, 1, D, H, W)."""
+        return (self(x),)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .protocol import Carded, SpectraPrediction
+
 __all__ = ["SpectrumClassifier", "ClassifierEnsemble", "SpectrumVAE", "SpectraModel"]
 
 
@@ -106,7 +108,7 @@ class SpectrumVAE(nn.Module):
         return self.decode(z), mu, logvar
 
 
-class SpectraModel(nn.Module):
+class SpectraModel(nn.Module, Carded):
     """What ships as ``spectra_net``: the classifier ensemble, the VAE and the anomaly score's statistics.
 
     The anomaly score is feature-space novelty (Lee+2018): for each member, the Mahalanobis distance of
@@ -138,3 +140,18 @@ class SpectraModel(nn.Module):
     def anomaly(self, feats: list[torch.Tensor]) -> torch.Tensor:
         """Robust z-score of the novelty: ~0 for typical spectra, > 3 for the strange ones."""
         return (self.log_mahalanobis(feats) - self.log_maha_ref[0]) / self.log_maha_ref[1]
+
+    def member_probs(self, logits: torch.Tensor) -> torch.Tensor:
+        """Each member's temperature-scaled softmax (K, N, C) of its logits."""
+        return torch.softmax(logits / self.ensemble.temperature, dim=-1)
+
+    def probabilities(self, x: torch.Tensor) -> torch.Tensor:
+        """The members' mean class probabilities (N, C) of normalised spectra (N, L, 2); differentiable."""
+        return self.member_probs(self.ensemble(x)).mean(dim=0)
+
+    def predict(self, x: torch.Tensor, xb: torch.Tensor) -> SpectraPrediction:
+        """The spectra task's outputs from normalised spectra (N, L, 2) and their 4-pixel bins (N, L/4, 2):
+        one pass per member and one through the VAE (see :class:`~.protocol.SpectraClassifier`)."""
+        logits, feats = self.ensemble.logits_and_features(x)
+        mu, _ = self.vae.encode(xb)
+        return SpectraPrediction(self.member_probs(logits), feats[0], self.anomaly(feats), mu, self.vae.decode(mu))

@@ -268,7 +268,7 @@ def evaluate(model, n_per_class: int = 1000, n_unexpected: int = 500, *, domains
     cm = confusion_matrix(normal.y, probs.argmax(axis=1), len(CLASSES))
     score_n, score_o = _anomaly(model, out_n), _anomaly(model, out_o)
     if unknown_z is not None:     # each spectrum against its predicted class's threshold
-        cuts = per_class_thresholds(unknown_z)
+        cuts = per_class_thresholds(unknown_z, CLASSES)
         cut_o = cuts[ensemble_probs(out_o["logits"], float(model.ensemble.temperature)).argmax(axis=1)]
         flag_n, flag_o = score_n > cuts[probs.argmax(axis=1)], score_o > cut_o
     snr_bins = [(2, 5), (5, 10), (10, 20), (20, 50)]

@@ -11,14 +11,13 @@ import numpy as np
 from ..data.spectrum_resample import MIN_COVERAGE
 from ..registry import write_card
 from ..sim.spectra import CLASSES, SNR_RANGE
+from ..tasks.spectra.model import NAME
 from .shipping import model_folder, trained_or_kept
 from .markdown import cell, span, table
 from .spectra import (HELD_OUT_SEED, HELD_OUT_UNEXPECTED_SEED, TRAIN_DOMAIN_SEED, TRAIN_SEED, VALID_DOMAIN_SEED,
                       VALID_SEED, TrainConfig, calibrate_unknown, domain_share, evaluate, fit)
 
 __all__ = ["run"]
-
-NAME = "spectra_net"
 
 
 def _confusion_table(cm: np.ndarray) -> str:
@@ -106,7 +105,7 @@ def run(quick: bool = False, keep_weights: bool = False, *, domains: bool = Fals
     n_params = sum(p.numel() for p in model.parameters())
     cm = ev["confusion"]
     front = dict(
-        name=NAME, task="spectra",
+        name=NAME, task="spectra", classes=list(CLASSES),     # the class list the task reads, in output order
         architecture=(f"deep ensemble of {cfg.members} 1-D CNNs (8-pixel patch embedding + 3 strided convolutions, "
                       f"widths 24–64) + VAE (latent 12) + feature-space Mahalanobis; {n_params:,} parameters"),
         inputs="3,840-pixel log-λ spectra (3,800–9,200 Å), L2-normalised flux and σ; VAE: 4-pixel bins",

@@ -114,11 +114,12 @@ def run_labels(labels: str | Path, output: str | Path, log=print) -> Path:
     import torch
 
     from ..registry import MODEL_DIR, load_model, read_card, write_card
+    from ..tasks.spectra.model import NAME
     from .spectra import HELD_OUT_SEED
 
     started = time.time()
     voted = read_labels(labels)
-    base = load_model("spectra_net", "cpu")
+    base = load_model(NAME, "cpu")
     model = type(base)(members=len(base.ensemble.members))
     model.load_state_dict(base.state_dict())
     model.eval()
@@ -133,10 +134,10 @@ def run_labels(labels: str | Path, output: str | Path, log=print) -> Path:
     before = scores()
     fine_tune(model, voted, log=log)
     after = scores()
-    folder = Path(output) / "spectra_net"
+    folder = Path(output) / NAME
     folder.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), folder / "weights.pt")
-    front, _ = read_card("spectra_net")
+    front, _ = read_card(NAME)
     labels_sha = hashlib.sha256(Path(labels).read_bytes()).hexdigest()
     front = dict(front, command=f"python -m astroml_core.train spectra --labels {Path(labels).name}",
                  base_weights_sha256=front.get("weights_sha256"), labels_sha256=labels_sha,
@@ -145,7 +146,7 @@ def run_labels(labels: str | Path, output: str | Path, log=print) -> Path:
                  held_out_accuracy_before=round(before[1], 4), held_out_accuracy_after=round(after[1], 4),
                  held_out_unvoted_accuracy_before=round(before[2], 4),
                  held_out_unvoted_accuracy_after=round(after[2], 4))
-    body = (f"# spectra_net fine-tuned on vetted labels\n\nBase: the shipped weights ({MODEL_DIR / 'spectra_net'}, "
+    body = (f"# spectra_net fine-tuned on vetted labels\n\nBase: the shipped weights ({MODEL_DIR / NAME}, "
             f"sha256 {str(front['base_weights_sha256'])[:12]}…). Labels: {Path(labels).name} (sha256 {labels_sha[:12]}…),"
             f" {len(voted.y)} voted spectra; left out: {voted.skipped or 'none'}.\n\n"
             f"| accuracy | before | after |\n| --- | --- | --- |\n"
@@ -156,6 +157,6 @@ def run_labels(labels: str | Path, output: str | Path, log=print) -> Path:
             "learnt, not that they generalise. Where votes relabel a class, held-out spectra of that class now "
             "disagree with the simulator's label by design; the last row shows what was kept. Temperature and anomaly "
             "reference are the base model's.\n")
-    write_card("spectra_net", front, body, Path(output))
+    write_card(NAME, front, body, Path(output))
     log(f"voted {before[0]:.3f} → {after[0]:.3f}; held-out {before[1]:.3f} → {after[1]:.3f}; wrote {folder}")
     return folder

@@ -3,11 +3,11 @@ held-out set scored the same way (by S/N, UNKNOWN as its own column), beside the
 from __future__ import annotations
 
 from ..registry import MODEL_DIR
+from ..tasks.spectra.model import NAME
 from ..train.card_sections import put_section
 
 __all__ = ["write_sections", "summary_front", "COMMAND"]
 
-NAME = "spectra_net"
 COMMAND = "python -m astroml_core.validate spectra-foreign --n 2600 --card -o validation/spectra_foreign.json"
 _KEYS = ("n", "macro_accuracy", "accuracy", "ece", "unknown_rate", "macro_accuracy_answered", "accuracy_answered",
          "star_letter_snr10", "n_star_snr10", "argmax_macro_accuracy", "argmax_star_letter_snr10")

@@ -167,8 +167,9 @@ def _classify(flux, ivar, model):
 
 def _weights_sha() -> str | None:
     from ..registry import MODEL_DIR
+    from ..tasks.spectra.model import NAME
 
-    path = MODEL_DIR / "spectra_net" / "weights.pt"
+    path = MODEL_DIR / NAME / "weights.pt"
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
 
 
@@ -180,9 +181,9 @@ def run(n: int = 2600, *, own: int = 13000, model=None, progress: Callable[[str]
 
     say = progress or (lambda msg: None)
     if model is None:
-        from ..registry import load_model
+        from ..tasks.spectra.model import load
 
-        model = load_model("spectra_net", "cpu")
+        model = load("cpu")
     t0 = time.perf_counter()
     fs = simulate_foreign(n, loglam=loglam_grid(), progress=say)
     t_sim = time.perf_counter() - t0

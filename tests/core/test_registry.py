@@ -24,3 +24,13 @@ def test_weights_that_do_not_match_the_card_are_refused(tmp_path):
 
 def test_load_model_caches_one_module_per_device():
     assert load_model("hi_unet", "cpu") is load_model("hi_unet", "cpu")
+
+
+def test_a_loaded_model_carries_its_card_and_the_spectra_task_names_its_model_once():
+    from astroml_core.registry import MODELS, load_card
+    from astroml_core.tasks.spectra import model as spectra_model
+
+    assert MODELS[spectra_model.NAME].task == "spectra"
+    card = load_model(spectra_model.NAME, "cpu").card
+    assert card == load_card(spectra_model.NAME) == spectra_model.card()
+    assert spectra_model.provenance()["card_sha256"] == card.sha256 and len(card.classes) == 13

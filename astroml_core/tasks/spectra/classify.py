@@ -12,6 +12,9 @@ Per spectrum:
   cannot be read (no pixel with ivar > 0, or fewer than ``MIN_COVERAGE`` = 30% of the grid's pixels) or is
   unlike every training class (anomaly z above its predicted class's threshold in the model card's
   ``unknown.anomaly_z_by_class``, calibrated so that ~3% of each class's normal simulated spectra are flagged). The 13 probabilities are kept either way.
+
+The model is reached only through :class:`~astroml_core.models.protocol.SpectraClassifier` (``predict``,
+``classes``, ``card``); the class list and the UNKNOWN thresholds come from its card.
 """
 from __future__ import annotations
 
@@ -22,7 +25,8 @@ import numpy as np
 
 from ...data.spectra import SpectrumSet
 from ...data.spectrum_resample import MIN_COVERAGE
-from ...sim.spectra import CLASSES, LOGLAM0, DLOGLAM, N_PIXELS
+from ...sim.spectra import LOGLAM0, DLOGLAM, N_PIXELS
+from . import model as spectra_model
 from .preprocess import bin4, normalise
 
 __all__ = ["Classification", "classify", "classify_arrays", "unknown_threshold", "unknown_labels", "per_class_thresholds", "BATCH", "UNKNOWN",
@@ -65,49 +69,58 @@ def _batch_outputs(model, flux: np.ndarray, ivar: np.ndarray, device) -> dict[st
 
     x = torch.from_numpy(normalise(flux, ivar)).to(device)
     xb, ivar_b = bin4(flux, ivar)
-    logits, feats = model.ensemble.logits_and_features(x)
-    p = torch.softmax(logits / model.ensemble.temperature, dim=-1)          # (K, N, C)
+    xb_t = torch.from_numpy(xb).to(device)
+    out = model.predict(x, xb_t)
+    p = out.member_probs                                                # (K, N, C)
     mean = p.mean(dim=0)
     entropy = lambda q: -(q * torch.log(q.clamp_min(1e-12))).sum(-1)   # noqa: E731
     mi = entropy(mean) - entropy(p).mean(dim=0)
-    xb_t = torch.from_numpy(xb).to(device)
-    mu, _ = model.vae.encode(xb_t)
-    recon = model.vae.decode(mu)
     w = torch.from_numpy(ivar_b).to(device)
-    chi2 = ((recon - xb_t[..., 0]) ** 2 * w).sum(1) / w.gt(0).sum(1).clamp_min(1)
+    chi2 = ((out.reconstruction - xb_t[..., 0]) ** 2 * w).sum(1) / w.gt(0).sum(1).clamp_min(1)
     coverage = torch.from_numpy((ivar > 0).mean(axis=1).astype(np.float32))
-    return dict(probs=mean, disagreement=mi, anomaly=model.anomaly(feats), recon_chi2=chi2, features=feats[0],
-                latent=mu, coverage=coverage)
+    return dict(probs=mean, disagreement=mi, anomaly=out.anomaly, recon_chi2=chi2, features=out.features,
+                latent=out.latent, coverage=coverage)
 
 
-def unknown_threshold(model_dir=None) -> np.ndarray:
-    """The anomaly z above which ``spectra_net`` answers UNKNOWN, one per predicted class (C,): its card's
-    ``unknown.anomaly_z_by_class``, else its one ``unknown.anomaly_z``, else DEFAULT_UNKNOWN_Z (a card that
-    predates the calibration). Per class, because how far a class's spectra spread in feature space differs:
-    one cut flagged a third of the starbursts and almost no stars."""
-    from ...registry import MODEL_DIR, read_card
-
-    front, _ = read_card("spectra_net", model_dir or MODEL_DIR)
+def _thresholds(front: dict, classes) -> np.ndarray:
+    """Per-class anomaly thresholds (C,) from a card's front matter (see ``unknown_threshold``)."""
     unknown = front.get("unknown") or {}
     one = float(unknown.get("anomaly_z", DEFAULT_UNKNOWN_Z))
     by_class = unknown.get("anomaly_z_by_class") or {}
-    return np.array([float(by_class.get(c, one)) for c in CLASSES])
+    return np.array([float(by_class.get(c, one)) for c in classes])
 
 
-def per_class_thresholds(unknown_z) -> np.ndarray:
-    """A threshold for each of the classes (C,), from one number or from C numbers."""
-    return np.broadcast_to(np.asarray(unknown_z, dtype=float), (len(CLASSES),)).copy()
+def unknown_threshold(model_dir=None) -> np.ndarray:
+    """The anomaly z above which the classifier answers UNKNOWN, one per predicted class (C,): its card's
+    ``unknown.anomaly_z_by_class``, else its one ``unknown.anomaly_z``, else DEFAULT_UNKNOWN_Z (a card that
+    predates the calibration). Per class, because how far a class's spectra spread in feature space differs:
+    one cut flagged a third of the starbursts and almost no stars."""
+    card = spectra_model.card(model_dir)
+    return _thresholds(card.front, card.classes or spectra_model.classes())
+
+
+def _classes(classes) -> tuple[str, ...]:
+    """``classes``, or the shipped classifier's (from its card) when None."""
+    return tuple(classes) if classes is not None else spectra_model.classes()
+
+
+def per_class_thresholds(unknown_z, classes=None) -> np.ndarray:
+    """A threshold for each of the classes (C,), from one number or from C numbers (``classes``: default the
+    shipped classifier's)."""
+    return np.broadcast_to(np.asarray(unknown_z, dtype=float), (len(_classes(classes)),)).copy()
 
 
 def unknown_labels(pred_class: np.ndarray, coverage: np.ndarray, anomaly: np.ndarray,
-                   unknown_z) -> tuple[np.ndarray, np.ndarray]:
+                   unknown_z, classes=None) -> tuple[np.ndarray, np.ndarray]:
     """(label, reason) per spectrum: the class, or UNKNOWN with why — no usable pixel, too little of the grid
     covered (< MIN_COVERAGE), or unlike the training spectra (anomaly z above its predicted class's threshold,
-    ``unknown_z``: one number or one per class), in that order."""
+    ``unknown_z``: one number or one per class of ``classes``, default the shipped classifier's), in that order."""
     n = len(pred_class)
-    label = np.asarray(pred_class).astype(f"<U{max(len(UNKNOWN), max((len(c) for c in CLASSES)))}")
-    index = {c: k for k, c in enumerate(CLASSES)}
-    cut = per_class_thresholds(unknown_z)[[index[c] for c in np.asarray(pred_class).astype(str)]] if n else np.zeros(0)
+    classes = _classes(classes)
+    label = np.asarray(pred_class).astype(f"<U{max(len(UNKNOWN), max((len(c) for c in classes)))}")
+    index = {c: k for k, c in enumerate(classes)}
+    cut = (per_class_thresholds(unknown_z, classes)[[index[c] for c in np.asarray(pred_class).astype(str)]] if n
+           else np.zeros(0))
     reason = np.full(n, "", dtype=object)
     for i in np.flatnonzero(anomaly > cut):
         reason[i] = f"unlike the training spectra (anomaly z = {anomaly[i]:.2f} > {cut[i]:.2f})"
@@ -142,9 +155,9 @@ def classify(spectra: SpectrumSet, model=None, *, batch: int = BATCH,
 def _run(rows, n: int, model, batch: int, progress, unknown_z=None) -> Classification:
     import torch
 
-    from ...registry import load_model
-
-    model = model if model is not None else load_model("spectra_net")
+    model = model if model is not None else spectra_model.load()
+    card = model.card if model.card is not None else spectra_model.card()     # a module built without the registry
+    classes = card.classes or spectra_model.classes()
     device = next(model.parameters()).device
     parts: dict[str, list[np.ndarray]] = {}
     with torch.inference_mode():
@@ -156,8 +169,8 @@ def _run(rows, n: int, model, batch: int, progress, unknown_z=None) -> Classific
                 progress(min(start + batch, n) / n, f"classified {min(start + batch, n):,} of {n:,} spectra")
     out = {k: np.concatenate(v) for k, v in parts.items()}
     probs = out["probs"]
-    unknown_z = unknown_threshold() if unknown_z is None else per_class_thresholds(unknown_z)
-    label, reason = unknown_labels(np.asarray(CLASSES)[probs.argmax(axis=1)], out["coverage"], out["anomaly"],
-                                   unknown_z)
-    return Classification(CLASSES, probs, 1.0 - probs.max(axis=1), out["disagreement"], out["anomaly"],
+    unknown_z = _thresholds(card.front, classes) if unknown_z is None else per_class_thresholds(unknown_z, classes)
+    label, reason = unknown_labels(np.asarray(classes)[probs.argmax(axis=1)], out["coverage"], out["anomaly"],
+                                   unknown_z, classes)
+    return Classification(classes, probs, 1.0 - probs.max(axis=1), out["disagreement"], out["anomaly"],
                           out["recon_chi2"], out["features"], out["latent"], out["coverage"], label, reason, unknown_z)

@@ -11,7 +11,7 @@ import numpy as np
 
 from .preprocess import normalise
 
-__all__ = ["integrated_gradients"]
+__all__ = ["integrated_gradients", "attribution"]
 
 
 def integrated_gradients(model, flux: np.ndarray, ivar: np.ndarray, target: np.ndarray | None = None,
@@ -22,10 +22,7 @@ def integrated_gradients(model, flux: np.ndarray, ivar: np.ndarray, target: np.n
     x = torch.from_numpy(normalise(flux, ivar))
     device = next(model.parameters()).device
     x = x.to(device)
-    ens = model.ensemble
-
-    def prob(inp: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(ens(inp) / ens.temperature, dim=-1).mean(dim=0)
+    prob = model.probabilities            # the SpectraClassifier protocol, differentiable
 
     with torch.no_grad():
         if target is None:
@@ -41,3 +38,11 @@ def integrated_gradients(model, flux: np.ndarray, ivar: np.ndarray, target: np.n
         total += grad[..., 0]
     attribution = (x[..., 0] - baseline[..., 0]) * total / steps
     return attribution.detach().cpu().numpy(), np.asarray(target)
+
+
+def attribution(flux: np.ndarray, ivar: np.ndarray, target: np.ndarray | None = None,
+                steps: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`integrated_gradients` of the shipped classifier: what the app and CLI call (no registry there)."""
+    from .model import load
+
+    return integrated_gradients(load(), flux, ivar, target, steps)

@@ -14,15 +14,15 @@ from ...data.spectra import open_spectra
 from ...service.worker import Job, background, service
 from ...display.scatter import warm_up
 from ...progress import Progress, quiet
+from . import model as spectra_model
 from .survey import Survey, add_embedding, analyse, cache_key, load_survey, save_survey, scatter_data
 
 __all__ = ["SurveyStore", "store"]
 
 
 def _weights_sha() -> str:
-    from ...registry import read_card
-
-    return read_card("spectra_net")[0].get("weights_sha256", "")
+    """The shipped classifier's weights sha256: a cached analysis is valid for these weights only."""
+    return spectra_model.card().weights_sha256
 
 
 def _prepare(path: Path, *, progress: Progress = quiet) -> Survey:
