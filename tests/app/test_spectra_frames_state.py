@@ -42,7 +42,7 @@ def test_a_map_still_computing_leaves_the_shown_one_greyed_and_titled_with_the_n
     title = page.map.fig.title.text
     assert title.startswith(f"Still showing {LABELS['umap']}") and "computing t-SNE" in title   # not "t-SNE" nor VAE
     assert page.map.fig.xaxis.axis_label == "UMAP 1"
-    assert page.map._drawn.glyph.global_alpha < 0.5 and page._coords is umap                     # greyed, same points
+    assert page.map._drawn.glyph.global_alpha < 0.5 and page.coords is umap                     # greyed, same points
     page._map_progress("tsne", 0.43, "t-SNE of 600 spectra: optimisation: iteration 300 of 750")
     assert page.map.fig.title.text.endswith("computing t-SNE… 43%") and page.progress.value == 43
     assert "iteration 300 of 750… 43%" in page.status.object
@@ -57,7 +57,7 @@ def test_a_map_still_computing_leaves_the_shown_one_greyed_and_titled_with_the_n
     monkeypatch.setitem(page.survey.embeddings, "tsne", Embedding("tsne", coords, ("TSNE 1", "TSNE 2")))
     page._embedding_ready("tsne")
     assert page.map.fig.title.text == LABELS["tsne"] and page.map._drawn.glyph.global_alpha == 1.0
-    assert page._coords is coords and page.map.fig.xaxis.axis_label == "TSNE 1"
+    assert page.coords is coords and page.map.fig.xaxis.axis_label == "TSNE 1"
 
 
 def test_the_store_passes_the_maps_own_progress_on(page):
@@ -81,12 +81,12 @@ def _spread_in_z(page, n: int = 12) -> np.ndarray:
 
 
 def test_a_selection_across_redshifts_is_stacked_in_the_rest_frame(page):
-    from app.components.spectra_stack import LINES
+    from app.pages.spectra.spectra_stack import LINES
 
     pick = _spread_in_z(page)
     z = np.asarray(page.survey.spectra.meta["z"], float)[pick]
     assert z.max() - z.min() > 0.1
-    page._select(pick, "test")
+    page.select(pick, "test")
     assert page.stack.fig.xaxis.axis_label == "Rest wavelength (Å, vacuum)" == page.saliency.fig.xaxis.axis_label
     assert "rest frame" in page.stack.fig.title.text
     xs = page.stack.source.data["xs"]
@@ -107,26 +107,26 @@ def test_without_redshifts_the_stack_says_observed_frame(page, monkeypatch):
     z = np.asarray(page.survey.spectra.meta["z"], float).copy()
     z[pick[3]] = np.nan
     monkeypatch.setitem(page.survey.spectra.meta, "z", z)
-    page._select(pick, "test")
+    page.select(pick, "test")
     assert page.stack.fig.xaxis.axis_label == "Observed wavelength (Å, vacuum)"
     assert "observed frame (1 spectrum of 12 without a redshift)" in page.stack.fig.title.text
     monkeypatch.delitem(page.survey.spectra.meta, "z")
-    page._select(pick[:2], "test")
+    page.select(pick[:2], "test")
     assert "2 of 2 spectra selected, in the observed frame (no redshifts in this file)" == page.stack.fig.title.text
 
 
 def test_counts_are_singular_for_one(page):
-    page._select(np.array([5]), "one")
+    page.select(np.array([5]), "one")
     assert page.stack.fig.title.text.startswith("1 of 1 spectrum selected")
     assert "<b>1 spectrum selected</b>" in page.selection_info.object
-    from app.components.spectra_stack import count
+    from app.pages.spectra.spectra_stack import count
 
     assert (count(1), count(2), count(1200)) == ("1 spectrum", "2 spectra", "1,200 spectra")
 
 
 def test_no_count_on_the_spectra_page_is_written_with_a_fixed_plural():
     """A number formatted straight before "spectra" reads "1 spectra" for one: such counts go through count()."""
-    files = ["app/pages/spectra.py", "app/components/spectra_stack.py", "app/components/anomaly_table.py",
+    files = [*(str(p.relative_to(ROOT)) for p in sorted((ROOT / "app/pages/spectra").glob("*.py"))),
              "astroml_core/tasks/spectra/store.py"]
     fixed = re.compile(r"\{[^{}]*\}\s+(?:selected\s+)?spectr(?:a|um)\b")
     found = [(f, m.group(0)) for f in files if (ROOT / f).exists()

@@ -48,7 +48,7 @@ def test_box_selection_fills_table_and_stack_with_exactly_the_points_inside(page
     assert page.stack.labels.data["text"][0] == "median of the selection"
     assert all(t.split(" · ")[0] in set(page.survey.spectra.ids[expected]) for t in page.stack.labels.data["text"][1:])
     assert len(page.stack.lines.data["x"]) > 3                                         # main lines marked
-    page._select(expected[:1], "one point")
+    page.select(expected[:1], "one point")
     assert "<b>1 spectrum selected</b>" in page.selection_info.object                # not "1 spectra"
 
 
@@ -80,7 +80,7 @@ def test_colour_by_value_and_projection_switch(page):
     assert "anomaly score" in page.legend.object
     page.projection = "PCA"
     assert page.map.fig.xaxis.axis_label == "PC 1"
-    assert np.array_equal(page._coords, page.survey.embeddings["pca"].coords)
+    assert np.array_equal(page.coords, page.survey.embeddings["pca"].coords)
 
 
 def test_top_anomalies_open_their_spectrum(page):
@@ -97,10 +97,10 @@ def test_top_anomalies_open_their_spectrum(page):
 
 
 def test_export_writes_the_selection_as_ecsv_and_csv(page):
-    page._select(np.array([3, 1, 4]), "test")
-    ecsv = Table.read(page._export("ecsv").getvalue().decode(), format="ascii.ecsv")
+    page.select(np.array([3, 1, 4]), "test")
+    ecsv = Table.read(page.export("ecsv").getvalue().decode(), format="ascii.ecsv")
     assert list(ecsv["id"]) == list(page.survey.spectra.ids[[3, 1, 4]])
-    csv = page._export("csv").getvalue().decode().splitlines()
+    csv = page.export("csv").getvalue().decode().splitlines()
     assert csv[0].startswith("id,") and len(csv) == 4
 
 
@@ -183,7 +183,7 @@ def test_a_spectrum_the_classifier_declines_is_unknown_with_its_reason_in_words(
     assert not page.banner._error.visible and len(page.survey.spectra) == 2
     unknown = int((page.survey.result.label == "UNKNOWN").sum())        # the whole one is noise: may be too
     assert unknown >= 1 and f"{unknown} UNKNOWN" in page.status.object
-    page._select(np.array([0, 1]), "both")
+    page.select(np.array([0, 1]), "both")
     table = page.table.value
     row = table[table["id"] == short.stem].iloc[0]
     assert row["label"] == "UNKNOWN" and "covers only" in row["reason"] and row["CLASS"] == "UNKNOWN"
@@ -204,5 +204,5 @@ def test_a_file_whose_every_spectrum_is_unknown_opens_and_says_so(page, data_roo
     page.open(short, "short.fits")
     assert not page.banner._error.visible and list(page.survey.result.label) == ["UNKNOWN"]
     assert page.stack.fig.title.text.startswith("No spectrum was given a class (all UNKNOWN)")
-    page._select(np.array([0]), "it")
+    page.select(np.array([0]), "it")
     assert "Unknown: covers only" in page.stack.labels.data["text"][0]
