@@ -170,7 +170,7 @@ def logged_in(data_root, monkeypatch):
         store = open_store()
         if store.user(name) is None:
             store.add_user(name, f"{name}-password", role)
-        for module in ("app.components.send_to_vetting", "app.pages.vetting"):
+        for module in ("app.components.send_to_vetting", "app.pages.vetting.page"):
             monkeypatch.setattr(f"{module}.current_user", lambda: name)
         return store
 
