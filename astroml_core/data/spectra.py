@@ -18,53 +18,21 @@ from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
 
-from ..errors import AstroMLError, NonFiniteError, ShapeError
+from ..errors import AstroMLError, ShapeError
 from .fitsfile import display_name, one_line, open_fits_checked
 from .spectral_grid import loglam_grid
 from .spectrum_resample import ascii_note
+from .spectrum_set import SpectrumSet, check_usable
 
 __all__ = ["SpectrumSet", "open_spectra", "write_spectra", "write_spectra_parts", "open_sdss_spec", "GRID_STEP"]
 
 GRID_STEP = 1e-4
 MAX_PIXELS = 20_000
-
-
-@dataclass
-class SpectrumSet:
-    """N spectra on one log10-λ grid with per-spectrum metadata columns."""
-
-    loglam: np.ndarray                  # (L,) log10 Å
-    flux: np.ndarray                    # (N, L)
-    ivar: np.ndarray                    # (N, L), 0 where no data
-    and_mask: np.ndarray | None         # (N, L) SDSS bits or None
-    ids: np.ndarray                     # (N,) str
-    meta: dict[str, np.ndarray] = field(default_factory=dict)   # columns of length N (true_class, z, snr, ...)
-    path: Path | None = None
-    notes: tuple[str, ...] = ()         # every conversion made on reading (format, air → vacuum, resampling, ...)
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    @property
-    def wavelength(self) -> np.ndarray:
-        """Vacuum wavelength of each pixel, Å."""
-        return 10.0 ** self.loglam
-
-    def rows(self, index) -> tuple[np.ndarray, np.ndarray]:
-        """(flux, ivar) of the rows ``index`` (slice or integer array) as float32, no-data pixels zeroed."""
-        flux = np.asarray(self.flux[index], dtype=np.float32)
-        ivar = np.asarray(self.ivar[index], dtype=np.float32)
-        bad = ~np.isfinite(flux) | ~np.isfinite(ivar) | (ivar <= 0)
-        if bad.any():
-            flux = np.where(bad, 0.0, flux).astype(np.float32)
-            ivar = np.where(bad, 0.0, ivar).astype(np.float32)
-        return flux, ivar
 
 
 def _table_hdu(spectra: SpectrumSet, widths: dict[str, int] | None = None) -> fits.BinTableHDU:
@@ -187,7 +155,7 @@ def open_spectra(path: str | os.PathLike, *, max_bytes: int | None = None) -> Sp
     loglam = _table_grid(hdu, data, cols, flux.shape[1], name)
     ids = np.char.strip(np.asarray(data[cols["ID"]]).astype(str)) if "ID" in cols else \
         np.array([f"{path.stem}-{i}" for i in range(len(flux))])
-    _check_usable(np.asarray(flux[: min(len(flux), 64)], np.float64),
+    check_usable(np.asarray(flux[: min(len(flux), 64)], np.float64),
                   np.asarray(ivar[: min(len(ivar), 64)], np.float64), name, "its first spectra hold")
     meta = _meta(hdu.data, {"FLUX", "IVAR", "AND_MASK", "ID", "LOGLAM"})
     notes = tuple(str(hdu.header[f"NOTE{i}"]) for i in range(1, 100) if f"NOTE{i}" in hdu.header)
@@ -222,14 +190,6 @@ def _table_grid(hdu, data, cols: dict[str, str], npix: int, name: str) -> np.nda
     raise ShapeError(f"{name}: no wavelength grid (COEFF0/COEFF1 header keywords or a LOGLAM column)")
 
 
-def _check_usable(flux: np.ndarray, ivar: np.ndarray, name: str, what: str) -> None:
-    """NonFiniteError when no pixel has finite flux with a positive, finite inverse variance."""
-    good = np.isfinite(flux) & np.isfinite(ivar) & (ivar > 0)
-    if not good.any():
-        raise NonFiniteError(f"{name}: {what} no usable pixel (flux all NaN or infinite, or ivar 0 everywhere); "
-                             "nothing to classify")
-
-
 def _sdss_one(path: Path) -> tuple[np.ndarray, ...]:
     """(loglam, flux, ivar, and_mask, meta) of one SDSS spec file, every part checked."""
     from .spectrum_formats import sdss_columns, sdss_meta
@@ -254,7 +214,7 @@ def _sdss_one(path: Path) -> tuple[np.ndarray, ...]:
             raise ShapeError(f"{name}: its COADD columns have different lengths")
         if not np.isfinite(loglam).all():
             raise ShapeError(f"{name}: its loglam column holds NaN or infinite wavelengths")
-        _check_usable(flux, ivar, name, "its spectrum has")
+        check_usable(flux, ivar, name, "its spectrum has")
         meta = sdss_meta(hdul, name)
     except (TypeError, ValueError) as exc:
         if isinstance(exc, AstroMLError):
@@ -283,7 +243,7 @@ def open_sdss_spec(paths: list[str | os.PathLike], loglam: np.ndarray | None = N
             raise ShapeError(f"{display_name(p)}: its wavelengths {10 ** lam.min():,.0f}–{10 ** lam.max():,.0f} Å lie "
                              f"outside the grid {10 ** grid[0]:,.0f}–{10 ** grid[-1]:,.0f} Å")
         flux[i, idx[ok]], ivar[i, idx[ok]], mask[i, idx[ok]] = f[ok], iv[ok], m[ok]
-        _check_usable(flux[i], ivar[i], display_name(p), f"within {10 ** grid[0]:,.0f}–{10 ** grid[-1]:,.0f} Å its spectrum has")
+        check_usable(flux[i], ivar[i], display_name(p), f"within {10 ** grid[0]:,.0f}–{10 ** grid[-1]:,.0f} Å its spectrum has")
         metas.append(meta)
     keys = sorted({k for m in metas for k in m})
     meta = {k: np.array([m.get(k, np.nan if k == "z" else "") for m in metas]) for k in keys}

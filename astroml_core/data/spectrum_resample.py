@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ShapeError
+from .spectrum_set import SpectrumSet, check_usable
 
 __all__ = ["Piece", "RawSpectra", "air_to_vacuum", "resample", "place_on_grid", "concatenate", "ascii_note",
            "MIN_COVERAGE"]
@@ -151,8 +152,6 @@ def _range_text(lo: float, hi: float) -> str:
 def place_on_grid(raw: RawSpectra, loglam: np.ndarray, name: str, path=None):
     """A :class:`~astroml_core.data.spectra.SpectrumSet` on ``loglam`` from a file's pieces: each resampled,
     then pieces that overlap (DESI's arms) averaged with inverse-variance weights."""
-    from .spectra import SpectrumSet, _check_usable
-
     share = check_coverage(raw, loglam, name)
     n = len(raw.ids)
     wsum = np.zeros((n, loglam.size))
@@ -164,7 +163,7 @@ def place_on_grid(raw: RawSpectra, loglam: np.ndarray, name: str, path=None):
     flux = np.where(wsum > 0, fsum / np.where(wsum > 0, wsum, 1.0), 0.0).astype(np.float32)
     ivar = wsum.astype(np.float32)
     lo, hi = 10 ** loglam[0], 10 ** loglam[-1]
-    _check_usable(flux, ivar, name, f"within {lo:,.0f}–{hi:,.0f} Å its spectra have")
+    check_usable(flux, ivar, name, f"within {lo:,.0f}–{hi:,.0f} Å its spectra have")
     ids, meta, dropped = np.asarray(raw.ids).astype(str), dict(raw.meta), []
     empty = ~(ivar > 0).any(axis=1)
     if empty.any():          # unassigned fibres, sky fibres, broken rows: nothing to classify
@@ -192,8 +191,6 @@ def place_on_grid(raw: RawSpectra, loglam: np.ndarray, name: str, path=None):
 def concatenate(sets: list, names: list[str]):
     """One SpectrumSet from several on the same grid (several files uploaded together); each file's notes are
     kept, prefixed by its name. ShapeError when the grids differ."""
-    from .spectra import SpectrumSet
-
     first = sets[0]
     for s, name in zip(sets, names):
         if not np.array_equal(s.loglam, first.loglam):
