@@ -32,7 +32,7 @@ def detect(cube, method: str = "model", *, threshold: float | None = None, tile=
     if cube.celestial is None:
         raise AstroMLError("HI detection needs a cube with a celestial WCS (positions are catalogued on the sky)")
     progress(0.0, "starting")
-    table = detect_tiled(cube.path, method, threshold=threshold, tile=tile, overlap=overlap, scheduler=scheduler,
+    table = detect_tiled(cube, method, threshold=threshold, tile=tile, overlap=overlap, scheduler=scheduler,
                          progress=progress)
     if threshold is None:
         threshold = _default_threshold(method)

@@ -1,7 +1,9 @@
 """HI detection in overlapping tiles, so cubes larger than memory can be searched, in-process, in a local
 pool of worker processes, or on a ``dask.distributed`` cluster, with a catalogue stitched without duplicates.
 
-Each tile is read from the file by its worker (only its voxels), searched, and keeps the sources whose
+In this process every tile is sliced from the cube already open (its reader reads only the tile's voxels);
+a spawned worker or a cluster node gets the file's path and opens it itself. Each tile is searched and keeps
+the sources whose
 centroid lies in its *core*: the tiles' cores partition the cube (boundaries in the middle of each
 overlap), so a source seen by two tiles is kept once. The overlap (default 48 voxels) is wider than a
 galaxy's spatial extent and most of a line's width, so a source cut by one tile is whole in the next.
@@ -88,12 +90,12 @@ def default_workers(n_tiles: int) -> int:
     return max(1, min(wanted, n_tiles))
 
 
-def detect_tile(path: str, method: str, tile: Tile, threshold: float | None = None,
+def detect_tile(cube, method: str, tile: Tile, threshold: float | None = None,
                 progress: Report = quiet) -> QTable:
-    """Search one tile of the cube at ``path`` (runs on any worker: it opens the file itself);
-    ``progress(fraction, text)`` hears of reading, loading the model and every phase of the search."""
+    """Search one tile of ``cube``: an open :class:`~astroml_core.data.Cube` in this process, or its file's path
+    on a worker process or cluster node (which opens it there); ``progress(fraction, text)`` hears of reading,
+    loading the model and every phase of the search."""
     from ... import registry
-    from ...data import open_cube
     from .measure import geometry_of
     from .noise import robust_sigma
 
@@ -101,7 +103,7 @@ def detect_tile(path: str, method: str, tile: Tile, threshold: float | None = No
     loaded = any(key[0] == "hi_unet" for key in registry._CACHE) if method == "model" else "scipy.stats" in sys.modules
     phases = Phases(progress, tile_costs(n_voxels, method, loaded))
     phases.start("read", "reading the cube")
-    cube = open_cube(path)
+    cube = _opened(cube)
     (c0, y0, x0), (c1, y1, x1) = tile.start, tile.stop
     data = cube.subcube((c0, c1), (y0, y1), (x0, x1))
     geom = geometry_of(cube, noise=robust_sigma(data))
@@ -125,6 +127,15 @@ def detect_tile(path: str, method: str, tile: Tile, threshold: float | None = No
     if "noise_at" in table.meta:     # the tile's own noise candidates, for the whole cube's calibration
         out.meta["noise_at"] = table.meta["noise_at"][_in_core(table.meta["noise_at"][:, 1:], tile)]
     return out
+
+
+def _opened(cube):
+    """``cube`` itself when it is open, else the cube at that path, opened."""
+    if isinstance(cube, (str, os.PathLike)):
+        from ...data import open_cube
+
+        return open_cube(cube)
+    return cube
 
 
 def _in_core(centre: np.ndarray, tile: Tile) -> np.ndarray:
@@ -245,16 +256,16 @@ def _search_pool(path: str, method: str, tiles: list[Tile], threshold: float | N
     return tables
 
 
-def detect_tiled(path, method: str = "model", *, threshold: float | None = None, tile=DEFAULT_TILE,
+def detect_tiled(cube, method: str = "model", *, threshold: float | None = None, tile=DEFAULT_TILE,
                  overlap=DEFAULT_OVERLAP, scheduler: str | None = None, workers: int | None = None,
                  progress: Report = quiet) -> QTable:
-    """Detect in tiles, on the dask.distributed scheduler at ``scheduler`` (or ``ASTROML_DASK_SCHEDULER``)
-    when given, else in ``workers`` local processes (default :func:`default_workers`; 1: in this process);
-    returns one catalogue, ids renumbered, sorted by channel, the same whatever the workers.
+    """Detect in tiles of ``cube`` (an open :class:`~astroml_core.data.Cube`, or a path), on the dask.distributed
+    scheduler at ``scheduler`` (or ``ASTROML_DASK_SCHEDULER``) when given, else in ``workers`` local processes
+    (default :func:`default_workers`; 1: in this process, from the open cube); returns one catalogue, ids
+    renumbered, sorted by channel, the same whatever the workers.
     ``progress(fraction, text)`` hears of every phase of every tile (of whole tiles on a cluster)."""
-    from ...data import open_cube
-
-    shape = open_cube(path).shape
+    cube = _opened(cube)
+    path, shape = str(cube.path), cube.shape
     tiles = tiles_for(shape, tile, overlap)
     client = _client(scheduler)
     workers = default_workers(len(tiles)) if workers is None else max(1, min(int(workers), len(tiles)))
@@ -263,7 +274,7 @@ def detect_tiled(path, method: str = "model", *, threshold: float | None = None,
     tables = []
     if client is not None:
         try:
-            futures = client.map(detect_tile, [str(path)] * len(tiles), [method] * len(tiles), tiles,
+            futures = client.map(detect_tile, [path] * len(tiles), [method] * len(tiles), tiles,
                                  [threshold] * len(tiles), pure=False)
             for k, future in enumerate(futures):
                 tables.append(client.gather(future))
@@ -271,10 +282,10 @@ def detect_tiled(path, method: str = "model", *, threshold: float | None = None,
         finally:
             client.close()
     elif workers > 1:
-        tables = _search_pool(str(path), method, tiles, threshold, workers, phases.report)
+        tables = _search_pool(path, method, tiles, threshold, workers, phases.report)
     else:
         for k, t in enumerate(tiles):
-            tables.append(detect_tile(str(path), method, t, threshold, progress=partial(moved, k)))
+            tables.append(detect_tile(cube, method, t, threshold, progress=partial(moved, k)))
     if method == "model":
         phases.start("calibrate", "calibrating reliabilities on the whole cube's noise candidates")
         out = _calibrate_whole_cube(tables, int(np.prod(shape)), threshold)

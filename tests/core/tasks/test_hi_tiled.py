@@ -72,11 +72,17 @@ def tiny_path(tmp_path_factory):
     return path
 
 
-def test_two_worker_processes_give_the_in_process_catalogue(tiny_path):
-    assert len(plan_tiles(open_cube(tiny_path).shape, **TINY_TILES)) >= 4
+def test_two_worker_processes_give_the_in_process_catalogue(tiny_path, monkeypatch):
+    """Each worker opens the file by its path; in one process every tile is sliced from the cube already open
+    (never reopened, issue 33): the same catalogue."""
+    import astroml_core.data as data
+
+    cube = open_cube(tiny_path)
+    assert len(plan_tiles(cube.shape, **TINY_TILES)) >= 4
     seen = []
-    one = detect_tiled(tiny_path, "baseline", workers=1, **TINY_TILES)
     two = detect_tiled(tiny_path, "baseline", workers=2, progress=lambda f, text: seen.append(f), **TINY_TILES)
+    monkeypatch.setattr(data, "open_cube", lambda *a, **k: pytest.fail("an in-process tile reopened the cube"))
+    one = detect_tiled(cube, "baseline", workers=1, **TINY_TILES)
     assert len(two) == len(one) >= 2
     assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
     for col in ("id", "chan", "x", "y", "score", "central_freq", "ra", "dec", "line_flux_integral"):
