@@ -38,6 +38,7 @@ from scipy import ndimage, optimize
 from threadpoolctl import threadpool_limits
 
 from ...constants import C_KMS, HI_REST_HZ
+from ...progress import Progress, quiet
 
 __all__ = ["DiscFit", "fit_disc", "fit_sources", "profile_w20", "hi_size_of_disc", "SIZE_SCATTER_LN"]
 
@@ -289,7 +290,7 @@ def hi_size_of_disc(line_flux, central_freq, r_s_arcsec, rest_hz: float = HI_RES
 
 def fit_sources(table: QTable, data: np.ndarray, labels: np.ndarray, geom, *,
                 origin: tuple[int, int, int] = (0, 0, 0), pad: tuple[int, int, int] = (12, 8, 8),
-                progress=lambda fraction, text: None) -> QTable:
+                progress: Progress = quiet) -> QTable:
     """Refine each row's line flux, w20, PA and hi_size by a disc fit.
 
     Row j is the source labelled j + 1 in ``labels``; positions in ``table`` are in the cube that

@@ -30,6 +30,7 @@ from astropy.wcs import WCS
 from scipy import ndimage
 
 from ...constants import C_KMS, FWHM_PER_SIGMA, HI_REST_HZ
+from ...progress import Progress, quiet
 
 __all__ = ["CubeGeometry", "measure_sources", "geometry_of", "hi_size_from_flux", "HI_SIZE_PER_FWHM"]
 
@@ -204,7 +205,7 @@ def _measure_one(data: np.ndarray, mask: np.ndarray, core: np.ndarray, geom: Cub
 
 def measure_sources(data: np.ndarray, labels: np.ndarray, geom: CubeGeometry, *,
                     origin: tuple[int, int, int] = (0, 0, 0), dilate_px: int = 2,
-                    dilate_chan: int = 2, progress=lambda fraction, text: None) -> QTable:
+                    dilate_chan: int = 2, progress: Progress = quiet) -> QTable:
     """Measure every labelled source (labels 1..N in an int array shaped like ``data``).
 
     ``origin`` is (channel, y, x) of ``data[0, 0, 0]`` in the full cube, so positions and
