@@ -1,79 +1,99 @@
-"""The core's import graph (module-level and function-local imports alike): nothing in astroml_core imports the
-app above it, and no cycle of modules runs through two subpackages (``data`` ↔ ``sim`` was one, issue 33)."""
+"""The import graph keeps its layers (issue 33): inside the core each package imports only packages of its own
+or a lower layer (lazy imports inside functions count too), the core never imports the app, and an app page
+never imports another page (pages meet through the PageSpec registry)."""
 from __future__ import annotations
 
 import ast
-from collections import deque
+from collections import defaultdict
 from pathlib import Path
 
-import astroml_core
+ROOT = Path(__file__).resolve().parents[2]
 
-ROOT = Path(astroml_core.__file__).parent
+# lowest first; a package may import its own layer's packages and any lower layer's
+CORE_LAYERS = [
+    {"errors", "config", "constants", "progress", "arrays"},
+    {"data", "display", "units"},
+    {"sim"},
+    {"models", "metrics"},
+    {"service"},
+    {"registry"},
+    {"tasks"},
+    {"analysis", "vetting"},
+    {"train"},
+    {"validate", "bench"},
+    {"cli", "cli_infer", "cli_info"},
+]
 
 
-def _module_name(path: Path) -> tuple[str, list[str]]:
-    """A file's dotted module name, and the package its relative imports start from."""
-    parts = ["astroml_core", *path.relative_to(ROOT).with_suffix("").parts]
-    if parts[-1] == "__init__":
-        return ".".join(parts[:-1]), parts[:-1]
-    return ".".join(parts), parts[:-1]
-
-
-def _imported(path: Path, package: list[str]) -> set[str]:
-    """Every dotted name a file imports, relative imports made absolute (``from a import b`` gives a and a.b),
-    ``importlib.import_module("a.b")`` included."""
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+def _imports(path: Path, module: str) -> set[str]:
+    """Every module ``path`` imports, at module level or inside functions, absolute names; importlib calls
+    with a literal name count too."""
+    is_package = path.name == "__init__.py"
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
-            names |= {a.name for a in node.names}
+            found |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom):
-            base = package[:len(package) - node.level + 1] if node.level else []
-            base = ".".join(base + ([node.module] if node.module else []))
-            names |= {base} | {f"{base}.{a.name}" for a in node.names}
+            if node.level:
+                base = module.split(".") if is_package else module.split(".")[:-1]
+                base = base[:len(base) - node.level + 1]
+                name = ".".join(base + ([node.module] if node.module else []))
+            else:
+                name = node.module
+            found |= {name} | {f"{name}.{a.name}" for a in node.names}
         elif (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "import_module"
-              and node.args and isinstance(node.args[0], ast.Constant)):
-            names.add(str(node.args[0].value))
-    return names
+              and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            found.add(node.args[0].value)
+    return found
 
 
-def _graph() -> tuple[dict[str, set[str]], set[str]]:
-    """{module: the astroml_core modules it imports}, and every name imported at all."""
-    files = {name: (path, package) for path in ROOT.rglob("*.py") for name, package in [_module_name(path)]}
-    graph, everything = {}, set()
-    for name, (path, package) in files.items():
-        imported = _imported(path, package)
-        everything |= imported
-        targets = set()
-        for target in imported:
-            while target and target not in files:
-                target = target.rpartition(".")[0]
-            if target and target != name:
-                targets.add(target)
-        graph[name] = targets
-    return graph, everything
+def _graph(package: str, unit) -> dict[str, set[str]]:
+    edges = defaultdict(set)
+    for path in (ROOT / package).rglob("*.py"):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        source = unit(module)
+        for name in _imports(path, module):
+            target = unit(name)
+            if source and target and target != source:
+                edges[source].add(target)
+    return edges
 
 
-def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
-    seen, todo = set(), deque([start])
-    while todo:
-        for nxt in graph.get(todo.popleft(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen
+def _core_unit(name: str) -> str | None:
+    parts = name.split(".")
+    if parts[0] == "app":
+        return "app"
+    return parts[1] if parts[0] == "astroml_core" and len(parts) > 1 else None
 
 
-def _subpackage(module: str) -> str:
-    return ".".join(module.split(".")[:2])
+def _layer(package: str) -> int:
+    for k, layer in enumerate(CORE_LAYERS):
+        if package in layer:
+            return k
+    raise AssertionError(f"astroml_core.{package} is in no layer: add it to CORE_LAYERS")
 
 
-def test_the_core_imports_nothing_from_the_app():
-    _, imported = _graph()
-    assert not sorted(n for n in imported if n.split(".")[0] == "app")
+def test_core_packages_import_only_their_layer_or_lower():
+    edges = _graph("astroml_core", _core_unit)
+    assert "app" not in {t for targets in edges.values() for t in targets}, \
+        [s for s, t in edges.items() if "app" in t]
+    upward = sorted((s, t) for s, targets in edges.items() for t in targets if _layer(t) > _layer(s))
+    assert upward == [], f"imports from a lower layer to a higher one: {upward}"
 
 
-def test_no_import_cycle_runs_through_two_subpackages():
-    graph, _ = _graph()
-    crossing = [(a, b) for a, targets in graph.items() for b in targets
-                if _subpackage(a) != _subpackage(b) and a in _reachable(graph, b)]
-    assert not crossing
+def test_the_layer_check_sees_lazy_and_importlib_imports(tmp_path):
+    src = tmp_path / "m.py"
+    src.write_text("import importlib\n\ndef f():\n    from ..sim import hi\n    importlib.import_module('app.x')\n")
+    assert {"astroml_core.sim", "astroml_core.sim.hi", "app.x"} <= _imports(src, "astroml_core.data.m")
+
+
+def _page_unit(name: str) -> str | None:
+    parts = name.split(".")
+    return ".".join(parts[:3]) if parts[:2] == ["app", "pages"] and len(parts) > 2 else None
+
+
+def test_no_page_imports_another_page():
+    edges = _graph("app", _page_unit)
+    shared = {"app.pages.spec"}
+    crossing = sorted((s, t) for s, targets in edges.items() for t in targets - shared if s not in shared)
+    assert crossing == [], f"pages importing other pages (use the PageSpec registry or events): {crossing}"
