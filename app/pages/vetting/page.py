@@ -94,15 +94,8 @@ class VettingPage(pn.viewable.Viewer):
         button.on_click(lambda e: with_document_lock(action))
         return button
 
-    @property
-    def campaign(self) -> int | None:
-        """The campaign shown (its id)."""
-        return self.state.campaign
-
-    @property
-    def candidate(self) -> int | None:
-        """The candidate shown (its id)."""
-        return self.state.candidate
+    campaign = property(lambda self: self.state.campaign, doc="The campaign shown (its id).")
+    candidate = property(lambda self: self.state.candidate, doc="The candidate shown (its id).")
 
     # --- campaign and candidate ---------------------------------------------------------------------
     def _read(self, read):
@@ -114,6 +107,7 @@ class VettingPage(pn.viewable.Viewer):
             return None
 
     def _bad_link(self, values: dict) -> None:
+        """A shared link named a campaign or candidate that cannot be opened: say so."""
         self.banner.error(UnknownRecordError(f"the link's {', '.join(values)} could not be opened"))
 
     def _campaign_changed(self) -> None:
@@ -134,6 +128,7 @@ class VettingPage(pn.viewable.Viewer):
             self._candidate_changed()
 
     def _build_buttons(self) -> None:
+        """One vote button per label of the campaign (disabled for guests and viewers), and the keys' help."""
         can = self.state.can_vote
         buttons = []
         for k, label in enumerate(self.state.labels):
@@ -233,6 +228,7 @@ class VettingPage(pn.viewable.Viewer):
         return self.state.shown
 
     def _voted(self, cand: CandidateInfo, vote) -> None:
+        """The vote is stored: acknowledge it and, if its candidate is still shown, move on."""
         self.state.unsent = None
         self.banner.clear()
         self.ack.object = text.saved_vote_html(vote, cand)
@@ -242,6 +238,7 @@ class VettingPage(pn.viewable.Viewer):
             self._refresh()
 
     def _vote_failed(self, unsent: Unsent, cand: CandidateInfo, exc: BaseException) -> None:
+        """The vote was refused: show why; a busy database's refusal keeps the vote to send again."""
         if isinstance(exc, StoreBusyError):     # kept, for the voter to send again
             self.state.unsent = unsent
             self.ack.object = text.unsaved_vote_html(unsent.label, cand)
@@ -251,12 +248,14 @@ class VettingPage(pn.viewable.Viewer):
         self.banner.error(exc)
 
     def _commented(self, comment) -> None:
+        """The comment is stored: acknowledge it, empty the box and show it in the thread."""
         self.banner.clear()
-        self.ack.object = "<span class='vet-saved'>Comment saved</span>"
+        self.ack.object = text.COMMENT_SAVED
         self.comment_box.param.update(value="", value_input="")
         self._refresh()
 
     def _comment_failed(self, exc: BaseException) -> None:
+        """The comment was refused: show why (it stays in the box)."""
         self.ack.object = text.unsaved_comment_html() if isinstance(exc, StoreBusyError) else ""
         self.banner.error(exc)
 
@@ -287,6 +286,7 @@ class VettingPage(pn.viewable.Viewer):
         self.reply_to.options = text.reply_options(snap.thread)
 
     def __panel__(self):
+        """The page: campaign picker and progress on top, the candidate left, voting and comments right."""
         head = pn.Row(self.picker, pn.Column(self.who, self.progress), self.copy_link, align="center")
         left = pn.Column(self.title, self.model_info, self.preview, self.keys, width=640)
         right = pn.Column("#### Your vote", self.buttons, self.confidence, pn.Row(self.back_button, self.next_button),

@@ -7,7 +7,7 @@ from astroml_core.vetting import CampaignInfo, CandidateInfo, CommentInfo, UserI
 from ...components.safe_text import html_text, md_text
 from .state import Snapshot
 
-__all__ = ["NO_CAMPAIGN", "DONE", "STILL_SAVING", "who_html", "keys_help", "campaign_html", "candidate_title",
+__all__ = ["NO_CAMPAIGN", "DONE", "STILL_SAVING", "COMMENT_SAVED", "who_html", "keys_help", "campaign_html", "candidate_title",
            "candidate_html", "progress_html", "consensus_html", "thread_html", "reply_options", "saving_html",
            "saved_vote_html", "unsaved_vote_html", "unsaved_comment_html", "busy_html"]
 
@@ -15,6 +15,7 @@ NO_CAMPAIGN = ("### No campaign yet\nAn admin creates one with **Send to vetting
                "first; `astroml users add NAME --role admin` makes an admin).")
 DONE = "### You have voted on every candidate of this campaign. Thank you!"
 STILL_SAVING = "<span class='vet-wait'>Still saving the last vote or comment…</span>"
+COMMENT_SAVED = "<span class='vet-saved'>Comment saved</span>"
 _NOT_SAVED = "<span class='vet-not-saved' style='color:#a00'>Not saved: the database stayed busy; "
 
 
