@@ -95,3 +95,21 @@ def test_a_source_is_placed_at_its_channel_with_its_w20_band(state):
     half = 60.0 * nu.value ** 2 / (C_KMS * state.cube.rest_frequency.to_value(u.Hz)) / 2 / 1e6
     assert (lo, hi) == pytest.approx((nu.value / 1e6 - half, nu.value / 1e6 + half))
     assert state.nearest_pixel(x + 0.4, 100.0) == (11, 6)
+
+
+def test_the_map_runner_hands_back_maps_and_errors_and_spins_only_for_the_latest():
+    from types import SimpleNamespace
+
+    from app.pages.cubes.map_runner import MapRunner
+
+    pane, got, failed = SimpleNamespace(loading=False), [], []
+    runner = MapRunner(lambda key: 10 // key[0], lambda key, q: got.append((key, q)), failed.append, pane)
+    runner.start((2,))                                  # unserved: made at once
+    assert got == [((2,), 5)] and runner.pending is None and not pane.loading
+    runner.start((0,))
+    assert isinstance(failed[0], ZeroDivisionError) and runner.pending is None
+    runner.pending = (4,)                               # a newer map is still coming
+    runner._spin((2,))
+    assert not pane.loading
+    runner._spin((4,))
+    assert pane.loading

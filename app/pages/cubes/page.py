@@ -175,6 +175,7 @@ class CubePage(CubeState, pn.viewable.Viewer):
 
     @param.depends("limits", watch=True)
     def _limits_mode(self) -> None:
+        """Custom limits show their two inputs, filled from the limits in use."""
         custom = self.limits == "custom"
         self._widgets["vmin"].visible = self._widgets["vmax"].visible = custom
         if custom:
@@ -214,6 +215,7 @@ class CubePage(CubeState, pn.viewable.Viewer):
 
     @param.depends("channel", watch=True)
     def _on_channel(self) -> None:
+        """A new channel: its plane (or the map's label), the spectrum's marker, its beam, the overlays."""
         if self.cube is None or self._busy:
             return
         if self.view == "Channel":
