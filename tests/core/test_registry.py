@@ -34,3 +34,18 @@ def test_a_loaded_model_carries_its_card_and_the_spectra_task_names_its_model_on
     card = load_model(spectra_model.NAME, "cpu").card
     assert card == load_card(spectra_model.NAME) == spectra_model.card()
     assert spectra_model.provenance()["card_sha256"] == card.sha256 and len(card.classes) == 13
+
+
+def test_each_tasks_explain_runs_its_shipped_model():
+    """The app asks a task (``tasks.<task>.saliency.explain``), never the registry, for the model's attribution."""
+    from astroml_core.sim.spectra import simulate_spectra
+    from astroml_core.tasks.deblend.saliency import explain as deblend_explain
+    from astroml_core.tasks.hi.saliency import explain as hi_explain
+    from astroml_core.tasks.spectra.model import load
+    from astroml_core.tasks.spectra.saliency import explain, integrated_gradients
+
+    assert callable(hi_explain) and callable(deblend_explain)
+    sim = simulate_spectra(3000, 2)
+    att, target = explain(sim.flux, sim.ivar, steps=2)
+    again, same = integrated_gradients(load(), sim.flux, sim.ivar, steps=2)
+    assert (att == again).all() and (target == same).all() and att.shape == sim.flux.shape

@@ -10,7 +10,7 @@ import numpy as np
 from .detection import image_noise
 from .model import DeblendResult, scaled_bands, splitter_input
 
-__all__ = ["splitter_attribution", "result_attribution", "own_to_neighbours"]
+__all__ = ["splitter_attribution", "result_attribution", "own_to_neighbours", "explain"]
 
 
 def splitter_attribution(model, images: np.ndarray, centres: np.ndarray, k: int, *, sigma=None,
@@ -45,3 +45,10 @@ def own_to_neighbours(attribution: np.ndarray, segmap: np.ndarray, label: int) -
     a = np.abs(attribution).sum(axis=0)
     own, others = segmap == label, (segmap > 0) & (segmap != label)
     return float(a[own].mean() / a[others].mean()) if own.any() and others.any() else float("nan")
+
+
+def explain(image, result: DeblendResult, k: int, *, steps: int = 16):
+    """:func:`result_attribution` of the shipped deblend_unet: what the app and CLI call (no registry there)."""
+    from ...registry import load_model
+
+    return result_attribution(load_model("deblend_unet"), image, result, k, steps=steps)

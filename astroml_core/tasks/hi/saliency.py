@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["source_attribution", "cutout_attribution"]
+__all__ = ["source_attribution", "cutout_attribution", "explain"]
 
 
 def _box(mask: np.ndarray, pad: int) -> tuple[slice, ...]:
@@ -72,3 +72,10 @@ def cutout_attribution(model, block: np.ndarray, centre: tuple[int, int, int], *
     full = np.zeros(padded.shape, np.float32)
     full[tuple(slice(o, o + s) for o, s in zip(origin, att.shape))] = att
     return mask, full[tuple(slice(0, n) for n in norm.shape)]
+
+
+def explain(block: np.ndarray, centre: tuple[int, int, int], *, steps: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`cutout_attribution` of the shipped hi_unet: what the app and CLI call (no registry there)."""
+    from ...registry import load_model
+
+    return cutout_attribution(load_model("hi_unet"), block, centre, steps=steps)

@@ -11,7 +11,7 @@ import numpy as np
 
 from .preprocess import normalise
 
-__all__ = ["integrated_gradients", "attribution"]
+__all__ = ["integrated_gradients", "explain"]
 
 
 def integrated_gradients(model, flux: np.ndarray, ivar: np.ndarray, target: np.ndarray | None = None,
@@ -40,8 +40,8 @@ def integrated_gradients(model, flux: np.ndarray, ivar: np.ndarray, target: np.n
     return attribution.detach().cpu().numpy(), np.asarray(target)
 
 
-def attribution(flux: np.ndarray, ivar: np.ndarray, target: np.ndarray | None = None,
-                steps: int = 32) -> tuple[np.ndarray, np.ndarray]:
+def explain(flux: np.ndarray, ivar: np.ndarray, target: np.ndarray | None = None,
+            steps: int = 32) -> tuple[np.ndarray, np.ndarray]:
     """:func:`integrated_gradients` of the shipped classifier: what the app and CLI call (no registry there)."""
     from .model import load
 
