@@ -122,7 +122,7 @@ def test_a_link_to_a_later_step_and_back_set_the_page_as_the_lesson_has_it(data_
 def test_the_lightcone_note_says_where_e0_is_read_from_the_card():
     """The sentence beside the corner plot follows the shipped card's E₀ finding, and goes when E₀ is
     constrained over the whole prior."""
-    from app.pages.inference import _e0_note
+    from app.pages.inference.state import e0_note as _e0_note
     from astroml_core.registry import read_card
 
     e0 = read_card("lightcone_flow")[0]["held_out_e0"]

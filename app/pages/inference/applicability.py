@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import panel as pn
 
-from ..components.safe_text import html_text, md_text
+from ...components.safe_text import html_text, md_text
 
 __all__ = ["ApplicabilityBox", "off_distribution", "status_line", "warning_markdown", "HEADING"]
 

@@ -1,0 +1,46 @@
+"""The galaxies tab's pieces: the galaxy table, the Ω_m posterior figure and the sentence that introduces
+them (with the galaxy model's held-out figures from its card)."""
+from __future__ import annotations
+
+import panel as pn
+from bokeh.models import ColumnDataSource, Span
+from bokeh.plotting import figure
+
+from astroml_core.registry import read_card
+
+from .state import OMEGA_M
+
+__all__ = ["galaxy_intro", "galaxy_table_widget", "omega_figure"]
+
+
+def galaxy_intro() -> str:
+    """What the tab shows, with the galaxy model's held-out interval width and coverage."""
+    front = read_card("galaxy_flow")[0]["held_out"]
+    return (f"Each galaxy's 11 properties (log₁₀ of masses in M☉, V_max and σ_v in km/s, metallicities in Z☉, "
+            f"SFR in M☉/yr, radii in kpc) give a posterior for Ω_m with the feedback parameters marginalised. "
+            f"Held-out: median 68 % half-width {front['omega_m_median_relative_width']:.0%} of Ω_m, coverage "
+            f"{front['omega_m_coverage_68']:.2f} at 68 %. Galaxies of one universe share its parameters, so "
+            f"adding them multiplies their posteriors.")
+
+
+def galaxy_table_widget() -> pn.widgets.Tabulator:
+    """The universe's galaxies, one selectable row each."""
+    return pn.widgets.Tabulator(None, disabled=True, selectable=1, show_index=False, height=300, width=760,
+                                layout="fit_data_table", pagination=None, css_classes=["galaxy-table"],
+                                stylesheets=[".tabulator, .tabulator-cell { font-size: 12px !important; }"])
+
+
+def omega_figure() -> tuple:
+    """(figure, its curves' source, the truth's dashed line): Ω_m posteriors as galaxies are added."""
+    curves = ColumnDataSource(dict(xs=[], ys=[], color=[], label=[]), name="omega-m-curves")
+    fig = figure(name="omega-m-posterior", frame_width=520, frame_height=240, x_range=(OMEGA_M.low, OMEGA_M.high),
+                 x_axis_label="Ω_m", y_axis_label="posterior density (peak = 1)", tools="save,reset",
+                 toolbar_location="right", title="Ω_m posterior as galaxies are added (feedback marginalised)")
+    fig.multi_line("xs", "ys", color="color", source=curves, line_width=2, legend_field="label")
+    fig.y_range.start = 0
+    truth = Span(location=0.3, dimension="height", line_color="#d62728", line_width=2, line_dash="dashed",
+                 name="galaxy-truth-omega_m")
+    fig.add_layout(truth)
+    fig.legend.location = "top_right"
+    fig.legend.label_text_font_size = "10px"
+    return fig, curves, truth
