@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import panel as pn
 
-from astroml_core.service.worker import Cancelled, Job, service
+from astroml_core.service.worker import Cancelled, InferenceService, Job, service
 
 from .locking import next_tick
 
@@ -45,15 +45,18 @@ def _served() -> bool:
 def start_job(fn: Callable[..., Any], *args, name: str, then: Callable[[Any], None],
               on_error: Callable[[BaseException], None], on_progress: Callable[[float, str], None] | None = None,
               on_cancel: Callable[[], None] | None = None, key=None,
-              started: Callable[[JobHandle], None] = lambda handle: None) -> JobHandle:
+              started: Callable[[JobHandle], None] = lambda handle: None,
+              queue: InferenceService | None = None) -> JobHandle:
     """Run ``fn(*args, progress=...)`` as a job named ``name`` (what the queue shows others) and report back;
     see the module docstring. Returns at once when served. ``started(handle)`` is called before any other
-    callback (unserved, the job runs before this returns, and may be cancelled from its own progress)."""
+    callback (unserved, the job runs before this returns, and may be cancelled from its own progress).
+    ``queue``: the service that runs it when served (default: the inference service; ``background()`` for
+    long CPU-only work that must not hold up the model's queue)."""
     report = on_progress or (lambda fraction, message: None)
     stopped = on_cancel or (lambda: None)
     if not _served():
         return _run_here(fn, args, name, then, on_error, report, stopped, started)
-    handle = JobHandle(service().submit(fn, *args, name=name, key=key))
+    handle = JobHandle((queue or service()).submit(fn, *args, name=name, key=key))
     started(handle)
     pn.state.execute(partial(_relay, pn.state.curdoc, handle, then, on_error, report, stopped))
     return handle

@@ -61,12 +61,12 @@ def test_a_map_still_computing_leaves_the_shown_one_greyed_and_titled_with_the_n
 
 
 def test_the_store_passes_the_maps_own_progress_on(page):
-    from astroml_core.tasks.spectra.store import _embedding
+    from astroml_core.tasks.spectra.store import add_map
     from astroml_core.tasks.spectra.survey import Survey
 
     survey = Survey(page.survey.spectra, page.survey.result, dict(page.survey.embeddings))
     heard = []
-    _embedding(survey, "tsne", progress=lambda f, m: heard.append((f, m)))
+    add_map(survey, "tsne", progress=lambda f, m: heard.append((f, m)))
     assert "tsne" in survey.embeddings
     assert heard[0][1].startswith("t-SNE of 600 spectra: affinities")
     assert heard[-1][1] == "t-SNE of 600 spectra: optimisation: iteration 750 of 750" and heard[-1][0] > 0.98
@@ -132,3 +132,24 @@ def test_no_count_on_the_spectra_page_is_written_with_a_fixed_plural():
     found = [(f, m.group(0)) for f in files if (ROOT / f).exists()
              for m in fixed.finditer((ROOT / f).read_text())]
     assert found == []
+
+
+def test_a_map_is_made_on_the_background_queue_through_the_apps_job_runner(page, monkeypatch):
+    """Issue 33: the page has no poll loop of its own; a UMAP or t-SNE map (a minute of CPU) is a keyed job of
+    the app's runner on the background queue, so it never holds up the model's queue (saliency, detection)."""
+    import app.components.jobs as jobs
+    import app.pages.spectra.page as spectra_page
+    from astroml_core.service.worker import InferenceService, background
+
+    asked = []
+    monkeypatch.setattr(spectra_page, "start_job", lambda fn, *args, **kw: asked.append((fn, args, kw)))
+    page._request_embedding("tsne")
+    (fn, args, kw), = asked
+    assert fn is spectra_page.add_map and args == (page.survey, "tsne") and kw["queue"] is background()
+    assert kw["key"][0] == "spectra map" and kw["key"][-1] == "tsne"
+    # served, the runner submits to the queue it is given
+    monkeypatch.setattr(jobs, "_served", lambda: True)
+    monkeypatch.setattr(jobs.pn.state, "execute", lambda callback: None)
+    queue = InferenceService()
+    handle = jobs.start_job(lambda progress: 7, name="toy", then=print, on_error=print, queue=queue)
+    assert handle.job._service is queue and handle.job.future.result(timeout=30) == 7

@@ -2,7 +2,6 @@
 colouring, and showing the selection that :class:`~.state.SpectraState` holds (stack, saliency, table)."""
 from __future__ import annotations
 
-import asyncio
 from functools import partial
 from pathlib import Path
 
@@ -11,12 +10,14 @@ import panel as pn
 
 from astroml_core.display.scatter import ScatterData, render
 from astroml_core.tasks.spectra.embed import LABELS
-from astroml_core.tasks.spectra.store import store
+from astroml_core.service.worker import background, file_key
+from astroml_core.tasks.spectra.store import add_map, prepare_survey
 from astroml_core.tasks.spectra.survey import Survey, scatter_data
 
 from ...components.banner import Banner
 from ...components.cube_source import CubeSource
-from ...components.locking import next_tick, run_io, with_document_lock
+from ...components.jobs import start_job
+from ...components.locking import run_io, with_document_lock
 from ...components.safe_text import md_text
 from ...components.send_to_vetting import MAX_CANDIDATES, SendToVetting
 from ...components.url_state import copy_link_button, link_path, open_linked_or_demo, sync_url
@@ -76,18 +77,12 @@ class SpectraPage(SpectraState, pn.viewable.Viewer):
 
     # --- opening ------------------------------------------------------------------------------------
     def open(self, path: Path, label: str) -> None:
-        """Analyse a spectra file on the inference service (shared by every session); a bad file keeps the
-        current survey."""
+        """Analyse a spectra file on the inference service (one run for every session that opens this version of
+        it); a bad file keeps the current survey."""
         self.title.object = f"### {md_text(label)}"
-        job = store().open(path)
-        doc = pn.state.curdoc
-        if doc is None or doc.session_context is None:
-            try:
-                self._show_survey(job.future.result())
-            except Exception as exc:
-                self._failed(exc)
-            return
-        pn.state.execute(partial(self._await, doc, job, self._show_survey))
+        key = ("spectra analysis", *file_key(path)) if Path(path).is_file() else None
+        start_job(prepare_survey, Path(path).resolve(), name="spectra analysis", key=key, then=self._show_survey,
+                  on_error=self._failed, on_progress=self._report)
 
     def open_many(self, paths: list[Path], label: str) -> None:
         """Several spectrum files as one set (SDSS spec files, or any formats we read; written as one table on an
@@ -97,19 +92,6 @@ class SpectraPage(SpectraState, pn.viewable.Viewer):
     def _open_combined(self, label: str, combined: Path) -> None:
         self.source.keep_until_session_ends(combined)
         self.open(combined, label)
-
-    async def _await(self, doc, job, then, report=None, failed=None) -> None:
-        done = asyncio.wrap_future(job.future)
-        while not done.done():
-            await asyncio.wait([done], timeout=0.25)
-            if not next_tick(doc, partial(report or self._report, job.fraction, job.message)):
-                return               # the tab was closed: nobody to tell
-        try:
-            result = done.result()
-        except Exception as exc:
-            next_tick(doc, partial(failed or self._failed, exc))
-            return
-        next_tick(doc, partial(then, result))
 
     def _report(self, fraction: float, message: str) -> None:
         self.progress.param.update(value=int(100 * fraction), visible=True)
@@ -154,14 +136,13 @@ class SpectraPage(SpectraState, pn.viewable.Viewer):
         if self.survey is None:
             return
         method = self.method
-        if method not in self.survey.embeddings:
-            self._request_embedding(method)
         if method in self.survey.embeddings:
             self._show_map(method)
-        else:                                  # still computing: the map on screen stays, greyed and titled as such
-            if self.coords is None:
-                self._show_map("vae")
-            self.map.wait(f"computing {self.projection}…")
+            return
+        if self.coords is None:                # still computing: the map on screen stays, greyed and titled as such
+            self._show_map("vae")
+        self.map.wait(f"computing {self.projection}…")
+        self._request_embedding(method)
 
     def _show_map(self, method: str) -> None:
         emb = self.survey.embeddings[method]
@@ -171,14 +152,14 @@ class SpectraPage(SpectraState, pn.viewable.Viewer):
         self.map.title(LABELS[method])
 
     def _request_embedding(self, method: str) -> None:
-        job = store().embedding(self.survey, method)
+        """Make ``method``'s map on the background queue (one run per file version and method), reporting its own
+        progress."""
         self.status.object = f"{self._summary}<br>{self.projection}: computing (the map shown stays until then)…"
-        doc = pn.state.curdoc
-        if doc is None or doc.session_context is None:
-            job.future.result()
-            return
-        pn.state.execute(partial(self._await, doc, job, lambda s: self._embedding_ready(method),
-                                 partial(self._map_progress, method), partial(self._map_failed, method)))
+        path = self.survey.spectra.path
+        key = ("spectra map", *file_key(path), method) if path is not None and path.is_file() else None
+        start_job(add_map, self.survey, method, name=f"{method} map", key=key, queue=background(),
+                  then=partial(self._embedding_ready, method), on_error=partial(self._map_failed, method),
+                  on_progress=partial(self._map_progress, method))
 
     def _map_progress(self, method: str, fraction: float, message: str) -> None:
         """A map's own progress (t-SNE's iterations, UMAP's epochs) in the status and, while chosen, the map's title."""
@@ -192,7 +173,10 @@ class SpectraPage(SpectraState, pn.viewable.Viewer):
         if self.method == method:
             self.map.wait(f"{self.projection} could not be made")
 
-    def _embedding_ready(self, method: str) -> None:
+    def _embedding_ready(self, method: str, made: Survey | None = None) -> None:
+        """``method``'s map is made (on ``made``: another session's copy of this survey, when keyed runs shared)."""
+        if made is not None and method in made.embeddings:
+            self.survey.embeddings.setdefault(method, made.embeddings[method])
         self.progress.visible = False
         self.status.object = self._summary
         if self.method == method:

@@ -10,7 +10,8 @@ import panel as pn
 
 from astroml_core.tasks.spectra import selection_table
 
-from ...components.locking import run_job, with_document_lock
+from ...components.jobs import start_job
+from ...components.locking import with_document_lock
 from .spectra_stack import SaliencyView, SpectraStack
 from .state import MODEL, NO_SELECTION, SpectraState, spectrum_name
 
@@ -60,15 +61,12 @@ class SelectionView:
         if i is None:
             self.saliency.show(s.wavelength, None, "What the model sees: select a spectrum")
             return
-        from astroml_core.registry import load_model
         from astroml_core.service.worker import file_key
-        from astroml_core.tasks.spectra.saliency import integrated_gradients
 
         flux, ivar = s.rows(slice(i, i + 1))
         self.saliency.show(self.stack.wavelength_of(i, s.wavelength), None, f"What the model sees in {s.ids[i]}: computing…")
-        run_job(lambda progress: integrated_gradients(load_model(MODEL), flux, ivar),
-                partial(self._saliency_done, i), self.banner.error, name="spectrum saliency",
-                key=("spectrum saliency", file_key(s.path), i) if s.path is not None else None)
+        start_job(_saliency, flux, ivar, name="spectrum saliency", then=partial(self._saliency_done, i),
+                  on_error=self.banner.error, key=("spectrum saliency", file_key(s.path), i) if s.path is not None else None)
 
     def _saliency_done(self, i: int, result) -> None:
         att, target = result
@@ -95,3 +93,11 @@ class SelectionView:
         selection = self.state.selection
         rest = [j for j in selection[: self.stack.max_rows - 1] if j != i]
         with_document_lock(partial(self._show_spectra, np.array([i] + rest), selection))
+
+
+def _saliency(flux: np.ndarray, ivar: np.ndarray, *, progress) -> tuple:
+    """Integrated gradients of one spectrum's predicted class (a job on the inference service)."""
+    from astroml_core.registry import load_model
+    from astroml_core.tasks.spectra.saliency import integrated_gradients
+
+    return integrated_gradients(load_model(MODEL), flux, ivar)

@@ -17,7 +17,7 @@ from ...progress import Progress, quiet
 from . import model as spectra_model
 from .survey import Survey, add_embedding, analyse, cache_key, load_survey, save_survey, scatter_data
 
-__all__ = ["SurveyStore", "store"]
+__all__ = ["SurveyStore", "store", "prepare_survey", "add_map"]
 
 
 def _weights_sha() -> str:
@@ -25,7 +25,7 @@ def _weights_sha() -> str:
     return spectra_model.card().weights_sha256
 
 
-def _prepare(path: Path, *, progress: Progress = quiet) -> Survey:
+def prepare_survey(path: Path, *, progress: Progress = quiet) -> Survey:
     """Open, then load the cached analysis or make it (and cache it)."""
     cfg = settings()
     progress(0.01, "opening")
@@ -41,7 +41,7 @@ def _prepare(path: Path, *, progress: Progress = quiet) -> Survey:
     return survey
 
 
-def _embedding(survey: Survey, method: str, *, progress: Progress = quiet) -> Survey:
+def add_map(survey: Survey, method: str, *, progress: Progress = quiet) -> Survey:
     """Add a UMAP or t-SNE map to the survey (and to its cache), reporting the map's own phases and iterations."""
     name, n = {"umap": "UMAP", "tsne": "t-SNE"}.get(method, method), len(survey.spectra)
     noun = "spectrum" if n == 1 else "spectra"
@@ -71,7 +71,7 @@ class SurveyStore:
         path = Path(path).resolve()
         version = f"{path.stat().st_size}-{path.stat().st_mtime_ns}" if path.is_file() else "missing"
         return self._job((str(path), f"analysis {version}"),       # a file changed on disk is analysed again
-                         lambda: service().submit(_prepare, path, name="spectra analysis"))
+                         lambda: service().submit(prepare_survey, path, name="spectra analysis"))
 
     def embedding(self, survey: Survey, method: str) -> Job:
         """The job that adds ``method``'s map to ``survey`` (finished at once when the map exists)."""
@@ -86,7 +86,7 @@ class SurveyStore:
             with self._lock:
                 self._jobs[key] = job
             return job
-        return self._job(key, lambda: background().submit(_embedding, survey, method, name=f"{method} map"))
+        return self._job(key, lambda: background().submit(add_map, survey, method, name=f"{method} map"))
 
 
 _STORE = SurveyStore()
