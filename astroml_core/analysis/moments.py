@@ -29,7 +29,7 @@ from astropy.io import fits
 
 from ..errors import InvalidFITSError, MissingWCSError, ShapeError
 from ..tasks.hi.noise import robust_sigma
-from .source_shape import axis_ratio, w20_half_width_hz
+from ..tasks.hi.source_shape import axis_ratio, w20_half_width_hz
 
 __all__ = ["KINDS", "MOMENT0_UNITS", "MomentMap", "VoxelMask", "catalogue_mask", "cube_noise", "moment_map",
            "moment_maps", "read_mask", "write_moment_fits"]

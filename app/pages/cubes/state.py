@@ -8,7 +8,7 @@ import numpy as np
 import param
 
 from astroml_core.analysis.moments import moment_map
-from astroml_core.analysis.source_shape import w20_half_width_hz
+from astroml_core.tasks.hi.source_shape import w20_half_width_hz
 from astroml_core.data import Cube
 from astroml_core.display import INTERVALS, STRETCHES, limits
 from astroml_core.display.units import display_unit

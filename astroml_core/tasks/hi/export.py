@@ -8,7 +8,7 @@ import astropy.units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import QTable
 
-from ...analysis.source_shape import axis_ratio
+from .source_shape import axis_ratio
 from ...data.tables import TABLE_FORMATS, write_table
 from ...errors import AstroMLError
 

@@ -1,5 +1,5 @@
 """What the HI panel draws for a catalogue: which sources a channel shows, their ellipses in pixels, their outline
-colours, and the legend of compare mode. The shapes' science is :mod:`astroml_core.analysis.source_shape`."""
+colours, and the legend of compare mode. The shapes' science is :mod:`astroml_core.tasks.hi.source_shape`."""
 from __future__ import annotations
 
 import astropy.units as u
@@ -7,7 +7,7 @@ import numpy as np
 from astropy.table import QTable
 from bokeh import palettes
 
-from astroml_core.analysis.source_shape import axis_ratio, w20_half_width_hz
+from astroml_core.tasks.hi.source_shape import axis_ratio, w20_half_width_hz
 
 __all__ = ["MATCHED", "FALSE", "MISSED", "EMPTY", "EMPTY_ELLIPSE", "covering", "ellipses", "colours", "legend",
            "rows_of"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from astropy import units as u
 
-from ..constants import C_KMS
+from ...constants import C_KMS
 
 __all__ = ["MIN_AXIS_RATIO", "axis_ratio", "w20_half_width_hz"]
 
