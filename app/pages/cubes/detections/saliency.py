@@ -55,8 +55,7 @@ def show_saliency(cutout: CutoutView, seen: SaliencyContours, cube, channels: tu
 
 
 def _attribution(block: np.ndarray, centre: tuple[int, int, int], progress=None):
-    """hi_unet's (source mask, integrated gradients) for ``block`` around ``centre``."""
-    from astroml_core.registry import load_model
-    from astroml_core.tasks.hi.saliency import cutout_attribution
+    """hi_unet's (source mask, integrated gradients) for ``block`` around ``centre``, asked of the HI task."""
+    from astroml_core.tasks.hi.saliency import explain
 
-    return cutout_attribution(load_model("hi_unet"), block, centre)
+    return explain(block, centre)
