@@ -153,3 +153,18 @@ def test_a_map_is_made_on_the_background_queue_through_the_apps_job_runner(page,
     queue = InferenceService()
     handle = jobs.start_job(lambda progress: 7, name="toy", then=print, on_error=print, queue=queue)
     assert handle.job._service is queue and handle.job.future.result(timeout=30) == 7
+
+
+def test_a_map_made_for_a_set_no_longer_open_is_ignored_and_a_shared_one_adopted(page, monkeypatch):
+    from types import SimpleNamespace
+
+    from astroml_core.tasks.spectra.survey import Survey
+
+    monkeypatch.delitem(page.survey.embeddings, "tsne", raising=False)
+    vae = page.survey.embeddings["vae"]
+    elsewhere = SimpleNamespace(spectra=SimpleNamespace(path=Path("/elsewhere.fits")), embeddings={"tsne": vae})
+    page._embedding_ready("tsne", elsewhere)
+    assert "tsne" not in page.survey.embeddings
+    shared = Survey(page.survey.spectra, page.survey.result, {"tsne": vae})      # another session's copy
+    page._embedding_ready("tsne", shared)
+    assert page.survey.embeddings["tsne"] is vae

@@ -174,8 +174,11 @@ class SpectraPage(SpectraState, pn.viewable.Viewer):
             self.map.wait(f"{self.projection} could not be made")
 
     def _embedding_ready(self, method: str, made: Survey | None = None) -> None:
-        """``method``'s map is made (on ``made``: another session's copy of this survey, when keyed runs shared)."""
-        if made is not None and method in made.embeddings:
+        """``method``'s map is made on ``made``: this survey, or another session's copy of the same file (keyed runs
+        share), or a set no longer open (ignored)."""
+        if made is not None and made is not self.survey:
+            if made.spectra.path is None or made.spectra.path != self.survey.spectra.path:
+                return
             self.survey.embeddings.setdefault(method, made.embeddings[method])
         self.progress.visible = False
         self.status.object = self._summary
