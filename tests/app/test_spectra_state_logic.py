@@ -88,3 +88,15 @@ def test_a_box_and_a_lasso_select_the_points_inside(state):
     index, how = state.geometry_indices(coords, {"type": "poly", "x": [-1, 4, -1], "y": [-1, 4, 4]})
     assert set(index.tolist()) >= {4} and 5 not in index and how == "lasso of 3 vertices"
     assert state.geometry_indices(coords, {"type": "point"}) is None
+
+
+def test_the_lesson_methods_select_a_cell_and_clear(state):
+    from app.pages.spectra.lessons import LESSON_ACTIONS
+
+    assert not LESSON_ACTIONS["select_cell"](state, {"truth": "A", "predicted": "B"})     # no matrix yet: retried
+    state.confusion_table()
+    assert LESSON_ACTIONS["select_cell"](state, {"truth": "A", "predicted": "B"})
+    assert state.selection.tolist() == [2] and state.how == "confusion cell true A → predicted B"
+    assert LESSON_ACTIONS["clear"](state, True)
+    assert len(state.selection) == 0 and state.selection_text() == "<b>0 spectra selected</b> (cleared)"
+    assert not LESSON_ACTIONS["clear"](SpectraState(), True)                               # nothing open
