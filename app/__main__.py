@@ -39,13 +39,9 @@ def _parser() -> argparse.ArgumentParser:
 def _warm_spectra(path) -> None:
     """Analyse the demo survey and its UMAP in the background now, so the first visitor need not wait; then
     keep what that loaded (the survey, the models) out of the garbage collector's way."""
-    from astroml_core.tasks.spectra.store import store
+    from astroml_core.tasks.spectra.store import warm
 
-    def embed(f) -> None:
-        if f.exception() is None:
-            store().embedding(f.result(), "umap").future.add_done_callback(lambda _: _freeze_long_lived())
-
-    store().open(path).future.add_done_callback(embed)
+    warm(path).future.add_done_callback(lambda f: f.exception() is None and _freeze_long_lived())
 
 
 def _freeze_long_lived() -> None:

@@ -10,8 +10,8 @@ import panel as pn
 
 from astroml_core.display.scatter import ScatterData, render
 from astroml_core.tasks.spectra.embed import LABELS
-from astroml_core.service.worker import background, file_key
-from astroml_core.tasks.spectra.store import add_map, prepare_survey
+from astroml_core.service.worker import background
+from astroml_core.tasks.spectra.store import add_map, map_key, prepare_survey, survey_key
 from astroml_core.tasks.spectra.survey import Survey, scatter_data
 
 from ...components.banner import Banner
@@ -80,9 +80,8 @@ class SpectraPage(SpectraState, pn.viewable.Viewer):
         """Analyse a spectra file on the inference service (one run for every session that opens this version of
         it); a bad file keeps the current survey."""
         self.title.object = f"### {md_text(label)}"
-        key = ("spectra analysis", *file_key(path)) if Path(path).is_file() else None
-        start_job(prepare_survey, Path(path).resolve(), name="spectra analysis", key=key, then=self._show_survey,
-                  on_error=self._failed, on_progress=self._report)
+        start_job(prepare_survey, Path(path).resolve(), name="spectra analysis", key=survey_key(path),
+                  then=self._show_survey, on_error=self._failed, on_progress=self._report)
 
     def open_many(self, paths: list[Path], label: str) -> None:
         """Several spectrum files as one set (SDSS spec files, or any formats we read; written as one table on an
@@ -156,8 +155,7 @@ class SpectraPage(SpectraState, pn.viewable.Viewer):
         progress."""
         self.status.object = f"{self._summary}<br>{self.projection}: computing (the map shown stays until then)…"
         path = self.survey.spectra.path
-        key = ("spectra map", *file_key(path), method) if path is not None and path.is_file() else None
-        start_job(add_map, self.survey, method, name=f"{method} map", key=key, queue=background(),
+        start_job(add_map, self.survey, method, name=f"{method} map", key=map_key(path, method), queue=background(),
                   then=partial(self._embedding_ready, method), on_error=partial(self._map_failed, method),
                   on_progress=partial(self._map_progress, method))
 

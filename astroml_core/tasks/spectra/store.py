@@ -1,23 +1,23 @@
 """One analysed survey per file per process, shared by every browser session that opens it.
 
 Analysing 40k spectra takes seconds (classification, VAE, PCA) and its UMAP about a minute, so each
-runs once, as jobs on the inference service, and is cached on disk; sessions ask the store and wait on
-the same job. Surveys are read-only once made, so sharing them between sessions is safe.
+runs once, as keyed jobs on the inference services (:func:`survey_key`, :func:`map_key`: sessions that ask
+for the same file version share one run), and is cached on disk. Surveys are read-only once made, so sharing
+them between sessions is safe.
 """
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from ...config import settings
 from ...data.spectra import open_spectra
-from ...service.worker import Job, background, service
+from ...service.worker import Job, background, file_key, service
 from ...display.scatter import warm_up
 from ...progress import Progress, quiet
 from . import model as spectra_model
 from .survey import Survey, add_embedding, analyse, cache_key, load_survey, save_survey, scatter_data
 
-__all__ = ["SurveyStore", "store", "prepare_survey", "add_map"]
+__all__ = ["prepare_survey", "add_map", "survey_key", "map_key", "warm"]
 
 
 def _weights_sha() -> str:
@@ -52,46 +52,32 @@ def add_map(survey: Survey, method: str, *, progress: Progress = quiet) -> Surve
     return survey
 
 
-class SurveyStore:
-    """Jobs and finished surveys, keyed by resolved file path (and map method)."""
-
-    def __init__(self) -> None:
-        self._jobs: dict[tuple[str, str], Job] = {}
-        self._lock = threading.Lock()
-
-    def _job(self, key: tuple[str, str], make) -> Job:
-        with self._lock:
-            job = self._jobs.get(key)
-            if job is None or (job.future.done() and job.future.exception() is not None):
-                job = self._jobs[key] = make()
-            return job
-
-    def open(self, path: str | Path) -> Job:
-        """The job that analyses ``path`` (already finished when another session asked first)."""
-        path = Path(path).resolve()
-        version = f"{path.stat().st_size}-{path.stat().st_mtime_ns}" if path.is_file() else "missing"
-        return self._job((str(path), f"analysis {version}"),       # a file changed on disk is analysed again
-                         lambda: service().submit(prepare_survey, path, name="spectra analysis"))
-
-    def embedding(self, survey: Survey, method: str) -> Job:
-        """The job that adds ``method``'s map to ``survey`` (finished at once when the map exists)."""
-        key = (str(survey.spectra.path or id(survey)), method)
-        if method in survey.embeddings:
-            with self._lock:
-                job = self._jobs.get(key)
-            if job is not None:
-                return job
-            job = Job(0, method)
-            job.future.set_result(survey)
-            with self._lock:
-                self._jobs[key] = job
-            return job
-        return self._job(key, lambda: background().submit(add_map, survey, method, name=f"{method} map"))
+def survey_key(path: str | Path) -> tuple | None:
+    """The job key of ``path``'s analysis (one run per file version for every session); None for no file."""
+    return ("spectra analysis", *file_key(path)) if Path(path).is_file() else None
 
 
-_STORE = SurveyStore()
+def map_key(path: str | Path | None, method: str) -> tuple | None:
+    """The job key of a file's ``method`` map (one run per file version and method)."""
+    return ("spectra map", *file_key(path), method) if path is not None and Path(path).is_file() else None
 
 
-def store() -> SurveyStore:
-    """This process's survey store."""
-    return _STORE
+def warm(path: Path) -> Job:
+    """Analyse ``path`` and make its UMAP now, with the keys the page uses, so the first visitor shares the
+    finished jobs; returns the map's job (its future is done when both are)."""
+    finished = Job(0, "warm-up")
+
+    def map_done(f) -> None:
+        exc = f.exception()
+        finished.future.set_exception(exc) if exc else finished.future.set_result(f.result())
+
+    def analysed(f) -> None:
+        if f.exception() is not None:
+            finished.future.set_exception(f.exception())
+            return
+        background().submit(add_map, f.result(), "umap", name="umap map",
+                            key=map_key(path, "umap")).future.add_done_callback(map_done)
+
+    service().submit(prepare_survey, Path(path).resolve(), name="spectra analysis",
+                     key=survey_key(path)).future.add_done_callback(analysed)
+    return finished
