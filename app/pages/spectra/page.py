@@ -29,7 +29,7 @@ from .layout import layout
 from .legend import legend_html, value_span
 from .notes import notes_html
 from .selection_view import SelectionView
-from .state import MODEL, SpectraState
+from .state import SpectraState
 
 __all__ = ["SpectraPage"]
 
@@ -231,11 +231,12 @@ class SpectraPage(SpectraState, pn.viewable.Viewer):
     def _vetting_candidates(self) -> tuple:
         """The selection, most uncertain first, as spectrum candidates labelled by the classifier's classes."""
         from astroml_core.errors import InvalidVoteError
-        from astroml_core.vetting.sources import model_provenance, spectra_candidates, spectra_labels
+        from astroml_core.tasks.spectra.model import provenance as model_provenance
+        from astroml_core.vetting.sources import spectra_candidates, spectra_labels
 
         if self.survey is None or not len(self.selection):
             raise InvalidVoteError("select spectra first (lasso or box on the map, or a confusion-matrix cell)")
-        provenance = dict(model_provenance(MODEL), source=str(self.survey.spectra.path or ""))
+        provenance = dict(model_provenance(), source=str(self.survey.spectra.path or ""))
         return ("spectrum", spectra_labels(self.survey.result.classes),
                 spectra_candidates(self.survey, self.most_uncertain_first()[:MAX_CANDIDATES]), provenance)
 

@@ -13,7 +13,7 @@ from astroml_core.tasks.spectra import selection_table
 from ...components.jobs import start_job
 from ...components.locking import with_document_lock
 from .spectra_stack import SaliencyView, SpectraStack
-from .state import MODEL, NO_SELECTION, SpectraState, spectrum_name
+from .state import NO_SELECTION, SpectraState, spectrum_name
 
 __all__ = ["SelectionView"]
 
@@ -97,7 +97,6 @@ class SelectionView:
 
 def _saliency(flux: np.ndarray, ivar: np.ndarray, *, progress) -> tuple:
     """Integrated gradients of one spectrum's predicted class (a job on the inference service)."""
-    from astroml_core.registry import load_model
-    from astroml_core.tasks.spectra.saliency import integrated_gradients
+    from astroml_core.tasks.spectra.saliency import explain
 
-    return integrated_gradients(load_model(MODEL), flux, ivar)
+    return explain(flux, ivar)

@@ -13,6 +13,7 @@ from astroml_core.tasks.spectra import points_in_box, points_in_polygon, selecti
 from astroml_core.tasks.spectra.classify import UNKNOWN
 from astroml_core.tasks.spectra.display_names import display_name, display_names
 from astroml_core.tasks.spectra.embed import MIN_FOR_NEIGHBOURS
+from astroml_core.tasks.spectra.model import NAME as MODEL
 from astroml_core.tasks.spectra.survey import Survey, answers
 
 from ...components.safe_text import html_text
@@ -24,7 +25,6 @@ COLOURS = {"true class": None, "predicted class": None, "uncertainty": "uncertai
            "redshift": "z"}
 PROJECTIONS = {"UMAP": "umap", "t-SNE": "tsne", "VAE latent": "vae", "PCA": "pca"}
 NO_SELECTION = "No selection: lasso (or box) a region of the map"
-MODEL = "spectra_net"
 
 
 class SpectraState(param.Parameterized):
