@@ -18,7 +18,7 @@ import panel as pn
 
 from astroml_core.service.worker import Cancelled, InferenceService, Job, service
 
-from .locking import next_tick
+from .locking import next_tick, served
 
 __all__ = ["JobHandle", "start_job", "JobPanel", "POLL_S"]
 
@@ -37,11 +37,6 @@ class JobHandle:
         self.job.cancel()
 
 
-def _served() -> bool:
-    doc = pn.state.curdoc
-    return doc is not None and doc.session_context is not None
-
-
 def start_job(fn: Callable[..., Any], *args, name: str, then: Callable[[Any], None],
               on_error: Callable[[BaseException], None], on_progress: Callable[[float, str], None] | None = None,
               on_cancel: Callable[[], None] | None = None, key=None,
@@ -54,7 +49,7 @@ def start_job(fn: Callable[..., Any], *args, name: str, then: Callable[[Any], No
     long CPU-only work that must not hold up the model's queue)."""
     report = on_progress or (lambda fraction, message: None)
     stopped = on_cancel or (lambda: None)
-    if not _served():
+    if not served():
         return _run_here(fn, args, name, then, on_error, report, stopped, started)
     handle = JobHandle((queue or service()).submit(fn, *args, name=name, key=key))
     started(handle)

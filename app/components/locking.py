@@ -1,4 +1,5 @@
-"""Changing a page's own Bokeh models from widget events that Panel processes without the document lock."""
+"""Changing a page's own Bokeh models from widget events that Panel processes without the document lock, and
+I/O off the event loop (model jobs go through :mod:`app.components.jobs`)."""
 from __future__ import annotations
 
 import asyncio
@@ -7,7 +8,7 @@ from functools import lru_cache, partial, wraps
 
 import panel as pn
 
-__all__ = ["with_document_lock", "next_tick", "run_job", "run_io", "every", "held"]
+__all__ = ["with_document_lock", "next_tick", "run_io", "every", "held", "served"]
 
 
 def held(callback):
@@ -47,32 +48,20 @@ def next_tick(doc, callback) -> bool:
     return True
 
 
-def run_job(fn, then, on_error, *, name: str, key=None) -> None:
-    """Run ``fn(progress=...)`` on the inference service and call ``then(result)`` (or ``on_error(exc)``)
-    with the document lock held; outside a served session, run it here and now. Model work never runs
-    in a Bokeh callback, where it would hold up every other event of the session. Jobs with the same
-    ``key`` share one run (see :mod:`astroml_core.service.worker`)."""
-    from astroml_core.service.worker import service
-
-    if not _served():
-        _inline(partial(fn, progress=lambda *a: None), then, on_error)
-        return
-    _deliver(service().submit(fn, name=name, key=key).future, then, on_error)
-
-
 def run_io(fn, then, on_error, *, pool: ThreadPoolExecutor | None = None) -> None:
     """Run ``fn()`` (opening and checking a file, a database write) on an I/O thread and call ``then(result)``
     (or ``on_error(exc)``) with the document lock held, so a slow disk or a hostile file never holds up
     the server's event loop. Inline outside a served session, and while the page is still being built
     (before the browser has it, the result belongs in its first render). ``pool``: threads of the caller's
     own, where its work must not wait behind file opening (or hold it up)."""
-    if not _served() or not pn.state.loaded:
+    if not served() or not pn.state.loaded:
         _inline(fn, then, on_error)
         return
     _deliver((pool or _io_pool()).submit(fn), then, on_error)
 
 
-def _served() -> bool:
+def served() -> bool:
+    """True inside a served session (callbacks then go through the document's ticks)."""
     doc = pn.state.curdoc
     return doc is not None and doc.session_context is not None
 
