@@ -25,10 +25,9 @@ _NO_ELLIPSE = dict(x=[], y=[], w=[], h=[], angle=[])
 
 def _attribution(image, result, k: int, progress=None):
     """Job: the splitter's integrated gradients for source ``k`` and the stamp's (y0, x0)."""
-    from astroml_core.registry import load_model
-    from astroml_core.tasks.deblend.saliency import result_attribution
+    from astroml_core.tasks.deblend.saliency import explain
 
-    return result_attribution(load_model("deblend_unet"), image, result, k)
+    return explain(image, result, k)
 
 
 class Saliency:

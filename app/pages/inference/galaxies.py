@@ -6,7 +6,7 @@ import panel as pn
 from bokeh.models import ColumnDataSource, Span
 from bokeh.plotting import figure
 
-from astroml_core.registry import read_card
+from astroml_core.tasks.inference.cards import GALAXY_MODEL, card_front
 
 from .state import OMEGA_M
 
@@ -15,7 +15,7 @@ __all__ = ["galaxy_intro", "galaxy_table_widget", "omega_figure"]
 
 def galaxy_intro() -> str:
     """What the tab shows, with the galaxy model's held-out interval width and coverage."""
-    front = read_card("galaxy_flow")[0]["held_out"]
+    front = card_front(GALAXY_MODEL)["held_out"]
     return (f"Each galaxy's 11 properties (log₁₀ of masses in M☉, V_max and σ_v in km/s, metallicities in Z☉, "
             f"SFR in M☉/yr, radii in kpc) give a posterior for Ω_m with the feedback parameters marginalised. "
             f"Held-out: median 68 % half-width {front['omega_m_median_relative_width']:.0%} of Ω_m, coverage "

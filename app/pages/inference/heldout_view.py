@@ -8,7 +8,7 @@ from bokeh.layouts import column, row
 from bokeh.models import Band, ColumnDataSource
 from bokeh.plotting import figure
 
-from astroml_core.registry import MODEL_DIR, read_card
+from astroml_core.tasks.inference.cards import card_front, held_out_arrays
 
 from .corner_plot import axis_label
 
@@ -51,9 +51,7 @@ def _tarp(front: dict, arrays: dict, prefix: str):
 
 def heldout_layout(model: str, params, prefix: str):
     """Scatter grid + TARP plot for the shipped ``model`` (its card and heldout.npz)."""
-    front, _ = read_card(model)
-    with np.load(MODEL_DIR / model / "heldout.npz") as data:
-        arrays = {k: data[k] for k in data.files}
+    front, arrays = card_front(model), held_out_arrays(model)
     r2 = front["held_out"]["r2"]
     scatters = [_scatter(p, k, arrays, r2[p.name], prefix) for k, p in enumerate(params)]
     grid = column(*[row(*scatters[i:i + 3]) for i in range(0, len(scatters), 3)])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import param
 
-from astroml_core.registry import read_card
+from astroml_core.tasks.inference.cards import LIGHTCONE_MODEL, card_front
 from astroml_core.sim.galaxies import GALAXY_PARAMETERS
 from astroml_core.sim.lightcone import PARAMETERS
 from astroml_core.tasks.inference import (DEMO_UNIVERSES, LightconeData, combined_posterior, demo_universe,
@@ -44,7 +44,7 @@ def e0_note(e0: dict) -> str:
 
 def lightcone_note() -> str:
     """From the lightcone model's card: the parameters it does not constrain (held-out R² < 0.5) and E₀'s range."""
-    front = read_card("lightcone_flow")[0]
+    front = card_front(LIGHTCONE_MODEL)
     weak = [p.label for p in PARAMETERS if front["held_out"]["r2"][p.name] < 0.5]
     return (f"Not constrained by these lightcones (held-out R² < 0.5): {', '.join(weak)} — its posterior stays "
             "near the prior. " if weak else "") + e0_note(front["held_out_e0"])

@@ -15,6 +15,7 @@ from astroml_core.config import settings
 from astroml_core.sim.galaxies import GALAXY_PARAMETERS
 from astroml_core.sim.lightcone import PARAMETERS
 from astroml_core.tasks.inference import LightconeData, galaxy_table, open_lightcone, posterior_summary
+from astroml_core.tasks.inference.cards import GALAXY_MODEL, LIGHTCONE_MODEL
 
 from ...components.banner import Banner
 from ...components.cube_source import CubeSource
@@ -176,9 +177,9 @@ class InferencePage(InferenceState, pn.viewable.Viewer):
     def _fill_heldout(self) -> None:
         self.tabs[2][:] = [
             pn.pane.Markdown("#### Lightcone posterior (1,000 held-out lightcones)", margin=(5, 10)),
-            pn.pane.Bokeh(heldout_layout("lightcone_flow", PARAMETERS, "lightcone"), sizing_mode="fixed"),
+            pn.pane.Bokeh(heldout_layout(LIGHTCONE_MODEL, PARAMETERS, "lightcone"), sizing_mode="fixed"),
             pn.pane.Markdown("#### One-galaxy posterior (held-out galaxies, each from its own universe)", margin=(5, 10)),
-            pn.pane.Bokeh(heldout_layout("galaxy_flow", GALAXY_PARAMETERS, "galaxy"), sizing_mode="fixed")]
+            pn.pane.Bokeh(heldout_layout(GALAXY_MODEL, GALAXY_PARAMETERS, "galaxy"), sizing_mode="fixed")]
 
     def __panel__(self):
         return pn.Column(self.banner, pn.Row(self.copy_link), self.tabs, sizing_mode="stretch_width")
