@@ -5,6 +5,7 @@ __all__ = ["LESSON_ACTIONS"]
 
 
 def _lesson_detect(page, method) -> bool:
+    """Run ``method``'s detection (model or baseline) once; done when its catalogue is there."""
     d = page.detections
     if d.method != method:
         d.method = method
@@ -14,6 +15,7 @@ def _lesson_detect(page, method) -> bool:
 
 
 def _lesson_truth(page, on) -> bool:
+    """Show (or hide) the truth beside the detections, once there are detections."""
     if page.detections.catalogue is None:
         return False
     page.detections.show_truth = bool(on)
@@ -21,11 +23,13 @@ def _lesson_truth(page, on) -> bool:
 
 
 def _lesson_threshold(page, value) -> bool:
+    """Set the reliability threshold."""
     page.detections.threshold = float(value)
     return True
 
 
 def _lesson_source(page, k) -> bool:
+    """Select the ``k``-th shown source in the table (the page goes to it)."""
     rows = page.detections.shown()
     if rows is None or len(rows) <= int(k):
         return False

@@ -5,6 +5,7 @@ __all__ = ["LESSON_ACTIONS"]
 
 
 def _lesson_open_lightcone(page, name) -> bool:
+    """Open the demo lightcone ``name``; done when its posterior is there."""
     if page.data is None or page.data.name != name:
         if page.source.demo_select.value != name:
             page.source.demo_select.value = name
@@ -14,6 +15,7 @@ def _lesson_open_lightcone(page, name) -> bool:
 
 
 def _lesson_galaxies(page, ids) -> bool:
+    """Choose the galaxies (by id) whose combined Ω_m posterior is shown."""
     page.galaxies = [int(i) for i in ids]
     return True
 
