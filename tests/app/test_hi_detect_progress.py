@@ -44,7 +44,7 @@ def _served_relay(panel, monkeypatch):
     from app.components import jobs
 
     relays = []
-    monkeypatch.setattr(jobs, "_served", lambda: True)
+    monkeypatch.setattr(jobs, "served", lambda: True)
     monkeypatch.setattr(pn.state, "execute", relays.append)
     panel.start()
     (relay,) = relays

@@ -148,7 +148,7 @@ def test_a_map_is_made_on_the_background_queue_through_the_apps_job_runner(page,
     assert fn is spectra_page.add_map and args == (page.survey, "tsne") and kw["queue"] is background()
     assert kw["key"][0] == "spectra map" and kw["key"][-1] == "tsne"
     # served, the runner submits to the queue it is given
-    monkeypatch.setattr(jobs, "_served", lambda: True)
+    monkeypatch.setattr(jobs, "served", lambda: True)
     monkeypatch.setattr(jobs.pn.state, "execute", lambda callback: None)
     queue = InferenceService()
     handle = jobs.start_job(lambda progress: 7, name="toy", then=print, on_error=print, queue=queue)
