@@ -11,7 +11,7 @@ import pytest
 from panel.io.state import state
 
 from app.offloop import offloop_app
-from tests.app.conftest import _free_port
+from tests.app.conftest import serve_here
 
 BUILD_SECONDS = 1.5
 
@@ -26,17 +26,8 @@ def served():
         time.sleep(BUILD_SECONDS)           # stands for a page's Python: the GIL is let go the same way
         return pn.Column(pn.pane.Markdown("# built off the loop"), pn.widgets.IntSlider(name="n", value=3))
 
-    port = _free_port()
-    server = pn.serve({"/slow": offloop_app(slow_page, "t"), "/quick": lambda: pn.pane.Markdown("quick")},
-                      port=port, threaded=True, show=False)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/quick", timeout=5).read()
-            break
-        except OSError:
-            time.sleep(0.2)
+    server, url = serve_here({"/slow": offloop_app(slow_page, "t"), "/quick": lambda: pn.pane.Markdown("quick")},
+                             "/quick", timeout_s=30)
     yield url, seen
     server.stop()
 

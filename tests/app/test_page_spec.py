@@ -4,7 +4,6 @@ that is not ready yet) — headless, and served in a browser."""
 from __future__ import annotations
 
 import time
-import urllib.request
 
 import panel as pn
 import param
@@ -12,6 +11,7 @@ import pytest
 
 from app.lessons import Lesson, Step
 from app.pages.spec import PageSpec, page_spec, pages, register, unregister
+from tests.app.conftest import serve_here
 
 
 class ToyPage(pn.viewable.Viewer):
@@ -115,24 +115,11 @@ def test_a_lesson_sets_its_state_and_runs_its_actions(toy, monkeypatch):
 @pytest.fixture
 def served_toy(toy, monkeypatch):
     """The app's own routes served in this process, with the toy page registered and its lesson shipped."""
-    import socket
-
     from app.pages import learn
     from app.shell import routes
 
     monkeypatch.setattr(learn, "lessons", lambda: {"toy_lesson": LESSON})
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = pn.serve(routes(), port=port, threaded=True, show=False)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/toy", timeout=10).read()
-            break
-        except OSError:
-            time.sleep(0.3)
+    server, url = serve_here(routes(), "/toy")
     yield url
     server.stop()
 
