@@ -77,7 +77,8 @@ _SPECS = (ModelSpec("hi_unet", "hi", _hi_unet, ((1, 1, 16, 16, 16),), ((1, 1, 16
           ModelSpec("galaxy_flow", "inference", _galaxy_flow, ((2, 11),), ((2, 6),)))
 MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in _SPECS}
 _CACHE: dict[tuple[str, str, str], object] = {}
-_LOCK = threading.Lock()
+_LOCKS: dict[tuple[str, str, str], threading.Lock] = {}    # one per model, so loading one never holds up another
+_LOCKS_GUARD = threading.Lock()
 
 
 def sha256(path: Path) -> str:
@@ -135,7 +136,11 @@ def load_model(name: str, device=None, model_dir: Path = MODEL_DIR):
         raise UnknownModelError(f"unknown model '{name}'; shipped models: {sorted(MODELS)}")
     device = torch.device(device) if device is not None else choose_device()
     key = (name, str(device), str(model_dir))
-    with _LOCK:
+    if key in _CACHE:                   # a loaded model is served without waiting on any lock
+        return _CACHE[key]
+    with _LOCKS_GUARD:
+        lock = _LOCKS.setdefault(key, threading.Lock())
+    with lock:
         if key in _CACHE:
             return _CACHE[key]
         card = load_card(name, model_dir)

@@ -206,3 +206,22 @@ def test_a_file_whose_every_spectrum_is_unknown_opens_and_says_so(page, data_roo
     assert page.stack.fig.title.text.startswith("No spectrum was given a class (all UNKNOWN)")
     page.select(np.array([0]), "it")
     assert "Unknown: covers only" in page.stack.labels.data["text"][0]
+
+
+def test_a_file_opened_earlier_whose_analysis_ends_later_does_not_replace_the_one_opened_last(page, data_root,
+                                                                                             monkeypatch):
+    """Served, analyses end in any order: the survey shown is the file the user opened last."""
+    from app.pages.spectra import page as page_module
+
+    first = write_simulated(data_root / "first.fits", 3021, 300)
+    second = write_simulated(data_root / "second.fits", 3022, 400)
+    held = []
+    real = page_module.start_job
+    monkeypatch.setattr(page_module, "start_job", lambda fn, *a, **kw: held.append((fn, a, kw)))
+    page.open(first, "first")
+    page.open(second, "second")
+    monkeypatch.setattr(page_module, "start_job", real)
+    for fn, args, kw in reversed(held):        # the second file's analysis ends first
+        real(fn, *args, **kw)
+    assert len(page.survey.spectra) == 400 and page.survey.spectra.path.name == "second.fits"
+    assert "400 spectra" in page.status.object

@@ -26,6 +26,24 @@ def test_load_model_caches_one_module_per_device():
     assert load_model("hi_unet", "cpu") is load_model("hi_unet", "cpu")
 
 
+def test_a_loaded_model_is_served_while_another_model_is_being_loaded():
+    """A shared server: one user's first (slow) load of a model never holds up the models already loaded."""
+    import threading
+
+    from astroml_core import registry
+
+    hi = load_model("hi_unet", "cpu")
+    key = ("galaxy_flow", "cpu", str(MODEL_DIR))
+    with registry._LOCKS_GUARD:
+        lock = registry._LOCKS.setdefault(key, threading.Lock())
+    got = []
+    with lock:                          # as if galaxy_flow were being loaded now
+        thread = threading.Thread(target=lambda: got.append(load_model("hi_unet", "cpu")))
+        thread.start()
+        thread.join(timeout=5)
+        assert not thread.is_alive() and got == [hi]
+
+
 def test_a_loaded_model_carries_its_card_and_the_spectra_task_names_its_model_once():
     from astroml_core.registry import MODELS, load_card
     from astroml_core.tasks.spectra import model as spectra_model

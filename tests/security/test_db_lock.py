@@ -135,7 +135,8 @@ def test_a_vote_during_a_lock_held_past_the_retries_is_refused_plainly_and_can_b
             refused_after = time.monotonic() - lock.held_at
             ack = text(voter, ".vet-ack")
             assert "the database stayed busy; your vote (false for cand-1) was not stored — try again" in ack
-            assert "The database is busy" in text(voter, ".error-banner")
+            wait_until(lambda: "The database is busy" in text(voter, ".error-banner"), timeout=5,
+                       what="the banner's reason")
             assert voter.locator(".vet-resend button").is_visible()
             assert _votes_by(store, ids[1], "bob") == [] and _vote_audits(store, ids[1]) == 0
         finally:

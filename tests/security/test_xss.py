@@ -163,7 +163,7 @@ def test_spectrum_ids_and_classes_from_the_file_are_text(hostile_server, guarded
     url, _ = hostile_server
     guarded.goto(f"{url}/spectra?file=hostile_spectra.fits")
     _shown_safely(guarded, "onload=alert(", "a true class in the legend", timeout=300)   # after the demo survey
-    guarded.get_by_text("The unexpected").first.click()
+    guarded.get_by_text("The unexpected", exact=True).click()
     _shown_safely(guarded, "onerror=alert('xss-id')", "ids in the anomaly table")
 
 

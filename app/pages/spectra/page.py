@@ -80,8 +80,16 @@ class SpectraPage(SpectraState, pn.viewable.Viewer):
         """Analyse a spectra file on the inference service (one run for every session that opens this version of
         it); a bad file keeps the current survey."""
         self.title.object = f"### {md_text(label)}"
-        start_job(prepare_survey, Path(path).resolve(), name="spectra analysis", key=survey_key(path),
-                  then=self._show_survey, on_error=self._failed, on_progress=self._report)
+        self._opening = key = survey_key(path)
+        start_job(prepare_survey, Path(path).resolve(), name="spectra analysis", key=key,
+                  then=partial(self._if_latest, key, self._show_survey),
+                  on_error=partial(self._if_latest, key, self._failed),
+                  on_progress=partial(self._if_latest, key, self._report))
+
+    def _if_latest(self, key, callback, *args) -> None:
+        """``callback(*args)`` only for the file opened last: an earlier file's analysis that ends later is dropped."""
+        if key == self._opening:
+            callback(*args)
 
     def open_many(self, paths: list[Path], label: str) -> None:
         """Several spectrum files as one set (SDSS spec files, or any formats we read; written as one table on an

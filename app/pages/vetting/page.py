@@ -238,14 +238,15 @@ class VettingPage(pn.viewable.Viewer):
             self._refresh()
 
     def _vote_failed(self, unsent: Unsent, cand: CandidateInfo, exc: BaseException) -> None:
-        """The vote was refused: show why; a busy database's refusal keeps the vote to send again."""
+        """The vote was refused: show why (the banner first, so it is there when the ack says "Not saved"); a busy
+        database's refusal keeps the vote to send again."""
+        self.banner.error(exc)
         if isinstance(exc, StoreBusyError):     # kept, for the voter to send again
             self.state.unsent = unsent
-            self.ack.object = text.unsaved_vote_html(unsent.label, cand)
             self.resend_button.visible = True
+            self.ack.object = text.unsaved_vote_html(unsent.label, cand)
         else:
             self.ack.object = ""
-        self.banner.error(exc)
 
     def _commented(self, comment) -> None:
         """The comment is stored: acknowledge it, empty the box and show it in the thread."""
