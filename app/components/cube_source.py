@@ -69,6 +69,11 @@ class CubeSource(pn.viewable.Viewer):
                                              css_classes=["open-path"])
         self.path_button.on_click(lambda e: with_document_lock(
             partial(self.open_path, self.path_input.value_input or self.path_input.value)))
+        self._panes = self._choice_panes()
+        self.choice = pn.widgets.RadioButtonGroup(options=list(self._panes), value="Demo", color="default",
+                                                  css_classes=["source-choice"], margin=(5, 10))
+        self.choice.param.watch(lambda e: self._show_choice(e.new), "value")
+        self._show_choice("Demo")
         if pn.state.curdoc is not None:
             pn.state.on_session_destroyed(lambda ctx: self._forget_uploads())
 
@@ -76,6 +81,7 @@ class CubeSource(pn.viewable.Viewer):
         if not self.demo_select.value:
             self._on_error(InvalidFITSError(f"no demo {self._noun} found; `make serve` makes the demo data"))
             return
+        self.choice.value = "Demo"
         self._on_path(self._cfg.demo_dir / self.demo_select.value, f"demo: {self.demo_select.value}")
 
     def open_path(self, text: str) -> None:
@@ -84,13 +90,17 @@ class CubeSource(pn.viewable.Viewer):
         except Exception as exc:  # typed PathNotAllowedError; shown by the page
             self._on_error(exc)
             return
-        self._on_path(path, str(path.relative_to(self._cfg.data_root)))
+        shown = str(path.relative_to(self._cfg.data_root))
+        self.path_input.value = shown         # the chooser says where the open file came from, not the demo's name
+        self.choice.value = "Server path"
+        self._on_path(path, shown)
 
     def _uploaded(self, files: list[tuple[Path, str]]) -> None:
         """Open the files the dropper has written (``(path, name as sent)``; the name is only a label)."""
         for path, name in files:              # messages and exports name the file as its sender did
             register_upload(path, name)
         self._uploads.extend(path for path, _ in files)
+        self.choice.value = "Upload"
         if self._on_paths is not None and len(files) > 1:       # several files dropped together: one set
             self._on_paths([p for p, _ in files], f"upload: {len(files)} files")
             return
@@ -107,9 +117,10 @@ class CubeSource(pn.viewable.Viewer):
             path.unlink(missing_ok=True)
             forget_upload(path)
 
-    def __panel__(self):
+    def _choice_panes(self) -> dict:
+        """The Demo, Upload and Server path rows, one shown at a time."""
         limit = self._cfg.max_upload_bytes / 2**20
-        panes = {
+        return {
             "Demo": pn.Row(self.demo_select, pn.Column(pn.Spacer(height=18), self.demo_button)),
             "Upload": pn.Column(self.dropper, pn.pane.Markdown(
                 f"FITS {self._noun} up to {limit:,.0f} MB. Bigger files: put them under the data root and "
@@ -119,11 +130,14 @@ class CubeSource(pn.viewable.Viewer):
                 css_classes=["upload-note"])),
             "Server path": pn.Row(self.path_input, pn.Column(pn.Spacer(height=18), self.path_button)),
         }
-        choice = pn.widgets.RadioButtonGroup(options=list(panes), value="Demo", color="default",
-                                             css_classes=["source-choice"], margin=(5, 10))
-        for name, pane in panes.items():
-            pane.visible = pane.visible and name == "Demo"
-        choice.param.watch(lambda e: [setattr(p, "visible", n == e.new) for n, p in panes.items()], "value")
-        return pn.Column(pn.Row(pn.pane.HTML(f"<b>Open {'an' if self._noun[0] in 'aeiou' else 'a'} {self._noun}</b>",
-                                             margin=(12, 5, 5, 10)), choice),
-                         *panes.values(), css_classes=["cube-source"], margin=(0, 5))
+
+    def _show_choice(self, name: str) -> None:
+        """Show the row of the chosen way in; hide the others."""
+        for key, pane in self._panes.items():
+            pane.visible = key == name
+
+    def __panel__(self):
+        article = "an" if self._noun[0] in "aeiou" else "a"
+        heading = pn.pane.HTML(f"<b>Open {article} {self._noun}</b>", margin=(12, 5, 5, 10))
+        return pn.Column(pn.Row(heading, self.choice),
+                         *self._panes.values(), css_classes=["cube-source"], margin=(0, 5))
