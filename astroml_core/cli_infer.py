@@ -67,12 +67,18 @@ def _infer_lightcone(args: argparse.Namespace) -> int:
     print(f"{len(samples)} samples → {args.output}")
     for note in samples.meta["notes"]:
         print(f"note: {note}", file=sys.stderr)
-    if not samples.meta.get("in_distribution", True):     # the misspecification check flagged this lightcone
-        check = samples.meta["applicability"]             # (kept in an ECSV file's meta, as the posterior said)
+    _warn_off_distribution(samples.meta)
+    return 0
+
+
+def _warn_off_distribution(meta: dict) -> None:
+    """A ``warning: off-distribution:`` line on stderr when the posterior's applicability check flagged its input
+    (the check stays in the written file's meta, as the posterior said)."""
+    if not meta.get("in_distribution", True):
+        check = meta["applicability"]
         print(f"warning: off-distribution: {' '.join(str(check['message']).split())} (score {check['score']:.3g} > "
               f"threshold {check['threshold']:.3g}{'; ' + str(check['rule']) if check.get('rule') else ''})",
               file=sys.stderr)
-    return 0
 
 
 def _infer_galaxy(args: argparse.Namespace) -> int:
@@ -84,13 +90,17 @@ def _infer_galaxy(args: argparse.Namespace) -> int:
     from .tasks.inference.galaxy import read_galaxies
 
     props, rows = read_galaxies(args.galaxies, _parse_rows(args.rows))
-    post = combined_posterior(props, n_draws=args.n, seed=args.seed)
+    post = combined_posterior(props, n_draws=args.n, seed=args.seed, rows=[r + 1 for r in rows])
     out = QTable({name: post.samples[:, i] for i, name in enumerate(GALAXY_PARAMETER_NAMES)})
     out["weight"] = post.weights
-    out.meta.update(galaxies=[r + 1 for r in rows], effective_sample_size=post.ess)
+    out.meta.update(galaxies=[r + 1 for r in rows], effective_sample_size=post.ess,
+                    in_distribution=post.in_distribution, applicability=post.verdict.meta())
     write_table(out, args.output)
     lo, med, hi = post.interval("omega_m")
-    print(f"Ω_m = {med:.3f} [{lo:.3f}, {hi:.3f}] (68 %) from {len(rows)} galaxies; effective samples {post.ess:.0f}")
+    left_out = len(rows) - post.n_galaxies
+    print(f"Ω_m = {med:.3f} [{lo:.3f}, {hi:.3f}] (68 %) from {len(rows)} galaxies"
+          f"{f' ({left_out} flagged, left out)' if left_out else ''}; effective samples {post.ess:.0f}")
+    _warn_off_distribution(out.meta)
     return 0
 
 

@@ -2,13 +2,14 @@
 ``python -m astroml_core.train spectra --labels votes.ecsv``: fine-tune the spectra classifier on vetted labels;
 ``python -m astroml_core.train spectra --domains --output DIR``: train it on the randomised observing domains into DIR;
 ``python -m astroml_core.train lightcone-applicability [--calibration DIR]``: the lightcone posterior's applicability
-check and summary heads, from our simulator and the 21cmFAST calibration lightcones in DIR (issue 32)."""
+check and summary heads, from our simulator and the 21cmFAST calibration lightcones in DIR (issue 32);
+``python -m astroml_core.train galaxy-applicability``: galaxy_flow's applicability reference (issue 43)."""
 from __future__ import annotations
 
 import argparse
 import sys
 
-TASKS = ("hi", "deblend", "spectra", "inference", "lightcone-applicability")
+TASKS = ("hi", "deblend", "spectra", "inference", "lightcone-applicability", "galaxy-applicability")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,6 +42,11 @@ def main(argv: list[str] | None = None) -> int:
         from .lightcone_applicability import run as run_applicability
 
         print(run_applicability(Path(args.calibration), settings().cache_dir))
+        return 0
+    if args.name == "galaxy-applicability":
+        from .galaxy_applicability import run as run_galaxy_applicability
+
+        print(run_galaxy_applicability())
         return 0
     if args.name == "hi":
         from .hi_card import run

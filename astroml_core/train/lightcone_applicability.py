@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..metrics.applicability import whitened_distance, whitening
 from ..sim.lightcone import PARAMETER_NAMES, PARAMETERS
 
 __all__ = ["LENGTHS", "QUANTILE", "truncated", "summaries", "fit_reference", "fit_domain_classifier", "fits_moments",
@@ -57,15 +58,6 @@ def _logit(theta: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
     return to_unit(torch.from_numpy(np.asarray(theta, dtype=np.float32)), low, high).double().numpy()
 
 
-def _whitening(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(mean, (k, 48) projection): the leading principal axes, each scaled to unit variance."""
-    mean = s.mean(axis=0)
-    _, sv, vt = np.linalg.svd(s - mean, full_matrices=False)
-    k = min(N_AXES, len(sv))
-    rms = sv[:k] / np.sqrt(len(s) - 1)
-    return mean, vt[:k] / rms[:, None]
-
-
 def _ridge(s: np.ndarray, z: np.ndarray, alpha: float, mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     x = s - mean
     w = np.linalg.solve(x.T @ x + alpha * len(x) * np.eye(x.shape[1]), x.T @ (z - z.mean(axis=0)))
@@ -81,8 +73,8 @@ def _out_of_fold(s: np.ndarray, z: np.ndarray, alpha: float, seed: int) -> tuple
     dist, err = np.empty(len(s)), np.empty_like(z)
     for test in _folds(len(s), seed):
         train = np.setdiff1d(np.arange(len(s)), test)
-        mean, whiten = _whitening(s[train])
-        dist[test] = np.linalg.norm((s[test] - mean) @ whiten.T, axis=1)
+        mean, whiten = whitening(s[train], N_AXES)
+        dist[test] = whitened_distance(s[test], mean, whiten)
         w, b = _ridge(s[train], z[train], alpha, mean)
         err[test] = z[test] - ((s[test] - mean) @ w + b)
     return dist, err
@@ -94,7 +86,7 @@ def fit_reference(domain: str, n_los: int, s: np.ndarray, theta: np.ndarray, nam
     z = _logit(theta, names)
     alpha = min(RIDGE, key=lambda a: float(np.mean(_out_of_fold(s, z, a, seed)[1] ** 2)))
     dist, err = _out_of_fold(s, z, alpha, seed)
-    mean, whiten = _whitening(s)
+    mean, whiten = whitening(s, N_AXES)
     w, b = _ridge(s, z, alpha, mean)
     cov = np.cov(err, rowvar=False).reshape(len(names), len(names))
     sd = np.sqrt(np.diag(cov))

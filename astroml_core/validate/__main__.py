@@ -7,7 +7,8 @@ scores the deblender, sep and the noise floor by blendedness on the foreign blen
 simulator's held-out fields, and runs the real images given (issue 30); ``spectra-foreign [--n N] [--own N]
 [--card] [-o FILE.json]`` scores spectra_net on the foreign spectra (four survey grids) and on its own
 simulator's held-out spectra (issue 31); ``lightcone-foreign [--folder DIR] [--card] [-o FILE.json]`` scores the
-lightcone posterior on the 21cmFAST test lightcones in DIR/test and our held-out set, whole and cut at z = 12 (issue 32).
+lightcone posterior on the 21cmFAST test lightcones in DIR/test and our held-out set, whole and cut at z = 12 (issue 32);
+``galaxy-foreign [--n N] [--card] [-o FILE.json]`` scores galaxy_flow on the foreign galaxies and its held-out set (issue 43).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from pathlib import Path
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m astroml_core.validate")
     parser.add_argument("name", choices=("lightcone", "hi-foreign", "deblend-foreign", "spectra-foreign",
-                                                 "lightcone-foreign"))
+                                                 "lightcone-foreign", "galaxy-foreign"))
     parser.add_argument("--python", help="lightcone: an interpreter with py21cmfast installed (default: this one)")
     parser.add_argument("-o", "--output", type=Path, default=None,
                         help="lightcone: folder for plot and JSON (default validation/); "
@@ -40,13 +41,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--own", type=int, default=None,
                         help="deblend-foreign: how many of the training simulator's held-out fields (default 40; "
                              "0 for none); spectra-foreign: held-out spectra of seed HELD_OUT_SEED (default 13000)")
-    parser.add_argument("--n", type=int, default=2600,
-                        help="spectra-foreign: how many foreign spectra (1–26000; a multiple of 52 is balanced)")
+    parser.add_argument("--n", type=int, default=None,
+                        help="spectra-foreign: how many foreign spectra (1–26000; a multiple of 52 is balanced; "
+                             "default 2600); galaxy-foreign: foreign and own galaxies each (default 2000)")
     parser.add_argument("--folder", type=Path, default=Path("validation/21cmfast"),
                         help="lightcone-foreign: folder whose test/ holds the 21cmFAST test lightcones")
     args = parser.parse_args(argv)
     if args.name == "lightcone-foreign":
         return _lightcone_foreign(args)
+    if args.name == "galaxy-foreign":
+        args.n = args.n or 2000
+        return _galaxy_foreign(args)
+    args.n = args.n or 2600
     if args.own is None:
         args.own = 13000 if args.name == "spectra-foreign" else 40
     if args.name == "spectra-foreign":
@@ -84,20 +90,35 @@ def main(argv: list[str] | None = None) -> int:
 
 def _lightcone_foreign(args: argparse.Namespace) -> int:
     """Issue 32's run: the 21cmFAST test lightcones and our held-out set; JSON, Markdown, the card."""
-    import json
-
     from .lightcone_foreign import markdown, run, write_card
 
     summary = run(args.folder, progress=lambda msg: print(msg, file=sys.stderr, flush=True))
-    out = args.output or Path("validation") / "lightcone_foreign.json"
+    return _report(args, summary, "lightcone_foreign", markdown, write_card,
+                   "the foreign-test section of assets/models/lightcone_flow/card.md")
+
+
+def _report(args: argparse.Namespace, summary: dict, name: str, markdown, write_card, card_what: str) -> int:
+    """The JSON (``-o``, default validation/NAME.json), the Markdown on stdout, and with ``--card`` the card sections."""
+    import json
+
+    out = args.output or Path("validation") / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=1))
     print(markdown(summary))
     if args.card:
         write_card(summary)
-        print("wrote the foreign-test section of assets/models/lightcone_flow/card.md", file=sys.stderr)
+        print(f"wrote {card_what}", file=sys.stderr)
     print(f"JSON in {out}", file=sys.stderr)
     return 0
+
+
+def _galaxy_foreign(args: argparse.Namespace) -> int:
+    """Issue 43's run: the foreign galaxies and the own held-out galaxies; JSON, Markdown, the card."""
+    from .galaxy_eval import markdown, run, write_card
+
+    summary = run(args.n, progress=lambda msg: print(msg, file=sys.stderr, flush=True))
+    return _report(args, summary, "galaxy_foreign", markdown, write_card,
+                   "the foreign-test and real-file sections of assets/models/galaxy_flow/card.md")
 
 
 def _deblend_foreign(args: argparse.Namespace) -> int:

@@ -6,10 +6,14 @@ p(θ | g₁…g_k) ∝ Π q(θ | g_i) / p(θ)^(k−1); with a uniform prior that
 flows. We draw from the equal mixture of the k flows and weight each draw by Π q_i / mixture
 (importance sampling with a defensive proposal), then read the Ω_m marginal with its effective sample
 size. Feedback is marginalised, not fixed.
+
+Every galaxy is first checked against the training galaxies (:mod:`.galaxy_applicability`): a flagged galaxy is
+left out of the product (:data:`~.galaxy_applicability.COMBINE_RULE`), and a posterior made only of flagged galaxies
+is withheld, the prior's draws (:func:`prior_draws`), so an unlike galaxy never gives a confident narrow answer.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from astropy.io import fits
@@ -17,9 +21,10 @@ from astropy.table import QTable
 
 from ...errors import AstroMLError
 from ...sim.galaxies import GALAXY_PARAMETERS, PROPERTIES, simulate_galaxies
+from .galaxy_applicability import GalaxyVerdict, judge
 
 __all__ = ["CombinedPosterior", "combined_posterior", "demo_universe", "galaxy_table", "read_galaxies",
-           "DEMO_UNIVERSES"]
+           "prior_draws", "DEMO_UNIVERSES"]
 
 # Demo universes: (seed, Ω_m, σ8, log A_SN1, log A_SN2, log A_AGN1, log A_AGN2)
 DEMO_UNIVERSES = {"Universe A (Ω_m 0.25)": (7001, 0.25, 0.75, 0.2, -0.1, 0.0, 0.1),
@@ -44,7 +49,13 @@ class CombinedPosterior:
 
     samples: np.ndarray   # (n, 6)
     weights: np.ndarray   # (n,), sum 1
-    n_galaxies: int
+    n_galaxies: int       # galaxies in the product (the unflagged ones; 0 when every one is flagged)
+    verdict: GalaxyVerdict | None = None
+
+    @property
+    def in_distribution(self) -> bool:
+        """No galaxy was flagged by the applicability check (True when none was run)."""
+        return self.verdict is None or self.verdict.in_distribution
 
     @property
     def ess(self) -> float:
@@ -74,13 +85,30 @@ class CombinedPosterior:
         return (np.exp(-0.5 * diff**2) * w[None, keep]).sum(axis=1)
 
 
-def combined_posterior(properties: np.ndarray, *, n_draws: int = 16_000, seed: int = 0, device=None) -> CombinedPosterior:
-    """Joint posterior of k galaxies (rows of ``properties``) from one universe."""
+def combined_posterior(properties: np.ndarray, *, n_draws: int = 16_000, seed: int = 0, device=None,
+                       rows=None) -> CombinedPosterior:
+    """Joint posterior of k galaxies (rows of ``properties``; ``rows`` their 1-based table rows) from one universe,
+    after the applicability check: flagged galaxies left out, the prior when every one is flagged."""
+    props = np.atleast_2d(np.asarray(properties, dtype=np.float32))
+    verdict = judge(props, rows)
+    kept = ~verdict.flagged
+    if not kept.any():
+        return CombinedPosterior(prior_draws(n_draws, seed), np.full(n_draws, 1 / n_draws), 0, verdict)
+    return replace(_product(props[kept], n_draws, seed, device), verdict=verdict)
+
+
+def prior_draws(n: int, seed: int = 0) -> np.ndarray:
+    """(n, 6) draws of the uniform prior: a withheld posterior."""
+    rng = np.random.default_rng(seed)
+    return rng.uniform([p.low for p in GALAXY_PARAMETERS], [p.high for p in GALAXY_PARAMETERS], size=(n, 6))
+
+
+def _product(props: np.ndarray, n_draws: int, seed: int, device) -> CombinedPosterior:
+    """Importance-sampled product of the per-galaxy flows of ``props`` (k, 11)."""
     import torch
 
     from ...models.inference_nets import from_unit
 
-    props = np.atleast_2d(np.asarray(properties, dtype=np.float32))
     k = len(props)
     model, low, high, device = _model_and_bounds(device)
     with torch.no_grad(), torch.random.fork_rng(devices=[]):

@@ -26,6 +26,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ...metrics.applicability import whitened_distance
 from ...sim.lightcone import PARAMETERS
 
 __all__ = ["Reference", "Classifier", "Verdict", "load_reference", "judge", "mixture_draws", "head_draws",
@@ -56,7 +57,7 @@ class Reference:
 
     def score(self, summary: np.ndarray) -> float:
         """Mahalanobis distance of a summary over this domain's 98th-percentile distance."""
-        return float(np.linalg.norm(self.whiten @ (summary - self.mean)) / self.threshold)
+        return float(whitened_distance(summary, self.mean, self.whiten) / self.threshold)
 
 
 @dataclass(frozen=True)
