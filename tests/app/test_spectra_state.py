@@ -225,3 +225,25 @@ def test_a_file_opened_earlier_whose_analysis_ends_later_does_not_replace_the_on
         real(fn, *args, **kw)
     assert len(page.survey.spectra) == 400 and page.survey.spectra.path.name == "second.fits"
     assert "400 spectra" in page.status.object
+
+
+def test_with_nothing_selected_each_class_median_is_stacked_in_the_rest_frame_with_sharp_lines(page):
+    """The class atlas (nothing selected) moves each spectrum to its rest wavelength before the median: the
+    demo file gives every spectrum a redshift. In the observed frame the galaxies' lines smeared to nothing."""
+    from app.pages.spectra.spectra_stack import REST_AXIS
+    from astroml_core.tasks.spectra.stacking import stack_spectra
+    from astroml_core.tasks.spectra.survey import binned_wavelength, display_rows
+
+    page.select(np.zeros(0, np.int64), "")
+    atlas = page.survey.class_atlas()
+    assert atlas.frame == "rest" and len(atlas.rows) >= 5
+    assert page.stack.fig.xaxis.axis_label == REST_AXIS and "rest frame" in page.stack.fig.title.text
+    assert len(page.stack.lines.data["x"]) > 3                   # lines marked at their rest wavelengths
+    k = next(i for i, name in enumerate(atlas.names) if "starforming" in name.lower().replace("-", "").replace(" ", ""))
+    lam, row = atlas.wavelengths[k], atlas.rows[k]
+    near = np.abs(lam - 6564.6) < 15                              # Hα (vacuum)
+    assert np.nanmax(row[near]) > 1.5 * np.nanmedian(row[(lam > 6000) & (lam < 6400)])
+    members = np.flatnonzero(page.survey.result.pred == atlas.classes[k])[:200]
+    observed = stack_spectra(binned_wavelength(page.survey.spectra.wavelength),
+                             display_rows(*page.survey.spectra.rows(np.sort(members))), None)
+    assert np.nanmax(row[near]) > np.nanmax(observed.median) * 1.2   # the observed-frame median had lost it

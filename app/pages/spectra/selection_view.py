@@ -12,7 +12,7 @@ from astroml_core.tasks.spectra import selection_table
 
 from ...components.jobs import start_job
 from ...components.locking import with_document_lock
-from .spectra_stack import SaliencyView, SpectraStack
+from .spectra_stack import OBSERVED_AXIS, REST_AXIS, SaliencyView, SpectraStack
 from .state import NO_SELECTION, SpectraState, spectrum_name
 
 __all__ = ["SelectionView"]
@@ -79,10 +79,14 @@ class SelectionView:
     def _show_atlas(self) -> None:
         """With nothing selected: the median spectrum of each predicted class (the survey computes it once)."""
         survey = self.state.survey
-        rows, names, classes = survey.class_atlas()
-        title = ("Median spectrum of each predicted class (observed frame): lasso the map to read spectra" if len(rows)
+        atlas = survey.class_atlas()
+        rest = atlas.frame == "rest"
+        frame = "rest frame, each at its redshift" if rest else "observed frame (no redshifts: lines smeared)"
+        title = (f"Median of each predicted class, {frame}: lasso the map to read spectra" if atlas.rows
                  else "No spectrum was given a class (all UNKNOWN): lasso the map to read them and why")
-        self.stack.show(survey.spectra.wavelength, rows, names, classes, None, None, title, max_rows=len(rows))
+        self.stack.show(survey.spectra.wavelength, atlas.rows, atlas.names, atlas.classes, None, 0.0 if rest else None,
+                        title, max_rows=len(atlas.rows), row_lam=atlas.wavelengths,
+                        axis=REST_AXIS if rest else OBSERVED_AXIS)
 
     def _row_clicked(self, event) -> None:
         """A click on a table row puts that spectrum on top of the stack."""

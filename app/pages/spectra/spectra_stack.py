@@ -11,7 +11,7 @@ from bokeh.plotting import figure
 from astroml_core.display.scatter import CATEGORY_COLOURS
 from astroml_core.tasks.spectra.stacking import rest_wavelength, selection_redshifts, stack_spectra
 from astroml_core.tasks.spectra.survey import DISPLAY_BIN as BIN
-from astroml_core.tasks.spectra.survey import display_rows
+from astroml_core.tasks.spectra.survey import binned_wavelength, display_rows
 
 __all__ = ["SpectraStack", "LINES", "OBSERVED_AXIS", "REST_AXIS", "count"]
 
@@ -57,9 +57,10 @@ class SpectraStack:
              axis: str = OBSERVED_AXIS) -> None:
         """Draw display rows (from ``display_rows``), the first on top, the median below them; lines at redshift
         ``z``. ``row_lam`` / ``median_lam`` give each row's and the median's own wavelengths (rest frame), else
-        all share ``wavelength`` binned like the rows."""
-        lam = wavelength[: rows.shape[1] * BIN].reshape(-1, BIN).mean(axis=1)
-        row_lam = row_lam if row_lam is not None else [lam] * len(rows)
+        all share ``wavelength`` binned like the rows. Spectra drawn before are forgotten (:meth:`wavelength_of`)."""
+        self._rest_z = {}
+        lam = binned_wavelength(wavelength, BIN)
+        row_lam = row_lam if row_lam is not None else [lam[: len(row)] for row in rows]
         xs, ys, colours, widths, lx, ly, text = [], [], [], [], [], [], []
         base = 0.0
         if median is not None:
@@ -94,7 +95,7 @@ class SpectraStack:
         selected spectrum has a redshift, else in the observed frame with the reason in the title."""
         flux, ivar = spectra.rows(np.sort(shown))
         rows = display_rows(flux, ivar)[np.argsort(np.argsort(shown))]
-        lam = spectra.wavelength[: rows.shape[1] * BIN].reshape(-1, BIN).mean(axis=1)
+        lam = binned_wavelength(spectra.wavelength, BIN)
         z_all = selection_redshifts(spectra.meta, index)
         rest = bool(np.all(np.isfinite(z_all) & (z_all > -1)))
         z_shown = selection_redshifts(spectra.meta, shown)
@@ -105,13 +106,13 @@ class SpectraStack:
                                     selection_redshifts(spectra.meta, sample) if rest else None)
             median, median_lam = stacked.median, stacked.wavelength
         head = f"{len(shown)} of {count(len(index))} selected"
-        self._rest_z = dict(zip(map(int, shown), z_shown)) if rest else {}
         if rest:
             lo, hi = round(z_all.min(), 3) + 0.0, round(z_all.max(), 3) + 0.0       # + 0.0: no "-0.000"
             span = f"z = {lo:.3f}" + (f"–{hi:.3f}" if hi > lo else "")
             title = f"{head}, in the rest frame (each at its own redshift, {span}); lines at rest wavelengths"
             self.show(spectra.wavelength, rows, names, classes, median, 0.0, title,
                       row_lam=[rest_wavelength(lam, zi) for zi in z_shown], median_lam=median_lam, axis=REST_AXIS)
+            self._rest_z = dict(zip(map(int, shown), z_shown))
             return
         missing = int((~np.isfinite(z_all)).sum())
         why = ("no redshifts in this file" if "z" not in spectra.meta else

@@ -22,11 +22,25 @@ from .classify import UNKNOWN, Classification, classify
 from .display_names import display_name, sdss_columns
 from .embed import Embedding, embed
 from .preprocess import bin4
+from .stacking import selection_redshifts, stack_spectra
 
-__all__ = ["Survey", "answers", "DISPLAY_BIN", "display_rows", "analyse", "add_embedding", "points_in_box", "points_in_polygon", "selection_table",
+__all__ = ["Survey", "ClassAtlas", "answers", "DISPLAY_BIN", "binned_wavelength", "display_rows", "analyse", "add_embedding", "points_in_box", "points_in_polygon", "selection_table",
            "cache_key", "save_survey", "load_survey", "scatter_data"]
 
 DISPLAY_BIN = 4   # pixels per point of a drawn spectrum
+
+
+@dataclass(frozen=True)
+class ClassAtlas:
+    """The median spectrum of each predicted class: ``rows[k]`` drawn at ``wavelengths[k]`` (Å), in ``frame``
+    "rest" (every answered spectrum has a redshift: each moved to its rest wavelength before the median) or
+    "observed" (a median across redshifts there smears the lines: the plot says so)."""
+
+    rows: list[np.ndarray]
+    wavelengths: list[np.ndarray]
+    names: list[str]
+    classes: list[int]
+    frame: str
 
 
 @dataclass
@@ -36,7 +50,7 @@ class Survey:
     spectra: SpectrumSet
     result: Classification
     embeddings: dict[str, Embedding] = field(default_factory=dict)
-    _atlas: tuple | None = field(default=None, init=False, repr=False, compare=False)
+    _atlas: ClassAtlas | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def true_class(self) -> np.ndarray | None:
@@ -50,24 +64,35 @@ class Survey:
                                np.where(sub == "", "nan", sub))
         return None
 
-    def class_atlas(self, per_class: int = 200) -> tuple[np.ndarray, list[str], list[int]]:
-        """The median display row of each predicted class (up to ``per_class`` of each, seeded; UNKNOWN left out), with
-        names and class indices; computed once per survey, as every session without a selection shows it."""
+    def class_atlas(self, per_class: int = 200) -> ClassAtlas:
+        """The median display row of each predicted class (up to ``per_class`` of each, seeded; UNKNOWN left out),
+        in the rest frame when the file gives every answered spectrum a redshift; computed once per survey, as every
+        session without a selection shows it."""
         if self._atlas is None:
             rng = np.random.default_rng(0)
-            rows, names, classes = [], [], []
             answered = answers(self.result) != UNKNOWN
+            z_all = selection_redshifts(self.spectra.meta, np.flatnonzero(answered))
+            rest = bool(len(z_all)) and bool(np.all(np.isfinite(z_all) & (z_all > -1)))
+            lam = binned_wavelength(self.spectra.wavelength, DISPLAY_BIN)
+            rows, lams, names, classes = [], [], [], []
             for k, name in enumerate(self.result.classes):
                 members = np.flatnonzero((self.result.pred == k) & answered)
                 if len(members) == 0:
                     continue
                 pick = np.sort(rng.choice(members, min(len(members), per_class), replace=False))
-                rows.append(np.nanmedian(display_rows(*self.spectra.rows(pick)), axis=0))
+                z = selection_redshifts(self.spectra.meta, pick) if rest else None
+                stacked = stack_spectra(lam, display_rows(*self.spectra.rows(pick)), z)
+                rows.append(stacked.median), lams.append(stacked.wavelength)
                 names.append(f"{display_name(name)}: median of {len(pick)} of {len(members):,}")
                 classes.append(k)
-            width = self.spectra.flux.shape[1] // DISPLAY_BIN
-            self._atlas = (np.array(rows) if rows else np.zeros((0, width), np.float32), names, classes)
+            self._atlas = ClassAtlas(rows, lams, names, classes, "rest" if rest else "observed")
         return self._atlas
+
+
+def binned_wavelength(wavelength: np.ndarray, bin_px: int = DISPLAY_BIN) -> np.ndarray:
+    """The mean wavelength of each ``bin_px`` pixels: where :func:`display_rows` puts its points."""
+    lam = np.asarray(wavelength, float)
+    return lam[: len(lam) // bin_px * bin_px].reshape(-1, bin_px).mean(axis=1)
 
 
 def display_rows(flux: np.ndarray, ivar: np.ndarray, bin_px: int = DISPLAY_BIN) -> np.ndarray:
