@@ -1,5 +1,6 @@
-"""The lightcone posterior's applicability check on the inference page: a warning box just above the corner plot
-when the lightcone is unlike what the model was trained and calibrated on (``meta["in_distribution"]`` False),
+"""The posteriors' applicability checks on the inference page: a warning box just above the corner plot when the
+lightcone is unlike what the model was trained and calibrated on (``meta["in_distribution"]`` False; the galaxies
+tab has its own box above the Ω_m figure, fed the galaxies' check the same way),
 and a quiet line for the status when it is like it. Every string of the check may come from a file, so each
 is escaped; a posterior whose meta lacks the check's keys counts as in distribution and says nothing."""
 from __future__ import annotations

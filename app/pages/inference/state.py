@@ -109,8 +109,17 @@ class InferenceState(param.Parameterized):
         """Joint posterior of these galaxies of the current universe (kept: earlier curves do not change)."""
         key = (self.universe, ids)
         if key not in self._posteriors:
-            self._posteriors[key] = combined_posterior(self.properties[np.array(ids) - 1])
+            self._posteriors[key] = combined_posterior(self.properties[np.array(ids) - 1], rows=ids)
         return self._posteriors[key]
+
+    def galaxy_check(self) -> dict:
+        """The added galaxies' applicability check as a posterior meta (``in_distribution``, ``applicability``), for
+        the warning box; empty when no galaxy is added."""
+        ids = self.galaxy_ids()
+        if not ids:
+            return {}
+        post = self.combined(tuple(ids))
+        return dict(in_distribution=post.in_distribution, applicability=post.verdict.meta())
 
     def omega_curves(self) -> dict:
         """The Ω_m posterior (peak 1) after each of the last len(PALETTE) galaxies added, darker as more are."""
@@ -131,4 +140,5 @@ class InferenceState(param.Parameterized):
                 f"Ω_m = <span class='om-median'>{med:.3f}</span>, 68 % interval "
                 f"<span class='om-lo'>{lo:.3f}</span> – <span class='om-hi'>{hi:.3f}</span> "
                 f"(half-width <span class='om-width'>{(hi - lo) / 2:.3f}</span>, {(hi - lo) / 2 / med:.0%}); "
-                f"true Ω_m {self.universe_truth['omega_m']:.2f}; effective samples {post.ess:,.0f}")
+                f"true Ω_m {self.universe_truth['omega_m']:.2f}; effective samples {post.ess:,.0f}"
+                + ("" if post.in_distribution else "<br><b>⚠ Off-distribution galaxies: see the warning below</b>"))

@@ -139,12 +139,14 @@ class InferencePage(InferenceState, pn.viewable.Viewer):
         self.interval = pn.pane.HTML("Select a galaxy in the table and add it", css_classes=["omega-interval"],
                                      styles={"font-size": "14px"}, width=760)
         self.omega_fig, self.curves, self.truth_span = omega_figure()
+        self.galaxy_applicability = ApplicabilityBox()     # the galaxies' misspecification warning, above the figure
 
     def _galaxy_tab(self):
         return pn.Column(
             pn.pane.Markdown(galaxy_intro(), styles={"font-size": "13px"}, width=900),
             pn.Row(self.universe_select, pn.Column(pn.Spacer(height=18), pn.Row(self.add_button, self.clear_button))),
-            self.galaxy_table, self.interval, pn.pane.Bokeh(self.omega_fig, sizing_mode="fixed"))
+            self.galaxy_table, self.interval, self.galaxy_applicability,
+            pn.pane.Bokeh(self.omega_fig, sizing_mode="fixed"))
 
     def _load_universe(self) -> None:
         self.load_universe()
@@ -172,6 +174,7 @@ class InferencePage(InferenceState, pn.viewable.Viewer):
         if self.properties is not None:
             self.curves.data = self.omega_curves()
             self.interval.object = self.interval_html()
+            self.galaxy_applicability.show(self.galaxy_check())
 
     # --- held-out -------------------------------------------------------------------------------------
     def _fill_heldout(self) -> None:

@@ -1,0 +1,42 @@
+"""The inference page's galaxies (state and warning box, no server): a galaxy table with a galaxy unlike the
+training galaxies shows the off-distribution warning with its row and score; demo galaxies show none."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _state():
+    from app.pages.inference.state import InferenceState
+
+    state = InferenceState()
+    state.load_universe()
+    return state
+
+
+def test_an_off_distribution_galaxy_table_shows_the_warning():
+    from app.pages.inference.applicability import HEADING, ApplicabilityBox
+
+    state = _state()
+    state.properties = state.properties.copy()
+    state.properties[1] += np.eye(11)[4]                    # galaxy 2: V_max ten times too high
+    state.galaxies = [1, 2, 3]
+    meta = state.galaxy_check()
+    assert meta["in_distribution"] is False and meta["applicability"]["flagged_rows"] == [2]
+    box = ApplicabilityBox()
+    box.show(meta)
+    assert HEADING in box.text and r"\(row 2\)" in box.text and "left out" in box.text
+    assert "Off-distribution galaxies" in state.interval_html()
+
+
+def test_demo_galaxies_show_no_warning():
+    from app.pages.inference.applicability import ApplicabilityBox
+
+    state = _state()
+    state.galaxies = [1, 2, 3, 4]
+    meta = state.galaxy_check()
+    assert meta["in_distribution"] is True
+    box = ApplicabilityBox()
+    box.show(meta)
+    assert box.text == "" and "Off-distribution" not in state.interval_html()
+    state.galaxies = []
+    assert state.galaxy_check() == {}
