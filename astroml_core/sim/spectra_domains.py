@@ -27,6 +27,13 @@ Ranges and where they come from:
   [Fe/H] −2 to +0.5: metal lines saturate with abundance (curve of growth), gravity-sensitive Mg b, Na D and
   Ca triplet, Balmer wings broadened with log g, a blanketing law ∝ 10^[Fe/H], and lines the first family
   does not have.
+- Dust reddening (``ccm89``, Cardelli, Clayton & Mathis 1989, R_V = 3.1): stars E(B−V) 0–0.6 in the observed
+  frame (survey stars off the plane reach ~0.5, in the plane ~1), galaxies an internal A_V 0–1.5 in their rest
+  frame on top of the template's own attenuation (emission lines and their continuum dimmed alike, so EW(Hα)
+  and the BPT ratios keep their class), QSOs a Galactic foreground E(B−V) 0–0.1. A classifier that reads the
+  stellar letter from the continuum slope alone calls a reddened F star a G or K; this teaches it not to.
+- Stellar metallicity: the second family [Fe/H] −2.5 to +0.5; the first family's metal-line scale
+  10^[Fe/H] with [Fe/H] −1.0 to +0.1 (its depths are linear in the scale, so above ~+0.1 lines go below 0).
 - Composite galaxies: the simulator's young + old galaxy plus an intermediate-age (F-star) population and a
   weak AGN power law, together ≤ 20 % of the continuum beside Hα, so EW(Hα) stays on its class's side of
   50 Å (STARBURST starts at 70 Å) and the BPT line ratios are untouched.
@@ -42,7 +49,7 @@ from scipy.special import expit as _sigmoid
 
 from .spectral_templates import C_KMS, _absorb, _band_heads, galaxy, planck, qso, star
 
-__all__ = ["TRAINING_DOMAIN", "SURVEY_RANGES", "MASK_NODATA", "simulate_domain", "star_grid", "apply_lsf",
+__all__ = ["TRAINING_DOMAIN", "ccm89", "redden", "SURVEY_RANGES", "MASK_NODATA", "simulate_domain", "star_grid", "apply_lsf",
            "coverage_cut", "flux_tilt", "telluric_transmission", "random_domain"]
 
 MASK_NODATA = 1 << 24          # SDSS and_mask bit NODATA
@@ -70,7 +77,12 @@ TRAINING_DOMAIN = dict(
     qso_z=(0.1, 4.0),
     star_grid_share=0.5,
     star_logg=(3.5, 5.0),
-    star_feh=(-2.0, 0.5),
+    star_feh=(-2.5, 0.5),
+    star_feh_first=(-1.0, 0.1),
+    r_v=3.1,
+    star_ebv=(0.0, 0.6),
+    galaxy_av=(0.0, 1.5),
+    qso_ebv=(0.0, 0.1),
     composite_share=0.5,
     composite_max_share=0.2,
 )
@@ -222,6 +234,38 @@ def random_domain(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
                 noise_model=rng.integers(len(d["noise_models"]), size=n))
 
 
+# ---------------------------------------------------------------- dust
+
+def ccm89(lam_A: np.ndarray, r_v: float = 3.1) -> np.ndarray:
+    """A_λ / A_V of the Cardelli, Clayton & Mathis (1989, ApJ 345, 245) extinction law, eqs. 2–5, at λ in Å.
+
+    With x = 1/λ in μm⁻¹: infrared (0.3 ≤ x < 1.1) a = 0.574 x^1.61, b = −0.527 x^1.61; optical/NIR
+    (1.1 ≤ x < 3.3, y = x − 1.82) a, b the seventh-order polynomials of eq. 3a/3b; ultraviolet (3.3 ≤ x ≤ 8)
+    a = 1.752 − 0.316x − 0.104/((x−4.67)² + 0.341) + F_a, b = −3.090 + 1.825x + 1.206/((x−4.62)² + 0.263) + F_b,
+    with F_a, F_b the far-UV terms above x = 5.9. A_λ/A_V = a + b/R_V; x is clipped to 0.3–8, the law's range.
+    """
+    x = np.clip(1e4 / np.asarray(lam_A, float), 0.3, 8.0)
+    a, b = np.empty_like(x), np.empty_like(x)
+    ir, opt, uv = x < 1.1, (x >= 1.1) & (x < 3.3), x >= 3.3
+    a[ir], b[ir] = 0.574 * x[ir] ** 1.61, -0.527 * x[ir] ** 1.61
+    y = x[opt] - 1.82
+    a[opt] = np.polyval([0.32999, -0.77530, 0.01979, 0.72085, -0.02427, -0.50447, 0.17699, 1.0], y)
+    b[opt] = np.polyval([-2.09002, 5.30260, -0.62251, -5.38434, 1.07233, 2.28305, 1.41338, 0.0], y)
+    xu = x[uv]
+    fu = np.clip(xu - 5.9, 0.0, None)
+    a[uv] = 1.752 - 0.316 * xu - 0.104 / ((xu - 4.67) ** 2 + 0.341) - 0.04473 * fu ** 2 - 0.009779 * fu ** 3
+    b[uv] = -3.090 + 1.825 * xu + 1.206 / ((xu - 4.62) ** 2 + 0.263) + 0.2130 * fu ** 2 + 0.1207 * fu ** 3
+    return a + b / r_v
+
+
+def redden(spec: np.ndarray, loglam: np.ndarray, a_v: np.ndarray, z: np.ndarray | None = None) -> np.ndarray:
+    """(B, L) spectra dimmed by A_V (B,) mag of CCM89 dust at R_V of ``TRAINING_DOMAIN``: in each source's rest
+    frame at redshift ``z`` (internal dust), or in the observed frame when ``z`` is None (foreground dust)."""
+    lam = 10.0 ** loglam
+    lam_frame = lam[None, :] if z is None else lam[None, :] / (1 + z[:, None])
+    return spec * 10.0 ** (-0.4 * a_v[:, None] * ccm89(lam_frame, TRAINING_DOMAIN["r_v"]))
+
+
 # ---------------------------------------------------------------- sources over the classes' real ranges
 
 def _stars(kind: str, n: int, loglam, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -233,12 +277,13 @@ def _stars(kind: str, n: int, loglam, rng) -> tuple[np.ndarray, np.ndarray]:
     grid = rng.random(n) < d["star_grid_share"]
     spec = np.empty((n, loglam.size))
     if (~grid).any():
-        spec[~grid] = star(loglam, teff[~grid], z[~grid], np.clip(rng.normal(1.0, 0.12, (~grid).sum()), 0.7, 1.3))
+        metal = 10.0 ** rng.uniform(*d["star_feh_first"], int((~grid).sum()))
+        spec[~grid] = star(loglam, teff[~grid], z[~grid], metal)
     if grid.any():
         m = int(grid.sum())
         spec[grid] = star_grid(loglam, teff[grid], rng.uniform(*d["star_logg"], m), rng.uniform(*d["star_feh"], m),
                                z[grid])
-    return spec, z
+    return redden(spec, loglam, d["r_v"] * rng.uniform(*d["star_ebv"], n)), z
 
 
 def _galaxies(kind: str, n: int, loglam, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -273,7 +318,7 @@ def _galaxies(kind: str, n: int, loglam, rng) -> tuple[np.ndarray, np.ndarray]:
                              for zz, row in zip(zc, inter)])
         inter = inter / np.maximum(inter_at, 1e-30)[:, None]
         spec[comp] += ref[:, None] * total[:, None] * (agn[:, None] * plaw + (1 - agn)[:, None] * inter)
-    return spec, z
+    return redden(spec, loglam, rng.uniform(*d["galaxy_av"], n), z), z
 
 
 def _source(kind: str, n: int, loglam, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -286,7 +331,8 @@ def _source(kind: str, n: int, loglam, rng) -> tuple[np.ndarray, np.ndarray]:
     if kind.startswith("QSO_"):
         z = rng.uniform(*TRAINING_DOMAIN["qso_z"], n)
         scale = _loguniform(rng, 0.5, 2.0, n) if kind != "QSO_nan" else _loguniform(rng, 0.02, 0.12, n)
-        return qso(loglam, z, rng.uniform(-1.2, 0.2, n), scale, rng.uniform(2000, 8000, n), rng), z
+        spec = qso(loglam, z, rng.uniform(-1.2, 0.2, n), scale, rng.uniform(2000, 8000, n), rng)
+        return redden(spec, loglam, TRAINING_DOMAIN["r_v"] * rng.uniform(*TRAINING_DOMAIN["qso_ebv"], n)), z
     from .spectra import simulate_kind
 
     return simulate_kind(kind, n, loglam, rng)            # unexpected kinds: as the simulator makes them

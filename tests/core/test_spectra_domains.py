@@ -107,7 +107,7 @@ def test_second_stellar_family_keeps_teff_in_its_class_range_and_varies_logg_and
     logg = np.concatenate([s[1] for s in seen])
     feh = np.concatenate([s[2] for s in seen])
     assert 3.5 <= logg.min() and logg.max() <= 5.0 and np.ptp(logg) > 1.2
-    assert -2.0 <= feh.min() and feh.max() <= 0.5 and np.ptp(feh) > 2.0
+    assert -2.5 <= feh.min() and feh.max() <= 0.5 and np.ptp(feh) > 2.5
 
 
 def test_second_stellar_family_metal_lines_grow_with_metallicity():
@@ -119,6 +119,40 @@ def test_second_stellar_family_metal_lines_grow_with_metallicity():
     side = (lam > 5200) & (lam < 5230)
     depth = 1 - spec[:, mgb].min(axis=1) / np.median(spec[:, side], axis=1)
     assert depth[1] > depth[0] + 0.1
+
+
+def test_ccm89_law_matches_cardelli_clayton_mathis_values_at_r_v_3_1():
+    # CCM89 with R_V = 3.1: A_λ/A_V = 1 near V (5,500 Å), 1.32 at B (4,400 Å), 0.40 at 1 μm, the 2,175 Å bump ~3.2
+    a = sd.ccm89(np.array([5500.0, 4400.0, 10000.0, 2175.0, 3000.0]))
+    np.testing.assert_allclose(a[:3], [1.0, 1.32, 0.404], atol=0.01)
+    assert 3.0 < a[3] < 3.4 and a[4] < a[3]          # the bump stands above the near-UV rise beside it
+    assert np.all(np.diff(sd.ccm89(np.linspace(3300.0, 9500.0, 200))) < 0)   # optical: bluer is dimmer
+
+
+def test_reddened_stars_are_redder_but_keep_their_lines(monkeypatch):
+    loglam = loglam_grid()
+    lam = 10 ** loglam
+    monkeypatch.setitem(sd.TRAINING_DOMAIN, "star_ebv", (0.0, 0.0))
+    clean, _ = sd._stars("STAR_F5", 50, loglam, np.random.default_rng(7))
+    monkeypatch.setitem(sd.TRAINING_DOMAIN, "star_ebv", (0.5, 0.6))
+    dusty, _ = sd._stars("STAR_F5", 50, loglam, np.random.default_rng(7))
+    blue, red = (lam > 4400) & (lam < 4500), (lam > 8000) & (lam < 8100)
+    colour = lambda s: s[:, blue].mean(axis=1) / s[:, red].mean(axis=1)  # noqa: E731
+    # E(B−V) 0.5–0.6 (A_V = 3.1 E(B−V)) dims 4,450 Å against 8,050 Å by 10^(−0.4 A_V (A_4450 − A_8050)/A_V)
+    d = np.diff(sd.ccm89(np.array([8050.0, 4450.0])))[0]
+    lo, hi = 10 ** (-0.4 * 3.1 * 0.6 * d), 10 ** (-0.4 * 3.1 * 0.5 * d)
+    assert lo - 0.01 < colour(dusty / clean).min() and colour(dusty / clean).max() < hi + 0.01
+    ratio = dusty / clean                                     # smooth: lines neither deepen nor vanish
+    assert np.abs(np.diff(np.log(ratio), axis=1)).max() < 1e-3
+
+
+def test_galaxy_dust_is_applied_in_the_rest_frame():
+    loglam = loglam_grid()
+    spec = np.ones((2, loglam.size))
+    out = sd.redden(spec, loglam, np.array([1.0, 1.0]), np.array([0.0, 0.5]))
+    lam = 10 ** loglam
+    np.testing.assert_allclose(out[1, np.argmin(np.abs(lam - 1.5 * 4400))], 10 ** (-0.4 * 1.32), rtol=0.01)
+    np.testing.assert_allclose(out[0, np.argmin(np.abs(lam - 5500))], 10 ** -0.4, rtol=0.01)
 
 
 def _ew_halpha(spec, loglam, z):
