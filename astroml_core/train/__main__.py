@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
                                          "spectra: folder to write spectra_net/ into instead of assets/models")
     parser.add_argument("--domains", action="store_true",
                         help="spectra: train on the randomised observing domains (issue 31) beside the default simulator")
+    parser.add_argument("--warm-start", action="store_true",
+                        help="spectra: fine-tune the shipped members briefly instead of training from nothing")
     parser.add_argument("--calibration", default="validation/21cmfast",
                         help="lightcone-applicability: folder whose calibration/ holds the 21cmFAST lightcones")
     args = parser.parse_args(argv)
@@ -63,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.name == "spectra":
         from .spectra_card import run as run_spectra
 
-        run_spectra(quick=args.quick, keep_weights=args.keep_weights, domains=args.domains, output=args.output)
+        run_spectra(quick=args.quick, keep_weights=args.keep_weights, domains=args.domains, output=args.output,
+                    warm_start=args.warm_start)
     return 0
 
 

@@ -44,6 +44,12 @@ class TrainConfig:
     lr: float = 2e-3
     seed: int = 0
     domains: bool = False    # train on the randomised domains (a share TRAINING_DOMAIN["share"]) + default simulator
+    warm_start: str | None = None   # weights.pt to fine-tune the members from (the VAE is kept when vae_epochs is 0)
+
+
+#: ``--warm-start``: a short fine-tune of the shipped members on today's training mix (e.g. after a change of
+#: the domains) when a full rebuild does not fit the time at hand; the VAE is kept as shipped.
+WARM_START = dict(epochs=2, vae_epochs=0, lr=5e-4)
 
 
 def domain_share(cfg: TrainConfig) -> float:
@@ -199,7 +205,7 @@ def _log_maha(model, out: dict) -> np.ndarray:
 
 
 def fit(cfg: TrainConfig, log=print):
-    """Train everything from nothing; returns the SpectraModel in eval mode."""
+    """Train everything from nothing (or fine-tune from ``cfg.warm_start``); returns the SpectraModel in eval mode."""
     import torch
 
     from ..models.spectra_nets import SpectraModel
@@ -211,9 +217,12 @@ def fit(cfg: TrainConfig, log=print):
     valid = make_set(VALID_DOMAIN_SEED if cfg.domains else VALID_SEED, cfg.n_valid, domains=share)
     log(f"simulated {cfg.n_train:,} + {cfg.n_valid:,} spectra in {time.time() - t0:.0f} s")
     model = SpectraModel(members=cfg.members)
+    if cfg.warm_start:
+        model.load_state_dict(torch.load(cfg.warm_start, map_location="cpu", weights_only=True))
     for k, member in enumerate(model.ensemble.members):
         _fit_member(member, train, cfg, cfg.seed + k, log)
-    _fit_vae(model.vae, train, cfg, log)
+    if cfg.vae_epochs:
+        _fit_vae(model.vae, train, cfg, log)
     model.eval()
     valid_out = _outputs(model, valid)
     model.ensemble.temperature.fill_(_fit_temperature(valid_out["logits"], valid.y))

@@ -1,9 +1,10 @@
 """Train → evaluate held-out → write the spectra_net weights and model card."""
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from ..tasks.spectra.model import NAME
 from .shipping import model_folder, trained_or_kept
 from .markdown import cell, span, table
 from .spectra import (HELD_OUT_SEED, HELD_OUT_UNEXPECTED_SEED, TRAIN_DOMAIN_SEED, TRAIN_SEED, VALID_DOMAIN_SEED,
-                      VALID_SEED, TrainConfig, calibrate_unknown, domain_share, evaluate, fit)
+                      VALID_SEED, WARM_START, TrainConfig, calibrate_unknown, domain_share, evaluate, fit)
 
 __all__ = ["run"]
 
@@ -82,16 +83,22 @@ defining quantities (T_eff bins, BPT position, EW(Hα)).
 """
 
 
-def run(quick: bool = False, keep_weights: bool = False, *, domains: bool = False, output=None) -> Path:
+def run(quick: bool = False, keep_weights: bool = False, *, domains: bool = False, output=None,
+        warm_start: bool = False) -> Path:
     """Build the shipped spectra_net (or, with ``quick``, a throw-away one in a temp folder); ``domains`` trains
     on the randomised observing domains; ``output`` writes weights and card to ``<output>/spectra_net``
-    instead of ``assets/models`` (a scratch run that leaves the shipped model alone)."""
+    instead of ``assets/models`` (a scratch run that leaves the shipped model alone); ``warm_start`` fine-tunes
+    the shipped members briefly (``WARM_START``) instead of training from nothing."""
     import torch
 
     from ..models.spectra_nets import SpectraModel
 
     cfg = (TrainConfig(n_train=2600, n_valid=1300, members=2, epochs=1, vae_epochs=1, domains=domains) if quick
            else TrainConfig(domains=domains))
+    base = model_folder(NAME, False) / "weights.pt"
+    if warm_start:
+        cfg = replace(cfg, warm_start=str(base), members=TrainConfig().members, **({} if quick else WARM_START))
+    base_sha = hashlib.sha256(base.read_bytes()).hexdigest() if warm_start else None   # before a rebuild overwrites it
     if output is not None:
         folder = Path(output) / NAME
         folder.mkdir(parents=True, exist_ok=True)
@@ -117,7 +124,9 @@ def run(quick: bool = False, keep_weights: bool = False, *, domains: bool = Fals
                           if cfg.domains else "") + f"), {cfg.n_valid:,} for temperature and anomaly reference "
                        f"(seed {VALID_DOMAIN_SEED if cfg.domains else VALID_SEED}, same mix)"),
         training_domain=_training_domain(cfg),
-        command="python -m astroml_core.train spectra" + (" --domains" if cfg.domains else ""), seed=cfg.seed,
+        command="python -m astroml_core.train spectra" + (" --domains" if cfg.domains else "")
+                + (" --warm-start" if cfg.warm_start else ""), seed=cfg.seed,
+        warm_start_sha256=base_sha,
         train_config=asdict(cfg),
         train_seconds=round(train_s), torch=torch.__version__, machine=platform.machine(),
         held_out_seeds=[HELD_OUT_SEED, HELD_OUT_UNEXPECTED_SEED], temperature=round(float(model.ensemble.temperature), 4),
