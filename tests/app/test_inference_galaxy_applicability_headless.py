@@ -40,3 +40,13 @@ def test_demo_galaxies_show_no_warning():
     assert box.text == "" and "Off-distribution" not in state.interval_html()
     state.galaxies = []
     assert state.galaxy_check() == {}
+
+
+def test_the_galaxies_intro_quotes_the_foreign_flag_rate_from_the_card():
+    from app.pages.inference.galaxies import galaxy_intro
+    from astroml_core.registry import read_card
+
+    foreign = read_card("galaxy_flow")[0]["foreign_test"]["foreign"]
+    intro = galaxy_intro()
+    assert f"{foreign['flag_rate']:.0%} were flagged" in intro and "left out" in intro
+    assert ("confidently wrong" in intro) == (foreign["unflagged"]["omega_m"]["coverage_68"] < 0.6)
