@@ -247,3 +247,17 @@ def test_with_nothing_selected_each_class_median_is_stacked_in_the_rest_frame_wi
     observed = stack_spectra(binned_wavelength(page.survey.spectra.wavelength),
                              display_rows(*page.survey.spectra.rows(np.sort(members))), None)
     assert np.nanmax(row[near]) > np.nanmax(observed.median) * 1.2   # the observed-frame median had lost it
+
+
+def test_the_selection_table_shows_its_columns_within_its_width(page):
+    """Every column on screen has room (they were clipped: 1,131 px of columns in 1,060); SDSS's CLASS/SUBCLASS and
+    the label stay in the export, off screen."""
+    c = page.survey.embeddings["umap"].coords
+    page._geometry_selected({"type": "rect", "x0": c[:, 0].min(), "x1": c[:, 0].max(),
+                             "y0": c[:, 1].min(), "y1": c[:, 1].max()})
+    table = page.table
+    shown = [col for col in table.value.columns if col not in table.hidden_columns]
+    assert {"CLASS", "SUBCLASS", "label"} <= set(table.value.columns) - set(shown)
+    assert {"id", "predicted_class", "reason", "probability"} <= set(shown)
+    assert all(col in table.widths for col in shown)
+    assert sum(table.widths[col] for col in shown) <= table.width - 20

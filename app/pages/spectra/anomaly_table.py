@@ -8,7 +8,7 @@ import panel as pn
 from astroml_core.tasks.spectra.display_names import display_names
 from astroml_core.tasks.spectra.survey import answers
 
-__all__ = ["AnomalyTable"]
+__all__ = ["AnomalyTable", "STYLE"]
 
 TOP = 50
 # the columns share the table's width (about what a 1400 px window leaves beside the map); a long id or class

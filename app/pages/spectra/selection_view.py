@@ -12,13 +12,15 @@ from astroml_core.tasks.spectra import selection_table
 
 from ...components.jobs import start_job
 from ...components.locking import with_document_lock
+from .anomaly_table import STYLE as TABLE_STYLE
 from .spectra_stack import OBSERVED_AXIS, REST_AXIS, SaliencyView, SpectraStack
 from .state import NO_SELECTION, SpectraState, spectrum_name
 
 __all__ = ["SelectionView"]
 
-WIDTHS = {"id": 170, "true_class": 170, "predicted_class": 170, "probability": 105, "uncertainty": 105, "anomaly": 90,
-          "z": 80, "snr": 80}
+WIDTHS = {"id": 150, "true_class": 150, "predicted_class": 150, "reason": 120, "probability": 110, "uncertainty": 110,
+          "anomaly": 90, "z": 70, "snr": 70}
+EXPORT_ONLY = ["label", "CLASS", "SUBCLASS"]     # in the exported file, not on screen: they repeat predicted_class
 
 
 class SelectionView:
@@ -31,6 +33,7 @@ class SelectionView:
         self.info = pn.pane.HTML(NO_SELECTION, css_classes=["selection-info"], styles={"font-size": "13px"})
         self.table = pn.widgets.Tabulator(None, disabled=True, show_index=False, height=300, width=1060,
                                           pagination="local", page_size=10, layout="fit_columns", widths=WIDTHS,
+                                          hidden_columns=EXPORT_ONLY, stylesheets=[TABLE_STYLE],
                                           css_classes=["selection-table"], selectable=1)
         self.table.param.watch(self._row_clicked, "selection")
 

@@ -81,7 +81,8 @@ class Survey:
                     continue
                 pick = np.sort(rng.choice(members, min(len(members), per_class), replace=False))
                 z = selection_redshifts(self.spectra.meta, pick) if rest else None
-                stacked = stack_spectra(lam, display_rows(*self.spectra.rows(pick)), z)
+                stacked = stack_spectra(lam, display_rows(*self.spectra.rows(pick)), z,   # edges reached by few: cut
+                                        min_cover=max(2, len(pick) // 4))
                 rows.append(stacked.median), lams.append(stacked.wavelength)
                 names.append(f"{display_name(name)}: median of {len(pick)} of {len(members):,}")
                 classes.append(k)
