@@ -26,6 +26,7 @@ def test_an_off_distribution_galaxy_table_shows_the_warning():
     box.show(meta)
     assert HEADING in box.text and r"\(row 2\)" in box.text and "left out" in box.text
     assert "Off-distribution galaxies" in state.interval_html()
+    assert "<b>2 galaxies</b> (1, 3), left out as unlike the training galaxies: 2" in state.interval_html()
 
 
 def test_demo_galaxies_show_no_warning():

@@ -136,7 +136,12 @@ class InferenceState(param.Parameterized):
             return "Select a galaxy in the table and add it"
         post = self.combined(tuple(ids))
         lo, med, hi = post.interval("omega_m")
-        return (f"<b>{_galaxies(len(ids))}</b> ({', '.join(map(str, ids))}): "
+        left_out = post.verdict.flagged_rows
+        used = [i for i in ids if i not in left_out]
+        head = f"<b>{_galaxies(len(used))}</b> ({', '.join(map(str, used))})" if used else "<b>No galaxy used</b>"
+        if left_out:
+            head += f", left out as unlike the training galaxies: {', '.join(map(str, left_out))}"
+        return (f"{head}: "
                 f"Ω_m = <span class='om-median'>{med:.3f}</span>, 68 % interval "
                 f"<span class='om-lo'>{lo:.3f}</span> – <span class='om-hi'>{hi:.3f}</span> "
                 f"(half-width <span class='om-width'>{(hi - lo) / 2:.3f}</span>, {(hi - lo) / 2 / med:.0%}); "
