@@ -1,4 +1,4 @@
-"""Is an input like the set a model learned from? Shared by the posteriors' applicability checks (issues 32, 43).
+"""Is an input like the set a model learned from? Shared by the lightcone and galaxy posteriors' applicability checks.
 
 A reference set's summaries are whitened on their leading principal axes; an input's *score* is its Mahalanobis
 distance there over a threshold (a high percentile of distances of the reference's own kind), so a score ≤ 1 means

@@ -3,7 +3,7 @@
 ``python -m astroml_core.train spectra --domains --output DIR``: train it on the randomised observing domains into DIR;
 ``python -m astroml_core.train lightcone-applicability [--calibration DIR]``: the lightcone posterior's applicability
 check and summary heads, from our simulator and the 21cmFAST calibration lightcones in DIR (issue 32);
-``python -m astroml_core.train galaxy-applicability``: galaxy_flow's applicability reference (issue 43)."""
+``python -m astroml_core.train galaxy-applicability``: galaxy_flow's applicability reference."""
 from __future__ import annotations
 
 import argparse

@@ -1,4 +1,4 @@
-"""Fit galaxy_flow's applicability reference (issue 43).
+"""Fit galaxy_flow's applicability reference.
 
 ``python -m astroml_core.train galaxy-applicability`` whitens :data:`N_REFERENCE` galaxies of the training generator
 (seed :data:`REFERENCE_SEED`, never used to train or score the flow) and sets the threshold at the

@@ -8,7 +8,7 @@ simulator's held-out fields, and runs the real images given (issue 30); ``spectr
 [--card] [-o FILE.json]`` scores spectra_net on the foreign spectra (four survey grids) and on its own
 simulator's held-out spectra (issue 31); ``lightcone-foreign [--folder DIR] [--card] [-o FILE.json]`` scores the
 lightcone posterior on the 21cmFAST test lightcones in DIR/test and our held-out set, whole and cut at z = 12 (issue 32);
-``galaxy-foreign [--n N] [--card] [-o FILE.json]`` scores galaxy_flow on the foreign galaxies and its held-out set (issue 43).
+``galaxy-foreign [--n N] [--card] [-o FILE.json]`` scores galaxy_flow on the foreign galaxies and its held-out set.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""galaxy_flow scored on the foreign galaxies and on its own held-out galaxies, side by side (issue 43).
+"""galaxy_flow scored on the foreign galaxies and on its own held-out galaxies, side by side.
 
 ``python -m astroml_core.validate galaxy-foreign [--n 2000] [--card]`` draws the posterior of every galaxy the way the
 CLI and the page do (applicability check first; a flagged galaxy's posterior withheld: the prior's draws) and
@@ -126,7 +126,7 @@ def write_card(summary: dict) -> None:
     from .lightcone_foreign import _rounded
 
     f, o = summary["foreign"], summary["own"]
-    text = (f"## Foreign test: galaxies of other published relations, with observational errors (issue 43)\n\n"
+    text = (f"## Foreign test: galaxies of other published relations, with observational errors\n\n"
             f"{f['n']} galaxies of `astroml_core.validate.galaxy_foreign` (written apart from `astroml_core.sim`: "
             "Tinker+2008 mass function on a BBKS spectrum, Duffy+2008 concentrations, Behroozi+2013 stellar masses, "
             "Shen+2003 sizes, Peng+2010 quenching, Renzini & Peng 2015 main sequence, xGASS-like cold gas plus hot "

@@ -1,4 +1,4 @@
-"""A foreign galaxy test set for galaxy_flow (issue 43), written apart from :mod:`astroml_core.sim` (imports nothing
+"""A foreign galaxy test set for galaxy_flow, written apart from :mod:`astroml_core.sim` (imports nothing
 from it): other published relations, other scatter, and the errors a real catalogue carries.
 
 Each galaxy is a central at z = 0 in a universe drawn from the model's prior box (Ω_m, σ8 and four feedback

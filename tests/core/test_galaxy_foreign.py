@@ -1,4 +1,4 @@
-"""validate.galaxy_foreign: the foreign galaxy set (issue 43) — written apart from the training generator, seeds
+"""validate.galaxy_foreign: the foreign galaxy set — written apart from the training generator, seeds
 used by nothing else, the model's prior box and properties, and Ω_m acting the physical way."""
 from __future__ import annotations
 

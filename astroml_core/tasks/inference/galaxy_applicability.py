@@ -1,4 +1,4 @@
-"""Is a galaxy like those galaxy_flow learned from? The check behind every galaxy posterior (issue 43).
+"""Is a galaxy like those galaxy_flow learned from? The check behind every galaxy posterior.
 
 A galaxy's summary is its 11 log properties. They are whitened on a reference set of the training generator's
 galaxies (all 11 principal axes); its *score* is the Mahalanobis distance there over the 99th percentile of the
