@@ -27,12 +27,13 @@ Ranges and where they come from:
   [Fe/H] −2 to +0.5: metal lines saturate with abundance (curve of growth), gravity-sensitive Mg b, Na D and
   Ca triplet, Balmer wings broadened with log g, a blanketing law ∝ 10^[Fe/H], and lines the first family
   does not have.
-- Dust reddening (``ccm89``, Cardelli, Clayton & Mathis 1989, R_V = 3.1): stars E(B−V) 0–0.6 in the observed
+- Where ``TRAINING_DOMAIN["dust_and_metals"]`` (off in the shipped model; ``DUST_AND_METALS``):
+  dust reddening (``ccm89``, Cardelli, Clayton & Mathis 1989, R_V = 3.1): stars E(B−V) 0–0.6 in the observed
   frame (survey stars off the plane reach ~0.5, in the plane ~1), galaxies an internal A_V 0–1.5 in their rest
   frame on top of the template's own attenuation (emission lines and their continuum dimmed alike, so EW(Hα)
   and the BPT ratios keep their class), QSOs a Galactic foreground E(B−V) 0–0.1. A classifier that reads the
-  stellar letter from the continuum slope alone calls a reddened F star a G or K; this teaches it not to.
-- Stellar metallicity: the second family [Fe/H] −2.5 to +0.5; the first family's metal-line scale
+  stellar letter from the continuum slope alone calls a reddened F star a G or K; this teaches it not to;
+  and a wider stellar metallicity: the second family [Fe/H] −2.5 to +0.5; the first family's metal-line scale
   10^[Fe/H] with [Fe/H] −1.0 to +0.1 (its depths are linear in the scale, so above ~+0.1 lines go below 0).
 - Composite galaxies: the simulator's young + old galaxy plus an intermediate-age (F-star) population and a
   weak AGN power law, together ≤ 20 % of the continuum beside Hα, so EW(Hα) stays on its class's side of
@@ -49,7 +50,8 @@ from scipy.special import expit as _sigmoid
 
 from .spectral_templates import C_KMS, _absorb, _band_heads, galaxy, planck, qso, star
 
-__all__ = ["TRAINING_DOMAIN", "ccm89", "redden", "SURVEY_RANGES", "MASK_NODATA", "simulate_domain", "star_grid", "apply_lsf",
+__all__ = ["TRAINING_DOMAIN", "DUST_AND_METALS", "ccm89", "redden", "SURVEY_RANGES", "MASK_NODATA", "simulate_domain",
+           "star_grid", "apply_lsf",
            "coverage_cut", "flux_tilt", "telluric_transmission", "random_domain"]
 
 MASK_NODATA = 1 << 24          # SDSS and_mask bit NODATA
@@ -77,15 +79,19 @@ TRAINING_DOMAIN = dict(
     qso_z=(0.1, 4.0),
     star_grid_share=0.5,
     star_logg=(3.5, 5.0),
-    star_feh=(-2.5, 0.5),
-    star_feh_first=(-1.0, 0.1),
-    r_v=3.1,
-    star_ebv=(0.0, 0.6),
-    galaxy_av=(0.0, 1.5),
-    qso_ebv=(0.0, 0.1),
+    star_feh=(-2.0, 0.5),
+    dust_and_metals=False,       # DUST_AND_METALS below: off in the shipped model (see its docstring)
     composite_share=0.5,
     composite_max_share=0.2,
 )
+
+#: Dust (CCM89) and the wider stellar [Fe/H] of issue 31, used where ``TRAINING_DOMAIN["dust_and_metals"]``:
+#: stars E(B−V), galaxies internal A_V, QSOs foreground E(B−V); [Fe/H] of the second and first families. Off in
+#: the shipped spectra_net: a 2-epoch ``--warm-start`` fine-tune with it on reached 0.959 macro accuracy on the
+#: default held-out set (below the 0.96 bar; 0.971 before) and 0.737 on the dusty domains (the shipped model 0.619),
+#: so turning it on wants a full rebuild (``train spectra --domains``, ~25 min on 2 idle cores).
+DUST_AND_METALS = dict(r_v=3.1, star_ebv=(0.0, 0.6), galaxy_av=(0.0, 1.5), qso_ebv=(0.0, 0.1),
+                       star_feh=(-2.5, 0.5), star_feh_first=(-1.0, 0.1))
 
 # extra night-sky lines (OH) beyond the simulator's list, Å (Osterbrock+1996)
 _SKY_EXTRA = (6498.7, 6533.0, 6553.6, 6912.6, 6949.0, 7242.0, 7276.4, 7524.0, 7571.7, 7853.2, 7993.3, 8025.7,
@@ -241,8 +247,8 @@ def ccm89(lam_A: np.ndarray, r_v: float = 3.1) -> np.ndarray:
 
     With x = 1/λ in μm⁻¹: infrared (0.3 ≤ x < 1.1) a = 0.574 x^1.61, b = −0.527 x^1.61; optical/NIR
     (1.1 ≤ x < 3.3, y = x − 1.82) a, b the seventh-order polynomials of eq. 3a/3b; ultraviolet (3.3 ≤ x ≤ 8)
-    a = 1.752 − 0.316x − 0.104/((x−4.67)² + 0.341) + F_a, b = −3.090 + 1.825x + 1.206/((x−4.62)² + 0.263) + F_b,
-    with F_a, F_b the far-UV terms above x = 5.9. A_λ/A_V = a + b/R_V; x is clipped to 0.3–8, the law's range.
+    a = 1.752 − 0.316x − 0.104/((x−4.67)² + 0.341) + F_a,
+    b = −3.090 + 1.825x + 1.206/((x−4.62)² + 0.263) + F_b, with F_a, F_b the far-UV terms above x = 5.9. A_λ/A_V = a + b/R_V; x is clipped to 0.3–8, the law's range.
     """
     x = np.clip(1e4 / np.asarray(lam_A, float), 0.3, 8.0)
     a, b = np.empty_like(x), np.empty_like(x)
@@ -259,11 +265,21 @@ def ccm89(lam_A: np.ndarray, r_v: float = 3.1) -> np.ndarray:
 
 
 def redden(spec: np.ndarray, loglam: np.ndarray, a_v: np.ndarray, z: np.ndarray | None = None) -> np.ndarray:
-    """(B, L) spectra dimmed by A_V (B,) mag of CCM89 dust at R_V of ``TRAINING_DOMAIN``: in each source's rest
+    """(B, L) spectra dimmed by A_V (B,) mag of CCM89 dust at R_V of ``DUST_AND_METALS``: in each source's rest
     frame at redshift ``z`` (internal dust), or in the observed frame when ``z`` is None (foreground dust)."""
     lam = 10.0 ** loglam
     lam_frame = lam[None, :] if z is None else lam[None, :] / (1 + z[:, None])
-    return spec * 10.0 ** (-0.4 * a_v[:, None] * ccm89(lam_frame, TRAINING_DOMAIN["r_v"]))
+    return spec * 10.0 ** (-0.4 * a_v[:, None] * ccm89(lam_frame, DUST_AND_METALS["r_v"]))
+
+
+def _dusty(spec: np.ndarray, loglam: np.ndarray, rng, key: str, z: np.ndarray | None = None) -> np.ndarray:
+    """``spec`` reddened by a draw per row of ``DUST_AND_METALS[key]`` (an E(B−V), or for ``galaxy_av`` an A_V)
+    when the training domain has dust on; untouched, with no draw, when off (the shipped model's domains)."""
+    if not TRAINING_DOMAIN["dust_and_metals"]:
+        return spec
+    d = DUST_AND_METALS
+    a_v = rng.uniform(*d[key], len(spec)) * (1.0 if key == "galaxy_av" else d["r_v"])
+    return redden(spec, loglam, a_v, z)
 
 
 # ---------------------------------------------------------------- sources over the classes' real ranges
@@ -274,16 +290,20 @@ def _stars(kind: str, n: int, loglam, rng) -> tuple[np.ndarray, np.ndarray]:
     d = TRAINING_DOMAIN
     teff = rng.uniform(*STAR_TEFF[kind], n)
     z = rng.uniform(*d["star_rv_kms"], n) / C_KMS
+    wide = d["dust_and_metals"]
     grid = rng.random(n) < d["star_grid_share"]
     spec = np.empty((n, loglam.size))
     if (~grid).any():
-        metal = 10.0 ** rng.uniform(*d["star_feh_first"], int((~grid).sum()))
+        k = int((~grid).sum())
+        metal = (10.0 ** rng.uniform(*DUST_AND_METALS["star_feh_first"], k) if wide
+                 else np.clip(rng.normal(1.0, 0.12, k), 0.7, 1.3))
         spec[~grid] = star(loglam, teff[~grid], z[~grid], metal)
     if grid.any():
         m = int(grid.sum())
-        spec[grid] = star_grid(loglam, teff[grid], rng.uniform(*d["star_logg"], m), rng.uniform(*d["star_feh"], m),
+        logg = rng.uniform(*d["star_logg"], m)                      # drawn before [Fe/H], as always
+        spec[grid] = star_grid(loglam, teff[grid], logg, rng.uniform(*(DUST_AND_METALS if wide else d)["star_feh"], m),
                                z[grid])
-    return redden(spec, loglam, d["r_v"] * rng.uniform(*d["star_ebv"], n)), z
+    return _dusty(spec, loglam, rng, "star_ebv"), z
 
 
 def _galaxies(kind: str, n: int, loglam, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -318,7 +338,7 @@ def _galaxies(kind: str, n: int, loglam, rng) -> tuple[np.ndarray, np.ndarray]:
                              for zz, row in zip(zc, inter)])
         inter = inter / np.maximum(inter_at, 1e-30)[:, None]
         spec[comp] += ref[:, None] * total[:, None] * (agn[:, None] * plaw + (1 - agn)[:, None] * inter)
-    return redden(spec, loglam, rng.uniform(*d["galaxy_av"], n), z), z
+    return _dusty(spec, loglam, rng, "galaxy_av", z), z
 
 
 def _source(kind: str, n: int, loglam, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -332,7 +352,7 @@ def _source(kind: str, n: int, loglam, rng) -> tuple[np.ndarray, np.ndarray]:
         z = rng.uniform(*TRAINING_DOMAIN["qso_z"], n)
         scale = _loguniform(rng, 0.5, 2.0, n) if kind != "QSO_nan" else _loguniform(rng, 0.02, 0.12, n)
         spec = qso(loglam, z, rng.uniform(-1.2, 0.2, n), scale, rng.uniform(2000, 8000, n), rng)
-        return redden(spec, loglam, TRAINING_DOMAIN["r_v"] * rng.uniform(*TRAINING_DOMAIN["qso_ebv"], n)), z
+        return _dusty(spec, loglam, rng, "qso_ebv"), z
     from .spectra import simulate_kind
 
     return simulate_kind(kind, n, loglam, rng)            # unexpected kinds: as the simulator makes them
