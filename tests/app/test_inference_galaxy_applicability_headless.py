@@ -51,3 +51,18 @@ def test_the_galaxies_intro_quotes_the_foreign_flag_rate_from_the_card():
     intro = galaxy_intro()
     assert f"{foreign['flag_rate']:.0%} were flagged" in intro and "left out" in intro
     assert ("confidently wrong" in intro) == (foreign["unflagged"]["omega_m"]["coverage_68"] < 0.6)
+
+
+def test_the_galaxy_table_titles_every_column_with_its_unit_within_the_page():
+    """Every property column says its unit ("log M_gas [M☉]"), and the columns share a width that fits the page
+    at 1,280 px (the table used to run off its right edge, its last columns cut)."""
+    from app.pages.inference.galaxies import galaxy_table_widget
+    from astroml_core.tasks.inference import galaxy_table
+
+    state = _state()
+    widget = galaxy_table_widget()
+    widget.value = galaxy_table(state.properties).to_pandas()
+    columns = list(widget.value.columns)
+    assert len(columns) == 12 and all(widget.titles[c].endswith("]") for c in columns[1:])
+    assert widget.titles["log_V_max"] == "log V_max [km/s]"
+    assert widget.layout == "fit_columns" and widget.width <= 1040

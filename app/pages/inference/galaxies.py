@@ -6,11 +6,19 @@ import panel as pn
 from bokeh.models import ColumnDataSource, Span
 from bokeh.plotting import figure
 
+from astroml_core.tasks.inference import galaxy_column_titles
 from astroml_core.tasks.inference.cards import GALAXY_MODEL, card_front
 
 from .state import OMEGA_M
 
 __all__ = ["galaxy_intro", "galaxy_table_widget", "omega_figure"]
+
+# every column on screen at 1,280 px: 12 px text, titles (with units) wrapping onto two lines
+TABLE_STYLE = (".tabulator, .tabulator-cell, .tabulator-col-title { font-size: 12px !important; } "
+               ".tabulator-col-title { white-space: normal !important; } "
+               ".tabulator-col-content { padding: 4px 6px !important; } "
+               ".tabulator-col.tabulator-sortable .tabulator-col-title { padding-right: 12px !important; } "
+               ".tabulator-row .tabulator-cell { padding: 3px 6px !important; }")
 
 
 def galaxy_intro() -> str:
@@ -34,9 +42,9 @@ def galaxy_intro() -> str:
 
 def galaxy_table_widget() -> pn.widgets.Tabulator:
     """The universe's galaxies, one selectable row each."""
-    return pn.widgets.Tabulator(None, disabled=True, selectable=1, show_index=False, height=300, width=760,
-                                layout="fit_data_table", pagination=None, css_classes=["galaxy-table"],
-                                stylesheets=[".tabulator, .tabulator-cell { font-size: 12px !important; }"])
+    return pn.widgets.Tabulator(None, disabled=True, selectable=1, show_index=False, height=320, width=1000,
+                                layout="fit_columns", pagination=None, css_classes=["galaxy-table"],
+                                titles=galaxy_column_titles(), widths={"id": 50}, stylesheets=[TABLE_STYLE])
 
 
 def omega_figure() -> tuple:

@@ -23,7 +23,7 @@ from ...errors import AstroMLError
 from ...sim.galaxies import GALAXY_PARAMETERS, PROPERTIES, simulate_galaxies
 from .galaxy_applicability import GalaxyVerdict, judge
 
-__all__ = ["CombinedPosterior", "combined_posterior", "demo_universe", "galaxy_table", "read_galaxies",
+__all__ = ["CombinedPosterior", "combined_posterior", "demo_universe", "galaxy_column_titles", "galaxy_table", "read_galaxies",
            "prior_draws", "DEMO_UNIVERSES"]
 
 # Demo universes: (seed, Ω_m, σ8, log A_SN1, log A_SN2, log A_AGN1, log A_AGN2)
@@ -132,6 +132,11 @@ def demo_universe(name: str, n: int = 40) -> tuple[dict, np.ndarray]:
     seed, *values = DEMO_UNIVERSES[name]
     theta = dict(zip([p.name for p in GALAXY_PARAMETERS], values))
     return theta, simulate_galaxies(np.tile(values, (n, 1)), seed=seed)
+
+
+def galaxy_column_titles() -> dict[str, str]:
+    """Each column of :func:`galaxy_table` as a person reads it, with its unit: "log M_gas [M☉]"."""
+    return {"id": "id", **{f"log_{name}": f"log {name} [{unit}]" for name, unit in PROPERTIES}}
 
 
 def galaxy_table(properties: np.ndarray) -> QTable:
