@@ -37,8 +37,13 @@ def test_an_upload_shows_under_upload_and_a_refused_path_changes_nothing(chooser
     source, opened, errors = chooser
     source.open_path("../outside.fits")
     assert len(errors) == 1 and not opened and source.choice.value == "Demo"
-    upload = data_root / "uploads"
-    upload.mkdir(exist_ok=True)
-    (upload / "x.fits").write_bytes(b"")
-    source._uploaded([(upload / "x.fits", "sent.fits")])
-    assert source.choice.value == "Upload" and shown(source) == ["Upload"] and opened == ["upload: sent.fits"]
+    from astroml_core.data.shown_paths import forget_upload
+
+    stored = data_root / "uploads" / "0123456789ab_test_cube_source.fits"
+    stored.parent.mkdir(exist_ok=True)
+    stored.write_bytes(b"")
+    try:
+        source._uploaded([(stored, "sent.fits")])
+        assert source.choice.value == "Upload" and shown(source) == ["Upload"] and opened == ["upload: sent.fits"]
+    finally:
+        forget_upload(stored)               # the registry of sent names is the process's: leave it as found
