@@ -23,8 +23,8 @@ from ...errors import AstroMLError
 from ...sim.galaxies import GALAXY_PARAMETERS, PROPERTIES, simulate_galaxies
 from .galaxy_applicability import GalaxyVerdict, judge
 
-__all__ = ["CombinedPosterior", "combined_posterior", "demo_universe", "galaxy_column_titles", "galaxy_table", "read_galaxies",
-           "prior_draws", "DEMO_UNIVERSES"]
+__all__ = ["CombinedPosterior", "combined_posterior", "demo_universe", "galaxy_column_titles", "galaxy_table",
+           "read_galaxies", "prior_draws", "DEMO_UNIVERSES"]
 
 # Demo universes: (seed, Ω_m, σ8, log A_SN1, log A_SN2, log A_AGN1, log A_AGN2)
 DEMO_UNIVERSES = {"Universe A (Ω_m 0.25)": (7001, 0.25, 0.75, 0.2, -0.1, 0.0, 0.1),
