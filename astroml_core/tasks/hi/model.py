@@ -1,6 +1,7 @@
 """HI source finding with the shipped 3-D U-Net, calibrated on each cube's own noise.
 
-1. The cube is normalised by its noise (per channel, and across the field where that varies).
+1. The cube is normalised by its noise (per channel, and across the field where that varies), and the sky
+   pixels of continuum-subtraction residuals are blanked (:mod:`.flagging`).
 2. Smooth-and-clip finds candidates of both signs (:mod:`.candidates`); the negative ones are noise.
 3. The U-Net scores each candidate from a cutout around it; a logistic over (U-Net log-odds, log voxel
    count, integrated and peak S/N), fitted on simulated tuning cubes to tell true sources from negative
@@ -23,9 +24,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 from astropy.table import QTable
 
+from ...constants import C_KMS, FWHM_PER_SIGMA
 from .candidates import Candidates, find_candidates, network_scores
 from .deboost import FluxDeboost
 from .disc_fit import fit_sources
+from .flagging import residual_note, residual_pixels, spot_centres
 from .measure import CubeGeometry, measure_sources
 from .noise import normalise
 from .progress import PER_SOURCE_FIT, PER_SOURCE_MEASURE, Phases, Report, counted, model_costs, quiet, scoring
@@ -193,6 +196,17 @@ def recalibrate(table: QTable, noise: np.ndarray, n_voxels: int, cfg: ModelConfi
     return out
 
 
+def _blank_residuals(norm: np.ndarray, geom: CubeGeometry, origin) -> np.ndarray:
+    """Zero the sky pixels of continuum-subtraction residuals in ``norm`` (both signs go unsearched there);
+    returns the spots' centres (x, y) in the whole cube's pixels (:mod:`.flagging`)."""
+    nu = np.asarray(geom.frequencies_hz, float)
+    channel_kms = C_KMS * abs(float(np.median(np.diff(nu)))) / float(np.median(nu)) if nu.size > 1 else 0.0
+    beam_sigma_px = geom.beam_major_arcsec / geom.pixel_arcsec / FWHM_PER_SIGMA
+    flagged = residual_pixels(norm, beam_sigma_px, channel_kms)
+    norm[:, flagged] = 0.0
+    return spot_centres(flagged, tuple(origin[1:]))
+
+
 def model_find(data: np.ndarray, geom: CubeGeometry, model, config: ModelConfig | None = None, *,
                origin: tuple[int, int, int] = (0, 0, 0), progress: Report = quiet) -> tuple[QTable, np.ndarray]:
     """Find and measure HI sources: (catalogue with ``reliability`` = ``score`` and ``accepted``, label cube).
@@ -203,11 +217,13 @@ def model_find(data: np.ndarray, geom: CubeGeometry, model, config: ModelConfig 
     cfg = config or ModelConfig()
     data = np.asarray(data, dtype=np.float32)
     phases = Phases(progress, model_costs(data.size, len(cfg.spatial_fwhm_beams) * len(cfg.spectral_channels)))
-    phases.start("normalise", "normalising by the noise")
+    phases.start("normalise", "normalising by the noise; flagging continuum residuals")
     norm, sigma = normalise(data)
+    spots = _blank_residuals(norm, geom, origin)
     (pos, f_pos), (neg, f_neg) = score_candidates(norm, geom, model, cfg, phases)
     phases.start("merge", "reliability from the noise candidates; merging pieces of one source")
     tail, notes = noise_tail(_statistic(f_neg, cfg), norm.size, cfg)
+    notes += [residual_note(spots)] if len(spots) else []
     del norm
     stat = _statistic(f_pos, cfg)
     rel = reliability(stat, tail)
@@ -232,6 +248,7 @@ def model_find(data: np.ndarray, geom: CubeGeometry, model, config: ModelConfig 
     if cfg.deboost is not None:
         table = cfg.deboost.apply(table, geom.rest_hz)
     noise_at = np.column_stack([_statistic(f_neg, cfg), neg.centre + np.asarray(origin)]) if neg.n else np.zeros((0, 4))
-    table.meta.update(notes=notes, noise_candidates=int(neg.n), candidates=int(len(f_pos)), noise_at=noise_at)
+    table.meta.update(notes=notes, noise_candidates=int(neg.n), candidates=int(len(f_pos)), noise_at=noise_at,
+                      residual_spots=spots)
     phases.report(1.0, f"found {len(table)} sources")
     return table, labels

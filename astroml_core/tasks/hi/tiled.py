@@ -126,6 +126,10 @@ def detect_tile(cube, method: str, tile: Tile, threshold: float | None = None,
     out = table[_in_core(centre, tile)]
     if "noise_at" in table.meta:     # the tile's own noise candidates, for the whole cube's calibration
         out.meta["noise_at"] = table.meta["noise_at"][_in_core(table.meta["noise_at"][:, 1:], tile)]
+    if "residual_spots" in table.meta:   # flagged continuum residuals (x, y): each tile reports its core's
+        xy = np.asarray(table.meta["residual_spots"]).reshape(-1, 2)
+        yx = np.column_stack([np.full(len(xy), tile.core_lo[0]), xy[:, 1], xy[:, 0]])
+        out.meta["residual_spots"] = xy[_in_core(yx, tile)]
     return out
 
 
@@ -147,13 +151,20 @@ def _calibrate_whole_cube(tables: list[QTable], n_voxels: int, threshold: float 
     """One catalogue from the model's tiles, its reliabilities redone on every tile's noise candidates
     together: a cube searched in pieces is calibrated as one (and as it would be in one piece)."""
     from ...registry import read_card
+    from .flagging import residual_note
     from .model import config_from_card, recalibrate
 
     noise = np.concatenate([t.meta.get("noise_at", np.zeros((0, 4)))[:, 0] for t in tables])
+    spots = np.concatenate([np.reshape(t.meta.get("residual_spots", np.zeros((0, 2))), (-1, 2)) for t in tables])
     for t in tables:
         t.meta.clear()
     out = vstack(tables, metadata_conflicts="silent")
-    return recalibrate(out, noise, n_voxels, config_from_card(read_card("hi_unet")[0], threshold))
+    out = recalibrate(out, noise, n_voxels, config_from_card(read_card("hi_unet")[0], threshold))
+    if len(spots):     # tiles that share sky pixels (channel tiles, overlaps) report a spot once each
+        spots = spots[[k for k in range(len(spots)) if not np.any(np.hypot(*(spots[:k] - spots[k]).T) < 8)]]
+        out.meta["notes"].append(residual_note(spots))
+        out.meta["residual_spots"] = [[round(float(x), 1), round(float(y), 1)] for x, y in spots]
+    return out
 
 
 def _client(address: str | None):

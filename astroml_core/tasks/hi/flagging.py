@@ -1,0 +1,109 @@
+"""Continuum-subtraction residuals found and flagged before the search, as SoFiA-2's pixel auto-flagging does.
+
+A bright continuum source that subtraction left behind is a beam-sized spot whose spectrum ripples, of
+either sign, across the whole band. Left in, its lobes are strong candidates of both signs: the negative
+ones raise the cube's own noise bar (:mod:`.reliability`) until nothing is accepted, and the positive ones
+are false detections. HI emission cannot span the band: no galaxy is wider than ``W_MAX_KMS``.
+
+So, on the cube smoothed by the beam, each sky pixel's spectral scatter (MAD over channels) is compared
+with the field's; a pixel is a residual when its scatter stays high after the most deviant window of
+``W_MAX_KMS`` (where a galaxy's line would sit) is left out. Flagged pixels, grown by ``GROW_BEAMS``, are
+blanked for both signs of the search.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from ...constants import FWHM_PER_SIGMA
+
+__all__ = ["residual_pixels", "spot_centres", "residual_note", "W_MAX_KMS", "K_SIGMA", "MIN_CHANNELS"]
+
+W_MAX_KMS = 1000.0      # wider than any galaxy's HI line (the widest spirals reach W20 ≈ 800 km/s)
+K_SIGMA = 6.0           # a pixel's scatter this many robust σ above the field's is not noise
+GROW_BEAMS = 1.5        # flagged spots grow by this many beam FWHM (the search smooths up to 2 beams)
+MIN_CHANNELS = 64       # fewer channels left beside the widest line: too few to tell a residual
+_STRIP = 32             # rows smoothed at a time, even (one strip of the cube in memory, not a copy)
+_MAD = 1.4826
+
+
+def residual_pixels(norm: np.ndarray, beam_sigma_px: float, channel_kms: float) -> np.ndarray:
+    """(ny, nx) bool: sky pixels of continuum-subtraction residuals in a noise-normalised cube (NaN → 0)."""
+    n, ny, nx = norm.shape
+    window = int(np.ceil(W_MAX_KMS / max(abs(channel_kms), 1e-6)))
+    if n - window < MIN_CHANNELS or min(ny, nx) < 4:
+        return np.zeros((ny, nx), bool)
+    fwhm = FWHM_PER_SIGMA * beam_sigma_px
+    step = 2 if fwhm >= 2 else 1         # the smoothed cube varies over a beam: every 2nd pixel tells it
+    scatter = _scatter_map(norm, beam_sigma_px, step)
+    level = _expected_scatter(scatter, int(np.ceil(fwhm / step)))
+    if not np.nanmin(level) > 0:
+        return np.zeros((ny, nx), bool)
+    ratio = scatter / level
+    cut = 1.0 + K_SIGMA * _MAD * float(np.nanmedian(np.abs(ratio - np.nanmedian(ratio))))
+    flagged = np.zeros((ny, nx), bool)
+    for y, x in np.argwhere(ratio > cut):
+        flagged[y * step, x * step] = _band_wide(norm, y * step, x * step, beam_sigma_px, window) / level[y, x] > cut
+    if not flagged.any():
+        return flagged
+    r = max(1, int(np.ceil(GROW_BEAMS * fwhm)))
+    disc = np.hypot(*np.mgrid[-r:r + 1, -r:r + 1]) <= r
+    return ndimage.binary_dilation(flagged, disc)
+
+
+def _expected_scatter(scatter: np.ndarray, edge: int) -> np.ndarray:
+    """The noise's scatter at each pixel: the field's median, and within ``edge`` pixels of a side the median
+    of the pixels as far from that side (smoothing averages fewer pixels there); NaN in the corners."""
+    ny, nx = scatter.shape
+    dy = np.minimum(np.arange(ny), np.arange(ny)[::-1]).clip(max=edge)[:, None]
+    dx = np.minimum(np.arange(nx), np.arange(nx)[::-1]).clip(max=edge)[None, :]
+    level = np.full(scatter.shape, np.nan, np.float32)
+    for d in range(edge + 1):
+        for ring in ((dy == d) & (dx == edge), (dy == edge) & (dx == d)):
+            if ring.any():
+                level[ring] = np.median(scatter[ring])
+    return level
+
+
+def _scatter_map(norm: np.ndarray, beam_sigma_px: float, step: int) -> np.ndarray:
+    """Spectral MAD of the beam-smoothed cube at every ``step``-th sky pixel, a strip of rows at a time."""
+    n, ny, nx = norm.shape
+    pad = int(np.ceil(4 * beam_sigma_px))
+    rows = []
+    for y0 in range(0, ny, _STRIP):
+        lo, hi = max(0, y0 - pad), min(ny, y0 + _STRIP + pad)
+        sm = ndimage.gaussian_filter(norm[:, lo:hi], (0, beam_sigma_px, beam_sigma_px), mode="nearest")
+        sm = np.ascontiguousarray(sm[:, y0 - lo:y0 - lo + min(_STRIP, ny - y0):step, ::step].transpose(1, 2, 0))
+        sm -= np.median(sm, axis=-1, keepdims=True)
+        rows.append(np.median(np.abs(sm), axis=-1))
+    return np.concatenate(rows)
+
+
+def _band_wide(norm: np.ndarray, y: int, x: int, beam_sigma_px: float, window: int) -> float:
+    """The pixel's beam-smoothed spectral scatter with its most deviant ``window`` channels left out."""
+    pad = int(np.ceil(4 * beam_sigma_px))
+    y0, x0 = max(0, y - pad), max(0, x - pad)
+    box = norm[:, y0:y + pad + 1, x0:x + pad + 1]
+    spec = ndimage.gaussian_filter(box, (0, beam_sigma_px, beam_sigma_px), mode="nearest")[:, y - y0, x - x0]
+    dev = np.abs(spec - np.median(spec))
+    run = np.convolve(dev, np.ones(window), mode="valid")
+    start = int(np.argmax(run))
+    rest = np.r_[spec[:start], spec[start + window:]]
+    return float(np.median(np.abs(rest - np.median(rest))))
+
+
+def spot_centres(flagged: np.ndarray, origin_yx: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """(k, 2) sky-pixel centres (x, y) of the flagged spots, in the whole cube's pixels."""
+    labels, n = ndimage.label(flagged)
+    if n == 0:
+        return np.zeros((0, 2))
+    yx = np.array(ndimage.center_of_mass(flagged, labels, range(1, n + 1))).reshape(-1, 2) + np.asarray(origin_yx)
+    return yx[:, ::-1]
+
+
+def residual_note(spots: np.ndarray) -> str:
+    """What the catalogue's notes say about flagged continuum residuals."""
+    where = "; ".join(f"x {x:.0f}, y {y:.0f}" for x, y in spots[:5]) + ("; …" if len(spots) > 5 else "")
+    return (f"{len(spots)} continuum-subtraction residual{'s' if len(spots) != 1 else ''} (spectra bright across "
+            f"the whole band, wider than any HI line) blanked before the search, 1.5 beams around each ({where}): "
+            "sources behind them are not searched")
