@@ -40,7 +40,7 @@ class NoiseTail:
         s = np.atleast_1d(np.asarray(s, float))
         v = np.sort(np.asarray(self.values, float))
         counted = v.size - np.searchsorted(v, s, side="left")
-        beyond = self.n_tail * np.exp(-(s - self.u) / self.scale)
+        beyond = self.n_tail * np.exp(-np.maximum(s - self.u, 0.0) / self.scale)   # used only where s ≥ u
         return self.weight * np.where(s >= self.u, beyond, np.maximum(counted, self.n_tail))
 
     def scaled(self, weight: float) -> "NoiseTail":

@@ -52,3 +52,13 @@ def test_a_prior_scales_with_the_voxels_and_round_trips_through_a_card():
 
 def test_no_candidates_give_no_reliabilities():
     assert reliability(np.zeros(0), fit_tail(np.zeros(0))).size == 0
+
+
+def test_statistics_far_below_a_steep_tail_give_no_overflow_warning():
+    """A steep tail (small scale) asked far below its start used to overflow exp() in the unused branch."""
+    import warnings
+
+    tail = NoiseTail((1.0, 0.5), u=0.5, n_tail=2, scale=1e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert list(tail.expected([-50.0, 0.5, 2.0])) == [2.0, 2.0, 0.0]
