@@ -20,6 +20,8 @@ from ...components.sources import replace_data
 
 __all__ = ["ImageView", "COLORMAPS"]
 
+COLORBAR_ROOM_PX = 110   # bar, standoff and labels such as '−0.00123' or '1.2e-05'
+
 COLORMAPS = {
     "viridis": palettes.Viridis256, "inferno": palettes.Inferno256, "magma": palettes.Magma256,
     "cividis": palettes.Cividis256, "gray": palettes.Greys256, "gray (inverted)": palettes.Greys256[::-1],
@@ -42,6 +44,10 @@ class ImageView:
                      active_scroll="wheel_zoom", x_range=Range1d(-0.5, 1.5), y_range=Range1d(-0.5, 1.5),
                      frame_width=size, frame_height=size, toolbar_location="above",
                      min_border_left=90,    # zoomed in, Dec labels may vanish: keep the width (colour-bar labels fit)
+                     # room for the colour bar's widest labels: the figure keeps its size when they change with
+                     # the channel, so a step repaints the plot without laying it out again (each renderer
+                     # that moves is a style recalculation in the browser)
+                     min_border_right=COLORBAR_ROOM_PX,
                      background_fill_color="#20232a", border_fill_color="white")
         fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.source, color_mapper=self.mapper)
         fig.scatter("x", "y", source=self.marker, marker="circle", size=26, fill_alpha=0,
