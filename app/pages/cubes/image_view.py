@@ -9,7 +9,7 @@ from typing import Callable
 
 import numpy as np
 from bokeh import palettes
-from bokeh.events import MouseMove, RangesUpdate, Tap
+from bokeh.events import DoubleTap, MouseMove, RangesUpdate, Tap
 from bokeh.models import (ColorBar, ColumnDataSource, FixedTicker, LinearColorMapper, Range1d,
                           Title)
 from bokeh.plotting import figure
@@ -75,10 +75,20 @@ class ImageView:
         fig.add_layout(self.colorbar, "right")
         self.title = Title(text="")
         fig.title = self.title
-        fig.on_event(Tap, lambda e: on_tap(e.x, e.y))
+        fig.on_event(Tap, lambda e: self._tapped(e.x, e.y))
+        fig.on_event(DoubleTap, lambda e: self._tapped(e.x, e.y, double=True))
+        self._on_tap, self._last_tap = on_tap, (None, None)
         fig.on_event(MouseMove, lambda e: on_move(e.x, e.y))
         fig.on_event(RangesUpdate, lambda e: on_ranges())
         self.fig = fig
+
+    def _tapped(self, x: float | None, y: float | None, double: bool = False) -> None:
+        """A tap; Bokeh calls a second tap within 0.3 s a double tap, wherever it falls: on another pixel it is
+        a tap of its own (a quick second click), on the same one nothing new."""
+        last, self._last_tap = self._last_tap, (x, y)
+        if double and None not in (x, y, *last) and abs(x - last[0]) < 1 and abs(y - last[1]) < 1:
+            return
+        self._on_tap(x, y)
 
     # --- geometry ------------------------------------------------------------------------------
     def set_extent(self, ny: int, nx: int) -> None:
