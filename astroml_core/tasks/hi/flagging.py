@@ -102,8 +102,9 @@ def spot_centres(flagged: np.ndarray, origin_yx: tuple[int, int] = (0, 0)) -> np
 
 
 def residual_note(spots: np.ndarray) -> str:
-    """What the catalogue's notes say about flagged continuum residuals."""
+    """What the catalogue's notes say about flagged continuum residuals (pixels 0-based, as the catalogue's x, y)."""
+    one = len(spots) == 1
     where = "; ".join(f"x {x:.0f}, y {y:.0f}" for x, y in spots[:5]) + ("; …" if len(spots) > 5 else "")
-    return (f"{len(spots)} continuum-subtraction residual{'s' if len(spots) != 1 else ''} (spectra bright across "
-            f"the whole band, wider than any HI line) blanked before the search, 1.5 beams around each ({where}): "
-            "sources behind them are not searched")
+    return (f"{len(spots)} continuum-subtraction residual{'' if one else 's'} (a spectrum bright across the whole "
+            f"band, wider than any HI line) blanked before the search, 1.5 beams around {'it' if one else 'each'} "
+            f"(pixel {where}): sources behind {'it' if one else 'them'} are not searched")
