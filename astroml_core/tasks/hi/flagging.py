@@ -106,5 +106,5 @@ def residual_note(spots: np.ndarray) -> str:
     one = len(spots) == 1
     where = "; ".join(f"x {x:.0f}, y {y:.0f}" for x, y in spots[:5]) + ("; …" if len(spots) > 5 else "")
     return (f"{len(spots)} continuum-subtraction residual{'' if one else 's'} (a spectrum bright across the whole "
-            f"band, wider than any HI line) blanked before the search, 1.5 beams around {'it' if one else 'each'} "
+            f"band, wider than any HI line) blanked before the search, {GROW_BEAMS:g} beams around {'it' if one else 'each'} "
             f"(pixel {where}): sources behind {'it' if one else 'them'} are not searched")
