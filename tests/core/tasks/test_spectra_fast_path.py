@@ -16,12 +16,8 @@ from astroml_core.tasks.spectra.preprocess import SIGMA_CLIP, normalise
 
 
 def _plain_features(trunk, x: torch.Tensor) -> torch.Tensor:
-    """A trunk's features layer by layer, as built: Linear patch embedding, then each (conv, BatchNorm, ReLU)."""
-    n, length, c = x.shape
-    h = torch.relu(trunk.embed(x.reshape(n, length // trunk.patch, c * trunk.patch)))
-    h = h.view(n, 1, length // trunk.patch, -1).permute(0, 3, 1, 2)
-    for layer in trunk.convs:
-        h = layer(h)
+    """A trunk's features from its layers as built (``_layers``: the path training runs), pooled as ``forward``."""
+    h = trunk._layers(x)
     return torch.cat([h.mean(dim=(2, 3)), h.amax(dim=(2, 3))], dim=1)
 
 
