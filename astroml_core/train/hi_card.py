@@ -191,8 +191,9 @@ and named in the catalogue's notes. On own tuning cubes (seeds 30000–30031, no
 with residuals went from 3 to 12 of 24 sources above integrated S/N 10 found (SDC2 score −4.3 → 2.5, purity
 0.40 → 0.60: weak residuals stay unflagged); at 6× density with 20 kHz channels (seeds 30000–30007) from 8 to
 41 of 48; the 22 cubes without residuals, the 24 held-out cubes and the 8 foreign cubes get no flag, so their
-numbers are unchanged. A band under 1,000 km/s + 64 channels wide (so every tile of a cube searched in
-176-channel tiles) cannot tell a residual from a wide line and is not flagged. Pieces of one source (two horns, a ring) are merged only when they are within 16 channels and a
+numbers are unchanged. A band under 1,000 km/s + 64 channels wide cannot tell a residual from a wide line
+and is not flagged; a big cube searched in shorter tiles is flagged once on its whole band, read in blocks of
+sky, before the tiles. Pieces of one source (two horns, a ring) are merged only when they are within 16 channels and a
 pixel; wider pieces still count as extra detections. No absorption or RFI spikes narrower than a channel
 were simulated. Comparison with SDC2 leaderboard scores is not meaningful (fields of 0.04 deg² here,
 20 deg² there).

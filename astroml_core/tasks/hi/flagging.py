@@ -8,7 +8,8 @@ are false detections. HI emission cannot span the band: no galaxy is wider than 
 So, on the cube smoothed by the beam, each sky pixel's spectral scatter (MAD over channels) is compared
 with the field's; a pixel is a residual when its scatter stays high after the most deviant window of
 ``W_MAX_KMS`` (where a galaxy's line would sit) is left out. Flagged pixels, grown by ``GROW_BEAMS``, are
-blanked for both signs of the search.
+blanked for both signs of the search. A cube searched in tiles shorter than that in channels is flagged
+once, on its whole band, before the tiles (:func:`residual_map`).
 """
 from __future__ import annotations
 
@@ -17,22 +18,35 @@ from scipy import ndimage
 
 from ...constants import FWHM_PER_SIGMA
 
-__all__ = ["residual_pixels", "spot_centres", "residual_note", "W_MAX_KMS", "K_SIGMA", "MIN_CHANNELS"]
+__all__ = ["residual_pixels", "residual_seeds", "grow_spots", "residual_map", "can_flag", "spot_centres",
+           "residual_note", "W_MAX_KMS", "K_SIGMA", "MIN_CHANNELS"]
 
 W_MAX_KMS = 1000.0      # wider than any galaxy's HI line (the widest spirals reach W20 ≈ 800 km/s)
 K_SIGMA = 6.0           # a pixel's scatter this many robust σ above the field's is not noise
 GROW_BEAMS = 1.5        # flagged spots grow by this many beam FWHM (the search smooths up to 2 beams)
 MIN_CHANNELS = 64       # fewer channels left beside the widest line: too few to tell a residual
 _STRIP = 32             # rows smoothed at a time, even (one strip of the cube in memory, not a copy)
+_BLOCK = 192            # sky pixels a side read at a time by the whole-cube pre-pass (every channel: ~100 MB)
 _MAD = 1.4826
 
 
 def residual_pixels(norm: np.ndarray, beam_sigma_px: float, channel_kms: float) -> np.ndarray:
     """(ny, nx) bool: sky pixels of continuum-subtraction residuals in a noise-normalised cube (NaN → 0)."""
+    return grow_spots(residual_seeds(norm, beam_sigma_px, channel_kms), beam_sigma_px)
+
+
+def can_flag(n_channels: int, channel_kms: float) -> bool:
+    """Whether a band of ``n_channels`` leaves :data:`MIN_CHANNELS` beside the widest line: else a residual
+    cannot be told from a wide line, and nothing is flagged."""
+    return n_channels - int(np.ceil(W_MAX_KMS / max(abs(channel_kms), 1e-6))) >= MIN_CHANNELS
+
+
+def residual_seeds(norm: np.ndarray, beam_sigma_px: float, channel_kms: float) -> np.ndarray:
+    """(ny, nx) bool: the residual pixels found on the sampled grid, before :func:`grow_spots`."""
     n, ny, nx = norm.shape
-    window = int(np.ceil(W_MAX_KMS / max(abs(channel_kms), 1e-6)))
-    if n - window < MIN_CHANNELS or min(ny, nx) < 4:
+    if not can_flag(n, channel_kms) or min(ny, nx) < 4:
         return np.zeros((ny, nx), bool)
+    window = int(np.ceil(W_MAX_KMS / max(abs(channel_kms), 1e-6)))
     fwhm = FWHM_PER_SIGMA * beam_sigma_px
     step = 2 if fwhm >= 2 else 1         # the smoothed cube varies over a beam: every 2nd pixel tells it
     scatter = _scatter_map(norm, beam_sigma_px, step)
@@ -44,11 +58,40 @@ def residual_pixels(norm: np.ndarray, beam_sigma_px: float, channel_kms: float) 
     flagged = np.zeros((ny, nx), bool)
     for y, x in np.argwhere(ratio > cut):
         flagged[y * step, x * step] = _band_wide(norm, y * step, x * step, beam_sigma_px, window) / level[y, x] > cut
-    if not flagged.any():
-        return flagged
-    r = max(1, int(np.ceil(GROW_BEAMS * fwhm)))
+    return flagged
+
+
+def grow_spots(seeds: np.ndarray, beam_sigma_px: float) -> np.ndarray:
+    """Seeds grown by :data:`GROW_BEAMS` beams: the search smooths up to 2 beams, so a residual's lobes reach
+    beyond the pixels that tell it."""
+    if not seeds.any():
+        return seeds
+    r = max(1, int(np.ceil(GROW_BEAMS * FWHM_PER_SIGMA * beam_sigma_px)))
     disc = np.hypot(*np.mgrid[-r:r + 1, -r:r + 1]) <= r
-    return ndimage.binary_dilation(flagged, disc)
+    return ndimage.binary_dilation(seeds, disc)
+
+
+def residual_map(cube, beam_sigma_px: float, channel_kms: float, block: int = _BLOCK) -> np.ndarray:
+    """(ny, nx) bool: the residual pixels of a whole cube (an open :class:`~astroml_core.data.Cube`), for a
+    search in tiles too short in channels to tell them. Read in blocks of sky with every channel, each padded
+    so its core's smoothing and edge rings never reach the block's border, and normalised as a one-piece
+    search normalises its cube; the seeds of all blocks are grown together."""
+    from .noise import normalise
+
+    n, ny, nx = cube.shape
+    seeds = np.zeros((ny, nx), bool)
+    if not can_flag(n, channel_kms):
+        return seeds
+    pad = int(np.ceil(4 * beam_sigma_px + 2 * FWHM_PER_SIGMA * beam_sigma_px)) + 2
+    for y0 in range(0, ny, block):
+        for x0 in range(0, nx, block):
+            y1, x1 = min(ny, y0 + block), min(nx, x0 + block)
+            ys, xs = (max(0, y0 - pad), min(ny, y1 + pad)), (max(0, x0 - pad), min(nx, x1 + pad))
+            norm, _ = normalise(cube.subcube((0, n), ys, xs))
+            part = residual_seeds(norm, beam_sigma_px, channel_kms)
+            seeds[y0:y1, x0:x1] = part[y0 - ys[0]:y1 - ys[0], x0 - xs[0]:x1 - xs[0]]
+            del norm
+    return grow_spots(seeds, beam_sigma_px)
 
 
 def _expected_scatter(scatter: np.ndarray, edge: int) -> np.ndarray:

@@ -36,7 +36,7 @@ from .reliability import MIN_NEGATIVES, AtLeast, NoiseTail, fit_tail, reliabilit
 from .smooth_clip import smooth_and_clip
 
 __all__ = ["ModelConfig", "Decision", "FluxDeboost", "config_from_card", "model_find", "recalibrate", "score_candidates",
-           "candidate_features", "FEATURES", "DEFAULT_RELIABILITY"]
+           "candidate_features", "flag_scales", "FEATURES", "DEFAULT_RELIABILITY"]
 
 FEATURES = ("unet_logit", "log_n_vox", "snr", "peak_snr")
 DEFAULT_RELIABILITY = 0.95
@@ -196,30 +196,40 @@ def recalibrate(table: QTable, noise: np.ndarray, n_voxels: int, cfg: ModelConfi
     return out
 
 
-def _blank_residuals(norm: np.ndarray, geom: CubeGeometry, origin) -> np.ndarray:
-    """Zero the sky pixels of continuum-subtraction residuals in ``norm`` (both signs go unsearched there);
-    returns the spots' centres (x, y) in the whole cube's pixels (:mod:`.flagging`)."""
+def flag_scales(geom: CubeGeometry) -> tuple[float, float]:
+    """(beam σ in pixels, channel width in km/s): what residual flagging (:mod:`.flagging`) measures in."""
     nu = np.asarray(geom.frequencies_hz, float)
     channel_kms = C_KMS * abs(float(np.median(np.diff(nu)))) / float(np.median(nu)) if nu.size > 1 else 0.0
-    beam_sigma_px = geom.beam_major_arcsec / geom.pixel_arcsec / FWHM_PER_SIGMA
-    flagged = residual_pixels(norm, beam_sigma_px, channel_kms)
+    return geom.beam_major_arcsec / geom.pixel_arcsec / FWHM_PER_SIGMA, channel_kms
+
+
+def _blank_residuals(norm: np.ndarray, geom: CubeGeometry, origin, residuals: np.ndarray | None = None) -> np.ndarray:
+    """Zero the sky pixels of continuum-subtraction residuals in ``norm`` (both signs go unsearched there):
+    ``residuals`` when a whole-cube pre-pass found them (its caller reports the spots), else those found here;
+    returns the spots' centres (x, y) in the whole cube's pixels (:mod:`.flagging`)."""
+    if residuals is not None:
+        norm[:, residuals] = 0.0
+        return np.zeros((0, 2))
+    flagged = residual_pixels(norm, *flag_scales(geom))
     norm[:, flagged] = 0.0
     return spot_centres(flagged, tuple(origin[1:]))
 
 
 def model_find(data: np.ndarray, geom: CubeGeometry, model, config: ModelConfig | None = None, *,
-               origin: tuple[int, int, int] = (0, 0, 0), progress: Report = quiet) -> tuple[QTable, np.ndarray]:
+               origin: tuple[int, int, int] = (0, 0, 0), residuals: np.ndarray | None = None,
+               progress: Report = quiet) -> tuple[QTable, np.ndarray]:
     """Find and measure HI sources: (catalogue with ``reliability`` = ``score`` and ``accepted``, label cube).
 
     ``origin`` places a tile in its cube: (channel, y, x) of ``data[0, 0, 0]`` (``geom`` describes the
-    whole cube). ``progress(fraction, text)`` hears of every phase as it moves (:mod:`.progress`).
+    whole cube); ``residuals``: its (ny, nx) sky pixels that a whole-cube pre-pass flagged (None: flagged
+    here). ``progress(fraction, text)`` hears of every phase as it moves (:mod:`.progress`).
     """
     cfg = config or ModelConfig()
     data = np.asarray(data, dtype=np.float32)
     phases = Phases(progress, model_costs(data.size, len(cfg.spatial_fwhm_beams) * len(cfg.spectral_channels)))
     phases.start("normalise", "normalising by the noise; flagging continuum residuals")
     norm, sigma = normalise(data)
-    spots = _blank_residuals(norm, geom, origin)
+    spots = _blank_residuals(norm, geom, origin, residuals)
     (pos, f_pos), (neg, f_neg) = score_candidates(norm, geom, model, cfg, phases)
     phases.start("merge", "reliability from the noise candidates; merging pieces of one source")
     tail, notes = noise_tail(_statistic(f_neg, cfg), norm.size, cfg)

@@ -33,7 +33,7 @@ from ...data.shown_paths import shown_path
 from ...errors import AstroMLError
 from .progress import Phases, Report, quiet, tile_costs
 
-__all__ = ["Tile", "plan_tiles", "tiles_for", "default_workers", "detect_tile", "detect_tiled",
+__all__ = ["Tile", "plan_tiles", "tiles_for", "default_workers", "detect_tile", "detect_tiled", "whole_cube_residuals",
            "DEFAULT_TILE", "DEFAULT_OVERLAP", "ONE_PIECE_VOXELS"]
 
 DEFAULT_TILE = (176, 256, 256)       # channels, y, x: 46 MB of float32, ~0.65 GB peak per worker (baseline)
@@ -91,10 +91,11 @@ def default_workers(n_tiles: int) -> int:
 
 
 def detect_tile(cube, method: str, tile: Tile, threshold: float | None = None,
-                progress: Report = quiet) -> QTable:
+                residuals: np.ndarray | None = None, progress: Report = quiet) -> QTable:
     """Search one tile of ``cube``: an open :class:`~astroml_core.data.Cube` in this process, or its file's path
     on a worker process or cluster node (which opens it there); ``progress(fraction, text)`` hears of reading,
-    loading the model and every phase of the search."""
+    loading the model and every phase of the search. ``residuals``: the tile's (ny, nx) sky pixels flagged by
+    the whole-cube pre-pass (:func:`whole_cube_residuals`), None to let the tile flag its own."""
     from ... import registry
     from .measure import geometry_of
     from .noise import robust_sigma
@@ -120,7 +121,7 @@ def detect_tile(cube, method: str, tile: Tile, threshold: float | None = None,
         front, _ = registry.read_card("hi_unet")
         model = registry.load_model("hi_unet")
         table, _ = model_find(data, geom, model, config_from_card(front, threshold), origin=tile.start,
-                              progress=phases.start("search", "searching"))
+                              residuals=residuals, progress=phases.start("search", "searching"))
     centre = np.column_stack([np.asarray(table["chan"]), np.asarray(table["y"]), np.asarray(table["x"])]) \
         if len(table) else np.zeros((0, 3))
     out = table[_in_core(centre, tile)]
@@ -147,15 +148,18 @@ def _in_core(centre: np.ndarray, tile: Tile) -> np.ndarray:
     return np.all((centre >= np.array(tile.core_lo) - 0.5) & (centre < np.array(tile.core_hi) - 0.5), axis=1)
 
 
-def _calibrate_whole_cube(tables: list[QTable], n_voxels: int, threshold: float | None) -> QTable:
+def _calibrate_whole_cube(tables: list[QTable], n_voxels: int, threshold: float | None,
+                          spots: np.ndarray | None = None) -> QTable:
     """One catalogue from the model's tiles, its reliabilities redone on every tile's noise candidates
-    together: a cube searched in pieces is calibrated as one (and as it would be in one piece)."""
+    together: a cube searched in pieces is calibrated as one (and as it would be in one piece). ``spots``:
+    residuals (x, y) the whole-cube pre-pass flagged, reported with the tiles' own."""
     from ...registry import read_card
     from .flagging import residual_note
     from .model import config_from_card, recalibrate
 
     noise = np.concatenate([t.meta.get("noise_at", np.zeros((0, 4)))[:, 0] for t in tables])
-    spots = np.concatenate([np.reshape(t.meta.get("residual_spots", np.zeros((0, 2))), (-1, 2)) for t in tables])
+    spots = np.concatenate([np.zeros((0, 2)) if spots is None else np.reshape(spots, (-1, 2))] +
+                           [np.reshape(t.meta.get("residual_spots", np.zeros((0, 2))), (-1, 2)) for t in tables])
     for t in tables:
         t.meta.clear()
     out = vstack(tables, metadata_conflicts="silent")
@@ -197,13 +201,14 @@ def _init_worker(method: str, queue=None) -> None:
         torch.set_num_threads(1)
 
 
-def _search_reporting(search, k: int, path: str, method: str, tile: Tile, threshold: float | None) -> QTable:
+def _search_reporting(search, k: int, path: str, method: str, tile: Tile, threshold: float | None,
+                      residuals: np.ndarray | None = None) -> QTable:
     """``search`` tile ``k`` in a worker process, its progress sent to the parent as (k, fraction, text)."""
     def progress(fraction: float, text: str = "") -> None:
         if _QUEUE is not None:
             _QUEUE.put((k, fraction, text))
 
-    return search(path, method, tile, threshold, progress=progress)
+    return search(path, method, tile, threshold, progress=progress, residuals=residuals)
 
 
 def _describe(k: int, tile: Tile) -> str:
@@ -236,7 +241,7 @@ def _drain(queue, tiles: _TileProgress) -> None:
 
 
 def _search_pool(path: str, method: str, tiles: list[Tile], threshold: float | None, workers: int,
-                 progress: Report, search=detect_tile) -> list[QTable]:
+                 progress: Report, search=detect_tile, residuals: list | None = None) -> list[QTable]:
     """Search ``tiles`` in ``workers`` spawned processes; tables in tile order, progress as the tiles move."""
     tables: list[QTable | None] = [None] * len(tiles)
     context = get_context("spawn")
@@ -244,7 +249,8 @@ def _search_pool(path: str, method: str, tiles: list[Tile], threshold: float | N
     moved = _TileProgress(progress, len(tiles))
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                              initargs=(method, queue)) as pool:
-        futures = {pool.submit(_search_reporting, search, k, path, method, t, threshold): k
+        flags = residuals or [None] * len(tiles)
+        futures = {pool.submit(_search_reporting, search, k, path, method, t, threshold, flags[k]): k
                    for k, t in enumerate(tiles)}
         pending = set(futures)
         try:
@@ -280,26 +286,32 @@ def detect_tiled(cube, method: str = "model", *, threshold: float | None = None,
     tiles = tiles_for(shape, tile, overlap)
     client = _client(scheduler)
     workers = default_workers(len(tiles)) if workers is None else max(1, min(int(workers), len(tiles)))
-    phases = Phases(progress, dict(search=1.0, calibrate=0.005, catalogue=0.005))
+    phases = Phases(progress, dict(flag=0.05, search=1.0, calibrate=0.005, catalogue=0.005))
+    phases.start("flag", "flagging continuum-subtraction residuals on the whole band")
+    residuals = whole_cube_residuals(cube, tiles, method)
+    flags = [None if residuals is None else residuals[t.start[1]:t.stop[1], t.start[2]:t.stop[2]] for t in tiles]
     moved = _TileProgress(phases.start("search", "searching"), len(tiles))
     tables = []
     if client is not None:
         try:
             futures = client.map(detect_tile, [path] * len(tiles), [method] * len(tiles), tiles,
-                                 [threshold] * len(tiles), pure=False)
+                                 [threshold] * len(tiles), flags, pure=False)
             for k, future in enumerate(futures):
                 tables.append(client.gather(future))
                 moved(k, 1.0, "searched on the cluster")
         finally:
             client.close()
     elif workers > 1:
-        tables = _search_pool(path, method, tiles, threshold, workers, phases.report)
+        tables = _search_pool(path, method, tiles, threshold, workers, phases.report, residuals=flags)
     else:
         for k, t in enumerate(tiles):
-            tables.append(detect_tile(cube, method, t, threshold, progress=partial(moved, k)))
+            tables.append(detect_tile(cube, method, t, threshold, progress=partial(moved, k), residuals=flags[k]))
     if method == "model":
         phases.start("calibrate", "calibrating reliabilities on the whole cube's noise candidates")
-        out = _calibrate_whole_cube(tables, int(np.prod(shape)), threshold)
+        from .flagging import spot_centres
+
+        spots = None if residuals is None else spot_centres(residuals)
+        out = _calibrate_whole_cube(tables, int(np.prod(shape)), threshold, spots)
     else:
         out = vstack(tables, metadata_conflicts="silent")
     phases.start("catalogue", f"building the catalogue of {len(out)} sources")
@@ -307,6 +319,22 @@ def detect_tiled(cube, method: str = "model", *, threshold: float | None = None,
     out["id"] = np.arange(len(out), dtype=np.int64)
     phases.report(1.0)
     return out
+
+
+def whole_cube_residuals(cube, tiles: list[Tile], method: str) -> np.ndarray | None:
+    """The cube's continuum-subtraction residual pixels (ny, nx), flagged on its whole band, when the model
+    searches tiles too short in channels to tell a residual from a wide line (176 channels of 30 kHz are
+    < 1,000 km/s + 64); None where each tile flags its own, or the band itself is too short."""
+    from .flagging import can_flag, residual_map
+    from .measure import geometry_of
+    from .model import flag_scales
+
+    if method != "model":
+        return None
+    sigma_px, channel_kms = flag_scales(geometry_of(cube, noise=1.0))
+    if not can_flag(cube.shape[0], channel_kms) or all(can_flag(t.stop[0] - t.start[0], channel_kms) for t in tiles):
+        return None
+    return residual_map(cube, sigma_px, channel_kms)
 
 
 def _tile_failed(path, where: str, exc: BaseException) -> AstroMLError:

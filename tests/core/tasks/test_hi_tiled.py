@@ -89,7 +89,7 @@ def test_two_worker_processes_give_the_in_process_catalogue(tiny_path, monkeypat
         np.testing.assert_array_equal(np.asarray(two[col]), np.asarray(one[col]))
 
 
-def boom(path, method, tile, threshold=None, progress=None):
+def boom(path, method, tile, threshold=None, progress=None, residuals=None):
     """A tile search that fails on the second tile (runs in a worker process)."""
     if tile.start[1:] != (0, 0):
         raise RuntimeError("disk went away")
