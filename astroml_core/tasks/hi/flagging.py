@@ -38,7 +38,12 @@ def residual_pixels(norm: np.ndarray, beam_sigma_px: float, channel_kms: float) 
 def can_flag(n_channels: int, channel_kms: float) -> bool:
     """Whether a band of ``n_channels`` leaves :data:`MIN_CHANNELS` beside the widest line: else a residual
     cannot be told from a wide line, and nothing is flagged."""
-    return n_channels - int(np.ceil(W_MAX_KMS / max(abs(channel_kms), 1e-6))) >= MIN_CHANNELS
+    return n_channels - _window(channel_kms) >= MIN_CHANNELS
+
+
+def _window(channel_kms: float) -> int:
+    """Channels of the widest possible HI line, :data:`W_MAX_KMS`."""
+    return int(np.ceil(W_MAX_KMS / max(abs(channel_kms), 1e-6)))
 
 
 def residual_seeds(norm: np.ndarray, beam_sigma_px: float, channel_kms: float) -> np.ndarray:
@@ -46,7 +51,7 @@ def residual_seeds(norm: np.ndarray, beam_sigma_px: float, channel_kms: float) -
     n, ny, nx = norm.shape
     if not can_flag(n, channel_kms) or min(ny, nx) < 4:
         return np.zeros((ny, nx), bool)
-    window = int(np.ceil(W_MAX_KMS / max(abs(channel_kms), 1e-6)))
+    window = _window(channel_kms)
     fwhm = FWHM_PER_SIGMA * beam_sigma_px
     step = 2 if fwhm >= 2 else 1         # the smoothed cube varies over a beam: every 2nd pixel tells it
     scatter = _scatter_map(norm, beam_sigma_px, step)
