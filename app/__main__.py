@@ -99,9 +99,11 @@ def main(argv: list[str] | None = None) -> int:
 
     import panel as pn
 
+    from .components import socket_writes
     from .offloop import offloop_app
     from .shell import routes
 
+    socket_writes.install()         # Panel ≤ 1.9.4 can leave a page's change unsent (see the module)
     pn.extension("tabulator", notifications=False, design="bootstrap")
     from astroml_core.vetting import open_store
 
