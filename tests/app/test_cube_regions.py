@@ -102,7 +102,7 @@ def test_a_dragged_box_has_numpy_statistics_and_its_spectrum_is_drawn(page, serv
     assert spectrum.size == demo.n_channels
     ratio = spectrum / voxels.sum(axis=1)
     assert np.allclose(ratio, ratio[0], rtol=1e-5)
-    assert page.evaluate("() => Bokeh.documents[0].get_model_by_name('spectrum-legend').visible")
+    assert page.evaluate("() => Bokeh.documents[0].get_model_by_name('spectrum-legend').items[1].visible")
     page.locator(".region-statistic button", has_text="Mean").click()
     wait_until(lambda: abs(page.evaluate(SOURCE_DATA, ["region-spectrum-source", "flux"])[0] - spectrum[0]) > 0,
                what="the mean spectrum")

@@ -64,7 +64,7 @@ def test_a_dragged_circle_gets_numpy_statistics_for_the_channel_and_the_map_rang
     mean = page.spectrum_view.region_source.data["flux"]
     mean_ratio = mean / (raw / mask.sum())
     assert np.allclose(mean_ratio, mean_ratio[0], rtol=1e-5) and _power_of_1000(mean_ratio[0])
-    assert page.spectrum_view.legend.visible and "R1 (mean)" in str(page.spectrum_view.legend_items[1].label)
+    assert page.spectrum_view.legend_items[1].visible and "R1 (mean)" in str(page.spectrum_view.legend_items[1].label)
 
 
 def test_a_lasso_becomes_a_polygon_and_a_box_drawn_while_panning_is_a_box(page):

@@ -21,6 +21,7 @@ import astropy.units as u
 import numpy as np
 import pandas as pd
 import panel as pn
+import regions  # noqa: F401  with the page, built off the loop: else the first region drawn imports it
 from bokeh.events import SelectionGeometry
 from bokeh.models import BoxSelectTool, ColumnDataSource, LassoSelectTool
 
@@ -141,6 +142,7 @@ class RegionTool(pn.viewable.Viewer):
                        _COLOURS[(self._counter - 1) % len(_COLOURS)], cube)
         self.entries.append(entry)
         self._outline()
+        self._enable_buttons()         # now, while its cube pass runs: redrawing 4 buttons takes the browser ~50 ms
         self._reading = f"{html_text(entry.region.name)}: reading its {mask.n_pixels:,} pixels in every channel…"
         self.status.object = self._reading
         conv = convention(cube, self.page.velocity)
@@ -179,9 +181,7 @@ class RegionTool(pn.viewable.Viewer):
         if any(e.cube is not cube for e in self.entries):       # drawn on a cube no longer open
             self.entries = []
             self._outline()
-        for b in (self.delete, self.clear_all, *self.exports):
-            b.disabled = not self.entries
-        self.exports[1].disabled = not self.entries or cube is None or cube.celestial is None
+        self._enable_buttons()
         if cube is None or not self.entries:
             self.table.value = None
             self._show_spectrum()
@@ -189,6 +189,13 @@ class RegionTool(pn.viewable.Viewer):
         self._outline()
         self._show_spectrum()
         with_document_lock(self._fill_table)     # on the next tick: the spectrum reaches the browser first
+
+    def _enable_buttons(self) -> None:
+        """Delete and export only while there are regions (CRTF only on a cube with a celestial WCS)."""
+        cube = self.page.cube
+        for b in (self.delete, self.clear_all, *self.exports):
+            b.disabled = not self.entries
+        self.exports[1].disabled = not self.entries or cube is None or cube.celestial is None
 
     def _fill_table(self) -> None:
         """One row per region: its statistics in the shown channel and over the map channels."""

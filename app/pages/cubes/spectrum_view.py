@@ -37,9 +37,13 @@ class SpectrumView:
                      x_axis_label="Frequency (MHz)", y_axis_label="Flux density",
                      toolbar_location="below", title="Click a pixel in the image to see its spectrum")
         self.pixel = fig.step("freq", "flux", source=self.source, mode="center", line_width=1.4, color="#1f4e99")
-        # an empty line gives its range no bounds, and Bokeh then draws no axes at all: an unseen 0–1 stands in
-        self._stand_in = fig.scatter([0.0, 0.0], [0.0, 1.0], visible=False)
-        fig.y_range = DataRange1d(renderers=[self._stand_in])
+        # each y range follows an unseen two-point stand-in holding its line's extent (0–1 while the line is
+        # empty: an empty line gives no bounds, and Bokeh then draws no axes at all). Ranging on the stand-in's
+        # data, never swapping a range's renderers, keeps a new line one data message: a changed reference
+        # made Bokeh walk the whole page's models (~150 ms on the server) and the browser rebuild the plot
+        stand_in = fig.scatter([0.0, 0.0], [0.0, 1.0], visible=False)
+        self._pixel_bounds = stand_in.data_source
+        fig.y_range = DataRange1d(renderers=[stand_in])
         self._add_region_line(fig, self.pixel)
         self.cursor = Span(location=0, dimension="height", line_color="#d62728", line_width=2,
                            line_dash="dashed", name="spectrum-channel-marker", visible=False)
@@ -54,7 +58,8 @@ class SpectrumView:
         fig.add_layout(self.velocity_axis, "above")
         fig.on_event(Tap, lambda e: on_tap(e.x) if e.x is not None else None)
         self.fig = fig
-        self._fit_ranges()
+        self._bound(self._pixel_bounds, fig.yaxis[0], np.zeros(0))
+        self._bound(self._region_bounds, self.region_axis, np.zeros(0))
 
     def _add_region_line(self, fig, pixel) -> None:
         """A second step line for a region's spectrum, on its own y axis at the right, and the legend."""
@@ -62,44 +67,52 @@ class SpectrumView:
         fig.extra_y_ranges = {"region": DataRange1d()}
         self.region = fig.step("freq", "flux", source=self.region_source, mode="center", line_width=1.4,
                                color="#d95f02", y_range_name="region", name="region-spectrum")
-        fig.extra_y_ranges["region"].renderers = [self._stand_in]
+        stand_in = fig.scatter([0.0, 0.0], [0.0, 1.0], visible=False, y_range_name="region")
+        self._region_bounds = stand_in.data_source
+        fig.extra_y_ranges["region"].renderers = [stand_in]
         region = self.region
         self.region_axis = LinearAxis(y_range_name="region", axis_label="Region spectrum (draw a region)",
                                       axis_label_text_color="#d95f02", major_label_text_color="#d95f02")
         fig.add_layout(self.region_axis, "right")
-        self.legend_items = [LegendItem(label=value("pixel"), renderers=[pixel]),
-                             LegendItem(label=value("region"), renderers=[region])]
-        self.legend = Legend(items=self.legend_items, location="top_left", visible=False, name="spectrum-legend",
-                             label_text_font_size="11px", background_fill_alpha=0.7, padding=4, spacing=0)
+        # the legend stays visible and its items come and go: a Legend's own visibility re-lays the plot out
+        # (~80 ms in Chromium), an item's only redraws the legend; unframed, it takes no room with no item
+        self.legend_items = [LegendItem(label=value("pixel"), renderers=[pixel], visible=False),
+                             LegendItem(label=value("region"), renderers=[region], visible=False)]
+        self.legend = Legend(items=self.legend_items, location="top_left", name="spectrum-legend",
+                             border_line_color=None, label_text_font_size="11px", background_fill_alpha=0.7,
+                             spacing=0)
         fig.add_layout(self.legend)
 
     def show_region(self, frequencies_mhz: np.ndarray, values: np.ndarray, label: str, y_label: str) -> None:
         """Draw a region's spectrum beside the pixel's, on the right-hand axis labelled ``y_label``."""
-        self._fit_ranges(region=len(values) > 0)
+        values = np.asarray(values, dtype=float)
+        self._bound(self._region_bounds, self.region_axis, values)
         replace_data(self.region_source, dict(freq=np.asarray(frequencies_mhz, dtype=float),
-                                              flux=np.asarray(values, dtype=float)))
+                                              flux=values))
         self.region_axis.axis_label = y_label
         self.legend_items[1].label = value(label)
-        self.legend.visible = True
+        self._legend(True)
 
     def clear_region(self) -> None:
         """Remove the region's spectrum (no region left, or a new cube)."""
-        self._fit_ranges(region=False)
+        self._bound(self._region_bounds, self.region_axis, np.zeros(0))
         replace_data(self.region_source, dict(freq=[], flux=[]))
         self.region_axis.axis_label = "Region spectrum (draw a region)"
-        self.legend.visible = False
+        self._legend(False)
 
-    def _fit_ranges(self, pixel: bool | None = None, region: bool | None = None) -> None:
-        """Each y range follows its line while the line has data (``pixel``/``region``: whether it is about to;
-        None: as now), else the unseen stand-in; an axis with no line is hidden (its ticks would be the
-        stand-in's 0–1). Called before new data is given, so the browser ranges the data on the right line."""
-        for rng, line, axis, has in ((self.fig.y_range, self.pixel, self.fig.yaxis[0], pixel),
-                                     (self.fig.extra_y_ranges["region"], self.region, self.region_axis, region)):
-            has = len(line.data_source.data["flux"]) > 0 if has is None else has
-            want = [line if has else self._stand_in]
-            if list(rng.renderers) != want:
-                rng.renderers = want
-            axis.visible = has
+    def _legend(self, region: bool) -> None:
+        """Name the lines while a region's is drawn: the region's, and the pixel's once it has one."""
+        self.legend_items[0].visible = region and len(self.source.data["flux"]) > 0
+        self.legend_items[1].visible = region
+
+    @staticmethod
+    def _bound(bounds: ColumnDataSource, axis: LinearAxis, values: np.ndarray) -> None:
+        """Range a y axis on ``values``: its stand-in takes their finite extent (0–1 when there is none), and
+        an axis with no line is hidden (its ticks would be the stand-in's 0–1)."""
+        finite = values[np.isfinite(values)]
+        y = [float(finite.min()), float(finite.max())] if finite.size else [0.0, 1.0]
+        replace_data(bounds, dict(x=[0.0, 0.0], y=y))
+        axis.visible = bool(finite.size)
 
     def set_axis(self, rest_mhz: float, convention: str, frequencies_mhz: np.ndarray) -> None:
         """Top axis: velocity of each frequency tick (exact for the cube's convention)."""
@@ -115,8 +128,10 @@ class SpectrumView:
         self.fig.x_range.update(start=lo - pad, end=hi + pad)
 
     def show(self, frequencies_mhz: np.ndarray, flux: np.ndarray, title: str, y_label: str) -> None:
-        self._fit_ranges(pixel=len(flux) > 0)
-        self.source.data = dict(freq=np.asarray(frequencies_mhz, dtype=float), flux=np.asarray(flux, dtype=float))
+        flux = np.asarray(flux, dtype=float)
+        self._bound(self._pixel_bounds, self.fig.yaxis[0], flux)
+        self.source.data = dict(freq=np.asarray(frequencies_mhz, dtype=float), flux=flux)
+        self._legend(self.legend_items[1].visible)
         self.fig.title.text = title
         self.fig.yaxis[0].axis_label = y_label
 
