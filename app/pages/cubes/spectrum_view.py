@@ -41,9 +41,7 @@ class SpectrumView:
         # empty: an empty line gives no bounds, and Bokeh then draws no axes at all). Ranging on the stand-in's
         # data, never swapping a range's renderers, keeps a new line one data message: a changed reference
         # made Bokeh walk the whole page's models (~150 ms on the server) and the browser rebuild the plot
-        stand_in = fig.scatter([0.0, 0.0], [0.0, 1.0], visible=False)
-        self._pixel_bounds = stand_in.data_source
-        fig.y_range = DataRange1d(renderers=[stand_in])
+        fig.y_range, self._pixel_bounds = _stand_in_range(fig)
         self._add_region_line(fig, self.pixel)
         self.cursor = Span(location=0, dimension="height", line_color="#d62728", line_width=2,
                            line_dash="dashed", name="spectrum-channel-marker", visible=False)
@@ -64,12 +62,10 @@ class SpectrumView:
     def _add_region_line(self, fig, pixel) -> None:
         """A second step line for a region's spectrum, on its own y axis at the right, and the legend."""
         self.region_source = ColumnDataSource(dict(freq=[], flux=[]), name="region-spectrum-source")
-        fig.extra_y_ranges = {"region": DataRange1d()}
+        region_range, self._region_bounds = _stand_in_range(fig, "region")
+        fig.extra_y_ranges = {"region": region_range}
         self.region = fig.step("freq", "flux", source=self.region_source, mode="center", line_width=1.4,
                                color="#d95f02", y_range_name="region", name="region-spectrum")
-        stand_in = fig.scatter([0.0, 0.0], [0.0, 1.0], visible=False, y_range_name="region")
-        self._region_bounds = stand_in.data_source
-        fig.extra_y_ranges["region"].renderers = [stand_in]
         region = self.region
         self.region_axis = LinearAxis(y_range_name="region", axis_label="Region spectrum (draw a region)",
                                       axis_label_text_color="#d95f02", major_label_text_color="#d95f02")
@@ -142,3 +138,9 @@ class SpectrumView:
 
     def mark(self, frequency_mhz: float) -> None:
         self.cursor.update(location=frequency_mhz, visible=True)
+
+
+def _stand_in_range(fig, range_name: str = "default") -> tuple[DataRange1d, ColumnDataSource]:
+    """A y range following an unseen two-point stand-in on ``fig`` (0–1 until bounded), and the stand-in's data."""
+    stand_in = fig.scatter([0.0, 0.0], [0.0, 1.0], visible=False, y_range_name=range_name)
+    return DataRange1d(renderers=[stand_in]), stand_in.data_source
