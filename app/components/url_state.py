@@ -39,16 +39,34 @@ def sync_url(obj: param.Parameterized, mapping: dict[str, str], on_error: Callab
 
 # Panel pushes a browser-history entry for every query change: after playing a cube, Back would step back
 # through every channel. A query change on the same page replaces the entry instead; other pages still push.
+# The address bar follows once the view has been still for URL_SETTLE_MS: a same-document navigation costs
+# Chromium ~15 ms of the main thread, which a channel step (or a frame of the player) would wait behind.
+# "Copy link" reads the session's Location model, never late; leaving or hiding the page writes at once.
+URL_SETTLE_MS = 250
 _REPLACE_JS = """
 if (!window.__astromlReplaceState) {
   window.__astromlReplaceState = true;
   const push = window.history.pushState.bind(window.history);
+  const replace = window.history.replaceState.bind(window.history);
+  let pending = null, timer = null;
+  const flush = () => {
+    if (timer !== null) { clearTimeout(timer); timer = null; }
+    if (pending !== null) { const [s, t, u] = pending; pending = null; replace(s, t, u); }
+  };
   window.history.pushState = (state, title, url) => {
     const next = new URL(url, window.location.href);
-    if (next.pathname === window.location.pathname) window.history.replaceState(state, title, url);
-    else push(state, title, url);
+    if (next.pathname === window.location.pathname) {
+      pending = [state, title, url];
+      if (timer !== null) clearTimeout(timer);
+      timer = setTimeout(flush, %d);
+    } else {
+      flush();
+      push(state, title, url);
+    }
   };
-}"""
+  window.addEventListener("pagehide", flush);
+  document.addEventListener("visibilitychange", flush);
+}""" % URL_SETTLE_MS
 
 
 def _replace_not_push(doc) -> None:

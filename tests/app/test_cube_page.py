@@ -27,6 +27,12 @@ def wait_until(predicate, timeout: float = 15.0, what: str = "condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def address(page) -> str:
+    """The address bar's URL, read in the page: the page writes it on a timer once the view is still, and
+    playwright's ``page.url`` learns of such a change only at its next call into the browser."""
+    return page.evaluate("() => window.location.href")
+
+
 def text(page, css_class: str) -> str:
     """Visible text of a Panel pane (its content lives in the element's shadow root)."""
     return page.locator(css_class).first.evaluate(
@@ -239,7 +245,7 @@ def test_gipsy_cube_by_link_lists_its_header_repairs_and_the_bmmaj_beam(page, se
     assert "(optical)" in text(page, ".channel-label")
     page.locator(".velocity-select select").select_option("radio")
     wait_until(lambda: "(radio)" in text(page, ".channel-label"), what="the radio-convention label")
-    wait_until(lambda: "velocity=radio" in page.url, what="the convention in the URL")
+    wait_until(lambda: "velocity=radio" in address(page), what="the convention in the URL")
     page.screenshot(path=str(tmp_path / "gipsy_cube_page.png"), full_page=True)
     page.goto(url + "/cubes?file=ngc2903_gipsy.fits&velocity=relativistic")          # a shared link's choice
     wait_until(lambda: "(relativistic)" in text(page, ".channel-label"), what="the link's velocity convention")
@@ -265,5 +271,5 @@ def test_casa_cube_moment0_in_jy_km_s_per_pixel_from_the_unit_choice(page, serve
     title = "() => Bokeh.documents[0].get_model_by_name('cube-colorbar').title"
     wait_until(lambda: "km" in (page.evaluate(title) or "") and "beam" not in page.evaluate(title),
                what="the colour bar in Jy km/s")
-    wait_until(lambda: "flux=pixel" in page.url, what="the moment unit in the URL")
+    wait_until(lambda: "flux=pixel" in address(page), what="the moment unit in the URL")
     page.screenshot(path=str(tmp_path / "casa_moment0.png"), full_page=True)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from astroml_core.sim.lightcone import DEMO_LIGHTCONES, PARAMETERS
-from tests.app.test_cube_page import text, wait_until
+from tests.app.test_cube_page import address, text, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -62,7 +62,7 @@ def test_adding_a_second_galaxy_shrinks_the_omega_m_interval(page, server):
         assert lo < float(m.group(2)) < hi
         widths.append(hi - lo)
     assert widths[1] < widths[0]
-    assert "galaxies=" in page.url                       # the state is in the link
+    wait_until(lambda: "galaxies=" in address(page), what="the galaxies in the link")      # the state is in the link
     assert page.evaluate("() => Bokeh.documents[0].get_model_by_name('omega-m-curves').data.xs.length") == 2
 
 
