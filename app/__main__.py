@@ -104,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     from .shell import routes
 
     socket_writes.install()         # Panel ≤ 1.9.4 can leave a page's change unsent (see the module)
-    pn.extension("tabulator", notifications=False, design="bootstrap")
+    # FilePond's scripts load with every page: the upload pages add their dropper only when Upload is chosen
+    pn.extension("tabulator", "filedropper", notifications=False, design="bootstrap")
     from astroml_core.vetting import open_store
 
     from .auth import RestrictedComponentHandler, StoreAuthProvider, cookie_secret

@@ -122,7 +122,7 @@ class CubeSource(pn.viewable.Viewer):
         limit = self._cfg.max_upload_bytes / 2**20
         return {
             "Demo": pn.Row(self.demo_select, pn.Column(pn.Spacer(height=18), self.demo_button)),
-            "Upload": pn.Column(self.dropper, pn.pane.Markdown(
+            "Upload": pn.Column(pn.pane.Markdown(
                 f"FITS {self._noun} up to {limit:,.0f} MB. Bigger files: put them under the data root and "
                 "open them by path." if self._can_upload else
                 "**Log in to upload** ([log in](./login)); guests can open the demo and files under the data "
@@ -132,7 +132,12 @@ class CubeSource(pn.viewable.Viewer):
         }
 
     def _show_choice(self, name: str) -> None:
-        """Show the row of the chosen way in; hide the others."""
+        """Show the row of the chosen way in; hide the others. The file dropper joins the page the first time
+        Upload is chosen: FilePond reads the page's layout on every animation frame while it is there (a few
+        ms of each channel step), which a user who never uploads should not pay."""
+        upload = self._panes["Upload"]
+        if name == "Upload" and self.dropper not in upload.objects:
+            upload.insert(0, self.dropper)
         for key, pane in self._panes.items():
             pane.visible = key == name
 

@@ -230,6 +230,7 @@ def test_guests_cannot_upload_when_uploads_need_a_login(users_only, page):
     open_cube_page(page, url)
     page.locator(".source-choice .bk-btn", has_text="Upload").click()
     wait_until(lambda: "Log in to upload" in text(page, ".upload-note"), what="the log-in note")
+    wait_until(lambda: page.evaluate(DROPPERS_DISABLED), what="the dropper (it joins the page with Upload)")
     assert page.evaluate(DROPPERS_DISABLED) == [True]
     assert page.locator("input.filepond--browser").count() == 0        # FilePond offers no file input
     # a client that enables the widget itself is refused by the server
@@ -250,6 +251,7 @@ def test_a_logged_in_user_can_upload_when_uploads_need_a_login(users_only, brows
     try:
         open_cube_page(page, url)
         page.locator(".source-choice .bk-btn", has_text="Upload").click()
+        wait_until(lambda: page.evaluate(DROPPERS_DISABLED), what="the dropper (it joins the page with Upload)")
         assert page.evaluate(DROPPERS_DISABLED) == [False]
         page.locator("input.filepond--browser").set_input_files(
             files=[{"name": "mine.fits", "mimeType": "application/fits", "buffer": _small_cube()}])
