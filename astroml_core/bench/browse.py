@@ -3,7 +3,8 @@
 Run ``python -m astroml_core.bench browse``. It serves the app (``python -m app``) on a fresh data root with
 its demo cube (512 channels × 256² pixels) and drives headless Chromium (playwright, /usr/bin/chromium):
 
-* channel step: click "▶" until the channel label and the image data in the browser have both changed;
+* channel step: click "▶" until the channel label and the image data in the browser have both changed (40
+  steps, from a second after the first pixel click);
 * pixel → spectrum: click a pixel until the spectrum's data in the browser has changed; the first click right
   after the cube opened is reported on its own and counted in the p95;
 * full-band moment 0: choose the view "Moment 0" (all channels) until the image data has changed;
@@ -38,11 +39,15 @@ _JS_HELPERS = r"""
 () => {
   const doc = Bokeh.documents[0];
   const byName = (n) => doc.get_model_by_name(n);
+  let labelModel = null;          // found once: walking every model at each 2 ms check would load the page
   const label = () => {
-    for (const m of doc.all_models) {
-      if (m.css_classes && m.css_classes.includes("channel-label")) return String(m.text);
+    if (labelModel === null || labelModel.document === null) {
+      labelModel = null;
+      for (const m of doc.all_models) {
+        if (m.css_classes && m.css_classes.includes("channel-label")) { labelModel = m; break; }
+      }
     }
-    return "";
+    return labelModel === null ? "" : String(labelModel.text);
   };
   const sig = (arr) => {           // a cheap fingerprint of an array: length and a spread of samples
     if (!arr) return "none";
@@ -212,7 +217,7 @@ def measure(url: str) -> dict:
             out["open_s"] = round(_open(page, url), 2)
             pixels = _pixels(N_PIXELS)
             first = _timed(page, ["spectrum"], lambda: _click_pixel(page, *pixels[0]), 20_000)
-            page.wait_for_timeout(300)
+            page.wait_for_timeout(1000)        # a user reads the spectrum before stepping on
             steps = _channel_steps(page, N_STEPS)
             rest = []
             for xy in pixels[1:]:
