@@ -9,7 +9,8 @@ its demo cube (512 channels × 256² pixels) and drives headless Chromium (playw
   after the cube opened is reported on its own and counted in the p95;
 * full-band moment 0: choose the view "Moment 0" (all channels) until the image data has changed;
 * play: play at "5 fps" for ~5 s and count the image updates that reach the browser;
-* region spectrum: only when the page has a regions tool (a source named ``cube-regions-source``).
+* region spectrum: three ellipses drawn one after another in a page just opened, each timed from the release
+  until its spectrum has arrived; the slowest is held to the target (only when the page has a regions tool).
 
 Times are taken in the browser (``performance.now()``) from the moment the press reaches the page until the
 Bokeh models hold the new values and one animation frame has passed. The app only runs here: this module never imports it.
@@ -181,8 +182,9 @@ def _play(page) -> dict:
     return {"updates": n, "seconds": round(ms / 1000, 2), "fps": round(n / (ms / 1000), 2), "asked_fps": FPS}
 
 
-def _region_spectrum(page) -> dict:
-    """Draw a box region with the regions tool when the page has one, until its spectrum arrives."""
+def _region_spectrum(page, boxes=((60, 60, 140, 140), (150, 40, 220, 120), (30, 150, 120, 230))) -> dict:
+    """Draw ellipse regions one after another with the regions tool when the page has one, each timed from the
+    release until its spectrum arrives (the first in a page just opened)."""
     has = page.evaluate("() => !!window.__bench.byName('cube-regions-source')")
     if not has:
         return {"ms": None, "reason": "the page has no regions tool (no 'cube-regions-source')"}
@@ -190,16 +192,23 @@ def _region_spectrum(page) -> dict:
     page.locator(".region-shape button", has_text="Ellipse").click()
     page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('cube-figure')"
                            ".toolbar.active_drag?.name === 'region-box-tool'")
-    (x0, y0), (x1, y1) = (page.evaluate(TO_SCREEN, ["cube-figure", x, y]) for x, y in ((60, 60), (140, 140)))
+    times = []
+    for bx0, by0, bx1, by1 in boxes:
+        (x0, y0), (x1, y1) = (page.evaluate(TO_SCREEN, ["cube-figure", x, y]) for x, y in ((bx0, by0), (bx1, by1)))
 
-    def drag() -> None:
-        page.mouse.move(x0, y0)
-        page.mouse.down()
-        page.mouse.move(x1, y1, steps=12)
-        page.mouse.up()
+        def drag() -> None:
+            page.mouse.move(x0, y0)
+            page.mouse.down()
+            page.mouse.move(x1, y1, steps=12)
+            page.mouse.up()
 
-    ms = _timed(page, ["regions"], drag, 20_000, on="pointerup")
-    return {"ms": None if ms is None else round(ms, 1), "region": "an 80 × 80 px ellipse, timed from the release"}
+        ms = _timed(page, ["regions"], drag, 20_000, on="pointerup")
+        times.append(None if ms is None else round(ms, 1))
+        page.wait_for_timeout(1000)
+    done = [t for t in times if t is not None]
+    return {"ms": max(done) if len(done) == len(times) else None, "each_ms": times,
+            "median_ms": round(float(np.median(done)), 1) if done else None,
+            "region": "ellipses of 70–90 px drawn one after another, each timed from the release; ms: the slowest"}
 
 
 def measure(url: str) -> dict:
@@ -258,7 +267,7 @@ def _table(r: dict) -> str:
     rows = [("channel step (median / p95)", f"{step.get('median_ms')} / {step.get('p95_ms')} ms", "p95 ≤ 150 ms"),
             ("pixel → spectrum (first / p95)", f"{pix.get('first_click_ms')} / {pix.get('p95_ms')} ms", "p95 ≤ 300 ms"),
             ("moment 0, all channels", f"{r['moment0_full']['ms']} ms", "≤ 1000 ms"),
-            ("region spectrum", f"{r['region_spectrum'].get('ms')} ms", "≤ 500 ms"),
+            ("region spectrum (slowest of 3)", f"{r['region_spectrum'].get('ms')} ms", "≤ 500 ms"),
             ("play at 5 fps", f"{play['fps']} fps", "≥ 4.5 fps")]
     lines = [f"{'':32s} {'measured':>22s}   target   pass"]
     keys = ["channel_step_p95", "pixel_spectrum_p95", "moment0_full", "region_spectrum", "play_fps"]
