@@ -22,3 +22,28 @@ def test_channel_steps_update_the_url_in_place_and_back_leaves_the_page(page, se
     assert page.evaluate("() => history.length") == entries
     page.go_back()
     wait_until(lambda: "/cubes" not in href(), what="Back to the landing page")
+
+
+COUNT_URL_WRITES = """(() => { window.__urlWrites = 0; const write = history.replaceState.bind(history);
+  history.replaceState = (s, t, u) => { window.__urlWrites++; return write(s, t, u); }; })();"""
+
+
+def test_quick_channel_steps_write_the_address_bar_once_when_the_view_is_still(page, server):
+    """Each URL write held the browser ~15 ms of a step: five quick steps write it once or twice, not five times."""
+    url, _ = server
+    page.context.add_init_script(COUNT_URL_WRITES)      # before the page's own script binds replaceState
+    page.goto(url + "/")
+    open_cube_page(page, url)
+    href = lambda: page.evaluate("() => window.location.href")
+    wait_until(lambda: "channel=" in href(), what="the view in the URL")
+    ch0, _ = channel_state(page)
+    page.wait_for_timeout(500)
+    before = page.evaluate("() => window.__urlWrites")
+    box = page.locator(".channel-forward button").bounding_box()
+    for _ in range(5):                                  # as quick as a user's clicks
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_timeout(40)
+    wait_until(lambda: channel_state(page)[0] == ch0 + 5, what=f"channel {ch0 + 5}")
+    wait_until(lambda: f"channel={ch0 + 5}&" in href(), what="the last channel in the URL")
+    page.wait_for_timeout(500)
+    assert 1 <= page.evaluate("() => window.__urlWrites") - before <= 2
