@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.test_cube_page import channel_state, open_cube_page, wait_until
+from tests.app.test_cube_page import address, channel_state, open_cube_page, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -12,16 +12,15 @@ def test_channel_steps_update_the_url_in_place_and_back_leaves_the_page(page, se
     url, _ = server
     page.goto(url + "/")
     open_cube_page(page, url)
-    href = lambda: page.evaluate("() => window.location.href")
-    wait_until(lambda: "channel=" in href(), what="the view in the URL")
+    wait_until(lambda: "channel=" in address(page), what="the view in the URL")
     entries = page.evaluate("() => history.length")
     ch0, _ = channel_state(page)
     for k in range(1, 4):
         page.locator(".channel-forward button").click()
-        wait_until(lambda k=k: f"channel={ch0 + k}&" in href(), timeout=30, what=f"channel {ch0 + k} in the URL")
+        wait_until(lambda k=k: f"channel={ch0 + k}&" in address(page), timeout=30, what=f"channel {ch0 + k} in the URL")
     assert page.evaluate("() => history.length") == entries
     page.go_back()
-    wait_until(lambda: "/cubes" not in href(), what="Back to the landing page")
+    wait_until(lambda: "/cubes" not in address(page), what="Back to the landing page")
 
 
 COUNT_URL_WRITES = """(() => { window.__urlWrites = 0; const write = history.replaceState.bind(history);
@@ -35,8 +34,7 @@ def test_quick_channel_steps_write_the_address_bar_once_when_the_view_is_still(p
     page.context.add_init_script(COUNT_URL_WRITES)      # before the page's own script binds replaceState
     page.goto(url + "/")
     open_cube_page(page, url)
-    href = lambda: page.evaluate("() => window.location.href")
-    wait_until(lambda: "channel=" in href(), what="the view in the URL")
+    wait_until(lambda: "channel=" in address(page), what="the view in the URL")
     ch0, _ = channel_state(page)
     page.wait_for_timeout(500)
     before = page.evaluate("() => window.__urlWrites")
@@ -45,6 +43,6 @@ def test_quick_channel_steps_write_the_address_bar_once_when_the_view_is_still(p
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         page.wait_for_timeout(40)
     wait_until(lambda: channel_state(page)[0] == ch0 + 5, what=f"channel {ch0 + 5}")
-    wait_until(lambda: f"channel={ch0 + 5}&" in href(), what="the last channel in the URL")
+    wait_until(lambda: f"channel={ch0 + 5}&" in address(page), what="the last channel in the URL")
     page.wait_for_timeout(500)
     assert 1 <= page.evaluate("() => window.__urlWrites") - before <= 3         # the timer reset by each step
