@@ -27,7 +27,7 @@ from astropy.table import QTable
 from ...constants import C_KMS, FWHM_PER_SIGMA
 from .candidates import Candidates, find_candidates, network_scores
 from .deboost import FluxDeboost
-from .disc_fit import fit_sources
+from .disc_fit import cut_fit_boxes, fit_boxes, fit_sources
 from .flagging import residual_note, residual_pixels, spot_centres
 from .measure import CubeGeometry, measure_sources
 from .noise import normalise
@@ -36,10 +36,13 @@ from .reliability import MIN_NEGATIVES, AtLeast, NoiseTail, fit_tail, reliabilit
 from .smooth_clip import smooth_and_clip
 
 __all__ = ["ModelConfig", "Decision", "FluxDeboost", "config_from_card", "model_find", "recalibrate", "score_candidates",
-           "candidate_features", "flag_scales", "FEATURES", "DEFAULT_RELIABILITY"]
+           "candidate_features", "flag_scales", "finish_deferred", "FEATURES", "DEFAULT_RELIABILITY",
+           "FIT_MIN_RELIABILITY"]
 
 FEATURES = ("unet_logit", "log_n_vox", "snr", "peak_snr")
 DEFAULT_RELIABILITY = 0.95
+FIT_MIN_RELIABILITY = 0.5  # candidates more likely noise than source keep their mask measurements (no disc fit:
+                            # ~0.4–1.3 s each, most of a big cube's search when its candidates are noise)
 UNLIKE_TRAINING = 3.0       # × the training noise's rate of strong noise candidates: say so
 
 
@@ -196,6 +199,20 @@ def recalibrate(table: QTable, noise: np.ndarray, n_voxels: int, cfg: ModelConfi
     return out
 
 
+def deboosted(table: QTable, cfg: ModelConfig, rest_hz: float) -> QTable:
+    """The catalogue with its fluxes de-boosted as the card says (unchanged where the card has no de-boosting)."""
+    return cfg.deboost.apply(table, rest_hz) if cfg.deboost is not None else table
+
+
+def finish_deferred(table: QTable, boxes: list, geom: CubeGeometry, cfg: ModelConfig,
+                    progress: Report = quiet) -> QTable:
+    """Disc fits (of the rows at least :data:`FIT_MIN_RELIABILITY` reliable) and de-boosting for a catalogue
+    whose tiles deferred them (``model_find(defer_fits=True)``), row j's source in ``boxes[j]``."""
+    worth_fitting = np.asarray(table["score"]) >= FIT_MIN_RELIABILITY
+    table = fit_boxes(table, boxes, geom, only=worth_fitting, progress=progress)
+    return deboosted(table, cfg, geom.rest_hz)
+
+
 def flag_scales(geom: CubeGeometry) -> tuple[float, float]:
     """(beam σ in pixels, channel width in km/s): what residual flagging (:mod:`.flagging`) measures in."""
     nu = np.asarray(geom.frequencies_hz, float)
@@ -217,12 +234,15 @@ def _blank_residuals(norm: np.ndarray, geom: CubeGeometry, origin, residuals: np
 
 def model_find(data: np.ndarray, geom: CubeGeometry, model, config: ModelConfig | None = None, *,
                origin: tuple[int, int, int] = (0, 0, 0), residuals: np.ndarray | None = None,
-               progress: Report = quiet) -> tuple[QTable, np.ndarray]:
+               defer_fits: bool = False, progress: Report = quiet) -> tuple[QTable, np.ndarray]:
     """Find and measure HI sources: (catalogue with ``reliability`` = ``score`` and ``accepted``, label cube).
 
     ``origin`` places a tile in its cube: (channel, y, x) of ``data[0, 0, 0]`` (``geom`` describes the
     whole cube); ``residuals``: its (ny, nx) sky pixels that a whole-cube pre-pass flagged (None: flagged
-    here). ``progress(fraction, text)`` hears of every phase as it moves (:mod:`.progress`).
+    here). ``defer_fits`` (a tile of a big cube): no disc fits or de-boosting here; ``meta["fit_boxes"]`` holds the
+    :class:`.disc_fit.FitBox` of each row worth fitting here, for :func:`finish_deferred` once the whole cube is
+    calibrated.
+    ``progress(fraction, text)`` hears of every phase as it moves (:mod:`.progress`).
     """
     cfg = config or ModelConfig()
     data = np.asarray(data, dtype=np.float32)
@@ -240,25 +260,32 @@ def model_find(data: np.ndarray, geom: CubeGeometry, model, config: ModelConfig 
     keep = np.flatnonzero(rel >= cfg.min_score)
     labels, parts = merge_parts(pos.keep(keep).labels, rel[keep] >= cfg.score_threshold, cfg.merge_parts_chan,
                                 cfg.merge_parts_px)
-    phases.cost(measure=PER_SOURCE_MEASURE * len(parts), characterise=PER_SOURCE_FIT * len(parts))
+    best = np.array([keep[p[np.argmax(stat[keep][p])]] for p in parts], dtype=int)
+    worth_fitting = rel[best] >= FIT_MIN_RELIABILITY
+    fits_here = 0 if defer_fits else int(worth_fitting.sum())
+    phases.cost(measure=PER_SOURCE_MEASURE * len(parts), characterise=PER_SOURCE_FIT * fits_here)
     step = phases.start("measure", f"measuring {len(parts)} sources on their masks")
     if not (np.isfinite(geom.noise) and geom.noise > 0):
         geom = replace(geom, noise=float(np.median(sigma)))   # keeps per-channel beams
     table = measure_sources(data, labels, geom, origin=origin, progress=step)
-    best = np.array([keep[p[np.argmax(stat[keep][p])]] for p in parts], dtype=int)
     table["reliability"] = rel[best]
     table["score"] = rel[best]
     table["statistic"] = stat[best]
     table["unet_score"] = 1 / (1 + np.exp(-f_pos[best, 0]))
     table["parts"] = np.array([len(p) for p in parts], dtype=np.int64)
     table["accepted"] = table["score"] >= cfg.score_threshold
-    step = phases.start("characterise", f"characterising {len(table)} sources (disc fits)")
-    table = fit_sources(table, data, labels, geom, origin=origin, progress=step)
-    phases.start("finish", "de-boosting fluxes")
-    if cfg.deboost is not None:
-        table = cfg.deboost.apply(table, geom.rest_hz)
+    if defer_fits:     # a tile of a big cube: the whole cube's reliabilities decide which of these are fitted
+        boxes = cut_fit_boxes(data, labels, worth_fitting, origin=origin, noise=float(geom.noise))
+        table = fit_sources(table, data, labels, geom, only=np.zeros(len(table), bool))   # the fit's columns, empty
+    else:
+        step = phases.start("characterise", f"characterising {fits_here} sources (disc fits)")
+        table = fit_sources(table, data, labels, geom, origin=origin, only=worth_fitting, progress=step)
+        phases.start("finish", "de-boosting fluxes")
+        table = deboosted(table, cfg, geom.rest_hz)
     noise_at = np.column_stack([_statistic(f_neg, cfg), neg.centre + np.asarray(origin)]) if neg.n else np.zeros((0, 4))
     table.meta.update(notes=notes, noise_candidates=int(neg.n), candidates=int(len(f_pos)), noise_at=noise_at,
                       residual_spots=spots)
+    if defer_fits:
+        table.meta["fit_boxes"] = boxes
     phases.report(1.0, f"found {len(table)} sources")
     return table, labels

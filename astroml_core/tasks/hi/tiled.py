@@ -7,6 +7,9 @@ the sources whose
 centroid lies in its *core*: the tiles' cores partition the cube (boundaries in the middle of each
 overlap), so a source seen by two tiles is kept once. The overlap (default 48 voxels) is wider than a
 galaxy's spatial extent and most of a line's width, so a source cut by one tile is whole in the next.
+A tile's own reliabilities rest on its few noise candidates, so it defers its disc fits (~0.4–1.3 s each) to the
+whole cube's calibration and sends back each likely source's box: on a 4.3 GB cube of noise the tiles fitted
+~150 noise candidates that the whole cube then dropped (16.4 → 22.5 MB/s, ``python -m astroml_core.bench hi --big``).
 
 A cube of at most :data:`ONE_PIECE_VOXELS` (the 512 × 256 × 256 demo cube) is searched as one piece in
 this process, with no pool to start. Larger cubes are cut into :data:`DEFAULT_TILE` boxes, searched by
@@ -91,11 +94,12 @@ def default_workers(n_tiles: int) -> int:
 
 
 def detect_tile(cube, method: str, tile: Tile, threshold: float | None = None,
-                residuals: np.ndarray | None = None, progress: Report = quiet) -> QTable:
+                residuals: np.ndarray | None = None, defer_fits: bool = False, progress: Report = quiet) -> QTable:
     """Search one tile of ``cube``: an open :class:`~astroml_core.data.Cube` in this process, or its file's path
     on a worker process or cluster node (which opens it there); ``progress(fraction, text)`` hears of reading,
     loading the model and every phase of the search. ``residuals``: the tile's (ny, nx) sky pixels flagged by
-    the whole-cube pre-pass (:func:`whole_cube_residuals`), None to let the tile flag its own."""
+    the whole-cube pre-pass (:func:`whole_cube_residuals`), None to let the tile flag its own. ``defer_fits``:
+    the model's disc fits wait for the whole cube's reliabilities (one of several tiles)."""
     from ... import registry
     from .measure import geometry_of
     from .noise import robust_sigma
@@ -121,10 +125,13 @@ def detect_tile(cube, method: str, tile: Tile, threshold: float | None = None,
         front, _ = registry.read_card("hi_unet")
         model = registry.load_model("hi_unet")
         table, _ = model_find(data, geom, model, config_from_card(front, threshold), origin=tile.start,
-                              residuals=residuals, progress=phases.start("search", "searching"))
+                              residuals=residuals, defer_fits=defer_fits, progress=phases.start("search", "searching"))
     centre = np.column_stack([np.asarray(table["chan"]), np.asarray(table["y"]), np.asarray(table["x"])]) \
         if len(table) else np.zeros((0, 3))
-    out = table[_in_core(centre, tile)]
+    core = _in_core(centre, tile)
+    out = table[core]
+    if "fit_boxes" in table.meta:    # the sources' boxes, fitted once the whole cube says which are worth it
+        out.meta["fit_boxes"] = [box for box, kept in zip(table.meta["fit_boxes"], core) if kept]
     if "noise_at" in table.meta:     # the tile's own noise candidates, for the whole cube's calibration
         out.meta["noise_at"] = table.meta["noise_at"][_in_core(table.meta["noise_at"][:, 1:], tile)]
     if "residual_spots" in table.meta:   # flagged continuum residuals (x, y): each tile reports its core's
@@ -152,23 +159,38 @@ def _calibrate_whole_cube(tables: list[QTable], n_voxels: int, threshold: float 
                           spots: np.ndarray | None = None) -> QTable:
     """One catalogue from the model's tiles, its reliabilities redone on every tile's noise candidates
     together: a cube searched in pieces is calibrated as one (and as it would be in one piece). ``spots``:
-    residuals (x, y) the whole-cube pre-pass flagged, reported with the tiles' own."""
+    residuals (x, y) the whole-cube pre-pass flagged, reported with the tiles' own. ``meta["fit_boxes"]``
+    keeps the tiles' deferred disc fits of the rows kept (:func:`.model.finish_deferred`)."""
     from ...registry import read_card
     from .flagging import residual_note
     from .model import config_from_card, recalibrate
 
     noise = np.concatenate([t.meta.get("noise_at", np.zeros((0, 4)))[:, 0] for t in tables])
+    boxes = [box for t in tables for box in t.meta.get("fit_boxes", [None] * len(t))]
     spots = np.concatenate([np.zeros((0, 2)) if spots is None else np.reshape(spots, (-1, 2))] +
                            [np.reshape(t.meta.get("residual_spots", np.zeros((0, 2))), (-1, 2)) for t in tables])
     for t in tables:
         t.meta.clear()
     out = vstack(tables, metadata_conflicts="silent")
+    out["fit_box"] = np.arange(len(out))
     out = recalibrate(out, noise, n_voxels, config_from_card(read_card("hi_unet")[0], threshold))
+    out.meta["fit_boxes"] = [boxes[k] for k in out["fit_box"]]
+    out.remove_column("fit_box")
     if len(spots):     # tiles that share sky pixels (channel tiles, overlaps) report a spot once each
         spots = spots[[k for k in range(len(spots)) if not np.any(np.hypot(*(spots[:k] - spots[k]).T) < 8)]]
         out.meta["notes"].append(residual_note(spots))
         out.meta["residual_spots"] = [[round(float(x), 1), round(float(y), 1)] for x, y in spots]
     return out
+
+
+def _fit_deferred(table: QTable, boxes: list, cube, threshold: float | None, progress: Report) -> QTable:
+    """The disc fits and de-boosting the tiles deferred, for the whole cube's calibrated catalogue."""
+    from ...registry import read_card
+    from .measure import geometry_of
+    from .model import config_from_card, finish_deferred
+
+    return finish_deferred(table, boxes, geometry_of(cube, noise=1.0), config_from_card(read_card("hi_unet")[0],
+                                                                                         threshold), progress)
 
 
 def _client(address: str | None):
@@ -286,15 +308,16 @@ def detect_tiled(cube, method: str = "model", *, threshold: float | None = None,
     tiles = tiles_for(shape, tile, overlap)
     client = _client(scheduler)
     workers = default_workers(len(tiles)) if workers is None else max(1, min(int(workers), len(tiles)))
-    phases = Phases(progress, dict(flag=0.05, search=1.0, calibrate=0.005, catalogue=0.005))
+    phases = Phases(progress, dict(flag=0.05, search=1.0, calibrate=0.005, characterise=0.05, catalogue=0.005))
     phases.start("flag", "flagging continuum-subtraction residuals on the whole band")
     residuals = whole_cube_residuals(cube, tiles, method)
     flags = [None if residuals is None else residuals[t.start[1]:t.stop[1], t.start[2]:t.stop[2]] for t in tiles]
     moved = _TileProgress(phases.start("search", "searching"), len(tiles))
+    defer = len(tiles) > 1      # one piece: its own reliabilities are the whole cube's, so it fits as it goes
     tables = []
     if client is not None:
         try:
-            futures = client.map(detect_tile, [path] * len(tiles), [method] * len(tiles), tiles,
+            futures = client.map(partial(detect_tile, defer_fits=defer), [path] * len(tiles), [method] * len(tiles), tiles,
                                  [threshold] * len(tiles), flags, pure=False)
             for k, future in enumerate(futures):
                 tables.append(client.gather(future))
@@ -302,16 +325,21 @@ def detect_tiled(cube, method: str = "model", *, threshold: float | None = None,
         finally:
             client.close()
     elif workers > 1:
-        tables = _search_pool(path, method, tiles, threshold, workers, phases.report, residuals=flags)
+        tables = _search_pool(path, method, tiles, threshold, workers, phases.report,
+                              search=partial(detect_tile, defer_fits=defer), residuals=flags)
     else:
         for k, t in enumerate(tiles):
-            tables.append(detect_tile(cube, method, t, threshold, progress=partial(moved, k), residuals=flags[k]))
+            tables.append(detect_tile(cube, method, t, threshold, progress=partial(moved, k), residuals=flags[k],
+                                      defer_fits=defer))
     if method == "model":
         phases.start("calibrate", "calibrating reliabilities on the whole cube's noise candidates")
         from .flagging import spot_centres
 
         spots = None if residuals is None else spot_centres(residuals)
         out = _calibrate_whole_cube(tables, int(np.prod(shape)), threshold, spots)
+        boxes = out.meta.pop("fit_boxes")
+        if defer:
+            out = _fit_deferred(out, boxes, cube, threshold, phases.start("characterise", "characterising the sources"))
     else:
         out = vstack(tables, metadata_conflicts="silent")
     phases.start("catalogue", f"building the catalogue of {len(out)} sources")

@@ -48,3 +48,13 @@ def test_profile_w20_is_twice_the_projected_rotation_plus_dispersion():
     widths = [profile_w20(v, 3.0) for v in (20.0, 80.0, 150.0)]
     assert widths == sorted(widths)
     assert 300 < widths[-1] < 340                                        # 2 × 150 + ~2 × 10 km/s
+
+
+def test_rows_left_out_of_the_fit_keep_their_mask_measurements():
+    data, labels, header, _ = _one_source(51)
+    geom = hi_geometry(BRIGHT, header)
+    mask_only = measure_sources(data, labels, geom)
+    kept = fit_sources(mask_only, data, labels, geom, only=np.array([False]))
+    assert not kept["disc_fit"][0] and np.isnan(kept["disc_snr"][0])
+    assert kept["line_flux_integral"][0] == mask_only["line_flux_integral"][0]
+    assert kept["w20"][0] == mask_only["w20"][0]

@@ -138,3 +138,18 @@ def test_shipped_card_states_the_weights_hash_and_the_command():
     assert len(front["weights_sha256"]) == 64
     assert set(front["held_out_seeds"]) == set(HELD_OUT_SEEDS)
     assert "Completeness by the truth's integrated S/N" in body
+
+
+def test_only_candidates_more_likely_source_than_noise_get_a_disc_fit():
+    """A disc fit costs ~0.4–1.3 s; a candidate below even odds (reliability < 0.5) keeps its mask measurements."""
+    from astroml_core.tasks.hi.model import FIT_MIN_RELIABILITY
+
+    front, _ = read_card("hi_unet")
+    cfg = HICubeConfig()
+    data, header, _ = simulate_hi_cube(HELD_OUT_SEEDS[0])
+    geom = CubeGeometry(cfg.frequencies_hz, 2.8, 7.0, 7.0, 1.42040575177e9, WCS(header).celestial, float("nan"))
+    found, _ = model_find(data, geom, load_model("hi_unet", "cpu"), config_from_card(front))
+    low = np.asarray(found["score"]) < FIT_MIN_RELIABILITY
+    assert low.any() and (~low).any()
+    assert not np.any(found["disc_fit"][low]) and np.all(np.isnan(found["disc_snr"][low]))
+    assert np.mean(found["disc_fit"][~low]) > 0.8

@@ -50,6 +50,20 @@ def test_tiled_detection_finds_the_same_sources_as_one_piece(cube_path):
         assert abs(a - b) < 30e3
 
 
+def test_tiles_leave_the_disc_fits_to_the_whole_cube_and_fit_as_one_piece_does(cube_path):
+    """Tiles defer their disc fits until the whole cube's reliabilities are known (noise candidates that a tile
+    thinks likely are dropped there unfitted); the sources kept are fitted on the voxels a one-piece search fits."""
+    cube = open_cube(cube_path)
+    whole = accepted(detect(cube, "model"))
+    tiled = accepted(detect(cube, "model", **TILES))
+    assert tiled["disc_fit"].all() and whole["disc_fit"].all()
+    by_freq = lambda t: t[np.argsort(t["central_freq"].value)]    # noqa: E731
+    for col in ("line_flux_integral", "w20", "hi_size"):
+        np.testing.assert_allclose(np.asarray(by_freq(tiled)[col]), np.asarray(by_freq(whole)[col]), rtol=0.05)
+    turn = np.asarray(by_freq(tiled)["pa"] - by_freq(whole)["pa"])
+    assert np.all(np.abs((turn + 180) % 360 - 180) < 2)       # degrees, across 0/360
+
+
 def test_local_cluster_of_two_workers_gives_the_in_process_catalogue(cube_path):
     distributed = pytest.importorskip("distributed")
     in_process = accepted(detect_tiled(cube_path, "model", **TILES))
