@@ -323,6 +323,7 @@ def cut_fit_boxes(data: np.ndarray, labels: np.ndarray, only: np.ndarray, *, ori
                   noise: float = 1.0, pad: tuple[int, int, int] = PAD) -> list[FitBox | None]:
     """The :class:`FitBox` of each source labelled j + 1 where ``only[j]`` (None elsewhere, and where a label has no
     voxels)."""
+    noise = noise if np.isfinite(noise) and noise > 0 else 1.0     # as fit_sources takes it
     boxes: list[FitBox | None] = []
     for j, sl in enumerate(ndimage.find_objects(labels)[:len(only)]):
         if sl is None or not only[j]:
@@ -357,12 +358,17 @@ def _padded(sl, pad, shape) -> tuple[slice, ...]:
 
 
 def _refine(table: QTable, sources, geom, pad, progress: Progress) -> QTable:
-    """A copy of ``table`` with the disc fit of each (row j, slice, data, labels, origin, noise) in ``sources``."""
+    """A copy of ``table`` with the disc fit of each (row j, slice, data, labels, origin, noise) in ``sources``
+    (rows fitted before keep their fits)."""
     import astropy.units as u
 
     out = table.copy()
-    fitted = np.zeros(len(out), bool)
-    scale, snr = np.full(len(out), np.nan), np.full(len(out), np.nan)
+    if "disc_fit" in out.colnames:
+        fitted = np.array(out["disc_fit"], bool)
+        scale, snr = np.array(out["disc_scale"].to_value(u.arcsec), float), np.array(out["disc_snr"], float)
+    else:
+        fitted = np.zeros(len(out), bool)
+        scale, snr = np.full(len(out), np.nan), np.full(len(out), np.nan)
     beam_sigma = geom.beam_major_arcsec / geom.pixel_arcsec / (2 * np.sqrt(2 * np.log(2)))
     width = float(np.median(geom.channel_hz))
     step = float(np.median(np.diff(geom.frequencies_hz))) if geom.frequencies_hz.size > 1 else width

@@ -206,8 +206,9 @@ def deboosted(table: QTable, cfg: ModelConfig, rest_hz: float) -> QTable:
 
 def finish_deferred(table: QTable, boxes: list, geom: CubeGeometry, cfg: ModelConfig,
                     progress: Report = quiet) -> QTable:
-    """Disc fits (of the rows at least :data:`FIT_MIN_RELIABILITY` reliable) and de-boosting for a catalogue
-    whose tiles deferred them (``model_find(defer_fits=True)``), row j's source in ``boxes[j]``."""
+    """Disc fits (of the rows now at least :data:`FIT_MIN_RELIABILITY` reliable) and de-boosting for a catalogue
+    whose tiles deferred them (``model_find(defer_fits=True)``), row j's source in ``boxes[j]`` (None: fitted in
+    its tile, or not worth it there)."""
     worth_fitting = np.asarray(table["score"]) >= FIT_MIN_RELIABILITY
     table = fit_boxes(table, boxes, geom, only=worth_fitting, progress=progress)
     return deboosted(table, cfg, geom.rest_hz)
@@ -239,9 +240,9 @@ def model_find(data: np.ndarray, geom: CubeGeometry, model, config: ModelConfig 
 
     ``origin`` places a tile in its cube: (channel, y, x) of ``data[0, 0, 0]`` (``geom`` describes the
     whole cube); ``residuals``: its (ny, nx) sky pixels that a whole-cube pre-pass flagged (None: flagged
-    here). ``defer_fits`` (a tile of a big cube): no disc fits or de-boosting here; ``meta["fit_boxes"]`` holds the
-    :class:`.disc_fit.FitBox` of each row worth fitting here, for :func:`finish_deferred` once the whole cube is
-    calibrated.
+    here). ``defer_fits`` (a tile of a big cube): only sources above the score threshold are disc-fitted here and
+    nothing is de-boosted; ``meta["fit_boxes"]`` holds the :class:`.disc_fit.FitBox` of each less sure row still
+    worth fitting, for :func:`finish_deferred` once the whole cube is calibrated.
     ``progress(fraction, text)`` hears of every phase as it moves (:mod:`.progress`).
     """
     cfg = config or ModelConfig()
@@ -262,7 +263,9 @@ def model_find(data: np.ndarray, geom: CubeGeometry, model, config: ModelConfig 
                                 cfg.merge_parts_px)
     best = np.array([keep[p[np.argmax(stat[keep][p])]] for p in parts], dtype=int)
     worth_fitting = rel[best] >= FIT_MIN_RELIABILITY
-    fits_here = 0 if defer_fits else int(worth_fitting.sum())
+    # a tile of a big cube fits its sure sources and defers the rest: the whole cube's reliabilities decide
+    unsure = worth_fitting & (rel[best] < cfg.score_threshold) if defer_fits else np.zeros(len(parts), bool)
+    fits_here = int((worth_fitting & ~unsure).sum())
     phases.cost(measure=PER_SOURCE_MEASURE * len(parts), characterise=PER_SOURCE_FIT * fits_here)
     step = phases.start("measure", f"measuring {len(parts)} sources on their masks")
     if not (np.isfinite(geom.noise) and geom.noise > 0):
@@ -274,12 +277,11 @@ def model_find(data: np.ndarray, geom: CubeGeometry, model, config: ModelConfig 
     table["unet_score"] = 1 / (1 + np.exp(-f_pos[best, 0]))
     table["parts"] = np.array([len(p) for p in parts], dtype=np.int64)
     table["accepted"] = table["score"] >= cfg.score_threshold
-    if defer_fits:     # a tile of a big cube: the whole cube's reliabilities decide which of these are fitted
-        boxes = cut_fit_boxes(data, labels, worth_fitting, origin=origin, noise=float(geom.noise))
-        table = fit_sources(table, data, labels, geom, only=np.zeros(len(table), bool))   # the fit's columns, empty
+    step = phases.start("characterise", f"characterising {fits_here} sources (disc fits)")
+    table = fit_sources(table, data, labels, geom, origin=origin, only=worth_fitting & ~unsure, progress=step)
+    if defer_fits:
+        boxes = cut_fit_boxes(data, labels, unsure, origin=origin, noise=float(geom.noise))
     else:
-        step = phases.start("characterise", f"characterising {fits_here} sources (disc fits)")
-        table = fit_sources(table, data, labels, geom, origin=origin, only=worth_fitting, progress=step)
         phases.start("finish", "de-boosting fluxes")
         table = deboosted(table, cfg, geom.rest_hz)
     noise_at = np.column_stack([_statistic(f_neg, cfg), neg.centre + np.asarray(origin)]) if neg.n else np.zeros((0, 4))

@@ -7,9 +7,10 @@ the sources whose
 centroid lies in its *core*: the tiles' cores partition the cube (boundaries in the middle of each
 overlap), so a source seen by two tiles is kept once. The overlap (default 48 voxels) is wider than a
 galaxy's spatial extent and most of a line's width, so a source cut by one tile is whole in the next.
-A tile's own reliabilities rest on its few noise candidates, so it defers its disc fits (~0.4–1.3 s each) to the
-whole cube's calibration and sends back each likely source's box: on a 4.3 GB cube of noise the tiles fitted
-~150 noise candidates that the whole cube then dropped (16.4 → 22.5 MB/s, ``python -m astroml_core.bench hi --big``).
+A tile's own reliabilities rest on its few noise candidates, so it disc-fits (~0.4–1.3 s each) only the sources
+above the score threshold and sends back the box of each less sure one, fitted once the whole cube's calibration
+says it is worth it: on a 4.3 GB cube of noise the tiles had fitted ~150 noise candidates that the whole cube then
+dropped (16.4 → 22.5 MB/s, ``python -m astroml_core.bench hi --big``).
 
 A cube of at most :data:`ONE_PIECE_VOXELS` (the 512 × 256 × 256 demo cube) is searched as one piece in
 this process, with no pool to start. Larger cubes are cut into :data:`DEFAULT_TILE` boxes, searched by

@@ -58,3 +58,20 @@ def test_rows_left_out_of_the_fit_keep_their_mask_measurements():
     assert not kept["disc_fit"][0] and np.isnan(kept["disc_snr"][0])
     assert kept["line_flux_integral"][0] == mask_only["line_flux_integral"][0]
     assert kept["w20"][0] == mask_only["w20"][0]
+
+
+def test_a_source_fitted_later_from_its_box_gets_the_fit_it_gets_in_place():
+    """A big cube's tile sends back the box of a source it is unsure of; fitted from that box once the whole cube is
+    calibrated, the source gets the numbers an in-place fit gives, at the cube position the tile reported."""
+    from astroml_core.tasks.hi.disc_fit import cut_fit_boxes, fit_boxes
+
+    data, labels, header, _ = _one_source(280)
+    geom = hi_geometry(BRIGHT, header)
+    measured = measure_sources(data, labels, geom)
+    in_place = fit_sources(measured, data, labels, geom)
+    boxes = cut_fit_boxes(data, labels, np.array([True]), noise=geom.noise)
+    later = fit_boxes(measured, boxes, geom)
+    assert later["disc_fit"][0] and boxes[0].data.size < data.size / 4
+    for col in ("line_flux_integral", "w20", "pa", "hi_size", "disc_snr"):
+        assert np.asarray(later[col])[0] == pytest.approx(np.asarray(in_place[col])[0], rel=1e-6)
+    assert fit_boxes(measured, [None], geom)["disc_fit"][0] == False     # noqa: E712  (no box: not fitted)
