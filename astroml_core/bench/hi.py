@@ -67,7 +67,6 @@ class TreePeak:
 def measure(path: Path, method: str, repeat: bool = True) -> dict:
     """Open ``path``, detect with ``method``; seconds, MB/s, tiles, workers and peak tree RSS (in a subprocess)."""
     import numpy as np
-    import torch
 
     from ..data import open_cube
     from ..tasks.hi import detect
@@ -86,13 +85,20 @@ def measure(path: Path, method: str, repeat: bool = True) -> dict:
     main_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     mb = float(np.prod(cube.shape)) * 4 / 1e6
     return {"method": method, "cube": str(path), "shape": list(cube.shape), "cube_mb": round(mb, 1),
-            "threads": torch.get_num_threads(), "tiles": n_tiles,
+            "threads": _torch_threads(), "tiles": n_tiles,
             "workers": default_workers(n_tiles) if n_tiles > 1 else 1,
             "seconds_first": round(total, 2), "seconds_again": None if again is None else round(again, 2),
             "mb_s_first": round(mb / total, 2), "mb_s_again": None if again is None else round(mb / again, 2),
             "sources_accepted": int(np.asarray(table["accepted"]).sum()), "candidates": len(table),
             "peak_rss_tree_mb": round(max(peak.peak_mb, main_mb), 1),   # sampling can miss a short peak
             "peak_rss_main_mb": round(main_mb, 1)}
+
+
+def _torch_threads() -> int | None:
+    """torch's threads in this process, None where the search never loaded torch (a tiled search's parent: its
+    workers run the network; importing torch only to ask would add ~130 MB to the RSS measured)."""
+    torch = sys.modules.get("torch")
+    return torch.get_num_threads() if torch is not None else None
 
 
 def _measure_in_subprocess(path: Path, method: str, repeat: bool = True) -> dict:

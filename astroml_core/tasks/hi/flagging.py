@@ -13,6 +13,9 @@ once, on its whole band, before the tiles (:func:`residual_map`).
 """
 from __future__ import annotations
 
+import os
+from functools import partial
+
 import numpy as np
 from scipy import ndimage
 
@@ -76,27 +79,56 @@ def grow_spots(seeds: np.ndarray, beam_sigma_px: float) -> np.ndarray:
     return ndimage.binary_dilation(seeds, disc)
 
 
-def residual_map(cube, beam_sigma_px: float, channel_kms: float, block: int = _BLOCK) -> np.ndarray:
+def residual_map(cube, beam_sigma_px: float, channel_kms: float, block: int = _BLOCK, *, map_blocks=None) -> np.ndarray:
     """(ny, nx) bool: the residual pixels of a whole cube (an open :class:`~astroml_core.data.Cube`), for a
     search in tiles too short in channels to tell them. Read in blocks of sky with every channel, each padded
     so its core's smoothing and edge rings never reach the block's border, and normalised as a one-piece
-    search normalises its cube; the seeds of all blocks are grown together."""
-    from .noise import normalise
-
-    n, ny, nx = cube.shape
+    search normalises its cube; the seeds of all blocks are grown together. ``cube`` may be the cube's path;
+    ``map_blocks(function, boxes)`` runs :func:`block_seeds` over the blocks (default: here, one after another;
+    a search in worker processes passes its pool's map, with the cube's path)."""
+    n, ny, nx = _opened(cube).shape
     seeds = np.zeros((ny, nx), bool)
     if not can_flag(n, channel_kms):
         return seeds
+    boxes = sky_blocks((ny, nx), beam_sigma_px, block)
+    run = map_blocks or (lambda fn, items: map(fn, items))
+    for (core, _), part in zip(boxes, run(partial(block_seeds, cube, beam_sigma_px, channel_kms), boxes)):
+        seeds[core] = part
+    return grow_spots(seeds, beam_sigma_px)
+
+
+def sky_blocks(shape_yx: tuple[int, int], beam_sigma_px: float, block: int = _BLOCK) -> list[tuple]:
+    """(core, read) slices (y, x) of the sky blocks :func:`residual_map` flags: cores tile the sky, each read padded
+    so its core's smoothing and edge rings never reach the block's border."""
+    ny, nx = shape_yx
     pad = int(np.ceil(4 * beam_sigma_px + 2 * FWHM_PER_SIGMA * beam_sigma_px)) + 2
+    out = []
     for y0 in range(0, ny, block):
         for x0 in range(0, nx, block):
             y1, x1 = min(ny, y0 + block), min(nx, x0 + block)
-            ys, xs = (max(0, y0 - pad), min(ny, y1 + pad)), (max(0, x0 - pad), min(nx, x1 + pad))
-            norm, _ = normalise(cube.subcube((0, n), ys, xs))
-            part = residual_seeds(norm, beam_sigma_px, channel_kms)
-            seeds[y0:y1, x0:x1] = part[y0 - ys[0]:y1 - ys[0], x0 - xs[0]:x1 - xs[0]]
-            del norm
-    return grow_spots(seeds, beam_sigma_px)
+            out.append(((slice(y0, y1), slice(x0, x1)),
+                        (slice(max(0, y0 - pad), min(ny, y1 + pad)), slice(max(0, x0 - pad), min(nx, x1 + pad)))))
+    return out
+
+
+def block_seeds(cube, beam_sigma_px: float, channel_kms: float, box: tuple) -> np.ndarray:
+    """The residual seeds of one sky block's core (``box`` from :func:`sky_blocks`); ``cube`` open, or its path."""
+    from .noise import normalise
+
+    cube = _opened(cube)
+    (cy, cx), (ry, rx) = box
+    norm, _ = normalise(cube.subcube((0, cube.shape[0]), (ry.start, ry.stop), (rx.start, rx.stop)))
+    part = residual_seeds(norm, beam_sigma_px, channel_kms)
+    return part[cy.start - ry.start:cy.stop - ry.start, cx.start - rx.start:cx.stop - rx.start]
+
+
+def _opened(cube):
+    """``cube`` itself when it is open, else the cube at that path, opened (its header: voxels are read as asked)."""
+    if isinstance(cube, (str, os.PathLike)):
+        from ...data import open_cube
+
+        return open_cube(cube)
+    return cube
 
 
 def _expected_scatter(scatter: np.ndarray, edge: int) -> np.ndarray:

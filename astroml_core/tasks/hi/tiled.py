@@ -251,6 +251,19 @@ class _TileProgress:
         self.report(float(self.fractions.mean()), text if n == 1 else f"tile {k + 1} of {n}: {text}")
 
 
+class _PhaseOnFirstCall:
+    """A progress report that starts phase ``name`` when first called: the tiles' progress, which the pool only
+    sends once its workers have flagged the whole band."""
+
+    def __init__(self, phases: Phases, name: str, text: str = "searching"):
+        self.phases, self.name, self.text, self.report = phases, name, text, None
+
+    def __call__(self, fraction: float, text: str = "") -> None:
+        if self.report is None:
+            self.report = self.phases.start(self.name, self.text)
+        self.report(fraction, text)
+
+
 def _drain(queue, tiles: _TileProgress) -> None:
     """Pass on every progress message the workers have sent so far."""
     import queue as stdlib_queue
@@ -264,15 +277,18 @@ def _drain(queue, tiles: _TileProgress) -> None:
 
 
 def _search_pool(path: str, method: str, tiles: list[Tile], threshold: float | None, workers: int,
-                 progress: Report, search=detect_tile, residuals: list | None = None) -> list[QTable]:
-    """Search ``tiles`` in ``workers`` spawned processes; tables in tile order, progress as the tiles move."""
+                 progress: Report, search=detect_tile, flag: bool = False) -> tuple[list[QTable], np.ndarray | None]:
+    """Search ``tiles`` in ``workers`` spawned processes: (tables in tile order, the whole-band residual map or
+    None), progress as the tiles move. ``flag``: the residual pre-pass (:func:`whole_cube_residuals`) runs first,
+    its sky blocks spread over the same workers."""
     tables: list[QTable | None] = [None] * len(tiles)
     context = get_context("spawn")
     queue = context.Queue()
     moved = _TileProgress(progress, len(tiles))
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                              initargs=(method, queue)) as pool:
-        flags = residuals or [None] * len(tiles)
+        residuals = whole_cube_residuals(path, tiles, method, map_blocks=pool.map) if flag else None
+        flags = _tile_flags(residuals, tiles)
         futures = {pool.submit(_search_reporting, search, k, path, method, t, threshold, flags[k]): k
                    for k, t in enumerate(tiles)}
         pending = set(futures)
@@ -293,7 +309,12 @@ def _search_pool(path: str, method: str, tiles: list[Tile], threshold: float | N
                 proc.terminate()    # stop tiles still running: the search has failed
             raise
     queue.close()      # only now: the workers have exited, their last messages flushed into the pipe
-    return tables
+    return tables, residuals
+
+
+def _tile_flags(residuals: np.ndarray | None, tiles: list[Tile]) -> list:
+    """Each tile's (ny, nx) part of the residual map (None for all where there is none)."""
+    return [None if residuals is None else residuals[t.start[1]:t.stop[1], t.start[2]:t.stop[2]] for t in tiles]
 
 
 def detect_tiled(cube, method: str = "model", *, threshold: float | None = None, tile=DEFAULT_TILE,
@@ -311,9 +332,10 @@ def detect_tiled(cube, method: str = "model", *, threshold: float | None = None,
     workers = default_workers(len(tiles)) if workers is None else max(1, min(int(workers), len(tiles)))
     phases = Phases(progress, dict(flag=0.05, search=1.0, calibrate=0.005, characterise=0.05, catalogue=0.005))
     phases.start("flag", "flagging continuum-subtraction residuals on the whole band")
-    residuals = whole_cube_residuals(cube, tiles, method)
-    flags = [None if residuals is None else residuals[t.start[1]:t.stop[1], t.start[2]:t.stop[2]] for t in tiles]
-    moved = _TileProgress(phases.start("search", "searching"), len(tiles))
+    pooled = client is None and workers > 1
+    residuals = None if pooled else whole_cube_residuals(cube, tiles, method)
+    flags = _tile_flags(residuals, tiles)
+    moved = _TileProgress(phases.start("search", "searching"), len(tiles)) if not pooled else None
     defer = len(tiles) > 1      # one piece: its own reliabilities are the whole cube's, so it fits as it goes
     tables = []
     if client is not None:
@@ -326,8 +348,8 @@ def detect_tiled(cube, method: str = "model", *, threshold: float | None = None,
         finally:
             client.close()
     elif workers > 1:
-        tables = _search_pool(path, method, tiles, threshold, workers, phases.report,
-                              search=partial(detect_tile, defer_fits=defer), residuals=flags)
+        tables, residuals = _search_pool(path, method, tiles, threshold, workers, _PhaseOnFirstCall(phases, "search"),
+                                         search=partial(detect_tile, defer_fits=defer), flag=True)
     else:
         for k, t in enumerate(tiles):
             tables.append(detect_tile(cube, method, t, threshold, progress=partial(moved, k), residuals=flags[k],
@@ -350,20 +372,22 @@ def detect_tiled(cube, method: str = "model", *, threshold: float | None = None,
     return out
 
 
-def whole_cube_residuals(cube, tiles: list[Tile], method: str) -> np.ndarray | None:
+def whole_cube_residuals(cube, tiles: list[Tile], method: str, map_blocks=None) -> np.ndarray | None:
     """The cube's continuum-subtraction residual pixels (ny, nx), flagged on its whole band, when the model
     searches tiles too short in channels to tell a residual from a wide line (176 channels of 30 kHz are
-    < 1,000 km/s + 64); None where each tile flags its own, or the band itself is too short."""
+    < 1,000 km/s + 64); None where each tile flags its own, or the band itself is too short. ``cube``: open, or
+    its path; ``map_blocks``: how its sky blocks are flagged (:func:`.flagging.residual_map`)."""
     from .flagging import can_flag, residual_map
     from .measure import geometry_of
     from .model import flag_scales
 
     if method != "model":
         return None
-    sigma_px, channel_kms = flag_scales(geometry_of(cube, noise=1.0))
-    if not can_flag(cube.shape[0], channel_kms) or all(can_flag(t.stop[0] - t.start[0], channel_kms) for t in tiles):
+    opened = _opened(cube)
+    sigma_px, channel_kms = flag_scales(geometry_of(opened, noise=1.0))
+    if not can_flag(opened.shape[0], channel_kms) or all(can_flag(t.stop[0] - t.start[0], channel_kms) for t in tiles):
         return None
-    return residual_map(cube, sigma_px, channel_kms)
+    return residual_map(cube, sigma_px, channel_kms, map_blocks=map_blocks)
 
 
 def _tile_failed(path, where: str, exc: BaseException) -> AstroMLError:
