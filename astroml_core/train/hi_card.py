@@ -138,9 +138,10 @@ noise by construction, so each cube calibrates its own reliability: 1 − the fr
 candidates at least as strong, E_noise from the negatives (an exponential beyond the strongest of them).
 Candidates are accepted at reliability **{threshold}**. A cube whose noise the network takes for sources
 raises its own bar, and the catalogue says so in its notes. Every source is measured on its mask in SDC2's eight properties
-(`astroml_core.tasks.hi.measure`); then a 3-D rotating-disc model fitted to its voxels
+(`astroml_core.tasks.hi.measure`); then, for candidates at least 0.5 reliable (more likely source than
+noise), a 3-D rotating-disc model fitted to its voxels
 (`astroml_core.tasks.hi.disc_fit`; its size free under a prior from the HI size–mass relation) gives
-the line flux, w20, PA and hi_size (the fitted disc's 1 M☉/pc² isophote).
+the line flux, w20, PA and hi_size (the fitted disc's 1 M☉/pc² isophote); `disc_fit` says which rows were.
 
 Faint detections sit on upward noise (Eddington bias) and the fitted shape follows the noise further,
 so their fitted fluxes are biased high. The catalogue's line fluxes are de-boosted
