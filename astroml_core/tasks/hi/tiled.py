@@ -330,13 +330,14 @@ def detect_tiled(cube, method: str = "model", *, threshold: float | None = None,
     tiles = tiles_for(shape, tile, overlap)
     client = _client(scheduler)
     workers = default_workers(len(tiles)) if workers is None else max(1, min(int(workers), len(tiles)))
-    phases = Phases(progress, dict(flag=0.05, search=1.0, calibrate=0.005, characterise=0.05, catalogue=0.005))
+    defer = len(tiles) > 1      # one piece: its own reliabilities are the whole cube's, so it fits as it goes
+    phases = Phases(progress, dict(flag=0.05, search=1.0, calibrate=0.005, characterise=0.05 if defer else 0.0,
+                                   catalogue=0.005))
     phases.start("flag", "flagging continuum-subtraction residuals on the whole band")
     pooled = client is None and workers > 1
     residuals = None if pooled else whole_cube_residuals(cube, tiles, method)
     flags = _tile_flags(residuals, tiles)
     moved = _TileProgress(phases.start("search", "searching"), len(tiles)) if not pooled else None
-    defer = len(tiles) > 1      # one piece: its own reliabilities are the whole cube's, so it fits as it goes
     tables = []
     if client is not None:
         try:
