@@ -10,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 from bokeh.core.properties import value
-from bokeh.events import Tap
+from bokeh.events import DoubleTap, Tap
 from bokeh.models import (ColumnDataSource, CustomJSTickFormatter, DataRange1d, Legend, LegendItem, LinearAxis,
                           Range1d, Span)
 from bokeh.plotting import figure
@@ -54,7 +54,10 @@ class SpectrumView:
         fig.extra_x_ranges = {"velocity": Range1d(0, 1)}
         self.velocity_axis = LinearAxis(x_range_name="velocity", axis_label="Velocity (km/s)")
         fig.add_layout(self.velocity_axis, "above")
-        fig.on_event(Tap, lambda e: on_tap(e.x) if e.x is not None else None)
+        # Bokeh calls a second click within 0.3 s a double tap (and no tap), wherever it falls: it is a channel
+        # clicked too, and going to the channel already shown again changes nothing
+        for event in (Tap, DoubleTap):
+            fig.on_event(event, lambda e: on_tap(e.x) if e.x is not None else None)
         self.fig = fig
         self._bound(self._pixel_bounds, fig.yaxis[0], np.zeros(0))
         self._bound(self._region_bounds, self.region_axis, np.zeros(0))
