@@ -339,6 +339,12 @@ class Cube:
 
 
 # --- opening and validation ------------------------------------------------------------------
+def as_cube(cube) -> Cube:
+    """``cube`` itself when it is an open :class:`Cube`, else the cube at that path, opened (a worker process or
+    cluster node is handed the path)."""
+    return open_cube(cube) if isinstance(cube, (str, os.PathLike)) else cube
+
+
 def open_cube(path: str | os.PathLike, *, max_bytes: int | None = None) -> Cube:
     """Open a FITS spectral cube lazily and validate it.
 

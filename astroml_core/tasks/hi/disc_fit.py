@@ -301,7 +301,7 @@ def fit_sources(table: QTable, data: np.ndarray, labels: np.ndarray, geom, *,
     tuning cubes the fitted inclination was noisier (median error 19° against 15°).
     ``progress(fraction, text)`` hears of each source as its fit begins (~0.2 s each).
     """
-    noise = geom.noise if np.isfinite(geom.noise) and geom.noise > 0 else 1.0
+    noise = _usable(geom.noise)
     wanted = np.ones(len(table), bool) if only is None else np.asarray(only, bool)
     sources = ((j, sl, data, labels, origin, noise) for j, sl in enumerate(ndimage.find_objects(labels)[:len(table)])
                if sl is not None and wanted[j])
@@ -323,7 +323,7 @@ def cut_fit_boxes(data: np.ndarray, labels: np.ndarray, only: np.ndarray, *, ori
                   noise: float = 1.0, pad: tuple[int, int, int] = PAD) -> list[FitBox | None]:
     """The :class:`FitBox` of each source labelled j + 1 where ``only[j]`` (None elsewhere, and where a label has no
     voxels)."""
-    noise = noise if np.isfinite(noise) and noise > 0 else 1.0     # as fit_sources takes it
+    noise = _usable(noise)
     boxes: list[FitBox | None] = []
     for j, sl in enumerate(ndimage.find_objects(labels)[:len(only)]):
         if sl is None or not only[j]:
@@ -350,6 +350,11 @@ def fit_boxes(table: QTable, boxes: list[FitBox | None], geom, *, only: np.ndarr
                 yield j, tuple(slice(0, n) for n in box.data.shape), box.data, labels, box.origin, box.noise
 
     return _refine(table, sources(), geom, PAD, progress)
+
+
+def _usable(noise: float) -> float:
+    """The rms per voxel a fit weighs by: 1 where none is known."""
+    return float(noise) if np.isfinite(noise) and noise > 0 else 1.0
 
 
 def _padded(sl, pad, shape) -> tuple[slice, ...]:

@@ -13,7 +13,6 @@ once, on its whole band, before the tiles (:func:`residual_map`).
 """
 from __future__ import annotations
 
-import os
 from functools import partial
 
 import numpy as np
@@ -86,7 +85,9 @@ def residual_map(cube, beam_sigma_px: float, channel_kms: float, block: int = _B
     search normalises its cube; the seeds of all blocks are grown together. ``cube`` may be the cube's path;
     ``map_blocks(function, boxes)`` runs :func:`block_seeds` over the blocks (default: here, one after another;
     a search in worker processes passes its pool's map, with the cube's path)."""
-    n, ny, nx = _opened(cube).shape
+    from ...data import as_cube
+
+    n, ny, nx = as_cube(cube).shape
     seeds = np.zeros((ny, nx), bool)
     if not can_flag(n, channel_kms):
         return seeds
@@ -113,22 +114,14 @@ def sky_blocks(shape_yx: tuple[int, int], beam_sigma_px: float, block: int = _BL
 
 def block_seeds(cube, beam_sigma_px: float, channel_kms: float, box: tuple) -> np.ndarray:
     """The residual seeds of one sky block's core (``box`` from :func:`sky_blocks`); ``cube`` open, or its path."""
+    from ...data import as_cube
     from .noise import normalise
 
-    cube = _opened(cube)
+    cube = as_cube(cube)
     (cy, cx), (ry, rx) = box
     norm, _ = normalise(cube.subcube((0, cube.shape[0]), (ry.start, ry.stop), (rx.start, rx.stop)))
     part = residual_seeds(norm, beam_sigma_px, channel_kms)
     return part[cy.start - ry.start:cy.stop - ry.start, cx.start - rx.start:cx.stop - rx.start]
-
-
-def _opened(cube):
-    """``cube`` itself when it is open, else the cube at that path, opened (its header: voxels are read as asked)."""
-    if isinstance(cube, (str, os.PathLike)):
-        from ...data import open_cube
-
-        return open_cube(cube)
-    return cube
 
 
 def _expected_scatter(scatter: np.ndarray, edge: int) -> np.ndarray:

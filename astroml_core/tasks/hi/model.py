@@ -204,13 +204,13 @@ def deboosted(table: QTable, cfg: ModelConfig, rest_hz: float) -> QTable:
     return cfg.deboost.apply(table, rest_hz) if cfg.deboost is not None else table
 
 
-def finish_deferred(table: QTable, boxes: list, geom: CubeGeometry, cfg: ModelConfig,
-                    progress: Report = quiet) -> QTable:
+def finish_deferred(table: QTable, geom: CubeGeometry, cfg: ModelConfig, progress: Report = quiet) -> QTable:
     """Disc fits (of the rows now at least :data:`FIT_MIN_RELIABILITY` reliable) and de-boosting for a catalogue
-    whose tiles deferred them (``model_find(defer_fits=True)``), row j's source in ``boxes[j]`` (None: fitted in
-    its tile, or not worth it there)."""
+    whose tiles deferred them (``model_find(defer_fits=True)``), each row's source in its ``fit_box`` (None: fitted
+    in its tile, or not worth it there); the column goes."""
     worth_fitting = np.asarray(table["score"]) >= FIT_MIN_RELIABILITY
-    table = fit_boxes(table, boxes, geom, only=worth_fitting, progress=progress)
+    table = fit_boxes(table, list(table["fit_box"]), geom, only=worth_fitting, progress=progress)
+    table.remove_column("fit_box")
     return deboosted(table, cfg, geom.rest_hz)
 
 
@@ -241,8 +241,8 @@ def model_find(data: np.ndarray, geom: CubeGeometry, model, config: ModelConfig 
     ``origin`` places a tile in its cube: (channel, y, x) of ``data[0, 0, 0]`` (``geom`` describes the
     whole cube); ``residuals``: its (ny, nx) sky pixels that a whole-cube pre-pass flagged (None: flagged
     here). ``defer_fits`` (a tile of a big cube): only sources above the score threshold are disc-fitted here and
-    nothing is de-boosted; ``meta["fit_boxes"]`` holds the :class:`.disc_fit.FitBox` of each less sure row still
-    worth fitting, for :func:`finish_deferred` once the whole cube is calibrated.
+    nothing is de-boosted; column ``fit_box`` holds the :class:`.disc_fit.FitBox` of each less sure row still
+    worth fitting (None elsewhere), for :func:`finish_deferred` once the whole cube is calibrated.
     ``progress(fraction, text)`` hears of every phase as it moves (:mod:`.progress`).
     """
     cfg = config or ModelConfig()
@@ -279,15 +279,14 @@ def model_find(data: np.ndarray, geom: CubeGeometry, model, config: ModelConfig 
     table["accepted"] = table["score"] >= cfg.score_threshold
     step = phases.start("characterise", f"characterising {fits_here} sources (disc fits)")
     table = fit_sources(table, data, labels, geom, origin=origin, only=worth_fitting & ~unsure, progress=step)
-    if defer_fits:
-        boxes = cut_fit_boxes(data, labels, unsure, origin=origin, noise=float(geom.noise))
+    if defer_fits:     # a column, so the boxes follow their rows through slicing, stacking and recalibration
+        table["fit_box"] = np.empty(len(table), object)
+        table["fit_box"][:] = cut_fit_boxes(data, labels, unsure, origin=origin, noise=float(geom.noise))
     else:
         phases.start("finish", "de-boosting fluxes")
         table = deboosted(table, cfg, geom.rest_hz)
     noise_at = np.column_stack([_statistic(f_neg, cfg), neg.centre + np.asarray(origin)]) if neg.n else np.zeros((0, 4))
     table.meta.update(notes=notes, noise_candidates=int(neg.n), candidates=int(len(f_pos)), noise_at=noise_at,
                       residual_spots=spots)
-    if defer_fits:
-        table.meta["fit_boxes"] = boxes
     phases.report(1.0, f"found {len(table)} sources")
     return table, labels

@@ -33,6 +33,7 @@ from multiprocessing import get_context
 import numpy as np
 from astropy.table import QTable, vstack
 
+from ...data.cube import as_cube
 from ...data.shown_paths import shown_path
 from ...errors import AstroMLError
 from .progress import Phases, Report, quiet, tile_costs
@@ -109,7 +110,7 @@ def detect_tile(cube, method: str, tile: Tile, threshold: float | None = None,
     loaded = any(key[0] == "hi_unet" for key in registry._CACHE) if method == "model" else "scipy.stats" in sys.modules
     phases = Phases(progress, tile_costs(n_voxels, method, loaded))
     phases.start("read", "reading the cube")
-    cube = _opened(cube)
+    cube = as_cube(cube)
     (c0, y0, x0), (c1, y1, x1) = tile.start, tile.stop
     data = cube.subcube((c0, c1), (y0, y1), (x0, x1))
     geom = geometry_of(cube, noise=robust_sigma(data))
@@ -129,10 +130,7 @@ def detect_tile(cube, method: str, tile: Tile, threshold: float | None = None,
                               residuals=residuals, defer_fits=defer_fits, progress=phases.start("search", "searching"))
     centre = np.column_stack([np.asarray(table["chan"]), np.asarray(table["y"]), np.asarray(table["x"])]) \
         if len(table) else np.zeros((0, 3))
-    core = _in_core(centre, tile)
-    out = table[core]
-    if "fit_boxes" in table.meta:    # the sources' boxes, fitted once the whole cube says which are worth it
-        out.meta["fit_boxes"] = [box for box, kept in zip(table.meta["fit_boxes"], core) if kept]
+    out = table[_in_core(centre, tile)]
     if "noise_at" in table.meta:     # the tile's own noise candidates, for the whole cube's calibration
         out.meta["noise_at"] = table.meta["noise_at"][_in_core(table.meta["noise_at"][:, 1:], tile)]
     if "residual_spots" in table.meta:   # flagged continuum residuals (x, y): each tile reports its core's
@@ -140,15 +138,6 @@ def detect_tile(cube, method: str, tile: Tile, threshold: float | None = None,
         yx = np.column_stack([np.full(len(xy), tile.core_lo[0]), xy[:, 1], xy[:, 0]])
         out.meta["residual_spots"] = xy[_in_core(yx, tile)]
     return out
-
-
-def _opened(cube):
-    """``cube`` itself when it is open, else the cube at that path, opened."""
-    if isinstance(cube, (str, os.PathLike)):
-        from ...data import open_cube
-
-        return open_cube(cube)
-    return cube
 
 
 def _in_core(centre: np.ndarray, tile: Tile) -> np.ndarray:
@@ -160,23 +149,18 @@ def _calibrate_whole_cube(tables: list[QTable], n_voxels: int, threshold: float 
                           spots: np.ndarray | None = None) -> QTable:
     """One catalogue from the model's tiles, its reliabilities redone on every tile's noise candidates
     together: a cube searched in pieces is calibrated as one (and as it would be in one piece). ``spots``:
-    residuals (x, y) the whole-cube pre-pass flagged, reported with the tiles' own. ``meta["fit_boxes"]``
-    keeps the tiles' deferred disc fits of the rows kept (:func:`.model.finish_deferred`)."""
+    residuals (x, y) the whole-cube pre-pass flagged, reported with the tiles' own."""
     from ...registry import read_card
     from .flagging import residual_note
     from .model import config_from_card, recalibrate
 
     noise = np.concatenate([t.meta.get("noise_at", np.zeros((0, 4)))[:, 0] for t in tables])
-    boxes = [box for t in tables for box in t.meta.get("fit_boxes", [None] * len(t))]
     spots = np.concatenate([np.zeros((0, 2)) if spots is None else np.reshape(spots, (-1, 2))] +
                            [np.reshape(t.meta.get("residual_spots", np.zeros((0, 2))), (-1, 2)) for t in tables])
     for t in tables:
         t.meta.clear()
     out = vstack(tables, metadata_conflicts="silent")
-    out["fit_box"] = np.arange(len(out))
     out = recalibrate(out, noise, n_voxels, config_from_card(read_card("hi_unet")[0], threshold))
-    out.meta["fit_boxes"] = [boxes[k] for k in out["fit_box"]]
-    out.remove_column("fit_box")
     if len(spots):     # tiles that share sky pixels (channel tiles, overlaps) report a spot once each
         spots = spots[[k for k in range(len(spots)) if not np.any(np.hypot(*(spots[:k] - spots[k]).T) < 8)]]
         out.meta["notes"].append(residual_note(spots))
@@ -184,14 +168,14 @@ def _calibrate_whole_cube(tables: list[QTable], n_voxels: int, threshold: float 
     return out
 
 
-def _fit_deferred(table: QTable, boxes: list, cube, threshold: float | None, progress: Report) -> QTable:
+def _fit_deferred(table: QTable, cube, threshold: float | None, progress: Report) -> QTable:
     """The disc fits and de-boosting the tiles deferred, for the whole cube's calibrated catalogue."""
     from ...registry import read_card
     from .measure import geometry_of
     from .model import config_from_card, finish_deferred
 
-    return finish_deferred(table, boxes, geometry_of(cube, noise=1.0), config_from_card(read_card("hi_unet")[0],
-                                                                                         threshold), progress)
+    return finish_deferred(table, geometry_of(cube, noise=1.0), config_from_card(read_card("hi_unet")[0], threshold),
+                           progress)
 
 
 def _client(address: str | None):
@@ -325,7 +309,7 @@ def detect_tiled(cube, method: str = "model", *, threshold: float | None = None,
     (default :func:`default_workers`; 1: in this process, from the open cube); returns one catalogue, ids
     renumbered, sorted by channel, the same whatever the workers.
     ``progress(fraction, text)`` hears of every phase of every tile (of whole tiles on a cluster)."""
-    cube = _opened(cube)
+    cube = as_cube(cube)
     path, shape = str(cube.path), cube.shape
     tiles = tiles_for(shape, tile, overlap)
     client = _client(scheduler)
@@ -361,9 +345,8 @@ def detect_tiled(cube, method: str = "model", *, threshold: float | None = None,
 
         spots = None if residuals is None else spot_centres(residuals)
         out = _calibrate_whole_cube(tables, int(np.prod(shape)), threshold, spots)
-        boxes = out.meta.pop("fit_boxes")
         if defer:
-            out = _fit_deferred(out, boxes, cube, threshold, phases.start("characterise", "characterising the sources"))
+            out = _fit_deferred(out, cube, threshold, phases.start("characterise", "characterising the sources"))
     else:
         out = vstack(tables, metadata_conflicts="silent")
     phases.start("catalogue", f"building the catalogue of {len(out)} sources")
@@ -384,7 +367,7 @@ def whole_cube_residuals(cube, tiles: list[Tile], method: str, map_blocks=None) 
 
     if method != "model":
         return None
-    opened = _opened(cube)
+    opened = as_cube(cube)
     sigma_px, channel_kms = flag_scales(geometry_of(opened, noise=1.0))
     if not can_flag(opened.shape[0], channel_kms) or all(can_flag(t.stop[0] - t.start[0], channel_kms) for t in tiles):
         return None
